@@ -1,0 +1,33 @@
+"""Descent Lab's optimizer engine: pure update rules over arrays with a leading run axis.
+
+>>> import numpy as np, optim
+>>> from surfaces import get_surface
+>>> traj = optim.run(get_surface("rosenbrock"), "adam", np.array([[-1.5, 2.0]]), 200, lr=0.05)
+>>> traj.xy.shape, int(traj.diverged_at[0])
+((201, 1, 2), -1)
+"""
+
+from . import schedules, theory
+from .base import Param, Switch
+from .blocks import clip_by_norm, clip_by_value
+from .engine import RunSpec, Summary, Trajectory, run, run_many, run_summary
+from .optimizers import OPTIMIZERS, STATE_LABELS, Optimizer, get_optimizer
+
+__all__ = [
+    "OPTIMIZERS",
+    "STATE_LABELS",
+    "Optimizer",
+    "Param",
+    "RunSpec",
+    "Summary",
+    "Switch",
+    "Trajectory",
+    "clip_by_norm",
+    "clip_by_value",
+    "get_optimizer",
+    "run",
+    "run_many",
+    "run_summary",
+    "schedules",
+    "theory",
+]

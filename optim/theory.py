@@ -1,0 +1,242 @@
+r"""Closed forms for quadratics: stability limits, optimal parameters, rates, convention mappings.
+
+On ``L(w) = ½ wᵀHw`` every method below is linear, so each eigen-direction of ``H`` (eigenvalue λ)
+evolves on its own and the worst one sets the rate. Momentum formulas use the PyTorch / Distill
+(Goh 2017) convention ``z ← βz + ∇L; w ← w − αz``; :func:`to_pytorch` maps the other two conventions
+onto it (exact at constant step size):
+
+* EECS 182 ``a ← (1−β)a + β∇L; w ← w − ηa``  ≡  PyTorch ``(α, β) = (ηβ, 1−β)``;
+* Goodfellow / NPTEL heavy ball ``v ← βv + η∇L; w ← w − v``  ≡  PyTorch ``(η, β)``.
+
+The scalar example of EECS 182 is ``L(w) = (y − σw)²`` (note the missing ½: its curvature is 2σ²).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "from_pytorch",
+    "gd_limit",
+    "gd_optimal",
+    "gd_rate",
+    "momentum_optimal",
+    "momentum_rate",
+    "momentum_spectral_radius",
+    "momentum_stable",
+    "nesterov_limit",
+    "nesterov_rate",
+    "nesterov_spectral_radius",
+    "scalar_closed_form",
+    "scalar_contraction",
+    "scalar_limit",
+    "scalar_one_step",
+    "scalar_regime",
+    "to_pytorch",
+]
+
+
+def _lams(lams: Any) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(lams, dtype=float))
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError("eigenvalues must be positive and finite.")
+    return arr
+
+
+# --- gradient descent -------------------------------------------------------------------------------
+
+
+def gd_limit(lam_max: float) -> float:
+    """GD is stable iff ``0 < η < 2/λ_max``.
+
+    >>> gd_limit(4.0)
+    0.5
+    """
+    return 2.0 / float(_lams(lam_max).max())
+
+
+def gd_optimal(lam_min: float, lam_max: float) -> tuple[float, float]:
+    """Optimal constant step ``2/(λ₁+λₙ)`` and its rate ``(κ−1)/(κ+1)``.
+
+    >>> gd_optimal(1.0, 9.0)
+    (0.2, 0.8)
+    """
+    lo, hi = float(_lams(lam_min).min()), float(_lams(lam_max).max())
+    kappa = hi / lo
+    return 2.0 / (lo + hi), (kappa - 1.0) / (kappa + 1.0)
+
+
+def gd_rate(lr: Any, lams: Any) -> np.ndarray:
+    """Worst per-step contraction ``max_λ |1 − ηλ|`` (broadcasts over ``lr``)."""
+    lam = _lams(lams)
+    lr = np.asarray(lr, dtype=float)
+    return np.max(np.abs(1.0 - lr[..., None] * lam), axis=-1)
+
+
+# --- momentum ------------------------------------------------------------------------------------
+
+
+def to_pytorch(lr: Any, beta: Any, convention: str) -> tuple[Any, Any]:
+    """Map ``(lr, beta)`` of a momentum convention to the PyTorch / Goh ``(α, β)``.
+
+    >>> to_pytorch(0.5, 0.2, "ema")
+    (0.1, 0.8)
+    """
+    if convention == "ema":
+        return lr * beta, 1.0 - beta
+    if convention in ("heavy_ball", "pytorch"):
+        return lr, beta
+    raise ValueError(f"unknown convention {convention!r}")
+
+
+def from_pytorch(alpha: Any, beta: Any, convention: str) -> tuple[Any, Any]:
+    """Inverse of :func:`to_pytorch`.
+
+    >>> [round(v, 12) for v in from_pytorch(0.1, 0.8, "ema")]
+    [0.5, 0.2]
+    """
+    if convention == "ema":
+        b = 1.0 - beta
+        return alpha / b, b
+    if convention in ("heavy_ball", "pytorch"):
+        return alpha, beta
+    raise ValueError(f"unknown convention {convention!r}")
+
+
+def _spectral_radius_2x2(trace: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """Largest |root| of ``μ² − Tμ + D = 0``, vectorized."""
+    disc = trace * trace - 4.0 * det
+    sq = np.sqrt(np.abs(disc))
+    real = np.maximum(np.abs(trace + sq), np.abs(trace - sq)) / 2.0
+    return np.where(disc >= 0, real, np.sqrt(np.abs(det)))
+
+
+def momentum_spectral_radius(alpha: Any, beta: Any, lam: Any) -> np.ndarray:
+    r"""Spectral radius of heavy ball's 2×2 iteration matrix on one eigenvalue λ.
+
+    ``(z, w) ↦ (βz + λw, w − α(βz + λw))`` has matrix ``[[β, λ], [−αβ, 1 − αλ]]``: trace
+    ``1 + β − αλ``, determinant ``β``. Broadcasts over all three arguments.
+
+    >>> float(momentum_spectral_radius(1.0, 0.0, 0.5))
+    0.5
+    """
+    a, b, lam = (np.asarray(v, dtype=float) for v in (alpha, beta, lam))
+    return _spectral_radius_2x2(1.0 + b - a * lam, b + 0.0 * a * lam)
+
+
+def momentum_rate(alpha: Any, beta: Any, lams: Any) -> np.ndarray:
+    """Worst spectral radius over the spectrum (PyTorch convention; broadcasts over α, β)."""
+    lam = _lams(lams)
+    a = np.asarray(alpha, dtype=float)[..., None]
+    b = np.asarray(beta, dtype=float)[..., None]
+    return np.max(momentum_spectral_radius(a, b, lam), axis=-1)
+
+
+def momentum_stable(alpha: Any, beta: Any, lam_max: float) -> np.ndarray:
+    """Heavy ball converges iff ``0 ≤ β < 1`` and ``0 < αλ < 2 + 2β`` for every λ.
+
+    >>> bool(momentum_stable(3.5, 0.9, 1.0)), bool(momentum_stable(3.9, 0.9, 1.0))
+    (True, False)
+    """
+    a, b = np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float)
+    return (b >= 0) & (b < 1) & (a > 0) & (a * lam_max < 2.0 + 2.0 * b)
+
+
+def momentum_optimal(lam_min: float, lam_max: float) -> tuple[float, float, float]:
+    r"""Goh's optimum: ``α* = (2/(√λ₁+√λₙ))²``, ``β* = ((√κ−1)/(√κ+1))²``, rate ``(√κ−1)/(√κ+1)``.
+
+    >>> [round(v, 4) for v in momentum_optimal(1.0, 100.0)]
+    [0.0331, 0.6694, 0.8182]
+    """
+    lo, hi = float(_lams(lam_min).min()), float(_lams(lam_max).max())
+    sk = np.sqrt(hi / lo)
+    alpha = (2.0 / (np.sqrt(lo) + np.sqrt(hi))) ** 2
+    rate = (sk - 1.0) / (sk + 1.0)
+    return float(alpha), float(rate**2), float(rate)
+
+
+# --- Nesterov ------------------------------------------------------------------------------------
+
+
+def nesterov_spectral_radius(alpha: Any, beta: Any, lam: Any) -> np.ndarray:
+    r"""Spectral radius of Nesterov's iteration on one eigenvalue (any of the three forms).
+
+    ``w_{k+1} = (1+β)(1−αλ)w_k − β(1−αλ)w_{k−1}``: trace ``(1+β)(1−αλ)``, determinant ``β(1−αλ)``.
+    """
+    a, b, lam = (np.asarray(v, dtype=float) for v in (alpha, beta, lam))
+    c = 1.0 - a * lam
+    return _spectral_radius_2x2((1.0 + b) * c, b * c)
+
+
+def nesterov_rate(alpha: Any, beta: Any, lams: Any) -> np.ndarray:
+    lam = _lams(lams)
+    a = np.asarray(alpha, dtype=float)[..., None]
+    b = np.asarray(beta, dtype=float)[..., None]
+    return np.max(nesterov_spectral_radius(a, b, lam), axis=-1)
+
+
+def nesterov_limit(beta: Any, lam_max: float) -> np.ndarray:
+    r"""Largest stable step for Nesterov: ``αλ_max < 2(1+β)/(1+2β)`` (Jury criterion).
+
+    At β = 0 it is GD's 2/λ; as β → 1 it falls to 4/3 per λ, unlike heavy ball's 2 + 2β.
+
+    >>> float(nesterov_limit(0.0, 1.0)), round(float(nesterov_limit(0.9, 1.0)), 4)
+    (2.0, 1.3571)
+    """
+    b = np.asarray(beta, dtype=float)
+    return 2.0 * (1.0 + b) / ((1.0 + 2.0 * b) * float(_lams(lam_max).max()))
+
+
+# --- the scalar EECS 182 example -----------------------------------------------------------------
+
+
+def scalar_limit(sigma: float) -> float:
+    """GD on ``(y − σw)²`` is stable iff ``η < 1/σ²`` (EECS 182 eq. 3).
+
+    >>> scalar_limit(2.0)
+    0.25
+    """
+    return 1.0 / sigma**2
+
+
+def scalar_one_step(sigma: float) -> float:
+    """``η = 1/(2σ²)`` makes ``1 − 2ησ² = 0``: the minimum in one step."""
+    return 0.5 / sigma**2
+
+
+def scalar_contraction(lr: Any, sigma: float) -> np.ndarray:
+    """The error factor per step ``|1 − 2ησ²|``."""
+    return np.abs(1.0 - 2.0 * np.asarray(lr, dtype=float) * sigma**2)
+
+
+def scalar_closed_form(w0: float, y: float, sigma: float, lr: float, k: Any) -> np.ndarray:
+    """EECS 182 eq. (3): ``w_k = (1 − 2ησ²)^k (w₀ − y/σ) + y/σ``."""
+    k = np.asarray(k, dtype=float)
+    return (1.0 - 2.0 * lr * sigma**2) ** k * (w0 - y / sigma) + y / sigma
+
+
+REGIMES = {
+    "monotone": "monotone: every step moves toward y/σ without overshooting (η < 1/(2σ²))",
+    "one-step": "one step: η = 1/(2σ²) lands exactly on the minimum",
+    "oscillating": "oscillating but converging: overshoots, each error smaller (1/(2σ²) < η < 1/σ²)",
+    "period-2": "period 2: η = 1/σ² bounces between two points forever",
+    "diverging": "diverging: each overshoot is larger than the last (η > 1/σ²)",
+}
+
+
+def scalar_regime(lr: float, sigma: float, rtol: float = 1e-9) -> str:
+    """Which of the five regimes of Fig. 1 a step size falls in (exact landmarks up to ``rtol``).
+
+    >>> scalar_regime(0.99, 1.0), scalar_regime(1.01, 1.0), scalar_regime(0.5, 1.0)
+    ('oscillating', 'diverging', 'one-step')
+    """
+    one, lim = scalar_one_step(sigma), scalar_limit(sigma)
+    if abs(lr - one) <= rtol * one:
+        return "one-step"
+    if abs(lr - lim) <= rtol * lim:
+        return "period-2"
+    if lr < one:
+        return "monotone"
+    return "oscillating" if lr < lim else "diverging"

@@ -1,0 +1,291 @@
+"""Data-driven losses over two parameters, with true minibatch gradients.
+
+The loss is the *mean* of per-example losses (plus an optional ridge term), so a minibatch gradient
+is an unbiased estimate of the full gradient (EECS 182 note 2 §1.1) and the average of the minibatch
+gradients over one epoch equals the full gradient. ``f``/``grad``/``hess`` are full-batch (for
+contours); ``f_batch``/``grad_batch`` take example indices (the engine draws them, seeded).
+Datasets are generated once from fixed seeds, so every machine sees the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from optim.base import Switch
+
+from .base import Surface, SurfaceEntry, polish
+
+_CHUNK_ELEMENTS = 2_000_000  # bound on (points × examples) per pass, to keep mesh evaluation small
+
+
+@dataclass(frozen=True, eq=False)
+class DataSurface(Surface):
+    """A :class:`Surface` whose loss is a mean over examples ``X`` (N, F) with targets ``Y`` (N,)."""
+
+    X: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
+    Y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sample_terms: Callable[..., tuple] | None = None  # (w, b, X, Y, order) -> per-example tuples
+    ridge: float = 0.0
+    predict_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    data_kind: str = "regression"
+
+    @property
+    def n_data(self) -> int:
+        return int(self.Y.shape[0])
+
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        """The examples, to draw the fit: ``{"X": (N, F), "Y": (N,)}``."""
+        return {"X": self.X, "Y": self.Y}
+
+    def predict(self, params: Any, x: Any) -> np.ndarray:
+        """Model output at inputs ``x`` for parameters ``params = (p0, p1)``."""
+        return self.predict_fn(np.asarray(params, dtype=float), np.asarray(x, dtype=float))
+
+    def _mean(self, xy: np.ndarray, idx: np.ndarray, order: int) -> list[np.ndarray]:
+        xy = np.asarray(xy, dtype=float)
+        w, b = xy[..., 0, None], xy[..., 1, None]
+        idx = np.asarray(idx)
+        n = idx.shape[0]
+        if n == 0:
+            raise ValueError("a minibatch needs at least one example.")
+        per_pass = max(1, _CHUNK_ELEMENTS // max(1, w.size))
+        totals: list[np.ndarray] | None = None
+        with np.errstate(all="ignore"):
+            for start in range(0, n, per_pass):
+                part = idx[start : start + per_pass]
+                terms = self.sample_terms(w, b, self.X[part], self.Y[part], order)
+                sums = [np.sum(t, axis=-1) for t in terms]
+                totals = sums if totals is None else [a + s for a, s in zip(totals, sums)]
+        return [t / n for t in totals]
+
+    def f_batch(self, xy: Any, idx: Any) -> np.ndarray:
+        """Mean loss over the examples ``idx`` (plus the ridge term)."""
+        xy = np.asarray(xy, dtype=float)
+        (loss,) = self._mean(xy, idx, 0)
+        return loss + 0.5 * self.ridge * np.sum(xy * xy, axis=-1)
+
+    def grad_batch(self, xy: Any, idx: Any) -> np.ndarray:
+        """Mean gradient over the examples ``idx``, shape ``(..., 2)``."""
+        xy = np.asarray(xy, dtype=float)
+        gw, gb = self._mean(xy, idx, 1)
+        return np.stack([gw, gb], axis=-1) + self.ridge * xy
+
+
+def _full(surface_ref: list, order: int):
+    """Full-batch fn/grad_fn/hess_fn for the base record (bound after construction)."""
+
+    def fn(x, y):
+        s = surface_ref[0]
+        xy = np.stack([x, y], axis=-1)
+        out = s._mean(xy, np.arange(s.n_data), order)
+        r = s.ridge
+        if order == 0:
+            return out[0] + 0.5 * r * (x * x + y * y)
+        if order == 1:
+            return out[0] + r * x, out[1] + r * y
+        return out[0] + r, out[1], out[2] + r
+
+    return fn
+
+
+def _make(**kwargs) -> DataSurface:
+    # fn/grad_fn/hess_fn need the record they belong to; `replace` copies keep the same data,
+    # so closures bound to the first instance stay correct.
+    ref: list = []
+    s = DataSurface(fn=_full(ref, 0), grad_fn=_full(ref, 1), hess_fn=_full(ref, 2), **kwargs)
+    ref.append(s)
+    return s
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z) without overflow
+
+
+# --- per-example models ------------------------------------------------------------------------
+
+
+def _neuron_terms(w, b, X, Y, order):
+    x, y = X[:, 0], Y
+    s = _sigmoid(w * x + b)
+    r = s - y
+    if order == 0:
+        return (0.5 * r * r,)
+    d = s * (1 - s)
+    if order == 1:
+        return r * d * x, r * d
+    c = d * d + r * d * (1 - 2 * s)
+    return c * x * x, c * x, c
+
+
+def _linear_terms(a, b, X, Y, order):
+    x = X[:, 0]
+    r = a * x + b - Y
+    if order == 0:
+        return (0.5 * r * r,)
+    if order == 1:
+        return r * x, r
+    one = np.ones_like(r)
+    return one * x * x, one * x, one
+
+
+def _logistic_terms(w1, w2, X, Y, order):
+    x1, x2 = X[:, 0], X[:, 1]
+    z = w1 * x1 + w2 * x2
+    if order == 0:
+        return (np.logaddexp(0.0, z) - Y * z,)
+    s = _sigmoid(z)
+    if order == 1:
+        return (s - Y) * x1, (s - Y) * x2
+    d = s * (1 - s)
+    return d * x1 * x1, d * x1 * x2, d * x2 * x2
+
+
+# --- the three surfaces ------------------------------------------------------------------------
+
+
+def _global_min(s: DataSurface, n: int = 121) -> tuple[float, float]:
+    xs, ys, z = s.mesh(n, s.domain)
+    i, j = np.unravel_index(np.nanargmin(z), z.shape)
+    return polish(s, (xs[j], ys[i]))
+
+
+@cache
+def sigmoid_neuron(dataset: str) -> DataSurface:
+    if dataset == "nptel":
+        X, Y = np.array([[0.5], [2.5]]), np.array([0.2, 0.9])
+    else:
+        rng = np.random.default_rng(7)
+        x = np.sort(rng.uniform(-4.0, 4.0, 40))
+        Y = np.clip(_sigmoid(1.2 * x - 0.8) + 0.08 * rng.standard_normal(40), 0.0, 1.0)
+        X = x[:, None]
+    s = _make(
+        name="sigmoid_neuron",
+        title="Sigmoid neuron (NPTEL)",
+        domain=((-6.0, 6.0), (-6.0, 6.0)),
+        latex=r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\big(\sigma(w x_i + b) - y_i\big)^2",
+        reference="19CSE437 (after NPTEL Deep Learning): one sigmoid neuron fitted over (w, b)",
+        notes=(
+            "Flat plateaus where the sigmoid saturates, a steep drop near the fit. NPTEL's code sums "
+            "the error over examples; this is the mean (the gradient its GD applies)."
+        ),
+        params={"dataset": dataset},
+        starts=((-2.0, -2.0), (-5.0, 5.0), (4.0, 4.0)),
+        lr_gd=(0.1, 3.0, 30.0),
+        lr_adaptive=(1e-3, 0.1, 1.0),
+        X=X,
+        Y=Y,
+        sample_terms=_neuron_terms,
+        predict_fn=lambda p, x: _sigmoid(p[0] * x + p[1]),
+        data_kind="regression",
+        kind="data",
+    )
+    m = _global_min(s)
+    return replace(s, minima=(m,), f_min=float(s.f(np.array(m))))
+
+
+@cache
+def linear_regression() -> DataSurface:
+    rng = np.random.default_rng(11)
+    x = np.sort(rng.uniform(0.0, 3.0, 60))
+    Y = 2.0 * x + 1.0 + 0.5 * rng.standard_normal(60)
+    X = x[:, None]
+    A = np.stack([x, np.ones_like(x)], axis=1)
+    coef = np.linalg.lstsq(A, Y, rcond=None)[0]
+    ev = np.linalg.eigvalsh(A.T @ A / len(x))
+    s = _make(
+        name="linear_regression",
+        title="Linear regression (slope, intercept)",
+        domain=((-2.0, 6.0), (-3.0, 5.0)),
+        latex=r"L(a, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\,(a x_i + b - y_i)^2",
+        reference="EECS 182 note 2 (SGD on least squares); Deep Learning Refresher week 5",
+        notes=(
+            f"Inputs x ∈ [0, 3] are not centred, so slope and intercept are coupled: a tilted valley "
+            f"with κ = {ev[1] / ev[0]:.1f}. GD is stable for η < {2 / ev[1]:.3f}."
+        ),
+        starts=((-1.5, 4.0), (5.0, -2.5)),
+        lr_gd=(1e-3, 0.2, 0.6),
+        lr_adaptive=(1e-3, 0.1, 1.0),
+        X=X,
+        Y=Y,
+        sample_terms=_linear_terms,
+        predict_fn=lambda p, x: p[0] * x + p[1],
+        minima=((float(coef[0]), float(coef[1])),),
+        kind="data",
+    )
+    return replace(s, f_min=float(s.f(coef)))
+
+
+@cache
+def logistic_sparse() -> DataSurface:
+    rng = np.random.default_rng(5)
+    n = 200
+    x1 = rng.standard_normal(n)
+    x2 = np.where(rng.uniform(size=n) < 0.08, 3.0 * np.sign(rng.standard_normal(n)), 0.0)
+    X = np.stack([x1, x2], axis=1)
+    Y = (rng.uniform(size=n) < _sigmoid(1.0 * x1 + 1.5 * x2)).astype(float)
+    s = _make(
+        name="logistic_sparse",
+        title="Logistic regression, sparse feature",
+        domain=((-3.0, 5.0), (-3.0, 5.0)),
+        latex=(
+            r"L(w) = \frac{1}{N}\sum_{i} \Big[\log\big(1 + e^{w^\top x_i}\big) - y_i\, w^\top x_i\Big]"
+            r" + \tfrac{\lambda}{2}\lVert w\rVert^2,\ \lambda = 0.01"
+        ),
+        reference="NPTEL AdaGrad motivation (sparse features); Duchi et al. (2011)",
+        notes=(
+            "Feature 1 is dense, feature 2 is non-zero in only ~8% of examples: its gradient is "
+            "small and rare, so one global η moves w₂ slowly; AdaGrad scales it up."
+        ),
+        starts=((-2.5, -2.5), (4.0, -2.0)),
+        lr_gd=(1e-3, 0.5, 5.0),
+        lr_adaptive=(1e-3, 0.1, 1.0),
+        X=X,
+        Y=Y,
+        sample_terms=_logistic_terms,
+        ridge=0.01,
+        predict_fn=lambda p, x: _sigmoid(np.asarray(x) @ p),
+        data_kind="classification",
+        kind="data",
+    )
+    m = polish(s, (0.0, 0.0))
+    return replace(s, minima=(m,), f_min=float(s.f(np.array(m))))
+
+
+ENTRIES = [
+    SurfaceEntry(
+        "sigmoid_neuron",
+        "Sigmoid neuron (NPTEL)",
+        "data",
+        sigmoid_neuron,
+        (
+            Switch(
+                "dataset",
+                "dataset",
+                "noisy",
+                ("noisy", "nptel"),
+                labels={"noisy": "40 noisy points", "nptel": "NPTEL's two points"},
+            ),
+        ),
+        "One sigmoid unit fitted by minibatches: plateaus and a sharp valley.",
+    ),
+    SurfaceEntry(
+        "linear_regression",
+        "Linear regression",
+        "data",
+        linear_regression,
+        summary="Slope and intercept on 60 noisy points.",
+    ),
+    SurfaceEntry(
+        "logistic_sparse",
+        "Logistic regression, sparse feature",
+        "data",
+        logistic_sparse,
+        summary="Why AdaGrad: a rare feature.",
+    ),
+]
