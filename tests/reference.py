@@ -1,0 +1,113 @@
+"""Ground truth: one run, one step at a time, in plain Python floats, transcribed from the formulas.
+
+Nothing here is shared with the engine: every rule is written out coordinate by coordinate from the
+update equations in the docstrings (EECS 182, Goodfellow, NPTEL, PyTorch, Kingma & Ba, ...).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _sign(v: float) -> float:
+    return (v > 0) - (v < 0)
+
+
+def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess=None):
+    """Return (xs, states): xs[k] the iterate before step k, states[k] a dict after step k."""
+    w = [float(v) for v in x0]
+    d = len(w)
+    lr_at = lr_at or (lambda k: 1.0)
+    z = [0.0] * d
+    buf, m, v, vmax = list(z), list(z), list(z), list(z)
+    xs, states = [list(w)], []
+    conv = hp.get("convention")
+    for k in range(steps):
+        lr = hp["lr"] * lr_at(k)
+        t = k + 1
+        point = list(w)
+        if name == "nesterov" and conv == "ema":
+            point = [w[i] - lr * (1 - hp["beta"]) * buf[i] for i in range(d)]
+        elif name == "nesterov" and conv == "heavy_ball":
+            point = [w[i] - hp["beta"] * buf[i] for i in range(d)]
+        g = [float(c) for c in surface.grad(np.array(point))]
+        st: dict[str, list[float]] = {}
+        new = list(w)
+        if name == "gd":
+            new = [w[i] - lr * g[i] for i in range(d)]
+        elif name in ("momentum", "nesterov"):
+            b = hp["beta"]
+            for i in range(d):
+                if conv == "ema":
+                    buf[i] = (1 - b) * buf[i] + b * g[i]
+                    new[i] = w[i] - lr * buf[i]
+                elif conv == "heavy_ball":
+                    buf[i] = b * buf[i] + lr * g[i]
+                    new[i] = w[i] - buf[i]
+                elif name == "momentum":
+                    buf[i] = b * buf[i] + g[i]
+                    new[i] = w[i] - lr * buf[i]
+                else:  # torch nesterov
+                    buf[i] = b * buf[i] + g[i]
+                    new[i] = w[i] - lr * (g[i] + b * buf[i])
+            st["m"] = list(buf)
+            if name == "nesterov":
+                st["lookahead"] = list(point)
+        elif name == "adagrad":
+            for i in range(d):
+                v[i] = v[i] + g[i] * g[i]
+                new[i] = w[i] - lr / (hp["eps"] + math.sqrt(v[i])) * g[i]
+            st["v"] = list(v)
+            st["eff_lr"] = [lr / (hp["eps"] + math.sqrt(v[i])) for i in range(d)]
+        elif name == "rmsprop":
+            for i in range(d):
+                v[i] = hp["beta"] * v[i] + (1 - hp["beta"]) * g[i] * g[i]
+                new[i] = w[i] - lr * g[i] / (math.sqrt(v[i]) + hp["eps"])
+            st["v"] = list(v)
+            st["eff_lr"] = [lr / (math.sqrt(v[i]) + hp["eps"]) for i in range(d)]
+        elif name in ("adam", "adamw", "nadam", "amsgrad"):
+            b1, b2, eps = hp["beta1"], hp["beta2"], hp["eps"]
+            bc = hp.get("bias_correction", True)
+            inside = hp.get("eps_inside", False)
+            mh, vh, eff = [0.0] * d, [0.0] * d, [0.0] * d
+            for i in range(d):
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+                vmax[i] = max(vmax[i], v[i])
+                if name == "nadam":
+                    mh[i] = b1 * m[i] / (1 - b1 ** (t + 1)) + (1 - b1) * g[i] / (1 - b1**t)
+                    vh[i] = v[i] / (1 - b2**t)
+                elif name == "amsgrad":
+                    mh[i] = m[i] / (1 - b1**t)
+                    vh[i] = vmax[i] / (1 - b2**t)
+                elif bc:
+                    mh[i], vh[i] = m[i] / (1 - b1**t), v[i] / (1 - b2**t)
+                else:
+                    mh[i], vh[i] = m[i], v[i]
+                denom = math.sqrt(vh[i] + eps) if inside else math.sqrt(vh[i]) + eps
+                eff[i] = lr / denom
+                new[i] = w[i] - lr * mh[i] / denom
+                if name == "adamw":
+                    new[i] -= lr * hp["weight_decay"] * w[i]
+            st.update(m=list(m), v=list(vmax if name == "amsgrad" else v), m_hat=mh, v_hat=vh,
+                      eff_lr=eff)
+        elif name == "lion":
+            for i in range(d):
+                c = hp["beta1"] * m[i] + (1 - hp["beta1"]) * g[i]
+                new[i] = w[i] - lr * (_sign(c) + hp["weight_decay"] * w[i])
+                m[i] = hp["beta2"] * m[i] + (1 - hp["beta2"]) * g[i]
+            st["m"] = list(m)
+        elif name == "newton":
+            h = surface.hess(np.array(w))
+            a, b_, c, dd = h[0, 0] + hp["damping"], h[0, 1], h[1, 0], h[1, 1] + hp["damping"]
+            det = a * dd - b_ * c
+            step = [(dd * g[0] - b_ * g[1]) / det, (-c * g[0] + a * g[1]) / det]
+            new = [w[i] - lr * step[i] for i in range(d)]
+        else:
+            raise KeyError(name)
+        w = new
+        xs.append(list(w))
+        states.append(st)
+    return np.array(xs), states
