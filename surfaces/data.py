@@ -43,9 +43,9 @@ class DataSurface(Surface):
         """The examples, to draw the fit: ``{"X": (N, F), "Y": (N,)}``."""
         return {"X": self.X, "Y": self.Y}
 
-    def predict(self, params: Any, x: Any) -> np.ndarray:
-        """Model output at inputs ``x`` for parameters ``params = (p0, p1)``."""
-        return self.predict_fn(np.asarray(params, dtype=float), np.asarray(x, dtype=float))
+    def predict(self, params: Any, X: Any) -> np.ndarray:
+        """Model output at inputs ``X`` of shape ``(N, F)`` for parameters ``params = (p0, p1)``."""
+        return self.predict_fn(np.asarray(params, dtype=float), np.asarray(X, dtype=float))
 
     def _mean(self, xy: np.ndarray, idx: np.ndarray, order: int) -> list[np.ndarray]:
         xy = np.asarray(xy, dtype=float)
@@ -181,7 +181,7 @@ def sigmoid_neuron(dataset: str) -> DataSurface:
         X=X,
         Y=Y,
         sample_terms=_neuron_terms,
-        predict_fn=lambda p, x: _sigmoid(p[0] * x + p[1]),
+        predict_fn=lambda p, X: _sigmoid(p[0] * X[..., 0] + p[1]),
         data_kind="regression",
         kind="data",
     )
@@ -214,7 +214,7 @@ def linear_regression() -> DataSurface:
         X=X,
         Y=Y,
         sample_terms=_linear_terms,
-        predict_fn=lambda p, x: p[0] * x + p[1],
+        predict_fn=lambda p, X: p[0] * X[..., 0] + p[1],
         minima=((float(coef[0]), float(coef[1])),),
         kind="data",
     )
@@ -249,7 +249,7 @@ def logistic_sparse() -> DataSurface:
         Y=Y,
         sample_terms=_logistic_terms,
         ridge=0.01,
-        predict_fn=lambda p, x: _sigmoid(np.asarray(x) @ p),
+        predict_fn=lambda p, X: _sigmoid(X @ p),
         data_kind="classification",
         kind="data",
     )

@@ -91,8 +91,9 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
                 new[i] = w[i] - lr * mh[i] / denom
                 if name == "adamw":
                     new[i] -= lr * hp["weight_decay"] * w[i]
-            st.update(m=list(m), v=list(vmax if name == "amsgrad" else v), m_hat=mh, v_hat=vh,
-                      eff_lr=eff)
+            st.update(
+                m=list(m), v=list(vmax if name == "amsgrad" else v), m_hat=mh, v_hat=vh, eff_lr=eff
+            )
         elif name == "lion":
             for i in range(d):
                 c = hp["beta1"] * m[i] + (1 - hp["beta1"]) * g[i]

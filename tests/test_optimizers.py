@@ -15,7 +15,9 @@ from tests.reference import reference_run
 
 # every registry entry, and every switch value of the ones that have switches
 VARIANTS = [(name, {}) for name in optim.OPTIMIZERS]
-VARIANTS += [(n, {"convention": c}) for n in ("momentum", "nesterov") for c in ("ema", "heavy_ball")]
+VARIANTS += [
+    (n, {"convention": c}) for n in ("momentum", "nesterov") for c in ("ema", "heavy_ball")
+]
 VARIANTS += [("adam", {"bias_correction": False}), ("adam", {"eps_inside": True})]
 VARIANT_IDS = [n + "".join(f"-{v}" for v in s.values()) for n, s in VARIANTS]
 
@@ -65,13 +67,19 @@ def test_engine_matches_reference_with_mixed_per_run_hyperparameters(name, switc
     full = opt.defaults() | hp
     for r in range(3):
         hp_r = {k: (float(v[r]) if isinstance(v, np.ndarray) else v) for k, v in full.items()}
-        xs, states = reference_run(surface, name, x0[r], steps, hp_r, lr_at=lambda k: float(sched(k)))
+        xs, states = reference_run(
+            surface, name, x0[r], steps, hp_r, lr_at=lambda k: float(sched(k))
+        )
         np.testing.assert_allclose(traj.xy[:, r], xs, rtol=1e-11, atol=1e-13)
-        np.testing.assert_allclose(traj.lr[:, r], [hp_r["lr"] * float(sched(k)) for k in range(steps)],
-                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            traj.lr[:, r], [hp_r["lr"] * float(sched(k)) for k in range(steps)], rtol=1e-14
+        )
         for key in states[0]:
             np.testing.assert_allclose(
-                traj.state[key][:, r], [s[key] for s in states], rtol=1e-10, atol=1e-13,
+                traj.state[key][:, r],
+                [s[key] for s in states],
+                rtol=1e-10,
+                atol=1e-13,
                 err_msg=f"{name} state {key}",
             )
     assert set(traj.state) >= set(opt.records)
@@ -128,9 +136,11 @@ def test_per_run_arrays_equal_separate_runs():
 
 def test_run_many_equals_separate_runs_and_shares_data():
     surface = get_surface("booth")
-    specs = [optim.RunSpec("gd", [[-8.0, -8.0]], {"lr": 0.05}),
-             optim.RunSpec("adam", [[-8.0, -8.0], [8.0, -6.0]], {"lr": 0.5}),
-             optim.RunSpec("nesterov", [[8.0, -6.0]], {"lr": 0.02, "convention": "ema"})]
+    specs = [
+        optim.RunSpec("gd", [[-8.0, -8.0]], {"lr": 0.05}),
+        optim.RunSpec("adam", [[-8.0, -8.0], [8.0, -6.0]], {"lr": 0.5}),
+        optim.RunSpec("nesterov", [[8.0, -6.0]], {"lr": 0.02, "convention": "ema"}),
+    ]
     many = optim.run_many(surface, specs, 100)
     for spec, traj in zip(specs, many):
         alone = optim.run(surface, spec.optimizer, spec.x0, 100, **spec.hyperparams)
@@ -148,10 +158,12 @@ def test_gd_on_sigma_w_is_eecs182_equation_3():
     lr = 0.35
     traj = optim.run(surface, "gd", [[0.2, -0.5]], 50, lr=lr)
     k = np.arange(51)
-    np.testing.assert_allclose(traj.xy[:, 0, 0], theory.scalar_closed_form(0.2, y1, s1, lr, k),
-                               rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(traj.xy[:, 0, 1], theory.scalar_closed_form(-0.5, y2, s2, lr, k),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        traj.xy[:, 0, 0], theory.scalar_closed_form(0.2, y1, s1, lr, k), rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        traj.xy[:, 0, 1], theory.scalar_closed_form(-0.5, y2, s2, lr, k), rtol=1e-12, atol=1e-14
+    )
 
 
 def _measured_rate(traj, k0, k1):
@@ -186,8 +198,9 @@ def test_first_steps_of_adaptive_methods():
         np.testing.assert_allclose(t.xy[1, 0], [-lr, lr], rtol=1e-9)
     beta = 0.9
     t = optim.run(surface, "rmsprop", [[0.0, 0.0]], 1, lr=lr, beta=beta, eps=1e-12)
-    np.testing.assert_allclose(t.xy[1, 0], [-lr / math.sqrt(1 - beta), lr / math.sqrt(1 - beta)],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        t.xy[1, 0], [-lr / math.sqrt(1 - beta), lr / math.sqrt(1 - beta)], rtol=1e-9
+    )
     # without bias correction Adam's first step is η(1−β₁)/√(1−β₂): ~3.16η at the defaults
     t = optim.run(surface, "adam", [[0.0, 0.0]], 1, lr=lr, eps=1e-12, bias_correction=False)
     np.testing.assert_allclose(t.xy[1, 0, 0], -lr * 0.1 / math.sqrt(0.001), rtol=1e-9)
@@ -222,31 +235,43 @@ def test_theory_rates_match_iteration_matrices():
         a, b, lam = rng.uniform(0, 3), rng.uniform(0, 0.99), rng.uniform(0.01, 2)
         hb = np.array([[b, lam], [-a * b, 1 - a * lam]])
         assert theory.momentum_spectral_radius(a, b, lam) == pytest.approx(
-            np.abs(np.linalg.eigvals(hb)).max(), rel=1e-9, abs=1e-12)
+            np.abs(np.linalg.eigvals(hb)).max(), rel=1e-9, abs=1e-12
+        )
         nes = np.array([[b, lam], [-a * b * b, 1 - a * lam * (1 + b)]])  # torch nesterov on λ
         assert theory.nesterov_spectral_radius(a, b, lam) == pytest.approx(
-            np.abs(np.linalg.eigvals(nes)).max(), rel=1e-9, abs=1e-12)
+            np.abs(np.linalg.eigvals(nes)).max(), rel=1e-9, abs=1e-12
+        )
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
 def test_stability_limits_are_where_rates_cross_one(beta):
     lam = 2.0
     hb_lim = (2 + 2 * beta) / lam
-    assert theory.momentum_rate(hb_lim * 0.999, beta, [lam]) < 1 < theory.momentum_rate(
-        hb_lim * 1.001, beta, [lam])
+    assert (
+        theory.momentum_rate(hb_lim * 0.999, beta, [lam])
+        < 1
+        < theory.momentum_rate(hb_lim * 1.001, beta, [lam])
+    )
     n_lim = float(theory.nesterov_limit(beta, lam))
-    assert theory.nesterov_rate(n_lim * 0.999, beta, [lam]) < 1 < theory.nesterov_rate(
-        n_lim * 1.001, beta, [lam])
-    assert theory.gd_rate(theory.gd_limit(lam) * 0.999, [lam]) < 1 < theory.gd_rate(
-        theory.gd_limit(lam) * 1.001, [lam])
+    assert (
+        theory.nesterov_rate(n_lim * 0.999, beta, [lam])
+        < 1
+        < theory.nesterov_rate(n_lim * 1.001, beta, [lam])
+    )
+    assert (
+        theory.gd_rate(theory.gd_limit(lam) * 0.999, [lam])
+        < 1
+        < theory.gd_rate(theory.gd_limit(lam) * 1.001, [lam])
+    )
 
 
 def test_engine_divergence_agrees_with_theory_limits():
     surface = get_surface("quadratic", kappa=10, scale=2.0)
     for beta in (0.0, 0.6):
         lim = (2 + 2 * beta) / 2.0
-        s = optim.run_summary(surface, "momentum", np.ones((2, 2)), 3000,
-                              lr=[lim * 0.98, lim * 1.02], beta=beta)
+        s = optim.run_summary(
+            surface, "momentum", np.ones((2, 2)), 3000, lr=[lim * 0.98, lim * 1.02], beta=beta
+        )
         assert s.diverged_at[0] == -1 and s.diverged_at[1] > 0
 
 
@@ -276,15 +301,21 @@ K = np.arange(0, 400)
     ("sched", "closed"),
     [
         (schedules.constant(), lambda k: np.ones_like(k, dtype=float)),
-        (schedules.linear(100, 0.05),
-         lambda k: np.where(k < 100, (1 - k / 100) + (k / 100) * 0.05, 0.05)),
+        (
+            schedules.linear(100, 0.05),
+            lambda k: np.where(k < 100, (1 - k / 100) + (k / 100) * 0.05, 0.05),
+        ),
         (schedules.step(30, 0.5), lambda k: 0.5 ** (k // 30)),
         (schedules.exponential(0.99), lambda k: 0.99**k),
         (schedules.inverse_time(20), lambda k: 1 / (1 + k / 20)),
-        (schedules.cosine(200, 0.1),
-         lambda k: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(k, 200) / 200))),
-        (schedules.warmup(schedules.exponential(0.99), 10),
-         lambda k: np.minimum((k + 1) / 10, 1) * 0.99 ** np.maximum(k - 10, 0)),
+        (
+            schedules.cosine(200, 0.1),
+            lambda k: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * np.minimum(k, 200) / 200)),
+        ),
+        (
+            schedules.warmup(schedules.exponential(0.99), 10),
+            lambda k: np.minimum((k + 1) / 10, 1) * 0.99 ** np.maximum(k - 10, 0),
+        ),
     ],
     ids=lambda v: getattr(v, "name", ""),
 )
