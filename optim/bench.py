@@ -29,48 +29,39 @@ def _time(fn, repeat: int) -> tuple[float, float]:
     return statistics.median(ts), min(ts)
 
 
-def _hand_numpy_adam(x0: np.ndarray, steps: int, lr=0.05, b1=0.9, b2=0.999, eps=1e-8):
+def _hand_adam_step(p, m, v, k, lr=0.05, b1=0.9, b2=0.999, eps=1e-8):
+    """One Adam step on Rosenbrock (b = 100), written out by hand."""
+    x, y = p[:, 0], p[:, 1]
+    r = y - x * x
+    g = np.empty_like(p)
+    g[:, 0] = 2 * (x - 1) - 400 * x * r
+    g[:, 1] = 200 * r
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    t = k + 1
+    return p - lr / (1 - b1**t) * m / (np.sqrt(v / (1 - b2**t)) + eps), m, v
+
+
+def _hand_numpy_adam(x0: np.ndarray, steps: int):
     """The same math as optim's Adam on Rosenbrock, written as one plain NumPy loop."""
-    p = x0.copy()
-    m = np.zeros_like(p)
-    v = np.zeros_like(p)
+    p, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
     with np.errstate(all="ignore"):
         for k in range(steps):
-            x, y = p[:, 0], p[:, 1]
-            r = y - x * x
-            g = np.empty_like(p)
-            g[:, 0] = 2 * (x - 1) - 400 * x * r
-            g[:, 1] = 200 * r
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            t = k + 1
-            p = p - lr / (1 - b1**t) * m / (np.sqrt(v / (1 - b2**t)) + eps)
+            p, m, v = _hand_adam_step(p, m, v, k)
     return p
 
 
-def _hand_numpy_adam_summary(
-    x0: np.ndarray, steps: int, lr=0.05, b1=0.9, b2=0.999, eps=1e-8, tol=1e-6, bound=2e3
-):
+def _hand_numpy_adam_summary(x0: np.ndarray, steps: int, tol=1e-6, bound=2e3):
     """The same work as ``optim.run_summary``, by hand: Adam, the loss every step, its minimum,
     the first step within ``tol`` of the minimum, and divergence (non-finite or out of bound)."""
-    p = x0.copy()
-    m = np.zeros_like(p)
-    v = np.zeros_like(p)
+    p, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
     runs = p.shape[0]
     min_loss = np.full(runs, np.inf)
     reached = np.full(runs, -1)
     diverged = np.full(runs, -1)
     with np.errstate(all="ignore"):
         for k in range(steps):
-            x, y = p[:, 0], p[:, 1]
-            r = y - x * x
-            g = np.empty_like(p)
-            g[:, 0] = 2 * (x - 1) - 400 * x * r
-            g[:, 1] = 200 * r
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            t = k + 1
-            p = p - lr / (1 - b1**t) * m / (np.sqrt(v / (1 - b2**t)) + eps)
+            p, m, v = _hand_adam_step(p, m, v, k)
             loss = (1 - p[:, 0]) ** 2 + 100 * (p[:, 1] - p[:, 0] ** 2) ** 2
             min_loss = np.fmin(min_loss, loss)
             hit = (loss <= tol) & (reached < 0)

@@ -66,19 +66,22 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         out.extend(rep)
         cols.extend([i] * len(rep))
     s = "".join(out)
-    # implicit multiplication the way students write it: 2x, 3(x+1), (x+1)(y-1), )x
+    # implicit multiplication the way students write it: 2x, 2 x, 3(x+1), (x+1)(y-1), )x
     pieces: list[str] = []
     new_cols: list[int] = []
+    prev = -1  # index in s of the previous non-space character
     for j, ch in enumerate(s):
         if (
-            j > 0
+            prev >= 0
             and ch in "xy("
-            and (s[j - 1] == ")" or (s[j - 1].isdigit() and not _in_name(s, j - 1)))
+            and (s[prev] == ")" or (s[prev].isdigit() and not _in_name(s, prev)))
         ):
             pieces.append("*")
             new_cols.append(cols[j])
         pieces.append(ch)
         new_cols.append(cols[j])
+        if not ch.isspace():
+            prev = j
     return "".join(pieces), new_cols
 
 

@@ -278,6 +278,7 @@ GOOD = [
     ),
     ("2x - 3(y + 1) + pi", lambda x, y: 2 * x - 3 * (y + 1) + np.pi),
     ("x² + y³ − 2·x", lambda x, y: x**2 + y**3 - 2 * x),
+    ("2 x + 3 y^2 + (x + 1) (y - 1)", lambda x, y: 2 * x + 3 * y**2 + (x + 1) * (y - 1)),
 ]
 
 
