@@ -139,7 +139,7 @@ def bench_standard_comparison(repeat: int) -> None:
 def bench_sweep_memory(runs: int, steps: int) -> None:
     s = get_surface("quadratic", kappa=50)
     rng = np.random.default_rng(1)
-    lr = 10 ** rng.uniform(-2, 0.5, runs)
+    lr = 10 ** rng.uniform(-2, 0.8, runs)
     x0 = np.tile([[2.0, 1.0]], (runs, 1))
     tracemalloc.start()
     t0 = time.perf_counter()
