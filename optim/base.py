@@ -8,7 +8,7 @@ convention, bias correction on/off) select code paths and stay plain Python valu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +130,3 @@ def per_run(value: Any, runs: int) -> np.ndarray:
     if np.ndim(value) == 0:
         return np.full(runs, float(value))
     return np.asarray(value)[:, 0].copy()
-
-
-Validator = Callable[[Mapping[str, Any]], None]
