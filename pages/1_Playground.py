@@ -1,0 +1,142 @@
+"""Playground: up to 8 optimizer runs side by side on any surface, animated in 2D and 3D."""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+import viz
+from optim import schedules as _s
+from ui import controls
+from ui.cache import field_background, simulate, surface_mesh, trajectory_table
+from ui.frame import page
+
+P = "pg"
+look = page(
+    "Playground",
+    "🎢",
+    "Pick a surface and up to eight runs, press ▶ Play, and watch them race. "
+    "Every run starts from the same point and sees the same gradients (and noise or minibatches).",
+)
+
+with st.sidebar:
+    st.subheader("Surface")
+    picked = controls.surface_picker(P)
+if picked is None:
+    st.info("Fix the surface in the sidebar to see the runs.")
+    st.stop()
+key, surface = picked
+
+with st.sidebar:
+    st.subheader("Start point")
+    start = controls.start_picker(P, surface, key)
+    st.subheader("Steps and schedule")
+    steps = st.slider("steps", 10, 1000, 150, step=10, key=f"{P}_steps")
+    schedule = controls.schedule_picker(P, steps)
+    if schedule is not None:
+        sched = _s.make(schedule[0], **dict(schedule[1]))
+        if schedule[2]:
+            sched = _s.warmup(sched, steps=schedule[2])
+        st.latex(sched.latex)
+        st.plotly_chart(
+            viz.PrebuiltFigure(viz.schedule_figure(sched.factors(steps), look=look)),
+            key=f"{P}_schedule_fig",
+            config={"displayModeBar": False},
+        )
+    with st.expander("Gradient: clipping, noise, minibatches"):
+        grad = controls.gradient_picker(P, surface)
+    speed = st.select_slider(
+        "animation speed",
+        options=[0.25, 0.5, 1.0, 2.0, 4.0],
+        value=1.0,
+        format_func=lambda v: f"{v:g}×",
+        key=f"{P}_speed",
+    )
+
+runs = controls.runs_editor(P, surface, key)
+with st.expander(f"About this surface: {surface.title}"):
+    st.latex(surface.latex)
+    if surface.notes:
+        st.caption(surface.notes)
+    if surface.reference:
+        st.caption(f"Reference: {surface.reference}")
+
+try:
+    trajs = simulate(
+        key,
+        tuple(r.key for r in runs),
+        start,
+        steps,
+        schedule,
+        grad.clip,
+        grad.noise,
+        grad.batch_size,
+        grad.sampling,
+        grad.seed,
+    )
+except ValueError as err:
+    st.error(f"These settings cannot run: {err}")
+    st.stop()
+
+labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
+views = viz.run_views(trajs, surface, labels)
+for msg in viz.divergence_messages(views):
+    st.warning(msg, icon="💥")
+
+duration = round(60 / speed)
+contour = viz.contour_figure(
+    surface, views, field_background(key), start=start, look=look, duration=duration
+)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        viz.PrebuiltFigure(contour),
+        key=f"{P}_contour",
+        on_select=functools.partial(controls.start_from_click, P, f"{P}_contour"),
+        selection_mode="points",
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+    )
+    st.caption("Top view. ▶ Play animates the runs; click anywhere on the map to start there.")
+with right:
+    st.plotly_chart(
+        viz.PrebuiltFigure(
+            viz.surface_figure(surface, views, surface_mesh(key), look=look, duration=duration)
+        ),
+        key=f"{P}_3d",
+        config={"displaylogo": False},
+    )
+    st.caption("3D view: drag to turn it; the camera stays where you leave it.")
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        viz.PrebuiltFigure(viz.loss_figure(views, surface.f_min, look=look)),
+        key=f"{P}_loss",
+        config={"displaylogo": False},
+    )
+with right:
+    dist = viz.distance_figure(views, look=look)
+    if dist is None:
+        st.info("No known minimum for this surface, so there is no distance to plot.")
+    else:
+        st.plotly_chart(viz.PrebuiltFigure(dist), key=f"{P}_dist", config={"displaylogo": False})
+
+with st.expander("📋 Trajectories: table and downloads"):
+    table = trajectory_table(trajs, labels)
+    st.dataframe(table, hide_index=True, height=300)
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "⬇️ CSV of every step",
+        data=lambda: table.to_csv(index=False).encode(),
+        file_name=f"descent-lab-{surface.name}.csv",
+        mime="text/csv",
+        key=f"{P}_csv",
+    )
+    c2.download_button(
+        "⬇️ Animated figure (HTML, plays offline)",
+        data=lambda: viz.standalone_html(contour, title=f"Descent Lab · {surface.title}"),
+        file_name=f"descent-lab-{surface.name}.html",
+        mime="text/html",
+        key=f"{P}_html",
+    )

@@ -1,0 +1,95 @@
+"""Cached computations keyed on hashable primitives only (see PLATFORM_NOTES: never on big arrays).
+
+A surface is named by a *key*: ``("registry", name, ((param, value), …))`` or
+``("formula", text, ((xmin, xmax), (ymin, ymax)))``. Runs are ``(optimizer, ((hp, value), …))``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optim
+import viz
+from surfaces import Surface, from_formula, get_surface
+
+__all__ = ["field_background", "simulate", "surface_mesh", "surface_of", "trajectory_table"]
+
+SurfaceKey = tuple
+RunKey = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+@functools.lru_cache(maxsize=64)
+def surface_of(key: SurfaceKey) -> Surface:
+    """Build (once) the surface a key names; ``ValueError`` with a readable message if it is bad."""
+    kind, name, extra = key
+    if kind == "registry":
+        return get_surface(name, **dict(extra))
+    if kind == "formula":
+        return from_formula(name, extra)
+    raise ValueError(f"unknown surface kind {kind!r}")
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def field_background(key: SurfaceKey, n: int = 300) -> str:
+    """The field as a PNG data URI (the animated contour's background)."""
+    s = surface_of(key)
+    _, _, z = s.mesh(n)
+    return viz.png_data_uri(viz.field_png(z, s.log_scale))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def surface_mesh(key: SurfaceKey, n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A coarse mesh for the 3D view (n × n float64; small enough to hash and copy)."""
+    return surface_of(key).mesh(n)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def simulate(
+    key: SurfaceKey,
+    runs: tuple[RunKey, ...],
+    start: tuple[float, float],
+    steps: int,
+    schedule: tuple | None = None,
+    clip: tuple[str, float] | None = None,
+    noise: float = 0.0,
+    batch_size: int | None = None,
+    sampling: str = "shuffle",
+    seed: int = 0,
+) -> list[optim.Trajectory]:
+    """Run every optimizer from ``start`` in one engine call (``optim.run_many``)."""
+    s = surface_of(key)
+    specs = [optim.RunSpec(name, [start], dict(hp)) for name, hp in runs]
+    sched = None
+    if schedule is not None:
+        name, params, warm = schedule
+        sched = optim.schedules.make(name, **dict(params))
+        if warm:
+            sched = optim.schedules.warmup(sched, steps=warm)
+    return optim.run_many(
+        s,
+        specs,
+        steps,
+        schedule=sched,
+        clip=clip,
+        noise=noise or None,
+        batch_size=batch_size,
+        sampling=sampling,
+        seed=seed,
+    )
+
+
+def trajectory_table(trajectories: list[optim.Trajectory], labels: list[str]):
+    """One tidy table for all runs: run number and label first, then the engine's columns."""
+    import pandas as pd
+
+    frames = []
+    for i, (t, label) in enumerate(zip(trajectories, labels)):
+        df = t.to_frame().drop(columns=["run"])
+        df.insert(0, "label", label)
+        df.insert(0, "run", i + 1)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)

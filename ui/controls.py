@@ -1,0 +1,464 @@
+"""Widgets generated from the registries: surfaces, optimizers and their hyperparameters, schedules.
+
+Each widget has a stable ``key`` (``<prefix>_…``) so tests and links can drive it. Values a widget
+cannot hold any more (a learning rate from another surface's grid, Newton on a surface with no
+Hessian) are reset to the default *before* the widget is drawn, never silently mid-run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optim
+from optim.base import Param, Switch
+from surfaces import FUNCTIONS, SURFACES, Surface
+
+from .cache import surface_of
+
+__all__ = [
+    "FORMULA",
+    "Gradient",
+    "RunChoice",
+    "gradient_picker",
+    "nice_grid",
+    "param_widget",
+    "runs_editor",
+    "schedule_picker",
+    "start_picker",
+    "surface_picker",
+]
+
+FORMULA = "formula"
+CATEGORY = {"lecture": "Lecture", "classic": "Classic", "shapes": "Shapes", "data": "Data"}
+_E12 = (1.0, 1.2, 1.5, 1.8, 2.2, 2.7, 3.3, 3.9, 4.7, 5.6, 6.8, 8.2)
+_BETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
+_BETAS += (0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
+
+
+def nice_grid(lo: float, hi: float, include: float | None = None) -> list[float]:
+    """Log-spaced E12 values (1, 1.2, 1.5, 1.8, 2.2, …) covering ``[lo, hi]``, plus ``include``.
+
+    >>> nice_grid(0.01, 0.05)
+    [0.01, 0.012, 0.015, 0.018, 0.022, 0.027, 0.033, 0.039, 0.047]
+    """
+    out = []
+    for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1):
+        for m in _E12:
+            v = float(f"{m * 10.0**e:.3g}")
+            if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9):
+                out.append(v)
+    if include is not None and np.isfinite(include):
+        v = float(f"{include:.3g}")
+        if v not in out:
+            out.append(v)
+    return sorted(set(out))
+
+
+def _snap(value: Any, options: list[float]) -> float:
+    arr = np.asarray(options)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return float(arr[len(arr) // 2])
+    if v in options:
+        return v
+    if v > 0 and arr.min() > 0:
+        return float(arr[np.argmin(np.abs(np.log(arr) - np.log(v)))])
+    return float(arr[np.argmin(np.abs(arr - v))])
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def param_widget(p: Param | Switch, key: str, default: Any | None = None, **kw: Any) -> Any:
+    """One widget for a registry parameter: toggle, select box, log grid or linear slider."""
+    default = p.default if default is None else default
+    help_ = p.help or None
+    if isinstance(p, Switch):
+        if set(p.choices) == {True, False}:
+            return st.toggle(p.label, value=bool(default), key=key, help=help_, **kw)
+        return st.selectbox(
+            p.label,
+            list(p.choices),
+            index=list(p.choices).index(default),
+            format_func=lambda c: p.labels.get(c, str(c)),
+            key=key,
+            help=help_,
+            **kw,
+        )
+    lo, hi = p.slider
+    if p.log or p.name.startswith("beta"):
+        grid = (
+            nice_grid(max(lo, 1e-12), hi, default)
+            if p.log
+            else sorted({b for b in _BETAS if lo <= b <= hi} | {float(default)})
+        )
+        if key in st.session_state and st.session_state[key] not in grid:
+            st.session_state[key] = _snap(st.session_state[key], grid)
+        if key not in st.session_state:
+            kw["value"] = _snap(default, grid)
+        return st.select_slider(p.label, options=grid, format_func=_fmt, key=key, help=help_, **kw)
+    span = hi - lo
+    step = float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
+    if key not in st.session_state:
+        kw["value"] = float(default)
+    return st.slider(p.label, float(lo), float(hi), step=step, key=key, help=help_, **kw)
+
+
+# -- surfaces ---------------------------------------------------------------------------------------
+def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surface] | None:
+    """Select box of every surface (and "your formula") with the surface's own parameters.
+
+    Returns ``(key, surface)``, or None after showing the parser's or validator's message.
+    """
+    names = [*SURFACES, FORMULA]
+
+    def label(n: str) -> str:
+        if n == FORMULA:
+            return "✏️ Your formula f(x, y)"
+        e = SURFACES[n]
+        return f"{CATEGORY.get(e.category, e.category)} · {e.title}"
+
+    name = st.selectbox(
+        "Loss surface",
+        names,
+        index=names.index(default),
+        format_func=label,
+        key=f"{prefix}_surface",
+    )
+    if name == FORMULA:
+        text = st.text_input(
+            "f(x, y) =",
+            value="x^2 + 10 y^2",
+            max_chars=200,
+            key=f"{prefix}_formula",
+            help="Use x and y, numbers, + − * / ^ and parentheses, and "
+            + ", ".join(sorted(FUNCTIONS))
+            + ". Implicit products like 2x or 3(x+1) work.",
+        )
+        c1, c2 = st.columns(2)
+        xmin = c1.number_input("x from", -1e4, 1e4, -3.0, key=f"{prefix}_xmin")
+        xmax = c2.number_input("x to", -1e4, 1e4, 3.0, key=f"{prefix}_xmax")
+        ymin = c1.number_input("y from", -1e4, 1e4, -3.0, key=f"{prefix}_ymin")
+        ymax = c2.number_input("y to", -1e4, 1e4, 3.0, key=f"{prefix}_ymax")
+        key: tuple = (
+            "formula",
+            text,
+            ((float(xmin), float(xmax)), (float(ymin), float(ymax))),
+        )
+    else:
+        entry = SURFACES[name]
+        values = tuple((p.name, param_widget(p, f"{prefix}_{name}_{p.name}")) for p in entry.params)
+        values = tuple((k, float(v) if isinstance(v, (int, float)) else v) for k, v in values)
+        key = ("registry", name, values)
+        if entry.summary:
+            st.caption(entry.summary)
+    try:
+        surface = surface_of(key)
+    except ValueError as err:
+        st.error(f"This surface cannot be drawn: {err}")
+        return None
+    return key, surface
+
+
+# -- runs -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunChoice:
+    """One run as chosen on the page: optimizer name and hyperparameters (hashable for caches)."""
+
+    optimizer: str
+    hyperparams: tuple[tuple[str, Any], ...]
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        return (self.optimizer, self.hyperparams)
+
+
+def _lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[list[float], float]:
+    """The η grid for this run and its default.
+
+    Heavy-ball and PyTorch momentum take steps of about η/(1−β) once the velocity builds up, so
+    their default is the surface's GD suggestion × (1 − β) with the default β = 0.9; the EECS 182
+    form averages gradients instead of summing them and keeps the GD suggestion.
+    """
+    lo, default, hi = surface.lr_range(optimizer)
+    if convention in ("pytorch", "heavy_ball"):
+        default *= 0.1
+        lo *= 0.1
+    return nice_grid(lo, hi * 10, default), float(f"{default:.3g}")
+
+
+def _add_run(prefix: str, names: list[str]) -> None:
+    slots = st.session_state[f"{prefix}_slots"]
+    if len(slots) >= 8:
+        return
+    new = st.session_state[f"{prefix}_next"]
+    st.session_state[f"{prefix}_next"] = new + 1
+    used = {st.session_state.get(f"{prefix}_r{s}_opt") for s in slots}
+    st.session_state[f"{prefix}_r{new}_opt"] = next((n for n in names if n not in used), "gd")
+    slots.append(new)
+
+
+def _remove_run(prefix: str, slot: int) -> None:
+    slots = st.session_state[f"{prefix}_slots"]
+    if slot in slots and len(slots) > 1:
+        slots.remove(slot)
+
+
+def runs_editor(
+    prefix: str,
+    surface: Surface,
+    surface_key: tuple,
+    defaults: tuple[str, ...] = ("gd", "momentum", "adam"),
+    max_runs: int = 8,
+) -> list[RunChoice]:
+    """Tabs of runs, each an optimizer with its own hyperparameters, its formula, and a remove button.
+
+    The same optimizer may appear twice with different settings. Learning rates use a log grid
+    around the surface's suggestion, up to 10× its upper hint so divergence is reachable.
+    """
+    usable = [n for n, o in optim.OPTIMIZERS.items() if surface.has_hess or not o.needs_hessian]
+    slots_key, next_key = f"{prefix}_slots", f"{prefix}_next"
+    if slots_key not in st.session_state:
+        st.session_state[slots_key] = list(range(len(defaults)))
+        st.session_state[next_key] = len(defaults)
+        for i, n in enumerate(defaults):
+            st.session_state.setdefault(f"{prefix}_r{i}_opt", n)
+    slots = list(st.session_state[slots_key])
+    for s in slots:  # Newton on a surface with no Hessian: back to GD, said below
+        if st.session_state.get(f"{prefix}_r{s}_opt", "gd") not in usable:
+            st.session_state[f"{prefix}_r{s}_opt"] = "gd"
+            st.toast("Newton's method needs a Hessian; that run switched to gradient descent.")
+
+    titles = [
+        f"{i + 1}. {optim.OPTIMIZERS[st.session_state.get(f'{prefix}_r{s}_opt', 'gd')].title}"
+        for i, s in enumerate(slots)
+    ]
+    tabs = st.tabs(titles)
+    choices = []
+    for slot, tab in zip(slots, tabs):
+        with tab:
+            c1, c2, c3 = st.columns([1.0, 1.2, 1.6])
+            with c1:
+                name = st.selectbox(
+                    "Optimizer",
+                    usable,
+                    format_func=lambda n: optim.OPTIMIZERS[n].title,
+                    key=f"{prefix}_r{slot}_opt",
+                )
+                opt = optim.OPTIMIZERS[name]
+                hp: dict[str, Any] = {}
+                for sw in opt.switches:
+                    hp[sw.name] = param_widget(sw, f"{prefix}_r{slot}_{name}_{sw.name}")
+            with c2:
+                convention = hp.get("convention")
+                grid, lr_default = _lr_grid(surface, name, convention)
+                lr_key = f"{prefix}_r{slot}_{name}_lr"
+                ctx_key = f"{lr_key}__context"  # a new surface or convention resets η
+                context = (surface_key, convention)
+                if st.session_state.get(ctx_key) != context or (
+                    st.session_state.get(lr_key) not in grid
+                ):
+                    st.session_state[lr_key] = lr_default
+                    st.session_state[ctx_key] = context
+                hp["lr"] = st.select_slider(
+                    "learning rate η (log scale)",
+                    options=grid,
+                    format_func=_fmt,
+                    key=lr_key,
+                    help="Step size η (ε in Goodfellow). The grid runs from the surface's "
+                    "suggested range to 10× its top, so you can watch a run diverge.",
+                )
+                for p in opt.params:
+                    if p.name != "lr":
+                        hp[p.name] = param_widget(p, f"{prefix}_r{slot}_{name}_{p.name}")
+            with c3:
+                st.latex(opt.formula(**{s.name: hp[s.name] for s in opt.switches}))
+                st.caption(f"Source: {opt.source}")
+                if len(slots) > 1:
+                    st.button(
+                        "✖ Remove this run",
+                        key=f"{prefix}_r{slot}_remove",
+                        on_click=_remove_run,
+                        args=(prefix, slot),
+                    )
+            values = tuple(
+                (k, float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                for k, v in sorted(hp.items())
+            )
+            choices.append(RunChoice(name, values))
+    if len(slots) < max_runs:
+        st.button(
+            "➕ Add a run",
+            key=f"{prefix}_add",
+            on_click=_add_run,
+            args=(prefix, [n for n in ("nesterov", "rmsprop", "adagrad", *usable) if n in usable]),
+            help=f"Compare up to {max_runs} runs; the same optimizer twice with other settings is fine.",
+        )
+    return choices
+
+
+# -- start point ------------------------------------------------------------------------------------
+def _set_start(prefix: str, x: float, y: float) -> None:
+    st.session_state[f"{prefix}_x0"] = float(x)
+    st.session_state[f"{prefix}_y0"] = float(y)
+
+
+def _pick_start(prefix: str, starts: dict[str, tuple[float, float]]) -> None:
+    """A suggested start was chosen: move there and clear the pill (it is an action, not a mode)."""
+    choice = st.session_state.get(f"{prefix}_starts")
+    if choice in starts:
+        _set_start(prefix, *starts[choice])
+    st.session_state[f"{prefix}_starts"] = None
+
+
+def start_from_click(prefix: str, chart_key: str) -> None:
+    """``on_select`` callback of the contour chart: a click on the marker grid sets the start."""
+    event = st.session_state.get(chart_key)
+    try:
+        points = event["selection"]["points"]
+        x, y = float(points[0]["x"]), float(points[0]["y"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    if np.isfinite(x) and np.isfinite(y):
+        _set_start(prefix, round(x, 4), round(y, 4))
+
+
+def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[float, float]:
+    """Number inputs for the start point, buttons for the surface's suggested starts.
+
+    A new surface moves the start to its first suggestion. Clicking the contour also sets it.
+    """
+    ctx = f"{prefix}_start__surface"
+    if st.session_state.get(ctx) != surface_key:
+        st.session_state[ctx] = surface_key
+        first = surface.starts[0] if surface.starts else _centre(surface)
+        _set_start(prefix, *first)
+    (x0, x1), (y0, y1) = surface.plot_window
+    span = 10 * max(x1 - x0, y1 - y0)
+    c1, c2 = st.columns(2)
+    x = c1.number_input("x₀", x0 - span, x1 + span, key=f"{prefix}_x0", format="%.4g", step=0.1)
+    y = c2.number_input("y₀", y0 - span, y1 + span, key=f"{prefix}_y0", format="%.4g", step=0.1)
+    if surface.starts:
+        options = [f"({a:.3g}, {b:.3g})" for a, b in surface.starts]
+        st.pills(
+            "suggested starts",
+            options,
+            key=f"{prefix}_starts",
+            on_change=_pick_start,
+            args=(prefix, dict(zip(options, surface.starts))),
+        )
+    st.caption("Or click anywhere on the contour plot.")
+    return float(x), float(y)
+
+
+def _centre(surface: Surface) -> tuple[float, float]:
+    (x0, x1), (y0, y1) = surface.plot_window
+    return (x0 + 0.8 * (x1 - x0), y0 + 0.8 * (y1 - y0))
+
+
+# -- schedule and gradient --------------------------------------------------------------------------
+def schedule_picker(prefix: str, steps: int) -> tuple | None:
+    """Schedule name, its parameters and an optional warm-up; ``None`` for a constant rate."""
+    sched = optim.schedules
+    labels = {
+        "constant": "constant η",
+        "linear": "linear decay to η_τ (COSI 165B)",
+        "step": "step decay",
+        "exponential": "exponential decay",
+        "inverse_time": "1/t decay (Robbins–Monro)",
+        "cosine": "cosine",
+    }
+    name = st.selectbox(
+        "Learning-rate schedule",
+        list(sched.SCHEDULES),
+        format_func=lambda n: labels.get(n, n),
+        key=f"{prefix}_schedule",
+    )
+    params = tuple(
+        (p.name, float(param_widget(p, f"{prefix}_sched_{name}_{p.name}")))
+        for p in sched.SCHEDULE_PARAMS[name]
+    )
+    warm = st.toggle("Linear warm-up first", key=f"{prefix}_warmup")
+    warm_steps = 0.0
+    if warm:
+        (wp,) = sched.SCHEDULE_PARAMS["warmup"]
+        warm_steps = float(param_widget(wp, f"{prefix}_warmup_steps"))
+    if name == "constant" and not warm:
+        return None
+    return (name, params, warm_steps)
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """How gradients are formed: clipping, noise (analytic surfaces) or minibatches (data)."""
+
+    clip: tuple[str, float] | None = None
+    noise: float = 0.0
+    batch_size: int | None = None
+    sampling: str = "shuffle"
+    seed: int = 0
+
+
+def gradient_picker(prefix: str, surface: Surface) -> Gradient:
+    """Clipping for all surfaces; noise σ on analytic ones; batch size and sampling on data ones."""
+    kind = st.selectbox(
+        "Gradient clipping",
+        ["none", "norm", "value"],
+        format_func={
+            "none": "none",
+            "norm": "by global norm ‖g‖ ≤ c",
+            "value": "by value |gᵢ| ≤ c",
+        }.get,
+        key=f"{prefix}_clip",
+    )
+    clip = None
+    if kind != "none":
+        c = st.select_slider(
+            "threshold c",
+            options=nice_grid(0.01, 100.0),
+            value=1.0,
+            format_func=_fmt,
+            key=f"{prefix}_clip_c",
+        )
+        clip = (kind, float(c))
+    seed = 0
+    if getattr(surface, "kind", "analytic") == "data":
+        n = int(surface.n_data)
+        batch = st.slider(
+            f"minibatch size (of {n} examples)",
+            1,
+            n,
+            n,
+            key=f"{prefix}_batch",
+            help="n = full batch: plain gradient descent. Smaller: SGD, noisier and cheaper steps.",
+        )
+        sampling = st.radio(
+            "sampling",
+            ["shuffle", "replacement"],
+            format_func={
+                "shuffle": "epochs, reshuffled each time",
+                "replacement": "with replacement (i.i.d.)",
+            }.get,
+            key=f"{prefix}_sampling",
+            horizontal=True,
+        )
+        if batch < n:
+            seed = int(st.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
+        return Gradient(clip, 0.0, None if batch >= n else int(batch), sampling, seed)
+    sigma = st.select_slider(
+        "gradient noise σ",
+        options=[0.0, *nice_grid(0.01, 10.0)],
+        value=0.0,
+        format_func=_fmt,
+        key=f"{prefix}_noise",
+        help="Adds N(0, σ²) to each gradient coordinate, the same draws for every run.",
+    )
+    if sigma > 0:
+        seed = int(st.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
+    return Gradient(clip, float(sigma), None, "shuffle", seed)

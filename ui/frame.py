@@ -1,0 +1,48 @@
+"""The frame every page calls first: page config, sidebar navigation, theme tweaks, the figure look."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from viz import Look
+
+__all__ = ["PAGES", "page"]
+
+# (script path relative to app.py, label, emoji icon, one line on what it teaches)
+PAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("app.py", "Home", "⛰️", "What Descent Lab is and where to start."),
+    (
+        "pages/1_Playground.py",
+        "Playground",
+        "🎢",
+        "Up to 8 optimizers side by side on any surface, animated in 2D and 3D.",
+    ),
+)
+
+_CSS = """
+<style>
+/* Tighter top padding: the figures matter more than whitespace on a projector. */
+.block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
+[data-testid="stSidebarNav"] {display: none;}
+</style>
+"""
+
+
+def page(title: str, icon: str, intro: str | None = None) -> Look:
+    """Set up the page: config, sidebar links to every page, the title; returns the figure look."""
+    st.set_page_config(
+        page_title=f"{title} · Descent Lab",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    st.markdown(_CSS, unsafe_allow_html=True)
+    with st.sidebar:
+        st.markdown("### ⛰️ Descent Lab")
+        for path, label, emoji, _ in PAGES:
+            st.page_link(path, label=label, icon=emoji)
+        st.divider()
+    st.title(f"{icon} {title}")
+    if intro:
+        st.caption(intro)
+    return Look()

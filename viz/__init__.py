@@ -1,0 +1,53 @@
+"""Descent Lab's figure builders: pure functions from trajectories and surfaces to Plotly dicts.
+
+>>> import numpy as np, optim
+>>> from surfaces import get_surface
+>>> s = get_surface("booth")
+>>> traj = optim.run(s, "gd", np.array([[0.0, 0.0]]), 20, lr=0.05)
+>>> spec = contour_figure(s, run_views([traj], s), background="")
+>>> len(spec["frames"]), spec["frames"][0]["traces"]
+(21, [1, 2])
+"""
+
+from .encode import PrebuiltFigure, b64, decode, payload_bytes
+from .export import standalone_html
+from .figures import (
+    FramePlan,
+    RunView,
+    contour_figure,
+    distance_figure,
+    divergence_messages,
+    divergence_point,
+    loss_figure,
+    plan_frames,
+    run_views,
+    schedule_figure,
+    surface_figure,
+)
+from .raster import field_levels, field_png, png_data_uri
+from .style import PALETTE, Look, color
+
+__all__ = [
+    "PALETTE",
+    "FramePlan",
+    "Look",
+    "PrebuiltFigure",
+    "RunView",
+    "b64",
+    "color",
+    "contour_figure",
+    "decode",
+    "distance_figure",
+    "divergence_messages",
+    "divergence_point",
+    "field_levels",
+    "field_png",
+    "loss_figure",
+    "payload_bytes",
+    "plan_frames",
+    "png_data_uri",
+    "run_views",
+    "schedule_figure",
+    "standalone_html",
+    "surface_figure",
+]

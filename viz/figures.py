@@ -1,0 +1,691 @@
+"""Pure figure builders: trajectories and surfaces in, Plotly figure dicts out (no Streamlit).
+
+Every builder returns a plain ``dict`` (``data``, ``layout``, optional ``frames``) whose arrays are
+float32 typed arrays (:func:`viz.encode.b64`). The tests validate each against Plotly's schema once;
+pages wrap them in :class:`viz.encode.PrebuiltFigure` so reruns skip that validation.
+
+Animation design (sizes measured in PLATFORM_NOTES and ``python -m optim.bench``):
+
+- the field is a PNG in ``layout.images`` (a contour trace vanishes while frames play);
+- frames name the traces they update (``traces``) and carry only those: each run's *trail* (the path
+  so far) and *head* (the current point, an ✕ once the run has diverged);
+- at most ``max_frames`` frames; a trail holds every step while the total fits ``budget`` points,
+  beyond that older points are thinned (every ``stride``-th step plus the current one) and the exact
+  full path is drawn underneath as a faint *ghost*; the last frame and the initial view are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .encode import b64
+from .style import GRID, MINIMUM, Look, base_layout, color
+
+__all__ = [
+    "FramePlan",
+    "RunView",
+    "contour_figure",
+    "distance_figure",
+    "divergence_messages",
+    "divergence_point",
+    "loss_figure",
+    "plan_frames",
+    "run_views",
+    "schedule_figure",
+    "surface_figure",
+]
+
+Box = tuple[tuple[float, float], tuple[float, float]]
+DEFAULT_LOOK = Look()
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as the figures see it: its colour, legend label and exact path."""
+
+    label: str
+    color: str
+    xy: np.ndarray  # (S+1, 2); NaN after divergence
+    loss: np.ndarray  # (S+1,)
+    diverged_at: int  # -1 if the run stayed finite and bounded
+    dist: np.ndarray | None = None  # (S+1,) distance to the nearest known minimum
+
+    @property
+    def steps(self) -> int:
+        return len(self.xy) - 1
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at >= 0
+
+
+def run_views(trajectories: Sequence[Any], surface: Any, labels: Sequence[str] | None = None):
+    """One :class:`RunView` per run of each trajectory, coloured in order."""
+    views: list[RunView] = []
+    for traj in trajectories:
+        for r in range(traj.xy.shape[1]):
+            i = len(views)
+            xy = traj.xy[:, r, :]
+            views.append(
+                RunView(
+                    label=labels[i] if labels is not None else f"{i + 1}. {traj.label(r)}",
+                    color=color(i),
+                    xy=xy,
+                    loss=traj.loss[:, r],
+                    diverged_at=int(traj.diverged_at[r]),
+                    dist=surface.distance_to_min(xy) if surface.minima else None,
+                )
+            )
+    return views
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    """Which steps become frames, and how trails are thinned to fit the budget."""
+
+    steps: np.ndarray  # (F,) increasing step numbers, first 0, last S
+    stride: int  # 1: trails hold every step; n: every n-th step plus the current one
+
+    @property
+    def exact(self) -> bool:
+        return self.stride == 1
+
+
+def plan_frames(steps: int, runs: int, max_frames: int = 150, budget: int = 40_000) -> FramePlan:
+    """Choose ≤ ``max_frames`` frame steps and a trail stride so trails total ≤ ~``budget`` points.
+
+    >>> p = plan_frames(100, 3)
+    >>> len(p.steps), p.stride
+    (101, 1)
+    >>> p = plan_frames(1000, 8)
+    >>> len(p.steps), int(p.steps[-1]), p.stride
+    (150, 1000, 15)
+    """
+    n = int(min(max_frames, steps + 1))
+    ks = np.unique(np.round(np.linspace(0, steps, max(n, 2))).astype(int)) if steps else np.zeros(1)
+    total = runs * float(np.sum(ks + 1))
+    stride = max(1, int(np.ceil(total / budget)))
+    return FramePlan(ks.astype(int), stride)
+
+
+def _trail(xy: np.ndarray, k: int, stride: int) -> np.ndarray:
+    if stride == 1:
+        return xy[: k + 1]
+    idx = np.arange(0, k + 1, stride)
+    if idx[-1] != k:
+        idx = np.append(idx, k)
+    return xy[idx]
+
+
+def _inside(p: np.ndarray, window: Box) -> np.ndarray:
+    (x0, x1), (y0, y1) = window
+    return (
+        np.isfinite(p).all(-1)
+        & (p[..., 0] >= x0)
+        & (p[..., 0] <= x1)
+        & (p[..., 1] >= y0)
+        & (p[..., 1] <= y1)
+    )
+
+
+def divergence_point(view: RunView, window: Box) -> np.ndarray | None:
+    """Where to draw a diverged run's ✕: its last point inside the window before it diverged."""
+    if not view.diverged:
+        return None
+    upto = view.xy[: view.diverged_at + 1]
+    inside = np.flatnonzero(_inside(upto, window))
+    return upto[inside[-1]] if inside.size else upto[0]
+
+
+def _point(p: np.ndarray) -> tuple[list[float], list[float]]:
+    """One point as short lists (a typed array costs ~30 bytes more than a 1-number list)."""
+    return [float(np.float32(p[0]))], [float(np.float32(p[1]))]
+
+
+def _head(view: RunView, k: int, window: Box, look: Look, full: bool = True) -> dict[str, Any]:
+    """The head trace's data at step ``k``: a dot, or an ✕ with the step once the run diverged.
+
+    Frames of a run that never diverges carry only the point (``full=False``): its style is set once.
+    """
+    if view.diverged and k >= view.diverged_at:
+        x, y = _point(divergence_point(view, window))
+        return {
+            "x": x,
+            "y": y,
+            "mode": "markers+text",
+            "text": [f"diverged at step {view.diverged_at}"],
+            "marker": {"symbol": "x", "size": look.marker * 1.6},
+        }
+    x, y = _point(view.xy[k])
+    if not full:
+        return {"x": x, "y": y}
+    return {
+        "x": x,
+        "y": y,
+        "mode": "markers",
+        "text": [""],
+        "marker": {"symbol": "circle", "size": look.marker},
+    }
+
+
+def _animation_controls(plan: FramePlan, look: Look, duration: int, redraw: bool) -> dict:
+    """Play / Pause / Resume buttons and a step slider for ``layout``."""
+    frame = {"duration": duration, "redraw": redraw}
+    play = {"frame": frame, "transition": {"duration": 0}, "mode": "immediate"}
+    buttons = [
+        {"label": "▶ Play", "method": "animate", "args": [None, {**play, "fromcurrent": False}]},
+        {
+            "label": "⏸ Pause",
+            "method": "animate",
+            "args": [[None], {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate"}],
+        },
+        {"label": "⏯ Resume", "method": "animate", "args": [None, {**play, "fromcurrent": True}]},
+    ]
+    step_args = {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate"}
+    slider_steps = [
+        {"label": str(int(k)), "method": "animate", "args": [[str(i)], step_args]}
+        for i, k in enumerate(plan.steps)
+    ]
+    return {
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "xanchor": "left",
+                "y": -0.07,
+                "yanchor": "top",
+                "pad": {"t": 0, "r": 10},
+                "font": {"size": look.font},
+                "buttons": buttons,
+            }
+        ],
+        "sliders": [
+            {
+                "active": len(plan.steps) - 1,
+                "x": 0.0,
+                "len": 1.0,
+                "y": -0.15,
+                "yanchor": "top",
+                "pad": {"t": 30, "b": 0},
+                "currentvalue": {"prefix": "step ", "font": {"size": look.font}},
+                "font": {"size": max(look.font - 4, 8)},
+                "transition": {"duration": 0},
+                "steps": slider_steps,
+            }
+        ],
+    }
+
+
+def _minimum_traces(surface: Any, look: Look, z_of=None) -> list[dict[str, Any]]:
+    traces = []
+    groups = [
+        ("global minimum", surface.minima, "star", MINIMUM),
+        ("local minimum", surface.local_minima, "star-open", "#444444"),
+        ("saddle point", surface.saddles, "x-thin-open", "#444444"),
+    ]
+    for name, points, symbol, fill in groups:
+        if not points:
+            continue
+        p = np.asarray(points, dtype=float)
+        trace = {
+            "type": "scatter" if z_of is None else "scatter3d",
+            "x": b64(p[:, 0]),
+            "y": b64(p[:, 1]),
+            "mode": "markers",
+            "name": name,
+            "hovertemplate": f"{name} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "marker": {
+                "symbol": symbol if z_of is None else "diamond",
+                "size": look.marker * (1.8 if z_of is None else 0.8),
+                "color": fill,
+                "line": {"color": "#222222", "width": 1},
+            },
+        }
+        if z_of is not None:
+            trace["z"] = b64(z_of(p))
+            trace["marker"].pop("line")
+        traces.append(trace)
+    return traces
+
+
+def contour_figure(
+    surface: Any,
+    views: Sequence[RunView],
+    background: str,
+    *,
+    start: tuple[float, float] | None = None,
+    window: Box | None = None,
+    look: Look = DEFAULT_LOOK,
+    height: int = 560,
+    duration: int = 60,
+    max_frames: int = 150,
+    budget: int = 40_000,
+    click_grid: int = 41,
+) -> dict[str, Any]:
+    """The animated top view: the field as a PNG ``background`` (a data URI), every run's path.
+
+    Trace order: the click grid (invisible markers that make a click choose the start point), then
+    per run ghost (only when trails are thinned), trail and head, then minima and the start marker.
+    """
+    window = window or surface.plot_window
+    (x0, x1), (y0, y1) = window
+    steps = max((v.steps for v in views), default=0)
+    plan = plan_frames(steps, max(len(views), 1), max_frames, budget)
+    data: list[dict[str, Any]] = []
+
+    gx, gy = np.meshgrid(np.linspace(x0, x1, click_grid), np.linspace(y0, y1, click_grid))
+    with np.errstate(all="ignore"):
+        gz = surface.f(np.stack([gx, gy], -1)).ravel()
+    data.append(
+        {
+            "type": "scatter",
+            "x": b64(gx.ravel()),
+            "y": b64(gy.ravel()),
+            "customdata": b64(gz),
+            "mode": "markers",
+            "name": "click to start here",
+            "showlegend": False,
+            "marker": {"size": 14, "opacity": 0, "color": "#000000"},
+            "hovertemplate": "(%{x:.3g}, %{y:.3g})  L = %{customdata:.4g}"
+            "<br>click: start here<extra></extra>",
+        }
+    )
+
+    animated: list[int] = []
+    for i, v in enumerate(views):
+        group = f"run{i}"
+        if not plan.exact:
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": b64(v.xy[:, 0]),
+                    "y": b64(v.xy[:, 1]),
+                    "mode": "lines",
+                    "legendgroup": group,
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                    "line": {"color": v.color, "width": look.line * 0.6},
+                    "opacity": look.ghost_opacity,
+                }
+            )
+        animated.append(len(data))
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(v.xy[:, 0]),
+                "y": b64(v.xy[:, 1]),
+                "mode": "lines+markers",
+                "name": v.label,
+                "legendgroup": group,
+                "line": {"color": v.color, "width": look.line},
+                "marker": {"size": look.marker * 0.45, "color": v.color},
+                "hovertemplate": f"{v.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            }
+        )
+        animated.append(len(data))
+        head = _head(v, v.steps, window, look)
+        head["marker"].update({"color": v.color, "line": {"color": "white", "width": 1.5}})
+        data.append(
+            {
+                "type": "scatter",
+                **head,
+                "legendgroup": group,
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "textposition": "top center",
+                "textfont": {"color": v.color, "size": look.font},
+                "cliponaxis": True,
+            }
+        )
+
+    data.extend(_minimum_traces(surface, look))
+    if start is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "x": [float(start[0])],
+                "y": [float(start[1])],
+                "mode": "markers",
+                "name": "start",
+                "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+                "marker": {
+                    "symbol": "circle-open",
+                    "size": look.marker * 1.6,
+                    "color": "#222222",
+                    "line": {"width": 2},
+                },
+            }
+        )
+
+    frames = []
+    for fi, k in enumerate(plan.steps):
+        fdata = []
+        for v in views:
+            kk = int(min(k, v.steps))
+            last = fi == len(plan.steps) - 1
+            t = v.xy if last else _trail(v.xy, kk, plan.stride)
+            fdata.append({"x": b64(t[:, 0]), "y": b64(t[:, 1])})
+            fdata.append(_head(v, kk, window, look, full=v.diverged))
+        frames.append({"name": str(fi), "data": fdata, "traces": animated})
+
+    layout = base_layout(
+        look,
+        height,
+        xaxis={
+            "range": [x0, x1],
+            "autorange": False,
+            "showgrid": False,
+            "zeroline": False,
+            "constrain": "domain",
+        },
+        yaxis={
+            "range": [y0, y1],
+            "autorange": False,
+            "showgrid": False,
+            "zeroline": False,
+            "title": {"text": "y"},
+        },
+        images=[
+            {
+                "source": background,
+                "xref": "x",
+                "yref": "y",
+                "x": x0,
+                "y": y1,
+                "sizex": x1 - x0,
+                "sizey": y1 - y0,
+                "sizing": "stretch",
+                "layer": "below",
+            }
+        ],
+        clickmode="event+select",
+        dragmode="pan",
+        hovermode="closest",
+        margin={"l": 60, "r": 20, "t": 40, "b": 170},
+        uirevision=f"{surface.name}",
+    )
+    layout.update(_animation_controls(plan, look, duration, redraw=False))
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def _display_z(surface: Any, z: np.ndarray) -> tuple[np.ndarray, str]:
+    """Height drawn in 3D: the loss, or log₁₀(L − min + δ) on surfaces whose loss spans decades."""
+    if not surface.log_scale:
+        return z, "L(x, y)"
+    finite = z[np.isfinite(z)]
+    zmin = float(np.min(finite)) if finite.size else 0.0
+    span = float(np.max(finite) - zmin) if finite.size else 1.0
+    delta = 1e-3 * (span or 1.0)
+    with np.errstate(all="ignore"):
+        return np.log10(z - zmin + delta), "log₁₀(L − L_min + δ)"
+
+
+def surface_figure(
+    surface: Any,
+    views: Sequence[RunView],
+    mesh: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 560,
+    duration: int = 60,
+    max_frames: int = 150,
+) -> dict[str, Any]:
+    """3D view: the surface, each exact path on it, and a ball per run moved by the animation.
+
+    The camera survives reruns (``scene.uirevision``). Only the balls are in the frames
+    (3D frames need ``redraw=True``, the costly part, so they carry 3 numbers per run).
+    """
+    xs, ys, z = mesh
+    (x0, x1), (y0, y1) = surface.plot_window
+    zd, ztitle = _display_z(surface, z)
+    finite = zd[np.isfinite(zd)]
+    zlo, zhi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    zhi = zhi if zhi > zlo else zlo + 1.0
+    lift = 0.01 * (zhi - zlo)
+
+    raw_min = float(np.nanmin(z[np.isfinite(z)])) if np.isfinite(z).any() else 0.0
+
+    def height_of(p: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            loss = surface.f(p)
+        if surface.log_scale:
+            finite_z = z[np.isfinite(z)]
+            span = float(np.max(finite_z) - raw_min) if finite_z.size else 1.0
+            with np.errstate(all="ignore"):
+                loss = np.log10(loss - raw_min + 1e-3 * (span or 1.0))
+        return np.clip(loss, zlo, zhi) + lift
+
+    data: list[dict[str, Any]] = [
+        {
+            "type": "surface",
+            "x": b64(xs),
+            "y": b64(ys),
+            "z": b64(np.clip(zd, zlo, zhi)),
+            "colorscale": [
+                [0.0, "#fffbe8"],
+                [0.35, "#e4f2e1"],
+                [0.7, "#cbdde8"],
+                [1.0, "#aeb8d3"],
+            ],
+            "showscale": False,
+            "opacity": 0.92,
+            "hoverinfo": "skip",
+            "contours": {"z": {"show": True, "usecolormap": False, "color": "#8a93a6"}},
+            "lighting": {"ambient": 0.8, "diffuse": 0.5, "specular": 0.05},
+        }
+    ]
+    steps = max((v.steps for v in views), default=0)
+    plan = plan_frames(steps, max(len(views), 1), max_frames)
+    heads: list[int] = []
+    head_z: list[np.ndarray] = []
+    for i, v in enumerate(views):
+        inside = _inside(v.xy, surface.plot_window)
+        path = np.where(inside[:, None], v.xy, np.nan)
+        pz = height_of(path)
+        data.append(
+            {
+                "type": "scatter3d",
+                "x": b64(path[:, 0]),
+                "y": b64(path[:, 1]),
+                "z": b64(pz),
+                "mode": "lines",
+                "name": v.label,
+                "legendgroup": f"run{i}",
+                "line": {"color": v.color, "width": look.line * 2},
+                "hovertemplate": f"{v.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            }
+        )
+        ks = np.minimum(plan.steps, v.steps)
+        pts = v.xy[ks].copy()
+        if v.diverged:
+            pts[ks >= v.diverged_at] = divergence_point(v, surface.plot_window)
+        hz = height_of(pts)
+        head_z.append(hz)
+        heads.append(len(data))
+        data.append(
+            {
+                "type": "scatter3d",
+                "x": b64(pts[-1:, 0]),
+                "y": b64(pts[-1:, 1]),
+                "z": b64(hz[-1:]),
+                "mode": "markers",
+                "legendgroup": f"run{i}",
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "marker": {
+                    "size": look.marker * 0.7,
+                    "color": v.color,
+                    "symbol": "x" if v.diverged else "circle",
+                },
+            }
+        )
+    data.extend(_minimum_traces(surface, look, z_of=height_of))
+
+    frames = []
+    for fi, k in enumerate(plan.steps):
+        fdata = []
+        for v, hz in zip(views, head_z):
+            kk = int(min(k, v.steps))
+            p = v.xy[kk]
+            if v.diverged and kk >= v.diverged_at:
+                p = divergence_point(v, surface.plot_window)
+            x, y = _point(p)
+            fdata.append({"type": "scatter3d", "x": x, "y": y, "z": [float(np.float32(hz[fi]))]})
+        frames.append({"name": str(fi), "data": fdata, "traces": heads})
+
+    axis = {"backgroundcolor": "white", "gridcolor": GRID, "showspikes": False}
+    layout = base_layout(
+        look,
+        height,
+        scene={
+            "xaxis": {**axis, "range": [x0, x1], "title": {"text": "x"}},
+            "yaxis": {**axis, "range": [y0, y1], "title": {"text": "y"}},
+            "zaxis": {**axis, "range": [zlo, zhi + 2 * lift], "title": {"text": ztitle}},
+            "aspectmode": "manual",
+            "aspectratio": {"x": 1, "y": 1, "z": 0.6},
+            "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
+            "uirevision": "keep",
+        },
+        uirevision="keep",
+        showlegend=False,
+        margin={"l": 0, "r": 0, "t": 10, "b": 170},
+    )
+    layout.update(_animation_controls(plan, look, duration, redraw=True))
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def _log_series(values: np.ndarray, floor: float = 1e-16) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where(np.isfinite(values), np.maximum(values, floor), np.nan)
+
+
+def _curve_figure(
+    views: Sequence[RunView],
+    series: Sequence[np.ndarray],
+    ytitle: str,
+    look: Look,
+    height: int,
+    log: bool = True,
+) -> dict[str, Any]:
+    data = []
+    for i, (v, y) in enumerate(zip(views, series)):
+        y = _log_series(y) if log else y
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(np.arange(len(y)), "i4"),
+                "y": b64(y),
+                "mode": "lines",
+                "name": v.label,
+                "legendgroup": f"run{i}",
+                "line": {"color": v.color, "width": look.line},
+                "hovertemplate": f"{v.label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+            }
+        )
+        if v.diverged:
+            k = v.diverged_at
+            finite = np.flatnonzero(np.isfinite(y[: k + 1]))
+            yk = float(y[finite[-1]]) if finite.size else 1.0
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [k],
+                    "y": [yk],
+                    "mode": "markers+text",
+                    "text": [f"diverged at {k}"],
+                    "textposition": "top left",
+                    "textfont": {"color": v.color, "size": look.font},
+                    "legendgroup": f"run{i}",
+                    "showlegend": False,
+                    "marker": {"symbol": "x", "size": look.marker * 1.4, "color": v.color},
+                    "hovertemplate": f"{v.label}<br>diverged at step {k}<extra></extra>",
+                }
+            )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
+        yaxis={
+            "title": {"text": ytitle},
+            "type": "log" if log else "linear",
+            "gridcolor": GRID,
+            "exponentformat": "power",
+        },
+        showlegend=False,
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def loss_figure(
+    views: Sequence[RunView], f_min: float | None, *, look: Look = DEFAULT_LOOK, height: int = 340
+) -> dict[str, Any]:
+    """Loss against step on a log axis: ``L − L*`` when the minimum value is known."""
+    if f_min is not None:
+        series = [v.loss - f_min for v in views]
+        title = "L(w_k) − L*"
+    else:
+        finite = np.concatenate([v.loss[np.isfinite(v.loss)] for v in views] or [np.zeros(1)])
+        positive = finite.size == 0 or float(np.min(finite)) > 0
+        series = [v.loss for v in views]
+        title = "L(w_k)"
+        if not positive:
+            return _curve_figure(views, series, title, look, height, log=False)
+    return _curve_figure(views, series, title, look, height)
+
+
+def distance_figure(
+    views: Sequence[RunView], *, look: Look = DEFAULT_LOOK, height: int = 340
+) -> dict[str, Any] | None:
+    """Distance to the nearest known global minimum against step (None if none is known)."""
+    if not views or views[0].dist is None:
+        return None
+    return _curve_figure(
+        views, [v.dist for v in views], "‖w_k − w*‖ (nearest minimum)", look, height
+    )
+
+
+def schedule_figure(
+    factors: np.ndarray, *, look: Look = DEFAULT_LOOK, height: int = 180
+) -> dict[str, Any]:
+    """The schedule's multiplier s(k) = η_k / η₀ against the step."""
+    layout = base_layout(
+        look,
+        height,
+        margin={"l": 45, "r": 10, "t": 10, "b": 35},
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID},
+        yaxis={"title": {"text": "η_k / η₀"}, "gridcolor": GRID, "rangemode": "tozero"},
+        showlegend=False,
+    )
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "x": b64(np.arange(len(factors)), "i4"),
+                "y": b64(factors),
+                "mode": "lines",
+                "line": {"color": "#444444", "width": look.line},
+                "hovertemplate": "step %{x}: ×%{y:.3g}<extra></extra>",
+            }
+        ],
+        "layout": layout,
+    }
+
+
+def divergence_messages(views: Sequence[RunView]) -> list[str]:
+    """One sentence per diverged run, for the page to show beside the figures."""
+    out = []
+    for v in views:
+        if v.diverged:
+            out.append(
+                f"**{v.label}** diverged at step {v.diverged_at}: the iterate left the region "
+                "where the loss is finite and bounded, so the run stops there (✕ on the plots). "
+                "A smaller learning rate, or gradient clipping, keeps it stable."
+            )
+    return out

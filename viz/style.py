@@ -1,0 +1,63 @@
+"""Colours and sizes shared by every figure: a colour-blind-safe palette and a projector scale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["PALETTE", "Look", "base_layout", "color"]
+
+# Okabe & Ito (2008), with Tol's olive for their yellow, which vanishes on a white projector screen.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#999933",  # olive
+)
+
+MINIMUM = "#FFD700"
+GRID = "#d0d0d0"
+
+
+def color(i: int) -> str:
+    """Colour of run ``i`` (the same in every view)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+@dataclass(frozen=True)
+class Look:
+    """Sizes for one audience: ``Look()`` on a laptop, ``Look.projector()`` in a lecture hall."""
+
+    font: int = 14
+    line: float = 2.5
+    marker: float = 9.0
+    ghost_opacity: float = 0.35
+
+    @classmethod
+    def projector(cls) -> Look:
+        return cls(font=20, line=4.0, marker=14.0, ghost_opacity=0.5)
+
+
+def base_layout(look: Look, height: int, **extra: Any) -> dict[str, Any]:
+    """Layout shared by every figure: font, margins, white background, horizontal legend on top."""
+    layout: dict[str, Any] = {
+        "height": height,
+        "font": {"size": look.font, "family": "Source Sans Pro, Arial, sans-serif"},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "font": {"size": look.font},
+        },
+        "hoverlabel": {"font": {"size": look.font}},
+    }
+    layout.update(extra)
+    return layout
