@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
 import viz
@@ -90,13 +88,15 @@ contour = viz.contour_figure(
 )
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(
+    event = st.plotly_chart(
         viz.PrebuiltFigure(contour),
         key=f"{P}_contour",
-        on_select=functools.partial(controls.start_from_click, P, f"{P}_contour"),
+        on_select="rerun",
         selection_mode="points",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )
+    if controls.take_click(P, event):
+        st.rerun()
     st.caption("Top view. ▶ Play animates the runs; click anywhere on the map to start there.")
 with right:
     st.plotly_chart(

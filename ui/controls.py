@@ -30,6 +30,7 @@ __all__ = [
     "schedule_picker",
     "start_picker",
     "surface_picker",
+    "take_click",
 ]
 
 FORMULA = "formula"
@@ -317,16 +318,23 @@ def _pick_start(prefix: str, starts: dict[str, tuple[float, float]]) -> None:
     st.session_state[f"{prefix}_starts"] = None
 
 
-def start_from_click(prefix: str, chart_key: str) -> None:
-    """``on_select`` callback of the contour chart: a click on the marker grid sets the start."""
-    event = st.session_state.get(chart_key)
+def take_click(prefix: str, event: Any) -> bool:
+    """Read a click on the contour (the chart's selection); True if it asks for a new start.
+
+    The start's number inputs are drawn before the chart, so the point is parked in session state
+    and applied by :func:`start_picker` on the rerun the caller triggers. A click already taken is
+    ignored (the selection stays in the chart's state until the figure changes).
+    """
     try:
-        points = event["selection"]["points"]
-        x, y = float(points[0]["x"]), float(points[0]["y"])
+        point = event["selection"]["points"][0]
+        x, y = round(float(point["x"]), 4), round(float(point["y"]), 4)
     except (KeyError, IndexError, TypeError, ValueError):
-        return
-    if np.isfinite(x) and np.isfinite(y):
-        _set_start(prefix, round(x, 4), round(y, 4))
+        return False
+    if not (np.isfinite(x) and np.isfinite(y)) or st.session_state.get(f"{prefix}_click") == (x, y):
+        return False
+    st.session_state[f"{prefix}_click"] = (x, y)
+    st.session_state[f"{prefix}_pending_start"] = (x, y)
+    return True
 
 
 def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[float, float]:
@@ -335,6 +343,9 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
     A new surface moves the start to its first suggestion. Clicking the contour also sets it.
     """
     ctx = f"{prefix}_start__surface"
+    pending = st.session_state.pop(f"{prefix}_pending_start", None)
+    if pending is not None and st.session_state.get(ctx) == surface_key:
+        _set_start(prefix, *pending)
     if st.session_state.get(ctx) != surface_key:
         st.session_state[ctx] = surface_key
         first = surface.starts[0] if surface.starts else _centre(surface)

@@ -27,7 +27,8 @@ def b64(values: Any, dtype: str = "f4") -> dict[str, str]:
     >>> b64([1.0, float("nan")])["dtype"], decode(b64([1.0, 2.0])).tolist()
     ('f4', [1.0, 2.0])
     """
-    arr = np.ascontiguousarray(values, dtype=np.dtype(dtype))
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: ±inf, drawn as a gap
+        arr = np.ascontiguousarray(values, dtype=np.dtype(dtype))
     if arr.size == 0:
         return []  # type: ignore[return-value]
     out = {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}

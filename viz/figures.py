@@ -103,7 +103,7 @@ def plan_frames(steps: int, runs: int, max_frames: int = 150, budget: int = 40_0
     (101, 1)
     >>> p = plan_frames(1000, 8)
     >>> len(p.steps), int(p.steps[-1]), p.stride
-    (150, 1000, 15)
+    (150, 1000, 16)
     """
     n = int(min(max_frames, steps + 1))
     ks = np.unique(np.round(np.linspace(0, steps, max(n, 2))).astype(int)) if steps else np.zeros(1)

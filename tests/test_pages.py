@@ -1,0 +1,246 @@
+"""Every page under Streamlit's AppTest: no exception, widgets drive the figures, bad input is a message.
+
+Pages run from ``app.py`` with ``switch_page`` (automatic page discovery, as in production).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import viz
+from ui.frame import PAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "pages/1_Playground.py"
+
+
+def open_page(path: str = "app.py") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    if path != "app.py":
+        at.switch_page(path)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def contour(at: AppTest) -> dict:
+    return next(s for s in specs(at) if s["layout"].get("images"))
+
+
+def paths(at: AppTest) -> dict[str, np.ndarray]:
+    """Legend label -> (S+1, 2) path drawn on the contour (the initial view is the exact path)."""
+    out = {}
+    for d in contour(at)["data"]:
+        if d.get("mode") == "lines+markers" and d.get("name"):
+            out[d["name"]] = np.stack([viz.decode(d["x"]), viz.decode(d["y"])], -1)
+    return out
+
+
+def test_every_page_runs_without_exception():
+    for path, *_ in PAGES:
+        at = open_page(path)
+        assert at.title, path
+
+
+def test_home_page_links_every_page():
+    at = open_page()
+    links = [e.proto.page for e in at.get("page_link")]  # url path: "" home, "Playground", …
+    for path, *_ in PAGES:
+        name = "" if path == "app.py" else Path(path).stem.split("_", 1)[1]
+        assert name in links
+    for path, *_ in PAGES[1:]:  # the sidebar and the home page's list both link it
+        assert links.count(Path(path).stem.split("_", 1)[1]) == 2
+
+
+def test_playground_default_view():
+    at = open_page(PG)
+    figs = specs(at)
+    assert any("scene" in f["layout"] for f in figs)  # 3D
+    assert sum(1 for f in figs if f["layout"].get("yaxis", {}).get("type") == "log") == 2
+    c = contour(at)
+    assert len(c["frames"]) == 150 and c["layout"]["sliders"][0]["active"] == 149
+    assert c["layout"]["sliders"][0]["steps"][-1]["label"] == "150"
+    assert [b["label"] for b in c["layout"]["updatemenus"][0]["buttons"]] == [
+        "▶ Play",
+        "⏸ Pause",
+        "⏯ Resume",
+    ]
+    labels = list(paths(at))
+    assert [lbl.split()[1] for lbl in labels] == ["gd", "momentum", "adam"]
+    total = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
+    assert total < 1_000_000  # the default playground's figures together
+
+
+def test_learning_rate_slider_moves_the_path():
+    at = open_page(PG)
+    before = paths(at)
+    at.select_slider(key="pg_r0_gd_lr").set_value(0.47).run()
+    assert not at.exception
+    after = paths(at)
+    gd_before = next(v for k, v in before.items() if " gd " in k)
+    gd_after = next(v for k, v in after.items() if " gd " in k)
+    assert not np.allclose(gd_before, gd_after)
+    assert next(k for k in after if " gd " in k) != next(k for k in before if " gd " in k)
+
+
+def test_surface_and_its_parameters_drive_the_field():
+    at = open_page(PG)
+    bg = contour(at)["layout"]["images"][0]["source"]
+    at.slider(key="pg_quadratic_angle_deg").set_value(30.0).run()
+    assert contour(at)["layout"]["images"][0]["source"] != bg
+    at.selectbox(key="pg_surface").set_value("himmelblau").run()
+    assert not at.exception
+    stars = [d for d in contour(at)["data"] if d.get("name") == "global minimum"]
+    assert len(viz.decode(stars[0]["x"])) == 4
+    # the start moved to Himmelblau's first suggestion
+    assert (at.number_input(key="pg_x0").value, at.number_input(key="pg_y0").value) == (0.0, 0.0)
+
+
+def test_add_remove_and_change_runs():
+    at = open_page(PG)
+    at.button(key="pg_add").click().run()
+    assert len(paths(at)) == 4
+    at.selectbox(key="pg_r3_opt").set_value("momentum").run()  # the same optimizer twice is fine
+    assert sum(" momentum " in k for k in paths(at)) == 2
+    at.button(key="pg_r0_remove").click().run()
+    assert len(paths(at)) == 3 and not any(" gd " in k for k in paths(at))
+    while len(paths(at)) < 8:
+        at.button(key="pg_add").click().run()
+    assert len(paths(at)) == 8
+    assert not [b for b in at.button if b.key == "pg_add"]  # no ninth run
+
+
+def test_convention_switch_changes_the_formula_and_the_default_rate():
+    at = open_page(PG)
+    latex = [e.value for e in at.latex]
+    at.selectbox(key="pg_r1_momentum_convention").set_value("ema").run()
+    assert not at.exception
+    new = [e.value for e in at.latex]
+    assert new != latex and any(r"(1-\beta)" in x or "1 - \\beta" in x for x in new)
+    lr = at.select_slider(key="pg_r1_momentum_lr").value
+    assert float(lr) == pytest.approx(1.0)  # the EECS 182 form keeps the GD step
+
+
+def test_steps_schedule_noise_and_clipping_drive_the_runs():
+    at = open_page(PG)
+    at.slider(key="pg_steps").set_value(400).run()
+    c = contour(at)
+    assert len(c["frames"]) == 150 and c["layout"]["sliders"][0]["steps"][-1]["label"] == "400"
+    base = paths(at)
+    at.selectbox(key="pg_schedule").set_value("step").run()
+    assert not at.exception and paths(at).keys() == base.keys()
+    assert any(
+        not np.allclose(a, b, equal_nan=True) for a, b in zip(paths(at).values(), base.values())
+    )
+    assert len(specs(at)) == 5  # the schedule's curve joins the figures
+    at.select_slider(key="pg_noise").set_value(1.0).run()
+    noisy = paths(at)
+    at.number_input(key="pg_seed").set_value(7).run()
+    assert any(
+        not np.allclose(a, b, equal_nan=True) for a, b in zip(paths(at).values(), noisy.values())
+    )
+    at.selectbox(key="pg_clip").set_value("norm").run()
+    assert not at.exception
+
+
+def test_minibatches_on_a_data_surface():
+    at = open_page(PG)
+    at.selectbox(key="pg_surface").set_value("linear_regression").run()
+    full = paths(at)
+    at.slider(key="pg_batch").set_value(5).run()
+    assert not at.exception
+    assert any(not np.allclose(a, b) for a, b in zip(paths(at).values(), full.values()))
+    at.radio(key="pg_sampling").set_value("replacement").run()
+    assert not at.exception
+
+
+def test_click_on_the_map_and_suggested_starts_set_the_start():
+    at = open_page(PG)
+    at.session_state["pg_contour"] = {
+        "selection": {"points": [{"x": 1.25, "y": -0.5, "curve_number": 0}], "point_indices": []}
+    }
+    at.run()
+    assert (at.number_input(key="pg_x0").value, at.number_input(key="pg_y0").value) == (1.25, -0.5)
+    for p in paths(at).values():
+        np.testing.assert_allclose(p[0], [1.25, -0.5], rtol=1e-6)
+    at.number_input(key="pg_x0").set_value(2.0).run()
+    assert all(p[0, 0] == 2.0 for p in paths(at).values())
+
+
+def test_huge_learning_rate_is_shown_as_diverged():
+    at = open_page(PG)
+    slider = at.select_slider(key="pg_r0_gd_lr")
+    slider.set_value(float(slider.options[-1])).run()
+    assert not at.exception
+    assert any("diverged at step" in w.value for w in at.warning)
+    marks = [d for f in specs(at) for d in f["data"] if "diverged at" in str(d.get("text", ""))]
+    assert marks
+
+
+def test_formula_surface_and_bad_formulas_show_a_message():
+    at = open_page(PG)
+    at.selectbox(key="pg_surface").set_value("formula").run()
+    assert not at.exception and paths(at)
+    at.text_input(key="pg_formula").set_value("x^4 - 2x^2 + y^2").run()
+    assert not at.exception and paths(at)
+    for bad in ["__import__('os')", "x +", "9**9**9**9", "foo(x)", "", "sqrt(-1)"]:
+        at.text_input(key="pg_formula").set_value(bad).run()
+        assert not at.exception, bad
+        assert at.error, bad
+        assert not at.get("plotly_chart"), bad
+    at.text_input(key="pg_formula").set_value("x^2 + y^2").run()
+    at.number_input(key="pg_xmin").set_value(5.0).run()  # xmin > xmax
+    assert not at.exception and at.error
+
+
+def test_extreme_sliders_never_raise():
+    at = open_page(PG)
+    kappa = at.select_slider(key="pg_quadratic_kappa")
+    kappa.set_value(float(kappa.options[-1])).run()
+    at.slider(key="pg_steps").set_value(1000).run()
+    for key in ("pg_r1_momentum_beta", "pg_r2_adam_beta1", "pg_r2_adam_beta2"):
+        s = at.select_slider(key=key)
+        for v in (s.options[0], s.options[-1]):
+            s.set_value(float(v)).run()
+            assert not at.exception, (key, v)
+    at.selectbox(key="pg_surface").set_value("ackley").run()
+    assert not at.exception
+    at.selectbox(key="pg_surface").set_value("goldstein_price").run()
+    assert not at.exception
+
+
+def test_newton_is_offered_only_where_there_is_a_hessian():
+    at = open_page(PG)
+    at.selectbox(key="pg_r0_opt").set_value("newton").run()
+    assert not at.exception and any(" newton " in k for k in paths(at))
+    at.selectbox(key="pg_surface").set_value("ackley").run()  # no analytic Hessian
+    assert not at.exception
+    assert "newton" not in at.selectbox(key="pg_r0_opt").options
+    assert at.selectbox(key="pg_r0_opt").value == "gd"
+
+
+def test_csv_table_has_every_run():
+    at = open_page(PG)
+    df = at.dataframe[0].value
+    assert set(df["run"]) == {1, 2, 3} and len(df) == 3 * 151
+    assert {"x", "y", "loss", "grad_x", "lr"} <= set(df.columns)
+
+
+def test_suggested_start_pill_moves_the_start_and_clears_itself():
+    at = open_page(PG)
+    (pills,) = at.get("button_group")
+    pills.set_value("(2, -1)").run()
+    assert not at.exception
+    assert (at.number_input(key="pg_x0").value, at.number_input(key="pg_y0").value) == (2.0, -1.0)
+    assert at.get("button_group")[0].value is None
+    assert all(p[0].tolist() == [2.0, -1.0] for p in paths(at).values())

@@ -1,0 +1,204 @@
+"""Figure builders without Streamlit: valid Plotly, exact final paths, frame budgets, divergence."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+import optim
+import viz
+from surfaces import SURFACES, get_surface
+from viz.figures import _trail
+
+
+def _views(surface, names=("gd", "momentum", "adam"), steps=150, scale=None):
+    scale = scale or {}
+    specs = [
+        optim.RunSpec(n, [surface.starts[0]], {"lr": surface.lr_range(n)[1] * scale.get(n, 1)})
+        for n in names
+    ]
+    trajs = optim.run_many(surface, specs, steps)
+    return trajs, viz.run_views(trajs, surface)
+
+
+def _all_figures(surface, views):
+    bg = viz.png_data_uri(viz.field_png(surface.mesh(50)[2], surface.log_scale))
+    figs = {
+        "contour": viz.contour_figure(surface, views, bg, start=surface.starts[0]),
+        "3d": viz.surface_figure(surface, views, surface.mesh(30)),
+        "loss": viz.loss_figure(views, surface.f_min),
+        "schedule": viz.schedule_figure(optim.schedules.linear(50, 0.1).factors(100)),
+    }
+    dist = viz.distance_figure(views)
+    if dist is not None:
+        figs["dist"] = dist
+    return figs
+
+
+@pytest.mark.parametrize("name", ["quadratic", "rosenbrock", "himmelblau", "sigmoid_neuron"])
+def test_every_figure_is_valid_plotly(name):
+    s = get_surface(name)
+    _, views = _views(s, scale={"gd": 50.0})  # GD diverges on some: the ✕ path is validated too
+    for key, spec in _all_figures(s, views).items():
+        fig = go.Figure(spec)  # raises on any invalid property, in data, layout or frames
+        assert fig.data, key
+        json.dumps(spec)  # plain JSON: what Streamlit sends
+
+
+def test_every_registry_surface_draws():
+    for name in SURFACES:
+        s = get_surface(name)
+        _, views = _views(s, names=("gd", "adam"), steps=20)
+        figs = _all_figures(s, views)
+        assert "frames" in figs["contour"] and "frames" in figs["3d"]
+
+
+def test_last_frame_and_initial_view_hold_the_exact_path():
+    s = get_surface("quadratic", kappa=30)
+    trajs, views = _views(s, steps=1000)  # long run: frames are thinned
+    spec = viz.contour_figure(s, views, "")
+    plan = viz.plan_frames(1000, 3)
+    assert not plan.exact and len(spec["frames"]) == len(plan.steps) <= 150
+    trail_idx = spec["frames"][-1]["traces"][0::2]
+    for r, (t, i) in enumerate(zip(trajs, trail_idx)):
+        exact = t.xy[:, 0, :].astype(np.float32)
+        last = spec["frames"][-1]["data"][2 * r]
+        np.testing.assert_array_equal(viz.decode(last["x"]), exact[:, 0])
+        np.testing.assert_array_equal(viz.decode(spec["data"][i]["x"]), exact[:, 0])
+        np.testing.assert_array_equal(viz.decode(spec["data"][i]["y"]), exact[:, 1])
+    # thinned trails get an exact ghost underneath
+    ghosts = [d for d in spec["data"] if d.get("opacity") == viz.Look().ghost_opacity]
+    assert len(ghosts) == 3
+
+
+def test_frames_carry_only_the_animated_traces_and_fit_the_budget():
+    s = get_surface("rosenbrock")
+    _, views = _views(
+        s,
+        names=("gd", "momentum", "adam", "rmsprop", "adagrad", "nadam", "lion", "amsgrad"),
+        steps=1000,
+    )
+    spec = viz.contour_figure(s, views, "")
+    frames = spec["frames"]
+    assert len(frames) <= 150
+    traces = frames[0]["traces"]
+    assert len(traces) == 2 * len(views)
+    assert all(spec["data"][i]["type"] == "scatter" for i in traces)
+    points = sum(len(viz.decode(f["data"][j]["x"])) for f in frames[:-1] for j in range(0, 16, 2))
+    assert points <= 40_000 * 1.05
+    assert viz.payload_bytes(spec) < 1_000_000
+
+
+def test_intermediate_frames_show_the_path_so_far():
+    s = get_surface("booth")
+    trajs, views = _views(s, names=("gd",), steps=40)
+    spec = viz.contour_figure(s, views, "")
+    plan = viz.plan_frames(40, 1)
+    assert plan.exact and plan.steps.tolist() == list(range(41))
+    for fi in (0, 7, 23):
+        trail = spec["frames"][fi]["data"][0]
+        np.testing.assert_array_equal(
+            viz.decode(trail["x"]), trajs[0].xy[: fi + 1, 0, 0].astype(np.float32)
+        )
+        head = spec["frames"][fi]["data"][1]
+        assert head["x"][0] == pytest.approx(trajs[0].xy[fi, 0, 0], rel=1e-6)
+
+
+def test_thinned_trail_keeps_every_stride_and_the_current_point():
+    xy = np.arange(22, dtype=float).reshape(11, 2)
+    assert _trail(xy, 7, 3)[:, 0].tolist() == [0, 6, 12, 14]
+    assert _trail(xy, 6, 3)[:, 0].tolist() == [0, 6, 12]
+    assert len(_trail(xy, 10, 1)) == 11
+
+
+def test_plan_frames_bounds():
+    for steps, runs in [(0, 1), (1, 1), (149, 8), (150, 3), (1000, 1), (10_000, 8)]:
+        p = viz.plan_frames(steps, runs)
+        assert p.steps[0] == 0 and p.steps[-1] == steps
+        assert len(p.steps) <= 150 and np.all(np.diff(p.steps) > 0)
+        thinned = runs * sum(len(range(0, k + 1, p.stride)) + 1 for k in p.steps)
+        assert thinned <= 40_000 * 1.1 or p.stride == 1
+
+
+def test_diverged_run_is_marked_with_its_step_inside_the_window():
+    s = get_surface("quadratic")
+    traj = optim.run(s, "gd", np.array([s.starts[0]]), 60, lr=2.5)
+    (view,) = viz.run_views([traj], s)
+    k = view.diverged_at
+    assert k > 0
+    spec = viz.contour_figure(s, [view], "")
+    last = spec["frames"][-1]["data"][1]
+    assert last["text"] == [f"diverged at step {k}"] and last["marker"]["symbol"] == "x"
+    (x0, x1), (y0, y1) = s.plot_window
+    assert x0 <= last["x"][0] <= x1 and y0 <= last["y"][0] <= y1
+    assert spec["layout"]["xaxis"]["range"] == [x0, x1]
+    assert spec["layout"]["xaxis"]["autorange"] is False
+    early = spec["frames"][0]["data"][1]
+    assert early["text"] == [""] and early["marker"]["symbol"] == "circle"
+    loss = viz.loss_figure([view], s.f_min)
+    marks = [d for d in loss["data"] if d.get("text") == [f"diverged at {k}"]]
+    assert len(marks) == 1 and marks[0]["x"] == [k]
+    (msg,) = viz.divergence_messages([view])
+    assert f"diverged at step {k}" in msg
+
+
+def test_loss_figure_plots_the_gap_to_the_minimum_on_a_log_axis():
+    s = get_surface("booth")
+    trajs, views = _views(s, names=("gd",), steps=30)
+    spec = viz.loss_figure(views, s.f_min)
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    y = viz.decode(spec["data"][0]["y"])
+    np.testing.assert_allclose(y, np.maximum(trajs[0].loss[:, 0] - s.f_min, 1e-16), rtol=1e-6)
+    d = viz.decode(viz.distance_figure(views)["data"][0]["y"])
+    np.testing.assert_allclose(d, s.distance_to_min(trajs[0].xy[:, 0]), rtol=1e-6)
+
+
+def test_one_colour_per_run_in_every_view():
+    s = get_surface("himmelblau")
+    _, views = _views(s)
+    figs = _all_figures(s, views)
+    for i, v in enumerate(views):
+        assert v.color == viz.PALETTE[i]
+        for key in ("contour", "3d", "loss"):
+            named = [d for d in figs[key]["data"] if d.get("name") == v.label]
+            assert named and named[0]["line"]["color"] == v.color, key
+    assert len(set(viz.PALETTE)) == 8
+
+
+def test_field_png_is_oriented_like_the_axes():
+    z = np.tile(np.linspace(0.0, 1.0, 40)[:, None], (1, 30))  # grows with y (row index)
+    img = np.asarray(Image.open(io.BytesIO(viz.field_png(z))).convert("L"), dtype=float)
+    assert img.shape == (40, 30)
+    assert img[0].mean() < img[-1].mean()  # top row (high y, high loss) is darker
+    bad = z.copy()
+    bad[:5] = np.nan
+    out = viz.field_png(bad)  # undefined regions draw, hatched
+    assert out.startswith(b"\x89PNG")
+
+
+def test_b64_round_trip_and_nan():
+    a = np.array([[1.5, np.nan], [3.0, -2.0]])
+    spec = viz.b64(a)
+    assert spec["shape"] == "2, 2"
+    back = viz.decode(spec)
+    assert np.isnan(back[0, 1]) and back[1, 0] == 3.0
+    assert viz.b64([]) == []
+
+
+def test_standalone_html_plays_offline():
+    s = get_surface("booth")
+    _, views = _views(s, names=("gd",), steps=10)
+    html = viz.standalone_html(viz.contour_figure(s, views, ""))
+    assert '<script src="http' not in html and "Plotly.newPlot" in html
+    assert "addFrames" in html and len(html) > 1_000_000  # plotly.js is inlined
+
+
+def test_prebuilt_figure_hands_its_dict_over_untouched():
+    spec = {"data": [{"type": "scatter", "y": viz.b64([1.0, 2.0])}], "layout": {}}
+    fig = viz.PrebuiltFigure(spec)
+    assert isinstance(fig, go.Figure) and fig.to_dict() is spec
