@@ -23,7 +23,6 @@ _CSS = """
 <style>
 /* Tighter top padding: the figures matter more than whitespace on a projector. */
 .block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
-[data-testid="stSidebarNav"] {display: none;}
 </style>
 """
 
