@@ -122,21 +122,22 @@ with right:
     else:
         st.plotly_chart(viz.PrebuiltFigure(dist), key=f"{P}_dist", config={"displaylogo": False})
 
-with st.expander("📋 Trajectories: table and downloads"):
-    table = trajectory_table(trajs, labels)
-    st.dataframe(table, hide_index=True, height=300)
-    c1, c2 = st.columns(2)
-    c1.download_button(
-        "⬇️ CSV of every step",
-        data=lambda: table.to_csv(index=False).encode(),
-        file_name=f"descent-lab-{surface.name}.csv",
-        mime="text/csv",
-        key=f"{P}_csv",
-    )
-    c2.download_button(
-        "⬇️ Animated figure (HTML, plays offline)",
-        data=lambda: viz.standalone_html(contour, title=f"Descent Lab · {surface.title}"),
-        file_name=f"descent-lab-{surface.name}.html",
-        mime="text/html",
-        key=f"{P}_html",
-    )
+st.subheader("📋 Trajectories")
+c1, c2, c3 = st.columns([1, 1, 1])
+c1.download_button(
+    "⬇️ CSV of every step",
+    data=lambda: trajectory_table(trajs, labels).to_csv(index=False).encode(),
+    file_name=f"descent-lab-{surface.name}.csv",
+    mime="text/csv",
+    key=f"{P}_csv",
+)
+c2.download_button(
+    "⬇️ Animated figure (HTML, plays offline)",
+    data=lambda: viz.standalone_html(contour, title=f"Descent Lab · {surface.title}"),
+    file_name=f"descent-lab-{surface.name}.html",
+    mime="text/html",
+    key=f"{P}_html",
+    help="One file with plotly.js inside (about 5 MB): it plays with no network.",
+)
+if c3.toggle("Show the table", key=f"{P}_table"):
+    st.dataframe(trajectory_table(trajs, labels), hide_index=True, height=320)

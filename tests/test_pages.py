@@ -231,6 +231,8 @@ def test_newton_is_offered_only_where_there_is_a_hessian():
 
 def test_csv_table_has_every_run():
     at = open_page(PG)
+    assert not at.dataframe  # built only on request
+    at.toggle(key="pg_table").set_value(True).run()
     df = at.dataframe[0].value
     assert set(df["run"]) == {1, 2, 3} and len(df) == 3 * 151
     assert {"x", "y", "loss", "grad_x", "lr"} <= set(df.columns)

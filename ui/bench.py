@@ -1,0 +1,220 @@
+"""App benchmark: payload, rerun time, figure-building cost and cold start, printed, never asserted.
+
+Run with ``python -m ui.bench`` (``--quick`` for fewer repeats, ``--no-browser`` to skip the cold
+start measured in Chromium). Times are wall-clock on a shared machine: compare the ratios printed
+side by side in one run, not the absolute values across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "pages/1_Playground.py"
+
+
+def _median(ts: list[float]) -> float:
+    return statistics.median(ts) * 1e3
+
+
+def payload_and_reruns(repeat: int) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    t0 = time.perf_counter()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PG)
+    at.run()
+    first = time.perf_counter() - t0
+    sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
+    kinds = []
+    for c in at.get("plotly_chart"):
+        lay = json.loads(c.proto.spec)["layout"]
+        kinds.append("contour" if lay.get("images") else "3d" if "scene" in lay else "curve")
+    print("Default playground (quadratic κ=10, GD + momentum + Adam, 150 steps)")
+    print(f"  first run in AppTest (imports, caches cold): {first * 1e3:.0f} ms")
+    for k, s in zip(kinds, sizes):
+        print(f"  payload {k:8s} {s / 1e3:8.1f} kB")
+    print(f"  payload total    {sum(sizes) / 1e3:8.1f} kB  (issue bound: 1000 kB)")
+
+    lrs = [0.47, 0.56, 0.68, 0.82, 1.0, 1.2]
+    miss, hit = [], []
+    for i in range(repeat):
+        # a value not seen yet: engine and figures recomputed (cache miss)
+        slider = at.select_slider(key="pg_r0_gd_lr")
+        slider.set_value(lrs[i % len(lrs)])
+        t = time.perf_counter()
+        at.run()
+        (hit if i >= len(lrs) else miss).append(time.perf_counter() - t)
+    steps = at.slider(key="pg_steps")
+    big = []
+    for v in (1000, 990, 980)[: max(1, repeat // 3)]:
+        steps.set_value(v)
+        t = time.perf_counter()
+        at.run()
+        big.append(time.perf_counter() - t)
+    print("Server-side rerun after a slider change (AppTest: script run + element serialisation)")
+    print(f"  new η (engine + figures):      median {_median(miss):6.0f} ms over {len(miss)}")
+    if hit:
+        print(f"  η seen before (cached run):    median {_median(hit):6.0f} ms over {len(hit)}")
+    print(f"  1000 steps (thinned frames):   median {_median(big):6.0f} ms over {len(big)}")
+    sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
+    print(f"  payload at 1000 steps, 3 runs: {sum(sizes) / 1e3:.0f} kB")
+    while len(at.session_state["pg_slots"]) < 8:
+        at.button(key="pg_add").click().run()
+    sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
+    print(f"  payload at 1000 steps, 8 runs: {sum(sizes) / 1e3:.0f} kB")
+
+
+def figure_costs(repeat: int) -> None:
+    import plotly.graph_objects as go
+
+    import optim
+    import viz
+    from surfaces import get_surface
+
+    s = get_surface("quadratic")
+    specs = [
+        optim.RunSpec(n, [s.starts[0]], {"lr": lr})
+        for n, lr in (("gd", 1.0), ("momentum", 0.1), ("adam", 0.1))
+    ]
+
+    def engine():
+        return optim.run_many(s, specs, 150)
+
+    trajs = engine()
+    views = viz.run_views(trajs, s)
+    bg = viz.png_data_uri(viz.field_png(s.mesh(300)[2]))
+    mesh = s.mesh(60)
+
+    def build():
+        return (
+            viz.contour_figure(s, views, bg),
+            viz.surface_figure(s, views, mesh),
+            viz.loss_figure(views, s.f_min),
+            viz.distance_figure(views),
+        )
+
+    def timeit(fn, n):
+        fn()
+        ts = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+        return _median(ts)
+
+    figs = build()
+    t_engine = timeit(engine, repeat)
+    t_build = timeit(build, repeat)
+    t_png = timeit(lambda: viz.field_png(s.mesh(300)[2]), max(2, repeat // 2))
+    t_valid = timeit(lambda: [go.Figure(f).to_dict() for f in figs], max(2, repeat // 3))
+    print("Figure costs, default playground (median)")
+    print(f"  engine run_many 3 × 150 steps:        {t_engine:7.1f} ms")
+    print(f"  build 4 figure dicts (viz):           {t_build:7.1f} ms")
+    print(f"  PNG field 300×300 (cached per surface): {t_png:5.1f} ms")
+    print(
+        f"  same dicts through go.Figure(...).to_dict(): {t_valid:7.1f} ms "
+        f"({t_valid / t_build:.0f}× the build: what PrebuiltFigure skips)"
+    )
+    naive = _naive_contour_bytes(s, views)
+    print(
+        f"  naive animation (contour in every frame, 150 frames): {naive / 1e6:.1f} MB "
+        f"vs {viz.payload_bytes(figs[0]) / 1e6:.2f} MB here"
+    )
+
+
+def _naive_contour_bytes(s, views) -> int:
+    """Size of the textbook way: a 150×150 contour plus full paths repeated in every frame."""
+    xs, ys, z = s.mesh(150)
+    contour = {"type": "contour", "x": xs.tolist(), "y": ys.tolist(), "z": z.tolist()}
+    frames = []
+    for k in range(150):
+        data = [contour] + [
+            {"type": "scatter", "x": v.xy[: k + 1, 0].tolist(), "y": v.xy[: k + 1, 1].tolist()}
+            for v in views
+        ]
+        frames.append({"data": data, "name": str(k)})
+    return len(json.dumps({"data": frames[-1]["data"], "frames": frames}))
+
+
+def cold_start() -> None:
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        print("Cold start: skipped (no /usr/bin/chromium)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"),
+            *("--server.port", str(port), "--server.address", "127.0.0.1"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health").read():
+                    break
+            except OSError:
+                time.sleep(0.05)
+        t_health = time.perf_counter() - t0
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = b.new_page(viewport={"width": 1600, "height": 1200})
+            t1 = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/Playground")
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            t_chart = time.perf_counter() - t1
+            b.close()
+        rss = _rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait()
+    print("Cold start (streamlit run → first chart in Chromium on the Playground)")
+    print(f"  server healthy after {t_health:.2f} s; first chart {t_chart:.2f} s after navigation")
+    print(f"  total {t_health + t_chart:.2f} s (issue bound: 5 s); server RSS {rss:.0f} MB")
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-browser", action="store_true")
+    args = ap.parse_args()
+    repeat = 6 if args.quick else 12
+    np.seterr(all="ignore")
+    figure_costs(repeat)
+    payload_and_reruns(repeat)
+    if not args.no_browser:
+        cold_start()
+
+
+if __name__ == "__main__":
+    main()
