@@ -106,7 +106,7 @@ with right:
         key=f"{P}_3d",
         config={"displaylogo": False},
     )
-    st.caption("3D view: drag to turn it; the camera stays where you leave it.")
+    st.caption("3D view: drag to turn it, scroll to zoom. ▶ Play moves a ball along each path.")
 
 left, right = st.columns(2)
 with left:
