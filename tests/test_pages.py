@@ -246,3 +246,17 @@ def test_suggested_start_pill_moves_the_start_and_clears_itself():
     assert (at.number_input(key="pg_x0").value, at.number_input(key="pg_y0").value) == (2.0, -1.0)
     assert at.get("button_group")[0].value is None
     assert all(p[0].tolist() == [2.0, -1.0] for p in paths(at).values())
+
+
+def test_animation_speed_sets_the_frame_duration():
+    at = open_page(PG)
+    play = contour(at)["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
+    assert play["frame"]["duration"] == 60 and play["frame"]["redraw"] is False
+    at.select_slider(key="pg_speed").set_value(2.0).run()
+    for spec in specs(at):
+        if "updatemenus" in spec["layout"]:
+            assert (
+                spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 30
+            )
+    three_d = next(s for s in specs(at) if "scene" in s["layout"])
+    assert three_d["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is True
