@@ -19,6 +19,16 @@ for path, label, emoji, blurb in PAGES[1:]:
         st.page_link(path, label=f"**{label}**", icon=emoji)
         st.caption(blurb)
 
+st.markdown("#### In one minute")
+st.markdown(
+    "1. Open the **Playground**: an ill-conditioned bowl with gradient descent, momentum and Adam.\n"
+    "2. Press **▶ Play** under the map and watch the three runs race; the loss curves below "
+    "show who wins, on a log scale.\n"
+    "3. Drag a run's **learning rate** to the right until it diverges (✕ marks the step), click "
+    "the map to start elsewhere, or add runs (up to 8) to compare settings.\n"
+    "4. Download the animation as one HTML file for your slides: it plays offline."
+)
+
 st.markdown("#### One formula, three notations")
 st.markdown(
     "The lecture notes disagree on how to write momentum. Every page says which form it runs, "
