@@ -579,7 +579,8 @@ def _curve_figure(
         data.append(
             {
                 "type": "scatter",
-                "x": b64(np.arange(len(y)), "i4"),
+                "x0": 0,
+                "dx": 1,
                 "y": b64(y),
                 "mode": "lines",
                 "name": v.label,
@@ -667,7 +668,8 @@ def schedule_figure(
         "data": [
             {
                 "type": "scatter",
-                "x": b64(np.arange(len(factors)), "i4"),
+                "x0": 0,
+                "dx": 1,
                 "y": b64(factors),
                 "mode": "lines",
                 "line": {"color": "#444444", "width": look.line},
