@@ -17,6 +17,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "🎢",
         "Up to 8 optimizers side by side on any surface, animated in 2D and 3D.",
     ),
+    (
+        "pages/2_Learning_rate.py",
+        "Learning-rate lab",
+        "📏",
+        "The step-size limit η < 1/σ² on σw ≈ y: five regimes, then why the largest singular "
+        "value sets the step and the smallest the speed.",
+    ),
 )
 
 _CSS = """

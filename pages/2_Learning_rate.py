@@ -1,0 +1,193 @@
+"""Learning-rate lab: GD on the scalar (y − σw)², its five regimes, then two singular values.
+
+EECS 182/282 lecture of 15 Sept 2022, eq. (1)–(3) and Fig. 1; the Deep Learning Refresher's γ_opt.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+import optim
+import viz
+from optim import theory
+from surfaces import get_surface
+from ui.cache import field_background
+from ui.frame import page
+from viz import labs
+
+P = "lr"
+BADGE = {
+    "monotone": "green",
+    "one-step": "blue",
+    "oscillating": "orange",
+    "period-2": "violet",
+    "diverging": "red",
+}
+look = page(
+    "Learning-rate lab",
+    "📏",
+    "How big can a step be? On the simplest loss there is, the answer is exact.",
+)
+
+
+def _set(key: str, value: float) -> None:
+    st.session_state[key] = value
+
+
+def eta_slider(key: str, unit: float, default: float, context: tuple, label: str) -> float:
+    """An η slider on [0, 1.5·unit] in steps of unit/200 (so 0.99·unit and 1.01·unit are on it)."""
+    ctx = f"{key}__context"
+    if st.session_state.get(ctx) != context:  # σ changed: the scale of η changed with it
+        st.session_state[ctx] = context
+        st.session_state[key] = round(default * unit, 12)
+    return st.slider(
+        label, 0.0, 1.5 * unit, step=unit / 200, key=key, format="%.4f", help="Step size η."
+    )
+
+
+# -- one weight -------------------------------------------------------------------------------------
+st.markdown(
+    "Fit one weight $w$ so that $\\sigma w \\approx y$. Gradient descent on "
+    "$L(w) = (y-\\sigma w)^2$ multiplies the error by the same factor every step "
+    "(EECS 182, eq. 3):"
+)
+st.latex(
+    r"w_{k+1} = w_k + 2\eta\sigma\,(y - \sigma w_k) \;\Longrightarrow\; "
+    r"w_k - \tfrac{y}{\sigma} = (1 - 2\eta\sigma^2)^k \big(w_0 - \tfrac{y}{\sigma}\big)"
+)
+st.markdown(
+    "So the error shrinks iff $|1-2\\eta\\sigma^2| < 1$, i.e. $\\eta < 1/\\sigma^2$, and "
+    "vanishes in one step at $\\eta = 1/(2\\sigma^2)$."
+)
+
+c1, c2, c3, c4 = st.columns(4)
+sigma = c1.slider("σ", 0.25, 3.0, 1.0, step=0.05, key=f"{P}_sigma")
+y = c2.slider("y", -3.0, 3.0, 1.0, step=0.1, key=f"{P}_y")
+w0 = c3.slider("w₀", -3.0, 3.0, 0.0, step=0.1, key=f"{P}_w0")
+steps = c4.slider("steps", 5, 100, 30, key=f"{P}_steps")
+
+unit = theory.scalar_limit(sigma)
+eta = eta_slider(f"{P}_eta", unit, 0.3, (sigma,), "step size η")
+cols = st.columns(5)
+for col, (mult, text) in zip(
+    cols,
+    [(0.25, "0.25/σ²"), (0.5, "1/(2σ²)"), (0.99, "0.99/σ²"), (1.0, "1/σ²"), (1.01, "1.01/σ²")],
+):
+    col.button(f"η = {text}", key=f"{P}_to_{mult}", on_click=_set, args=(f"{P}_eta", mult * unit))
+
+regime = theory.scalar_regime(eta, sigma)
+factor = float(theory.scalar_contraction(eta, sigma))
+st.badge(regime, color=BADGE[regime], icon=None)
+st.markdown(
+    f"**{theory.REGIMES[regime]}.** Error factor per step $|1-2\\eta\\sigma^2|$ = {factor:.4g}; "
+    f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g}, $1/\\sigma^2$ = {unit:.4g}."
+)
+fig1 = st.toggle(
+    "Add Fig. 1 of the lecture: a slow, an oscillating and a diverging step size",
+    key=f"{P}_fig1",
+)
+
+etas = [eta] + ([0.1 * unit, 0.8 * unit, 1.05 * unit] if fig1 else [])
+names = ["your η"] + (
+    ["slow (0.1/σ²)", "oscillating (0.8/σ²)", "diverging (1.05/σ²)"] if fig1 else []
+)
+surface = get_surface("sigma_w", sigma1=sigma, sigma2=sigma, y1=y, y2=y)
+traj = optim.run(surface, "gd", np.tile([[w0, w0]], (len(etas), 1)), steps, lr=np.array(etas))
+w = traj.xy[:, :, 0]  # (S+1, R): the first coordinate is exactly the scalar problem
+k = np.arange(steps + 1)
+runs_w, runs_l = [], []
+for r, (e, name) in enumerate(zip(etas, names)):
+    label = f"{name}: η = {e:.4g}"
+    exact = theory.scalar_closed_form(w0, y, sigma, e, k)
+    runs_w.append((label, w[:, r], exact))
+    with np.errstate(all="ignore"):
+        runs_l.append((label, (y - sigma * w[:, r]) ** 2, (y - sigma * exact) ** 2))
+left, mid, right = st.columns(3)
+with left:
+    st.plotly_chart(
+        viz.PrebuiltFigure(labs.iterates_figure(runs_w, y / sigma, "w_k", look=look)),
+        key=f"{P}_w",
+    )
+    st.caption("Dots: the engine's GD. Dotted: eq. (3). Dashed: the answer y/σ.")
+with mid:
+    st.plotly_chart(
+        viz.PrebuiltFigure(labs.iterates_figure(runs_l, 0.0, "L(w_k)", log=True, look=look)),
+        key=f"{P}_loss",
+    )
+with right:
+    st.plotly_chart(
+        viz.PrebuiltFigure(labs.contraction_figure(eta, sigma, look=look)), key=f"{P}_factor"
+    )
+for r, name in enumerate(names):
+    if traj.diverged_at[r] >= 0:
+        st.warning(
+            f"{name} diverged at step {int(traj.diverged_at[r])}: the iterate left the bounded "
+            "region (the error grows by the factor above each step).",
+            icon="💥",
+        )
+
+# -- two singular values ----------------------------------------------------------------------------
+st.divider()
+st.subheader("Two singular values")
+st.markdown(
+    "Now $L(w) = (y_1-\\sigma_1 w_1)^2 + (y_2-\\sigma_2 w_2)^2$: each direction is the problem "
+    "above with its own factor $|1-2\\eta\\sigma_i^2|$. One η serves both, so the **largest** σ "
+    "sets the usable step ($\\eta < 1/\\sigma_{max}^2$) and the **smallest** σ sets the speed."
+)
+c1, c2, c3 = st.columns(3)
+s1 = c1.slider("σ₁", 0.1, 3.0, 1.0, step=0.05, key=f"{P}_s1")
+s2 = c2.slider("σ₂", 0.1, 3.0, 0.3, step=0.05, key=f"{P}_s2")
+steps2 = c3.slider("steps ", 10, 300, 60, key=f"{P}_steps2")
+smax, smin = max(s1, s2), min(s1, s2)
+unit2 = theory.scalar_limit(smax)
+eta2 = eta_slider(f"{P}_eta2", unit2, 0.9, (s1, s2), "step size η (both directions)")
+surface2 = get_surface("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
+traj2 = optim.run(surface2, "gd", np.zeros((1, 2)), steps2, lr=eta2)
+target = np.array([1.0 / s1, 1.0 / s2])
+errors = np.abs(traj2.xy[:, 0, :] - target)
+
+slow = float(theory.scalar_contraction(eta2, smin))
+fast = float(theory.scalar_contraction(eta2, smax))
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
+m2.metric("usable η < 1/σ_max²", f"{unit2:.4g}")
+m3.metric("factor, slow direction", f"{slow:.4g}")
+if slow < 1 and fast < 1:
+    need = math.ceil(math.log(1e-6) / math.log(max(slow, fast))) if max(slow, fast) > 0 else 1
+    m4.metric("steps to shrink the error 10⁶×", f"{need}")
+else:
+    m4.metric("steps to shrink the error 10⁶×", "never (diverges)")
+st.caption(
+    f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = "
+    f"{2 / (2 * smax**2 + 2 * smin**2):.4g}, both directions shrink by (κ−1)/(κ+1) = "
+    f"{((smax / smin) ** 2 - 1) / ((smax / smin) ** 2 + 1):.4g} per step."
+)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        viz.PrebuiltFigure(labs.direction_errors_figure(errors, (s1, s2), eta2, look=look)),
+        key=f"{P}_dirs",
+    )
+with right:
+    key2 = ("registry", "sigma_w", (("sigma1", s1), ("sigma2", s2), ("y1", 1.0), ("y2", 1.0)))
+    view = viz.run_views([traj2], surface2, [f"GD η = {eta2:.4g}"])
+    st.plotly_chart(
+        viz.PrebuiltFigure(
+            viz.contour_figure(surface2, view, field_background(key2), look=look, height=460)
+        ),
+        key=f"{P}_path",
+    )
+if fast >= 1 or traj2.diverged_at[0] >= 0:
+    where = (
+        f"GD diverged at step {int(traj2.diverged_at[0])}"
+        if traj2.diverged_at[0] >= 0
+        else f"GD is diverging (the steep direction's error grows ×{fast:.3g} per step)"
+    )
+    st.warning(
+        f"{where}: η is at or above 1/σ_max² = {unit2:.4g}, so the steep direction blows up "
+        "even though the flat one alone would be fine.",
+        icon="💥",
+    )

@@ -1,0 +1,116 @@
+"""The labs assert what they claim: regimes at the landmarks, the engine against the closed forms."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import optim
+import viz
+from optim import theory
+from surfaces import get_surface
+from tests.test_pages import open_page
+from viz import labs
+
+LR = "pages/2_Learning_rate.py"
+
+
+def _figs(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _badge(at) -> str:
+    return next(m.value for m in at.markdown if "-badge[" in m.value)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_regime_badge_changes_exactly_at_the_landmarks(sigma):
+    at = open_page(LR)
+    at.slider(key="lr_sigma").set_value(sigma).run()
+    unit = 1 / sigma**2
+    expected = {
+        0.3: "monotone",
+        0.5: "one-step",
+        0.99: "oscillating",
+        1.0: "period-2",
+        1.01: "diverging",
+    }
+    for mult, regime in expected.items():
+        at.slider(key="lr_eta").set_value(mult * unit).run()
+        assert not at.exception
+        assert f"[{regime}]" in _badge(at), (sigma, mult)
+    at.slider(key="lr_eta").set_value(1.5 * unit).run()  # ×2 per step: out of bounds in 30
+    assert any("diverged at step" in w.value for w in at.warning)
+
+
+def test_landmark_buttons_set_eta():
+    at = open_page(LR)
+    at.button(key="lr_to_0.99").click().run()
+    assert at.slider(key="lr_eta").value == pytest.approx(0.99)
+    assert "[oscillating]" in _badge(at)
+    at.button(key="lr_to_0.5").click().run()
+    assert "[one-step]" in _badge(at)
+
+
+def test_engine_matches_eq_3_in_the_figure():
+    at = open_page(LR)
+    at.slider(key="lr_w0").set_value(-2.0).run()
+    at.slider(key="lr_eta").set_value(0.8).run()
+    w_fig = _figs(at)[0]
+    exact = viz.decode(w_fig["data"][0]["y"])
+    measured = viz.decode(w_fig["data"][1]["y"])
+    np.testing.assert_allclose(measured, exact, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(exact, theory.scalar_closed_form(-2.0, 1.0, 1.0, 0.8, np.arange(31)))
+    marker = _figs(at)[2]["data"][1]
+    assert marker["x"] == [pytest.approx(0.8)]
+    assert marker["y"] == [pytest.approx(abs(1 - 2 * 0.8))]
+
+
+def test_figure_one_preset_adds_slow_oscillating_and_diverging_runs():
+    at = open_page(LR)
+    at.toggle(key="lr_fig1").set_value(True).run()
+    names = [d["name"] for d in _figs(at)[0]["data"] if "closed form" not in d["name"]]
+    assert len(names) == 4 and any("diverging" in n for n in names)
+    slow = viz.decode(_figs(at)[0]["data"][3]["y"])  # slow run: monotone approach
+    assert np.all(np.diff(slow) > 0)
+
+
+def test_two_singular_values_largest_sets_the_limit():
+    at = open_page(LR)
+    at.slider(key="lr_s1").set_value(2.0).run()
+    at.slider(key="lr_s2").set_value(0.5).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["condition number κ = (σ_max/σ_min)²"] == "16"
+    assert metrics["usable η < 1/σ_max²"] == "0.25"
+    at.slider(key="lr_eta2").set_value(0.99 * 0.25).run()
+    assert not any("GD " in w.value for w in at.warning)
+    at.slider(key="lr_eta2").set_value(1.05 * 0.25).run()
+    assert any("GD is diverging" in w.value for w in at.warning)
+    steep = viz.decode(_figs(at)[0]["data"][1]["y"])  # σ₁ = 2: measured error grows
+    assert steep[-1] > steep[0]
+    assert at.metric[3].value == "never (diverges)"
+
+
+def test_direction_errors_follow_each_factor():
+    s = get_surface("sigma_w", sigma1=1.5, sigma2=0.4, y1=1.0, y2=1.0)
+    traj = optim.run(s, "gd", np.zeros((1, 2)), 40, lr=0.3)
+    errors = np.abs(traj.xy[:, 0, :] - [1 / 1.5, 1 / 0.4])
+    spec = labs.direction_errors_figure(errors, (1.5, 0.4), 0.3)
+    go.Figure(spec)
+    for i, sig in enumerate((1.5, 0.4)):
+        line = viz.decode(spec["data"][2 * i]["y"])
+        np.testing.assert_allclose(errors[:, i], line, rtol=1e-9, atol=1e-15)
+        assert line[1] / line[0] == pytest.approx(abs(1 - 2 * 0.3 * sig**2))
+
+
+def test_contraction_figure_marks_both_landmarks():
+    spec = labs.contraction_figure(0.3, 2.0)
+    go.Figure(spec)
+    xs = sorted(sh["x0"] for sh in spec["layout"]["shapes"] if sh["type"] == "line")
+    assert xs == [pytest.approx(0.125), pytest.approx(0.25)]
+    eta = viz.decode(spec["data"][0]["x"])
+    f = viz.decode(spec["data"][0]["y"])
+    assert f[np.argmin(np.abs(eta - 0.25))] == pytest.approx(1.0, abs=0.02)

@@ -1,0 +1,245 @@
+"""Figure builders for the teaching labs: the measured run beside the closed form, the theory curve.
+
+Pure functions like :mod:`viz.figures`: arrays in, Plotly dicts out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from optim import theory
+
+from .encode import b64
+from .style import GRID, Look, base_layout, color
+
+__all__ = ["REGIME_COLORS", "contraction_figure", "direction_errors_figure", "iterates_figure"]
+
+DEFAULT_LOOK = Look()
+REGIME_COLORS = {
+    "monotone": "#009E73",
+    "one-step": "#0072B2",
+    "oscillating": "#E69F00",
+    "period-2": "#CC79A7",
+    "diverging": "#D55E00",
+}
+
+
+def iterates_figure(
+    runs: Sequence[tuple[str, np.ndarray, np.ndarray | None]],
+    target: float,
+    ytitle: str,
+    *,
+    log: bool = False,
+    look: Look = DEFAULT_LOOK,
+    height: int = 340,
+) -> dict:
+    """Series against k: each run's measured values (markers) and its closed form (a line).
+
+    ``runs`` holds ``(label, measured, closed_form_or_None)``; ``target`` is drawn dashed.
+    """
+    data = []
+    for i, (label, measured, exact) in enumerate(runs):
+        c = color(i)
+        if exact is not None:
+            data.append(
+                {
+                    "type": "scatter",
+                    "x0": 0,
+                    "dx": 1,
+                    "y": b64(exact, "f8"),
+                    "mode": "lines",
+                    "name": f"{label} — closed form",
+                    "line": {"color": c, "width": look.line * 0.6, "dash": "dot"},
+                    "hovertemplate": "k=%{x}: %{y:.6g} (closed form)<extra></extra>",
+                }
+            )
+        data.append(
+            {
+                "type": "scatter",
+                "x0": 0,
+                "dx": 1,
+                "y": b64(measured, "f8"),
+                "mode": "lines+markers",
+                "name": label,
+                "line": {"color": c, "width": look.line},
+                "marker": {"size": look.marker * 0.7, "color": c},
+                "hovertemplate": "k=%{x}: %{y:.6g} (engine)<extra></extra>",
+            }
+        )
+    shapes = []
+    if not log:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": target,
+                "y1": target,
+                "line": {"color": "#444", "dash": "dash", "width": 1.5},
+            }
+        )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID},
+        yaxis={
+            "title": {"text": ytitle},
+            "gridcolor": GRID,
+            "type": "log" if log else "linear",
+            "exponentformat": "power",
+        },
+        shapes=shapes,
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def contraction_figure(
+    lr: float, sigma: float, *, look: Look = DEFAULT_LOOK, height: int = 340
+) -> dict:
+    """``|1 − 2ησ²|`` against η, the regimes as coloured bands, the landmarks and the current η."""
+    one, lim = theory.scalar_one_step(sigma), theory.scalar_limit(sigma)
+    hi = max(1.5 * lim, 1.1 * lr)
+    eta = np.linspace(0.0, hi, 301)
+    factor = theory.scalar_contraction(eta, sigma)
+    bands = [
+        (0.0, one, "monotone"),
+        (one, lim, "oscillating"),
+        (lim, hi, "diverging"),
+    ]
+    shapes = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": a,
+            "x1": b,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": REGIME_COLORS[name],
+            "opacity": 0.12,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for a, b, name in bands
+    ]
+    annotations = []
+    for x, text in ((one, "1/(2σ²)"), (lim, "1/σ²")):
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#333", "dash": "dash", "width": 1.5},
+            }
+        )
+        annotations.append(
+            {
+                "x": x,
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "text": text,
+                "showarrow": False,
+                "yanchor": "bottom",
+                "font": {"size": look.font - 2},
+            }
+        )
+    regime = theory.scalar_regime(lr, sigma)
+    data = [
+        {
+            "type": "scatter",
+            "x": b64(eta, "f8"),
+            "y": b64(factor, "f8"),
+            "mode": "lines",
+            "name": "|1 − 2ησ²|",
+            "line": {"color": "#333", "width": look.line},
+            "hovertemplate": "η=%{x:.4g}: factor %{y:.4g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [float(lr)],
+            "y": [float(theory.scalar_contraction(lr, sigma))],
+            "mode": "markers",
+            "name": f"your η ({regime})",
+            "marker": {"size": look.marker * 1.6, "color": REGIME_COLORS[regime]},
+            "hovertemplate": "η=%{x:.4g}: factor %{y:.4g}<extra></extra>",
+        },
+    ]
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step size η"}, "gridcolor": GRID, "range": [0, hi]},
+        yaxis={
+            "title": {"text": "error factor per step"},
+            "gridcolor": GRID,
+            "rangemode": "tozero",
+        },
+        shapes=shapes,
+        annotations=annotations,
+        showlegend=False,
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+    )
+    return {"data": data, "layout": layout}
+
+
+def direction_errors_figure(
+    errors: np.ndarray,
+    sigmas: Sequence[float],
+    lr: float,
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 340,
+) -> dict:
+    """Error along each singular direction, measured (markers) and ``|1 − 2ησᵢ²|ᵏ·|e₀|`` (lines).
+
+    ``errors`` is ``(S+1, 2)``: ``|w_{i,k} − y_i/σ_i|`` from the engine.
+    """
+    k = np.arange(len(errors))
+    data = []
+    for i, s in enumerate(sigmas):
+        c = color(i)
+        with np.errstate(all="ignore"):
+            theory_line = theory.scalar_contraction(lr, s) ** k * errors[0, i]
+        data.append(
+            {
+                "type": "scatter",
+                "x0": 0,
+                "dx": 1,
+                "y": b64(np.maximum(theory_line, 1e-300), "f8"),
+                "mode": "lines",
+                "name": f"theory |1 − 2ησ{'₁₂'[i]}²|ᵏ",
+                "line": {"color": c, "dash": "dot", "width": look.line * 0.7},
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x0": 0,
+                "dx": 1,
+                "y": b64(np.maximum(errors[:, i], 1e-300), "f8"),
+                "mode": "markers",
+                "name": f"direction {i + 1} (σ{'₁₂'[i]} = {s:g}), engine",
+                "marker": {"size": look.marker * 0.6, "color": c},
+            }
+        )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID},
+        yaxis={
+            "title": {"text": "|w_i − y_i/σ_i|"},
+            "type": "log",
+            "gridcolor": GRID,
+            "exponentformat": "power",
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
