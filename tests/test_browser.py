@@ -150,7 +150,12 @@ class Page:
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-CHARTS = {"app.py": 0, "pages/1_Playground.py": 4, "pages/2_Learning_rate.py": 5}
+CHARTS = {
+    "app.py": 0,
+    "pages/1_Playground.py": 4,
+    "pages/2_Learning_rate.py": 5,
+    "pages/3_Momentum.py": 5,
+}
 
 
 @pytest.mark.parametrize("path", [p[0] for p in PAGES])

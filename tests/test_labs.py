@@ -114,3 +114,81 @@ def test_contraction_figure_marks_both_landmarks():
     eta = viz.decode(spec["data"][0]["x"])
     f = viz.decode(spec["data"][0]["y"])
     assert f[np.argmin(np.abs(eta - 0.25))] == pytest.approx(1.0, abs=0.02)
+
+
+MO = "pages/3_Momentum.py"
+
+
+def _metric(at, start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(start))
+
+
+def test_rate_map_values_are_the_theory():
+    at = open_page(MO)
+    spec = next(f for f in _figs(at) if f["data"][0]["type"] == "heatmap")
+    a = viz.decode(spec["data"][1]["x"])
+    b = viz.decode(spec["data"][1]["y"])
+    z = viz.decode(spec["data"][1]["z"])
+    expected = theory.momentum_rate(a[None, :], b[:, None], [1 / 50, 1.0])
+    stable = expected < 1
+    np.testing.assert_allclose(z[stable], expected[stable], rtol=1e-6)
+    assert np.all(np.isnan(z[~stable]))
+    # the diverged region lies exactly beyond the stability boundary αλ_max = 2(1 + β)
+    boundary = 2 + 2 * b[:, None]
+    mismatch = (~stable) != (a[None, :] >= boundary)
+    assert np.all(np.abs(np.broadcast_to(a[None, :], z.shape) - boundary)[mismatch] < 1e-6)
+    star = next(d for d in spec["data"] if d.get("name") == "optimum (Goh)")
+    a_opt, b_opt, _ = theory.momentum_optimal(1 / 50, 1.0)
+    assert star["x"] == [pytest.approx(a_opt)] and star["y"] == [pytest.approx(b_opt)]
+
+
+def test_clicking_the_rate_map_sets_the_sliders_and_reruns():
+    at = open_page(MO)
+    at.session_state["mo_map"] = {
+        "selection": {"points": [{"x": 2.0, "y": 0.5, "curve_number": 3}], "point_indices": []}
+    }
+    at.run()
+    assert not at.exception
+    alpha, mu = theory.to_pytorch(
+        at.select_slider(key="mo_eta").value, at.slider(key="mo_beta").value, "ema"
+    )
+    assert alpha == pytest.approx(2.0, rel=0.03) and mu == pytest.approx(0.5, abs=0.006)
+    assert float(_metric(at, "rate from theory")) == pytest.approx(
+        float(theory.momentum_rate(alpha, mu, [1 / 50, 1.0])), abs=1e-4
+    )
+
+
+def test_convention_switch_keeps_the_motion():
+    at = open_page(MO)
+    before = float(_metric(at, "rate from theory"))
+    paths = {}
+    for conv in ("pytorch", "heavy_ball", "ema"):
+        at.selectbox(key="mo_conv").set_value(conv).run()
+        assert not at.exception
+        assert float(_metric(at, "rate from theory")) == pytest.approx(before, abs=2e-3)
+        race = next(f for f in _figs(at) if f["layout"].get("images"))
+        hb = next(d for d in race["data"] if (d.get("name") or "").startswith("2. heavy ball"))
+        paths[conv] = viz.decode(hb["x"])
+    np.testing.assert_allclose(paths["pytorch"], paths["heavy_ball"], rtol=1e-5, atol=1e-6)
+
+
+def test_optimum_button_reaches_goh_rate_and_the_run_measures_it():
+    at = open_page(MO)
+    at.slider(key="mo_steps").set_value(300).run()
+    at.button(key="mo_optimum").click().run()
+    theory_rate = float(_metric(at, "rate from theory"))
+    _, _, r_opt = theory.momentum_optimal(1 / 50, 1.0)
+    assert theory_rate == pytest.approx(r_opt, abs=0.01)
+    measured = float(_metric(at, "rate measured"))
+    assert measured == pytest.approx(theory_rate, abs=0.02)
+
+
+def test_filter_view_has_gain_one_and_smooths_the_zigzag():
+    at = open_page(MO)
+    spec = next(f for f in _figs(at) if f["data"][0].get("name") == "raw gradient ∂L/∂w₂")
+    raw = viz.decode(spec["data"][0]["y"])
+    filt = viz.decode(spec["data"][1]["y"])
+    assert np.sum(np.abs(np.diff(filt))) < np.sum(np.abs(np.diff(raw)))
+    impulse = next(f for f in _figs(at) if f["data"][0]["type"] == "bar")
+    w = viz.decode(impulse["data"][0]["y"])
+    assert w[0] == pytest.approx(0.1) and w[1] == pytest.approx(0.1 * 0.9)  # β(1−β)^τ, β = 0.1

@@ -24,6 +24,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "The step-size limit η < 1/σ² on σw ≈ y: five regimes, then why the largest singular "
         "value sets the step and the smallest the speed.",
     ),
+    (
+        "pages/3_Momentum.py",
+        "Momentum lab",
+        "🏃",
+        "Momentum as a low-pass filter, GD against heavy ball against Nesterov, and the "
+        "convergence-rate map over (step, β) in three notations.",
+    ),
 )
 
 _CSS = """

@@ -14,7 +14,15 @@ from optim import theory
 from .encode import b64
 from .style import GRID, Look, base_layout, color
 
-__all__ = ["REGIME_COLORS", "contraction_figure", "direction_errors_figure", "iterates_figure"]
+__all__ = [
+    "REGIME_COLORS",
+    "contraction_figure",
+    "direction_errors_figure",
+    "filter_figure",
+    "impulse_figure",
+    "iterates_figure",
+    "rate_map_figure",
+]
 
 DEFAULT_LOOK = Look()
 REGIME_COLORS = {
@@ -241,5 +249,186 @@ def direction_errors_figure(
             "exponentformat": "power",
         },
         hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def impulse_figure(
+    weights: np.ndarray, window: float, *, look: Look = DEFAULT_LOOK, height: int = 300
+) -> dict:
+    """The momentum buffer as a filter: the weight on the gradient from τ steps ago."""
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "τ (steps ago)"}, "gridcolor": GRID},
+        yaxis={"title": {"text": "weight on ∇L(w_{k−τ})"}, "gridcolor": GRID},
+        showlegend=False,
+        shapes=[
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": window,
+                "x1": window,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#D55E00", "dash": "dash", "width": 2},
+            }
+        ],
+        annotations=[
+            {
+                "x": window,
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "text": f"window ≈ {window:.3g} steps",
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "top",
+                "font": {"color": "#D55E00", "size": look.font - 2},
+            }
+        ],
+    )
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x0": 0,
+                "dx": 1,
+                "y": b64(weights, "f8"),
+                "marker": {"color": color(0)},
+                "hovertemplate": "τ=%{x}: weight %{y:.4g}<extra></extra>",
+            }
+        ],
+        "layout": layout,
+    }
+
+
+def filter_figure(
+    raw: np.ndarray, filtered: np.ndarray, *, look: Look = DEFAULT_LOOK, height: int = 300
+) -> dict:
+    """The raw gradient along the steep direction against the momentum buffer (DC gain 1)."""
+    data = [
+        {
+            "type": "scatter",
+            "x0": 0,
+            "dx": 1,
+            "y": b64(raw, "f8"),
+            "mode": "lines+markers",
+            "name": "raw gradient ∂L/∂w₂",
+            "line": {"color": "#999999", "width": look.line * 0.6},
+            "marker": {"size": look.marker * 0.4, "color": "#999999"},
+        },
+        {
+            "type": "scatter",
+            "x0": 0,
+            "dx": 1,
+            "y": b64(filtered, "f8"),
+            "mode": "lines",
+            "name": "momentum buffer, scaled to gain 1",
+            "line": {"color": color(1), "width": look.line},
+        },
+    ]
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID},
+        yaxis={"title": {"text": "steep-direction gradient"}, "gridcolor": GRID},
+        hovermode="x unified",
+    )
+    return {"data": data, "layout": layout}
+
+
+def rate_map_figure(
+    alpha_lmax: np.ndarray,
+    betas: np.ndarray,
+    rates: np.ndarray,
+    current: tuple[float, float],
+    optimum: tuple[float, float],
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 460,
+) -> dict:
+    """Convergence rate of heavy ball over (αλ_max, β): ``rates[i, j]`` at ``betas[i]``, ``alpha_lmax[j]``.
+
+    Rates ≥ 1 (divergence) are drawn in their own colour; the boundary αλ_max = 2 + 2β is the
+    dashed line; an invisible marker grid on top turns a click into a selection event.
+    """
+    shown = np.where(rates < 1, rates, np.nan)
+    gx, gy = np.meshgrid(alpha_lmax[::2], betas[::2])
+    data = [
+        {
+            "type": "heatmap",
+            "x": b64(alpha_lmax, "f8"),
+            "y": b64(betas, "f8"),
+            "z": b64(np.where(rates >= 1, 1.0, np.nan), "f4"),
+            "colorscale": [[0, "#F4CCCC"], [1, "#F4CCCC"]],
+            "showscale": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "heatmap",
+            "x": b64(alpha_lmax, "f8"),
+            "y": b64(betas, "f8"),
+            "z": b64(shown, "f4"),
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": "Viridis",
+            "colorbar": {"title": {"text": "rate"}},
+            "hovertemplate": "αλ_max=%{x:.3g}, β=%{y:.3g}: rate %{z:.4f}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": b64(2 + 2 * betas, "f8"),
+            "y": b64(betas, "f8"),
+            "mode": "lines",
+            "name": "stability limit αλ_max = 2(1+β)",
+            "line": {"color": "#D55E00", "dash": "dash", "width": 2},
+        },
+        {
+            "type": "scatter",
+            "x": b64(gx.ravel(), "f4"),
+            "y": b64(gy.ravel(), "f4"),
+            "mode": "markers",
+            "marker": {"size": 10, "opacity": 0},
+            "showlegend": False,
+            "hovertemplate": "αλ_max=%{x:.3g}, β=%{y:.3g}<br>click: run here<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [optimum[0]],
+            "y": [optimum[1]],
+            "mode": "markers",
+            "name": "optimum (Goh)",
+            "marker": {
+                "symbol": "star",
+                "size": look.marker * 2,
+                "color": "#FFD700",
+                "line": {"color": "#222", "width": 1},
+            },
+        },
+        {
+            "type": "scatter",
+            "x": [current[0]],
+            "y": [current[1]],
+            "mode": "markers",
+            "name": "your (α, β)",
+            "marker": {
+                "symbol": "circle-open",
+                "size": look.marker * 2,
+                "color": "white",
+                "line": {"color": "white", "width": 3},
+            },
+        },
+    ]
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "α·λ_max (PyTorch α)"}, "range": [0, float(alpha_lmax[-1])]},
+        yaxis={"title": {"text": "β (PyTorch μ)"}, "range": [0, float(betas[-1])]},
+        clickmode="event+select",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+        margin={"l": 60, "r": 20, "t": 20, "b": 90},
     )
     return {"data": data, "layout": layout}
