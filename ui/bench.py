@@ -105,14 +105,10 @@ def figure_costs(repeat: int) -> None:
             viz.distance_figure(views),
         )
 
-    def timeit(fn, n):
-        fn()
-        ts = []
-        for _ in range(n):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-        return _median(ts)
+    from optim.bench import _time
+
+    def timeit(fn, n):  # median in ms
+        return _time(fn, n)[0] * 1e3
 
     figs = build()
     t_engine = timeit(engine, repeat)
