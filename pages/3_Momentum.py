@@ -15,7 +15,7 @@ import viz
 from optim import theory
 from surfaces import get_surface
 from ui.cache import field_background
-from ui.controls import _snap
+from ui.controls import clicked_point, snap
 from ui.frame import page
 from viz import labs
 
@@ -39,7 +39,7 @@ look = page(
 def _set_motion(alpha: float, mu: float, conv: str) -> None:
     """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ)."""
     eta, beta = theory.from_pytorch(alpha, mu, conv)
-    st.session_state[f"{P}_eta"] = _snap(float(eta), ETA_GRID)
+    st.session_state[f"{P}_eta"] = snap(float(eta), ETA_GRID)
     st.session_state[f"{P}_beta"] = float(np.clip(round(float(beta), 2), 0.0, 0.99))
 
 
@@ -175,14 +175,9 @@ event = st.plotly_chart(
     on_select="rerun",
     selection_mode="points",
 )
-try:
-    point = event["selection"]["points"][0]
-    clicked = (round(float(point["x"]) / lam_max, 6), round(float(point["y"]), 2))
-except (KeyError, IndexError, TypeError, ValueError):
-    clicked = None
-if clicked is not None and clicked != st.session_state.get(f"{P}_clicked"):
-    st.session_state[f"{P}_clicked"] = clicked
-    st.session_state[f"{P}_pending"] = clicked
+clicked = clicked_point(event, f"{P}_clicked")
+if clicked is not None:
+    st.session_state[f"{P}_pending"] = (clicked[0] / lam_max, clicked[1])
     st.rerun()
 
 rate_theory = float(theory.momentum_rate(alpha, mu, [lam_min, lam_max]))

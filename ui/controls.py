@@ -23,11 +23,13 @@ __all__ = [
     "FORMULA",
     "Gradient",
     "RunChoice",
+    "clicked_point",
     "gradient_picker",
     "nice_grid",
     "param_widget",
     "runs_editor",
     "schedule_picker",
+    "snap",
     "start_picker",
     "surface_picker",
     "take_click",
@@ -59,7 +61,7 @@ def nice_grid(lo: float, hi: float, include: float | None = None) -> list[float]
     return sorted(set(out))
 
 
-def _snap(value: Any, options: list[float]) -> float:
+def snap(value: Any, options: list[float]) -> float:
     arr = np.asarray(options)
     try:
         v = float(value)
@@ -100,9 +102,9 @@ def param_widget(p: Param | Switch, key: str, default: Any | None = None, **kw: 
             else sorted({b for b in _BETAS if lo <= b <= hi} | {float(default)})
         )
         if key in st.session_state and st.session_state[key] not in grid:
-            st.session_state[key] = _snap(st.session_state[key], grid)
+            st.session_state[key] = snap(st.session_state[key], grid)
         if key not in st.session_state:
-            kw["value"] = _snap(default, grid)
+            kw["value"] = snap(default, grid)
         return st.select_slider(p.label, options=grid, format_func=_fmt, key=key, help=help_, **kw)
     span = hi - lo
     step = float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
@@ -318,22 +320,33 @@ def _pick_start(prefix: str, starts: dict[str, tuple[float, float]]) -> None:
     st.session_state[f"{prefix}_starts"] = None
 
 
-def take_click(prefix: str, event: Any) -> bool:
-    """Read a click on the contour (the chart's selection); True if it asks for a new start.
+def clicked_point(event: Any, seen_key: str, digits: int = 4) -> tuple[float, float] | None:
+    """The point a chart click selected, if it is new; None otherwise.
 
-    The start's number inputs are drawn before the chart, so the point is parked in session state
-    and applied by :func:`start_picker` on the rerun the caller triggers. A click already taken is
-    ignored (the selection stays in the chart's state until the figure changes).
+    A selection stays in the chart's state until the figure changes, so the last point taken is
+    remembered under ``seen_key`` and not taken twice.
     """
     try:
         point = event["selection"]["points"][0]
-        x, y = round(float(point["x"]), 4), round(float(point["y"]), 4)
+        x, y = round(float(point["x"]), digits), round(float(point["y"]), digits)
     except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if not (np.isfinite(x) and np.isfinite(y)) or st.session_state.get(seen_key) == (x, y):
+        return None
+    st.session_state[seen_key] = (x, y)
+    return x, y
+
+
+def take_click(prefix: str, event: Any) -> bool:
+    """A click on the contour asks for a new start: park it; True if the caller should rerun.
+
+    The start's number inputs are drawn before the chart, so the point waits in session state
+    and :func:`start_picker` applies it on the rerun.
+    """
+    point = clicked_point(event, f"{prefix}_click")
+    if point is None:
         return False
-    if not (np.isfinite(x) and np.isfinite(y)) or st.session_state.get(f"{prefix}_click") == (x, y):
-        return False
-    st.session_state[f"{prefix}_click"] = (x, y)
-    st.session_state[f"{prefix}_pending_start"] = (x, y)
+    st.session_state[f"{prefix}_pending_start"] = point
     return True
 
 
