@@ -155,6 +155,7 @@ CHARTS = {
     "pages/1_Playground.py": 4,
     "pages/2_Learning_rate.py": 5,
     "pages/3_Momentum.py": 5,
+    "pages/4_Sweep.py": 1,
 }
 
 

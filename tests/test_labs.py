@@ -192,3 +192,83 @@ def test_filter_view_has_gain_one_and_smooths_the_zigzag():
     impulse = next(f for f in _figs(at) if f["data"][0]["type"] == "bar")
     w = viz.decode(impulse["data"][0]["y"])
     assert w[0] == pytest.approx(0.1) and w[1] == pytest.approx(0.1 * 0.9)  # β(1−β)^τ, β = 0.1
+
+
+SW = "pages/4_Sweep.py"
+
+
+def _sweep(at):
+    spec = next(f for f in _figs(at) if f["data"][0]["type"] == "heatmap")
+    lrs = 10 ** viz.decode(spec["data"][0]["x"]).astype(float)
+    ys = viz.decode(spec["data"][0]["y"]).astype(float)
+    diverged = ~np.isnan(viz.decode(spec["data"][0]["z"]))
+    values = viz.decode(spec["data"][1]["z"])
+    return spec, lrs, ys, diverged, values
+
+
+def test_sweep_diverged_region_matches_the_gd_stability_limit():
+    at = open_page(SW)
+    at.selectbox(key="sw_opt").set_value("gd").run()
+    assert not at.exception
+    spec, lrs, _ys, diverged, _values = _sweep(at)
+    assert diverged.shape == (60, 60)
+    limit = 2.0 / 1.0  # quadratic, λ_max = 1
+    assert diverged[:, lrs > 1.1 * limit].all()
+    assert not diverged[:, lrs < 0.99 * limit].any()
+    line = next(d for d in spec["data"] if d.get("name") == "stability limit (theory)")
+    np.testing.assert_allclose(10 ** viz.decode(line["x"]).astype(float), limit, rtol=1e-6)
+
+
+def test_sweep_momentum_boundary_follows_theory_in_beta():
+    at = open_page(SW)  # momentum (PyTorch convention) × β by default
+    _spec, lrs, ys, diverged, values = _sweep(at)
+    limit = (2 + 2 * ys[:, None]) / 1.0
+    clear_out = lrs[None, :] > 1.15 * limit
+    clear_in = lrs[None, :] < 0.95 * limit
+    assert diverged[clear_out & (ys[:, None] < 0.95)].all()
+    assert not diverged[clear_in].any()
+    # where runs converge, the final loss agrees with a single run of the engine
+    i, j = 30, 20
+    s = optim.run_summary(
+        get_surface("quadratic"),
+        "momentum",
+        np.array([get_surface("quadratic").starts[0]]),
+        200,
+        lr=lrs[j],
+        beta=ys[i],
+    )
+    assert values[i, j] == pytest.approx(np.log10(max(s.final_loss[0], 1e-16)), abs=1e-5)
+
+
+def test_sweep_steps_metric_and_start_axis():
+    at = open_page(SW)
+    at.radio(key="sw_metric").set_value("steps").run()
+    _, _, _, diverged, values = _sweep(at)
+    finite = values[~diverged & ~np.isnan(values)]
+    assert finite.size and np.all(finite == np.round(finite)) and finite.min() >= 0
+    at.selectbox(key="sw_y").set_value("start x₀").run()
+    assert not at.exception
+
+
+def test_clicking_a_cell_opens_that_run_in_the_playground():
+    at = open_page(SW)
+    _, lrs, ys, _, _ = _sweep(at)
+    at.session_state["sw_map"] = {
+        "selection": {
+            "points": [{"x": float(np.log10(lrs[10])), "y": float(ys[40]), "curve_number": 2}],
+            "point_indices": [],
+        }
+    }
+    at.run()
+    assert not at.exception
+    labels = [
+        d.get("name") for f in _figs(at) for d in f["data"] if d.get("mode") == "lines+markers"
+    ]
+    assert any(lbl and "momentum" in lbl for lbl in labels)  # we are on the playground
+    assert at.selectbox(key="pg_r0_opt").value == "momentum"
+    assert len(at.session_state["pg_slots"]) == 1
+    lr = float(at.select_slider(key="pg_r0_momentum_lr").value)
+    assert lr == pytest.approx(lrs[10], rel=0.12)  # snapped to the playground's E12 grid
+    beta = float(at.select_slider(key="pg_r0_momentum_beta").value)
+    assert beta == pytest.approx(ys[40], abs=0.05)  # snapped to the β grid
+    assert at.slider(key="pg_steps").value == 200

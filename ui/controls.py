@@ -25,6 +25,7 @@ __all__ = [
     "RunChoice",
     "clicked_point",
     "gradient_picker",
+    "lr_grid",
     "nice_grid",
     "param_widget",
     "runs_editor",
@@ -182,7 +183,7 @@ class RunChoice:
         return (self.optimizer, self.hyperparams)
 
 
-def _lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[list[float], float]:
+def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[list[float], float]:
     """The η grid for this run and its default.
 
     Heavy-ball and PyTorch momentum take steps of about η/(1−β) once the velocity builds up, so
@@ -260,7 +261,7 @@ def runs_editor(
                     hp[sw.name] = param_widget(sw, f"{prefix}_r{slot}_{name}_{sw.name}")
             with c2:
                 convention = hp.get("convention")
-                grid, lr_default = _lr_grid(surface, name, convention)
+                grid, lr_default = lr_grid(surface, name, convention)
                 lr_key = f"{prefix}_r{slot}_{name}_lr"
                 ctx_key = f"{lr_key}__context"  # a new surface or convention resets η
                 context = (surface_key, convention)
@@ -361,7 +362,7 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
         _set_start(prefix, *pending)
     if st.session_state.get(ctx) != surface_key:
         st.session_state[ctx] = surface_key
-        first = surface.starts[0] if surface.starts else _centre(surface)
+        first = surface.starts[0] if surface.starts else centre(surface)
         _set_start(prefix, *first)
     (x0, x1), (y0, y1) = surface.plot_window
     span = 10 * max(x1 - x0, y1 - y0)
@@ -381,7 +382,7 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
     return float(x), float(y)
 
 
-def _centre(surface: Surface) -> tuple[float, float]:
+def centre(surface: Surface) -> tuple[float, float]:
     (x0, x1), (y0, y1) = surface.plot_window
     return (x0 + 0.8 * (x1 - x0), y0 + 0.8 * (y1 - y0))
 

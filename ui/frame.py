@@ -31,6 +31,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "Momentum as a low-pass filter, GD against heavy ball against Nesterov, and the "
         "convergence-rate map over (step, β) in three notations.",
     ),
+    (
+        "pages/4_Sweep.py",
+        "Sweep lab",
+        "🗺️",
+        "A heatmap of thousands of runs over (log η × β) or (log η × start): where an optimizer "
+        "converges, how fast, where it diverges, with theory's limit on top.",
+    ),
 )
 
 _CSS = """

@@ -22,6 +22,7 @@ __all__ = [
     "impulse_figure",
     "iterates_figure",
     "rate_map_figure",
+    "sweep_figure",
 ]
 
 DEFAULT_LOOK = Look()
@@ -429,6 +430,87 @@ def rate_map_figure(
         clickmode="event+select",
         hovermode="closest",
         legend={"orientation": "h", "y": -0.2, "x": 0},
+        margin={"l": 60, "r": 20, "t": 20, "b": 90},
+    )
+    return {"data": data, "layout": layout}
+
+
+def sweep_figure(
+    lrs: np.ndarray,
+    ys: np.ndarray,
+    values: np.ndarray,
+    diverged: np.ndarray,
+    *,
+    ytitle: str,
+    ztitle: str,
+    boundary: tuple[np.ndarray, np.ndarray] | None = None,
+    look: Look = DEFAULT_LOOK,
+    height: int = 520,
+) -> dict:
+    """Heatmap over (log η, y): ``values[i, j]`` at ``ys[i]``, ``lrs[j]``; diverged cells in red.
+
+    Cells with NaN values that did not diverge (never reached the tolerance) stay grey. An
+    invisible marker per cell makes a click a selection event (heatmaps emit none).
+    """
+    logx = np.log10(lrs)
+    gx, gy = np.meshgrid(logx, ys)
+    data = [
+        {
+            "type": "heatmap",
+            "x": b64(logx, "f8"),
+            "y": b64(ys, "f8"),
+            "z": b64(np.where(diverged, 1.0, np.nan), "f4"),
+            "colorscale": [[0, "#D55E00"], [1, "#D55E00"]],
+            "showscale": False,
+            "hoverinfo": "skip",
+            "name": "diverged",
+        },
+        {
+            "type": "heatmap",
+            "x": b64(logx, "f8"),
+            "y": b64(ys, "f8"),
+            "z": b64(np.where(diverged, np.nan, values), "f4"),
+            "colorscale": "Viridis",
+            "colorbar": {"title": {"text": ztitle}},
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": b64(gx.ravel(), "f4"),
+            "y": b64(gy.ravel(), "f4"),
+            "customdata": b64(np.where(diverged, np.nan, values).ravel(), "f4"),
+            "mode": "markers",
+            "marker": {"size": 8, "opacity": 0},
+            "showlegend": False,
+            "hovertemplate": "η=10^%{x:.3f}, %{y:.4g}: %{customdata:.4g}"
+            "<br>click: open in the playground<extra></extra>",
+        },
+    ]
+    if boundary is not None:
+        bx, by = boundary
+        with np.errstate(all="ignore"):
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": b64(np.log10(bx), "f8"),
+                    "y": b64(by, "f8"),
+                    "mode": "lines",
+                    "name": "stability limit (theory)",
+                    "line": {"color": "white", "dash": "dash", "width": 3},
+                }
+            )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={
+            "title": {"text": "log₁₀ η"},
+            "range": [float(logx[0]), float(logx[-1])],
+        },
+        yaxis={"title": {"text": ytitle}, "range": [float(ys[0]), float(ys[-1])]},
+        plot_bgcolor="#DDDDDD",
+        clickmode="event+select",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.18, "x": 0},
         margin={"l": 60, "r": 20, "t": 20, "b": 90},
     )
     return {"data": data, "layout": layout}

@@ -1,0 +1,242 @@
+"""Sweep lab: one optimizer over a grid of (log η × β) or (log η × start), in one engine call per row.
+
+Each cell is a full run; the engine steps all of a row block's runs together (``optim.run_summary``,
+O(runs) memory). On quadratics the stability limit from ``optim.theory`` is drawn on top.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optim
+import viz
+from optim import theory
+from ui import controls
+from ui.cache import surface_of
+from ui.frame import page
+from viz import labs
+
+P = "sw"
+START_X = "start x₀"
+look = page(
+    "Sweep lab",
+    "🗺️",
+    "Every cell is a run: where does this optimizer converge, how fast, and where does it blow up?",
+)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def sweep_rows(
+    key: tuple,
+    opt: str,
+    fixed: tuple,
+    yaxis: str,
+    lrs: tuple,
+    ys: tuple,
+    start: tuple,
+    steps: int,
+    tol: float,
+) -> dict[str, np.ndarray]:
+    """One block of rows of the sweep: ``len(ys) × len(lrs)`` runs in a single engine call."""
+    surface = surface_of(key)
+    lr_grid, y_grid = np.meshgrid(np.asarray(lrs), np.asarray(ys))
+    n = lr_grid.size
+    x0 = np.tile(np.asarray(start, dtype=float), (n, 1))
+    hp = dict(fixed)
+    hp["lr"] = lr_grid.ravel()
+    if yaxis == START_X:
+        x0[:, 0] = y_grid.ravel()
+    else:
+        hp[yaxis] = y_grid.ravel()
+    s = optim.run_summary(surface, opt, x0, steps, tol=tol, **hp)
+    shape = lr_grid.shape
+    return {
+        "final": s.final_loss.reshape(shape),
+        "hit": s.steps_to_tol.reshape(shape),
+        "diverged": (s.diverged_at >= 0).reshape(shape),
+    }
+
+
+def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
+    """Theory's largest stable η along the y axis, where the surface is a quadratic."""
+    h0, h1 = surface.hess(np.zeros(2)), surface.hess(np.array([0.7, -0.3]))
+    if not surface.has_hess or not np.allclose(h0, h1):
+        return None
+    lam_max = float(np.max(np.linalg.eigvalsh(h0)))
+    conv = hp.get("convention", "pytorch")
+    if opt == "gd":
+        return np.full(ys.shape, 2.0 / lam_max), ys
+    if opt in ("momentum", "nesterov") and yaxis == "beta":
+        with np.errstate(all="ignore"):
+            mu = theory.to_pytorch(1.0, ys, conv)[1]  # μ depends on β only
+            if opt == "momentum":
+                alpha = (2.0 + 2.0 * mu) / lam_max
+            else:
+                alpha = theory.nesterov_limit(mu, lam_max)
+            eta = theory.from_pytorch(alpha, mu, conv)[0]
+        return eta, ys
+    if opt in ("momentum", "nesterov") and yaxis == START_X:
+        b = hp.get("beta", 0.9)
+        _, mu = theory.to_pytorch(1.0, b, conv)
+        alpha = (2 + 2 * mu) / lam_max if opt == "momentum" else theory.nesterov_limit(mu, lam_max)
+        return np.full(ys.shape, theory.from_pytorch(alpha, mu, conv)[0]), ys
+    return None
+
+
+def open_in_playground(key, surface, opt, hp, start, steps) -> None:
+    """Hand a cell's settings to the playground's widgets and switch page."""
+    ss = st.session_state
+    kind, name, values = key
+    ss["pg_surface"] = name if kind == "registry" else controls.FORMULA
+    if kind == "registry":
+        for pname, v in values:
+            ss[f"pg_{name}_{pname}"] = v
+    else:
+        ss["pg_formula"] = name
+        (ss["pg_xmin"], ss["pg_xmax"]), (ss["pg_ymin"], ss["pg_ymax"]) = values
+    ss["pg_slots"], ss["pg_next"] = [0], 1
+    ss["pg_r0_opt"] = opt
+    conv = hp.get("convention")
+    for k, v in hp.items():
+        if k != "lr":
+            ss[f"pg_r0_{opt}_{k}"] = v
+    grid, _ = controls.lr_grid(surface, opt, conv)
+    ss[f"pg_r0_{opt}_lr"] = controls.snap(hp["lr"], grid)
+    ss[f"pg_r0_{opt}_lr__context"] = (key, conv)
+    ss["pg_x0"], ss["pg_y0"] = float(start[0]), float(start[1])
+    ss["pg_start__surface"] = key
+    ss["pg_steps"] = int(steps)
+    st.switch_page("pages/1_Playground.py")
+
+
+# -- controls ---------------------------------------------------------------------------------------
+with st.sidebar:
+    st.subheader("Surface")
+    picked = controls.surface_picker(P)
+if picked is None:
+    st.info("Fix the surface in the sidebar to run the sweep.")
+    st.stop()
+key, surface = picked
+usable = [n for n, o in optim.OPTIMIZERS.items() if surface.has_hess or not o.needs_hessian]
+c1, c2, c3, c4 = st.columns(4)
+opt_name = c1.selectbox(
+    "Optimizer",
+    usable,
+    index=usable.index("momentum"),
+    format_func=lambda n: optim.OPTIMIZERS[n].title,
+    key=f"{P}_opt",
+)
+opt = optim.OPTIMIZERS[opt_name]
+numeric = [p.name for p in opt.params if p.name != "lr"]
+yaxis = c2.selectbox(
+    "Vertical axis",
+    [*numeric, START_X],
+    format_func=lambda n: next((p.label for p in opt.params if p.name == n), n),
+    key=f"{P}_y",
+)
+n = c3.select_slider(
+    "grid (cells per side)", options=[20, 30, 40, 60, 80, 100], value=60, key=f"{P}_n"
+)
+steps = c4.slider("steps per run", 50, 1000, 200, step=10, key=f"{P}_steps")
+c1, c2, c3 = st.columns(3)
+metric = c1.radio(
+    "Colour",
+    ["final", "steps"],
+    format_func={"final": "final loss", "steps": "steps to tolerance"}.get,
+    key=f"{P}_metric",
+    horizontal=True,
+)
+tol = c2.select_slider(
+    "tolerance on L − L*",
+    options=[1e-2, 1e-3, 1e-4, 1e-6, 1e-8],
+    value=1e-6,
+    format_func=lambda v: f"{v:g}",
+    key=f"{P}_tol",
+)
+fixed: dict = {}
+with c3.popover("Other hyperparameters (fixed)"):
+    for sw in opt.switches:
+        fixed[sw.name] = controls.param_widget(sw, f"{P}_{opt_name}_{sw.name}")
+    for p in opt.params:
+        if p.name not in ("lr", yaxis):
+            fixed[p.name] = float(controls.param_widget(p, f"{P}_{opt_name}_{p.name}"))
+
+lo, _, hi = surface.lr_range(opt_name)
+lrs = np.geomspace(lo / 10, hi * 10, n)
+start = surface.starts[0] if surface.starts else controls.centre(surface)
+if yaxis == START_X:
+    (x0, x1), _ = surface.plot_window
+    ys = np.linspace(x0, x1, n)
+    ytitle = f"start x₀ (y₀ = {start[1]:g})"
+else:
+    p = next(p for p in opt.params if p.name == yaxis)
+    ylo, yhi = p.slider
+    ys = np.linspace(ylo, min(yhi, 0.995 if p.high_open else yhi), n)
+    ytitle = p.label
+
+# -- the sweep, a block of rows per engine call -----------------------------------------------------
+blocks = np.array_split(np.arange(n), 10)
+bar = st.progress(0.0, text=f"Running {n * n:,} runs × {steps} steps…")
+parts = []
+try:
+    for i, rows in enumerate(blocks):
+        parts.append(
+            sweep_rows(
+                key,
+                opt_name,
+                tuple(sorted(fixed.items())),
+                yaxis,
+                tuple(lrs.tolist()),
+                tuple(ys[rows].tolist()),
+                tuple(map(float, start)),
+                steps,
+                float(tol),
+            )
+        )
+        bar.progress((i + 1) / len(blocks), text=f"Running {n * n:,} runs × {steps} steps…")
+except ValueError as err:
+    bar.empty()
+    st.error(f"This sweep cannot run: {err}")
+    st.stop()
+bar.empty()
+final = np.concatenate([b["final"] for b in parts])
+hit = np.concatenate([b["hit"] for b in parts])
+diverged = np.concatenate([b["diverged"] for b in parts])
+if metric == "final":
+    f_min = surface.f_min if surface.f_min is not None else 0.0
+    with np.errstate(all="ignore"):
+        values = np.log10(np.maximum(final - f_min, 1e-16))
+    ztitle = "log₁₀(L − L*)" if surface.f_min is not None else "log₁₀ L"
+else:
+    values = np.where(hit >= 0, hit, np.nan).astype(float)
+    ztitle = "steps to tol"
+
+boundary = limit_curve(surface, opt_name, fixed, yaxis, ys)
+event = st.plotly_chart(
+    viz.PrebuiltFigure(
+        labs.sweep_figure(
+            lrs, ys, values, diverged, ytitle=ytitle, ztitle=ztitle, boundary=boundary, look=look
+        )
+    ),
+    key=f"{P}_map",
+    on_select="rerun",
+    selection_mode="points",
+)
+share = diverged.mean()
+st.caption(
+    f"{n * n:,} runs of {steps} steps. Red: diverged ({share:.0%} of cells). Grey: finite but "
+    f"never within {tol:g} of the minimum. Hover a cell for its value; click it to open that run "
+    "in the playground."
+    + (" Dashed white: the stability limit from theory." if boundary is not None else "")
+)
+clicked = controls.clicked_point(event, f"{P}_clicked", digits=9)
+if clicked is not None:
+    eta = float(10 ** clicked[0])
+    hp = {**fixed, "lr": eta}
+    cell_start = start
+    if yaxis == START_X:
+        cell_start = (clicked[1], start[1])
+    else:
+        hp[yaxis] = clicked[1]
+    open_in_playground(key, surface, opt_name, hp, cell_start, steps)
