@@ -130,6 +130,33 @@ def figure_costs(repeat: int) -> None:
     )
 
 
+def sweep_costs() -> None:
+    """The sweep lab's engine work: 60 × 60 runs × 200 steps in one ``run_summary`` call."""
+    import optim
+    from surfaces import get_surface
+
+    print("Sweep lab, 60 × 60 cells × 200 steps (one run_summary call; issue bound 2 s)")
+    cases = [
+        ("quadratic", "momentum", "beta"),
+        ("rosenbrock", "adam", "beta1"),
+        ("sigmoid_neuron", "adam", "beta1"),
+        ("linear_regression", "momentum", "beta"),
+        ("logistic_sparse", "rmsprop", "beta"),
+    ]
+    for name, opt, yname in cases:
+        s = get_surface(name)
+        lo, _, hi = s.lr_range(opt)
+        lr, b = np.meshgrid(np.geomspace(lo / 10, hi * 10, 60), np.linspace(0.0, 0.99, 60))
+        x0 = np.tile(s.starts[0], (3600, 1))
+        t = time.perf_counter()
+        optim.run_summary(s, opt, x0, 200, lr=lr.ravel(), **{yname: b.ravel()})
+        n_data = getattr(s, "n_data", 0)
+        print(
+            f"  {name:18s} {opt:9s} {time.perf_counter() - t:6.2f} s"
+            + (f"  ({n_data} examples)" if n_data else "")
+        )
+
+
 def _naive_contour_bytes(s, views) -> int:
     """Size of the textbook way: a 150×150 contour plus full paths repeated in every frame."""
     xs, ys, z = s.mesh(150)
@@ -250,6 +277,7 @@ def main() -> None:
     repeat = 6 if args.quick else 12
     np.seterr(all="ignore")
     figure_costs(repeat)
+    sweep_costs()
     payload_and_reruns(repeat)
     if not args.no_browser:
         cold_start()
