@@ -156,6 +156,7 @@ CHARTS = {
     "pages/2_Learning_rate.py": 5,
     "pages/3_Momentum.py": 5,
     "pages/4_Sweep.py": 1,
+    "pages/5_Adaptive.py": 7,
 }
 
 

@@ -272,3 +272,53 @@ def test_clicking_a_cell_opens_that_run_in_the_playground():
     beta = float(at.select_slider(key="pg_r0_momentum_beta").value)
     assert beta == pytest.approx(ys[40], abs=0.05)  # snapped to the β grid
     assert at.slider(key="pg_steps").value == 200
+
+
+AD = "pages/5_Adaptive.py"
+
+
+def _by_name(at, name):
+    return next(d for f in _figs(at) for d in f["data"] if d.get("name") == name)
+
+
+def test_bias_correction_changes_the_first_step_as_the_note_says():
+    at = open_page(AD)
+    with_bc = viz.decode(_by_name(at, "with bias correction")["y"])
+    without = viz.decode(_by_name(at, "without")["y"])
+    assert with_bc[0] == pytest.approx(1.0, rel=1e-6)  # |Δw| = η·|sign g|
+    assert without[0] == pytest.approx(0.1 / np.sqrt(0.001), rel=1e-5)  # 3.16 η (ε aside)
+    at.select_slider(key="ad_b1").set_value(0.5).run()
+    without = viz.decode(_by_name(at, "without")["y"])
+    assert without[0] == pytest.approx(0.5 / np.sqrt(0.001), rel=1e-5)
+    assert at.expander and "1 − β₁ᵗ" in " ".join(m.value for m in at.markdown)
+
+
+def test_adagrad_step_only_shrinks_and_rmsprop_recovers():
+    at = open_page(AD)
+    for d in "wb":
+        ada = viz.decode(_by_name(at, f"adagrad: coordinate {d}")["y"])
+        assert np.all(np.diff(ada) <= 1e-12)
+    rms = [viz.decode(_by_name(at, f"rmsprop: coordinate {d}")["y"]) for d in "wb"]
+    assert any(np.any(np.diff(r) > 0) for r in rms)
+
+
+def test_diagonal_scaling_helps_axis_aligned_not_rotated():
+    at = open_page(AD)
+    aligned, rotated = (m.value for m in at.metric)
+    assert aligned.isdigit()
+    assert not rotated.isdigit() or int(rotated) > 2 * int(aligned)
+    at.slider(key="ad_angle").set_value(0).run()
+    a, b = (m.value for m in at.metric)
+    assert a == b  # same valley twice
+
+
+def test_rare_feature_gets_a_larger_adagrad_step():
+    at = open_page(AD)
+    dense = viz.decode(_by_name(at, "AdaGrad, dense w₁")["y"])
+    sparse = viz.decode(_by_name(at, "AdaGrad, sparse w₂")["y"])
+    assert sparse[-1] > dense[-1]
+    table = at.dataframe[0].value
+    gd_dense, gd_sparse = (int(v) for v in table.iloc[0, 1:])
+    ada_dense, ada_sparse = (int(v) for v in table.iloc[1, 1:])
+    assert gd_sparse > gd_dense  # GD's rare coordinate lags
+    assert ada_sparse < gd_sparse and ada_dense <= gd_dense

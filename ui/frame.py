@@ -38,6 +38,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "A heatmap of thousands of runs over (log η × β) or (log η × start): where an optimizer "
         "converges, how fast, where it diverges, with theory's limit on top.",
     ),
+    (
+        "pages/5_Adaptive.py",
+        "Adaptive lab",
+        "🎚️",
+        "AdaGrad, RMSProp and Adam: per-coordinate steps, where they help (rare features, "
+        "axis-aligned valleys) and where they cannot (rotations), and Adam's bias correction.",
+    ),
 )
 
 _CSS = """

@@ -21,6 +21,7 @@ __all__ = [
     "filter_figure",
     "impulse_figure",
     "iterates_figure",
+    "lines_figure",
     "rate_map_figure",
     "sweep_figure",
 ]
@@ -512,5 +513,45 @@ def sweep_figure(
         hovermode="closest",
         legend={"orientation": "h", "y": -0.18, "x": 0},
         margin={"l": 60, "r": 20, "t": 20, "b": 90},
+    )
+    return {"data": data, "layout": layout}
+
+
+def lines_figure(
+    series: Sequence[tuple[str, str, str, np.ndarray]],
+    ytitle: str,
+    *,
+    xtitle: str = "step k",
+    x0: int = 0,
+    log: bool = False,
+    look: Look = DEFAULT_LOOK,
+    height: int = 340,
+) -> dict:
+    """Plain lines against the step: ``series`` holds ``(label, colour, dash, values)``."""
+    data = [
+        {
+            "type": "scatter",
+            "x0": x0,
+            "dx": 1,
+            "y": b64(np.maximum(y, 1e-300) if log else y, "f8"),
+            "mode": "lines+markers" if len(y) <= 30 else "lines",
+            "name": label,
+            "line": {"color": c, "dash": dash, "width": look.line},
+            "marker": {"size": look.marker * 0.6, "color": c},
+            "hovertemplate": f"{label}<br>k=%{{x}}: %{{y:.4g}}<extra></extra>",
+        }
+        for label, c, dash, y in series
+    ]
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": xtitle}, "gridcolor": GRID},
+        yaxis={
+            "title": {"text": ytitle},
+            "type": "log" if log else "linear",
+            "gridcolor": GRID,
+            "exponentformat": "power",
+        },
+        hovermode="closest",
     )
     return {"data": data, "layout": layout}

@@ -1,0 +1,252 @@
+"""Adaptive lab: per-coordinate step sizes (AdaGrad, RMSProp, Adam), where they help, bias correction.
+
+Goodfellow Alg. 8.4 / 8.5 / 8.7; NPTEL AdaGrad and RMSProp lectures; EECS 182 eq. (9)–(10).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optim
+import viz
+from surfaces import get_surface
+from ui.cache import field_background
+from ui.controls import nice_grid
+from ui.frame import page
+from viz import PALETTE, labs
+
+P = "ad"
+look = page(
+    "Adaptive lab",
+    "🎚️",
+    "Adaptive methods give every coordinate its own step, η/(√v + ε), from the squared gradients "
+    "it has seen. That rescues rare features and flat directions; it cannot undo a rotation.",
+)
+ETAS = nice_grid(0.001, 3.0, include=0.5)
+
+
+def eta_picker(key: str, default: float, label: str = "η (all three)") -> float:
+    return st.select_slider(
+        label, options=ETAS, value=default, format_func=lambda v: f"{v:g}", key=key
+    )
+
+
+def race(surface, names, hps, steps, start):
+    specs = [optim.RunSpec(n, [start], hp) for n, hp in zip(names, hps)]
+    return optim.run_many(surface, specs, steps)
+
+
+def key_of(name: str, **params) -> tuple:
+    entry_params = get_surface(name, **params).params
+    return ("registry", name, tuple((k, v) for k, v in entry_params.items()))
+
+
+# -- 1. AdaGrad's step dies out ---------------------------------------------------------------------
+st.subheader("1 · AdaGrad's step only shrinks; RMSProp and Adam forget")
+st.markdown(
+    "AdaGrad divides by the root of the **sum** of all squared gradients, so its effective "
+    "step can only shrink, and on a long plateau it starves. RMSProp and Adam use a moving "
+    "**average** instead, so the step recovers once the gradients change (NPTEL's sigmoid neuron)."
+)
+st.latex(
+    r"\text{AdaGrad: } v_k = v_{k-1} + g_k^2 \qquad \text{RMSProp: } v_k = \beta v_{k-1} + "
+    r"(1-\beta) g_k^2 \qquad w_{k+1} = w_k - \frac{\eta}{\sqrt{v_k} + \epsilon}\, g_k"
+)
+c1, c2 = st.columns(2)
+eta1 = eta_picker(f"{P}_eta1", 0.1)
+steps1 = c2.slider("steps", 50, 1000, 400, step=50, key=f"{P}_steps1")
+dataset = c1.radio(
+    "data",
+    ["nptel", "noisy"],
+    horizontal=True,
+    key=f"{P}_data",
+    format_func={"nptel": "NPTEL's two points", "noisy": "40 noisy points"}.get,
+)
+s1 = get_surface("sigmoid_neuron", dataset=dataset)
+names = ["adagrad", "rmsprop", "adam"]
+trajs = race(s1, names, [{"lr": eta1}] * 3, steps1, s1.starts[0])
+views = viz.run_views(trajs, s1, [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)])
+left, right = st.columns(2)
+left.plotly_chart(
+    viz.PrebuiltFigure(
+        viz.contour_figure(
+            s1,
+            views,
+            field_background(key_of("sigmoid_neuron", dataset=dataset)),
+            look=look,
+            height=480,
+        )
+    ),
+    key=f"{P}_race1",
+)
+series = [
+    (f"{n}: coordinate {'wb'[d]}", PALETTE[i], ("solid", "dot")[d], t.eff_lr[:, 0, d])
+    for i, (n, t) in enumerate(zip(names, trajs))
+    for d in (0, 1)
+]
+right.plotly_chart(
+    viz.PrebuiltFigure(labs.lines_figure(series, "effective step η/(√v + ε)", log=True, look=look)),
+    key=f"{P}_eff",
+)
+final = {n: float(t.loss[-1, 0]) for n, t in zip(names, trajs)}
+st.caption(
+    "Final loss: "
+    + ", ".join(f"{n} {v:.3g}" for n, v in final.items())
+    + ". AdaGrad's effective step (solid/dotted per coordinate) never rises."
+)
+
+# -- 2. axis-aligned against rotated ----------------------------------------------------------------
+st.divider()
+st.subheader("2 · An axis-aligned valley against a rotated one")
+st.markdown(
+    "Per-coordinate scaling is a **diagonal** preconditioner. When the valley runs along an axis, "
+    "dividing each coordinate by its own gradient scale undoes the ill-conditioning. Rotate the "
+    "same valley by 45° and no diagonal scaling can: the steep direction mixes both coordinates."
+)
+c1, c2, c3 = st.columns(3)
+kappa = c1.select_slider("κ", options=[10, 30, 100, 300, 1000], value=100, key=f"{P}_kappa")
+angle = c2.slider("rotation of the second valley (°)", 0, 90, 45, step=5, key=f"{P}_angle")
+opt2 = c3.selectbox("adaptive method", ["rmsprop", "adam", "adagrad"], key=f"{P}_opt2")
+steps2 = 300
+cols = st.columns(2)
+for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
+    s = get_surface("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
+    lr_gd = 1.0  # 1/λ_max: GD's best safe step
+    ts = race(s, ["gd", opt2], [{"lr": lr_gd}, {"lr": 0.05}], steps2, s.starts[0])
+    v = viz.run_views(ts, s, [f"GD η = {lr_gd:g}", f"{opt2} η = 0.05"])
+    summary = optim.run_summary(s, opt2, np.array([s.starts[0]]), steps2, tol=1e-4, lr=0.05)
+    with col:
+        st.markdown(f"**θ = {ang:g}°**")
+        st.plotly_chart(
+            viz.PrebuiltFigure(
+                viz.contour_figure(
+                    s,
+                    v,
+                    field_background(
+                        key_of("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
+                    ),
+                    look=look,
+                    height=440,
+                )
+            ),
+            key=f"{P}_valley{i}",
+        )
+        r = int(summary.steps_to_tol[0])
+        st.metric(f"{opt2}: steps to L − L* ≤ 10⁻⁴", f"{r}" if r >= 0 else f"not within {steps2}")
+
+# -- 3. bias correction -----------------------------------------------------------------------------
+st.divider()
+st.subheader("3 · Adam's bias correction")
+st.markdown(
+    "Both moments start at zero, so early on they are too small: m by a factor 1 − β₁ᵗ, v by "
+    "1 − β₂ᵗ. Without correction the first step is η(1−β₁)/√(1−β₂) per coordinate — about "
+    "**3.16 η** for the defaults (0.9, 0.999) — instead of η."
+)
+st.latex(
+    r"\hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad "
+    r"w_t = w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
+)
+c1, c2, c3 = st.columns(3)
+eta3 = c1.select_slider(
+    "η", options=ETAS, value=0.01, format_func=lambda v: f"{v:g}", key=f"{P}_eta3"
+)
+b1 = c2.select_slider("β₁", options=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99], value=0.9, key=f"{P}_b1")
+b2 = c3.select_slider("β₂", options=[0.9, 0.99, 0.999, 0.9999], value=0.999, key=f"{P}_b2")
+s3 = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
+ts = race(
+    s3,
+    ["adam", "adam"],
+    [{"lr": eta3, "beta1": b1, "beta2": b2, "bias_correction": bc} for bc in (True, False)],
+    30,
+    s3.starts[0],
+)
+steps_taken = [np.abs(np.diff(t.xy[:, 0, 0])) / eta3 for t in ts]
+st.plotly_chart(
+    viz.PrebuiltFigure(
+        labs.lines_figure(
+            [
+                ("with bias correction", PALETTE[0], "solid", steps_taken[0]),
+                ("without", PALETTE[3], "solid", steps_taken[1]),
+                (
+                    "theory, first step without: (1−β₁)/√(1−β₂)",
+                    "#444444",
+                    "dash",
+                    np.full(30, (1 - b1) / np.sqrt(1 - b2)),
+                ),
+            ],
+            "|Δw₁| / η",
+            x0=1,
+            xtitle="step t",
+            look=look,
+            height=320,
+        )
+    ),
+    key=f"{P}_bias",
+)
+st.caption(
+    f"First step: {steps_taken[0][0]:.3g} η with correction, {steps_taken[1][0]:.3g} η without "
+    f"(theory {(1 - b1) / np.sqrt(1 - b2):.3g} η)."
+)
+with st.expander("Errata in the lecture notes (the engine implements the correct math)"):
+    for e in optim.OPTIMIZERS["adam"].errata:
+        st.markdown(f"- {e}")
+
+# -- 4. sparse features -----------------------------------------------------------------------------
+st.divider()
+st.subheader("4 · A rare feature")
+s4 = get_surface("logistic_sparse")
+st.markdown(
+    "Logistic regression where feature 2 is non-zero in only ~8 % of the examples. Its gradient "
+    "is rare, so with one global η GD's w₂ lags behind its w₁; AdaGrad divides each coordinate "
+    "by its own gradient history, so the rare coordinate gets the larger step."
+)
+c1, c2 = st.columns(2)
+eta4 = c1.select_slider(
+    "η (GD and AdaGrad)", options=ETAS, value=1.0, format_func=lambda v: f"{v:g}", key=f"{P}_eta4"
+)
+steps4 = c2.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4")
+ts4 = race(s4, ["gd", "adagrad"], [{"lr": eta4}, {"lr": eta4}], steps4, s4.starts[0])
+v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
+left, right = st.columns(2)
+left.plotly_chart(
+    viz.PrebuiltFigure(
+        viz.contour_figure(
+            s4, v4, field_background(key_of("logistic_sparse")), look=look, height=460
+        )
+    ),
+    key=f"{P}_sparse",
+)
+target = np.asarray(s4.minima[0])
+
+
+def tenfold(t, d: int) -> str:
+    """Steps until the error along coordinate d is a tenth of where it started."""
+    err = np.abs(t.xy[:, 0, d] - target[d])
+    hit = np.flatnonzero(err <= 0.1 * err[0])
+    return str(int(hit[0])) if hit.size else f"> {steps4}"
+
+
+st.dataframe(
+    {
+        "method": ["GD", "AdaGrad"],
+        "steps to cut the w₁ (dense) error 10×": [tenfold(t, 0) for t in ts4],
+        "steps to cut the w₂ (sparse) error 10×": [tenfold(t, 1) for t in ts4],
+    },
+    hide_index=True,
+)
+right.plotly_chart(
+    viz.PrebuiltFigure(
+        labs.lines_figure(
+            [
+                ("AdaGrad, dense w₁", PALETTE[1], "solid", ts4[1].eff_lr[:, 0, 0]),
+                ("AdaGrad, sparse w₂", PALETTE[1], "dot", ts4[1].eff_lr[:, 0, 1]),
+                ("GD (both)", PALETTE[0], "solid", ts4[0].eff_lr[:, 0, 0]),
+            ],
+            "effective step",
+            log=True,
+            look=look,
+        )
+    ),
+    key=f"{P}_sparse_eff",
+)
