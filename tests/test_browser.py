@@ -157,6 +157,7 @@ CHARTS = {
     "pages/3_Momentum.py": 5,
     "pages/4_Sweep.py": 1,
     "pages/5_Adaptive.py": 7,
+    "pages/6_SGD.py": 5,
 }
 
 

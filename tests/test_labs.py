@@ -322,3 +322,53 @@ def test_rare_feature_gets_a_larger_adagrad_step():
     ada_dense, ada_sparse = (int(v) for v in table.iloc[1, 1:])
     assert gd_sparse > gd_dense  # GD's rare coordinate lags
     assert ada_sparse < gd_sparse and ada_dense <= gd_dense
+
+
+SG = "pages/6_SGD.py"
+
+
+def _metrics(at) -> dict[str, float]:
+    return {m.label: float(m.value) for m in at.metric}
+
+
+@pytest.mark.parametrize("batch", [1, 4, 16])
+def test_minibatch_cloud_spread_is_sigma_over_b(batch):
+    at = open_page(SG)
+    at.select_slider(key="sg_batch").set_value(batch).run()
+    m = _metrics(at)
+    measured, theory_var = m["spread measured: tr Cov over 400 draws"], m["theory: tr Σ / B"]
+    assert measured == pytest.approx(theory_var, rel=0.25)
+    assert m["‖mean of the draws − ∇L(w)‖"] <= 4 * np.sqrt(theory_var / 400)
+    cloud = next(f for f in _figs(at) if f["data"][0].get("name") == "minibatch gradients")
+    assert len(viz.decode(cloud["data"][0]["x"])) == 400
+
+
+@pytest.mark.parametrize("surface", ["linear_regression", "sigmoid_neuron"])
+def test_decay_stops_the_dance(surface):
+    at = open_page(SG)
+    at.selectbox(key="sg_surface").set_value(surface).run()
+    m = _metrics(at)
+    assert m["… with decay"] < 0.7 * m["mean distance to w*, last quarter, constant η"]
+
+
+def test_schedule_cursor_follows_the_animation():
+    at = open_page(SG)
+    dance = next(f for f in _figs(at) if "xaxis2" in f["layout"])
+    go.Figure(dance)
+    ks = [int(s["label"]) for s in dance["layout"]["sliders"][0]["steps"]]
+    line = next(d for d in dance["data"] if d.get("name") == "schedule: linear")
+    factors = viz.decode(line["y"])
+    for i in (0, 50, len(ks) - 1):
+        cursor = dance["frames"][i]["data"][-1]
+        assert cursor["x"] == [ks[i]] and cursor["y"][0] == pytest.approx(factors[ks[i]], rel=1e-6)
+    assert dance["frames"][0]["traces"][-1] == len(dance["data"]) - 1
+
+
+def test_reshuffled_epochs_against_replacement():
+    at = open_page(SG)
+    m = _metrics(at)
+    shuffle = m["final L − L*, shuffle (median of 20)"]
+    replacement = m["final L − L*, replacement (median of 20)"]
+    assert 0 < shuffle <= replacement
+    at.slider(key="sg_epochs").set_value(1).run()
+    assert not at.exception

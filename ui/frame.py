@@ -45,6 +45,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "AdaGrad, RMSProp and Adam: per-coordinate steps, where they help (rare features, "
         "axis-aligned valleys) and where they cannot (rotations), and Adam's bias correction.",
     ),
+    (
+        "pages/6_SGD.py",
+        "SGD lab",
+        "🎲",
+        "Minibatch noise around the full gradient, dancing around the optimum and the decay "
+        "schedules that stop it, epochs against sampling with replacement.",
+    ),
 )
 
 _CSS = """

@@ -16,9 +16,11 @@ from .style import GRID, Look, base_layout, color
 
 __all__ = [
     "REGIME_COLORS",
+    "add_schedule_panel",
     "contraction_figure",
     "direction_errors_figure",
     "filter_figure",
+    "gradient_cloud_figure",
     "impulse_figure",
     "iterates_figure",
     "lines_figure",
@@ -555,3 +557,119 @@ def lines_figure(
         hovermode="closest",
     )
     return {"data": data, "layout": layout}
+
+
+def gradient_cloud_figure(
+    samples: np.ndarray, full: np.ndarray, *, look: Look = DEFAULT_LOOK, height: int = 420
+) -> dict:
+    """Minibatch gradients (dots) around the full-batch gradient (star and arrow from 0)."""
+    pts = np.vstack([samples, full[None, :], np.zeros((1, 2))])
+    lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
+    pad = 0.08 * float(np.max(hi - lo) or 1.0)
+    data = [
+        {
+            "type": "scatter",
+            "x": b64(samples[:, 0], "f8"),
+            "y": b64(samples[:, 1], "f8"),
+            "mode": "markers",
+            "name": "minibatch gradients",
+            "marker": {"size": look.marker * 0.55, "color": color(1), "opacity": 0.5},
+            "hovertemplate": "(%{x:.3g}, %{y:.3g})<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [0.0, float(full[0])],
+            "y": [0.0, float(full[1])],
+            "mode": "lines+markers",
+            "name": "full gradient ∇L(w)",
+            "line": {"color": color(0), "width": look.line * 1.3},
+            "marker": {
+                "symbol": ["circle", "star"],
+                "size": [6, look.marker * 2],
+                "color": color(0),
+            },
+        },
+    ]
+    layout = base_layout(
+        look,
+        height,
+        xaxis={
+            "title": {"text": "∂L/∂w₁"},
+            "gridcolor": GRID,
+            "zeroline": True,
+            "range": [float(lo[0] - pad), float(hi[0] + pad)],
+        },
+        yaxis={
+            "title": {"text": "∂L/∂w₂"},
+            "gridcolor": GRID,
+            "zeroline": True,
+            "scaleanchor": "x",
+            "range": [float(lo[1] - pad), float(hi[1] + pad)],
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def add_schedule_panel(
+    spec: dict, schedules: Sequence[tuple[str, str, np.ndarray]], *, look: Look = DEFAULT_LOOK
+) -> dict:
+    """Put η_k/η₀ beside an animated contour figure, with a cursor per schedule that the frames move.
+
+    ``schedules`` holds ``(label, colour, factors)`` with ``factors`` of length ≥ the last frame step.
+    The frame steps are read from the figure's slider labels.
+    """
+    spec["layout"]["xaxis"]["domain"] = [0.0, 0.6]
+    spec["layout"]["xaxis2"] = {
+        "domain": [0.7, 1.0],
+        "anchor": "y2",
+        "title": {"text": "step k"},
+        "gridcolor": GRID,
+    }
+    spec["layout"]["yaxis2"] = {
+        "anchor": "x2",
+        "title": {"text": "η_k / η₀"},
+        "gridcolor": GRID,
+        "rangemode": "tozero",
+    }
+    ks = [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]]
+    cursors = []
+    for label, c, factors in schedules:
+        spec["data"].append(
+            {
+                "type": "scatter",
+                "x0": 0,
+                "dx": 1,
+                "y": b64(factors, "f8"),
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "mode": "lines",
+                "name": f"schedule: {label}",
+                "line": {"color": c, "width": look.line},
+            }
+        )
+        cursors.append(len(spec["data"]))
+        k = min(ks[-1], len(factors) - 1)
+        spec["data"].append(
+            {
+                "type": "scatter",
+                "x": [k],
+                "y": [float(factors[k])],
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "mode": "markers",
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "marker": {
+                    "size": look.marker * 1.3,
+                    "color": c,
+                    "line": {"color": "white", "width": 1.5},
+                },
+            }
+        )
+    for frame, k in zip(spec["frames"], ks):
+        for (_, _, factors), _idx in zip(schedules, cursors):
+            kk = min(k, len(factors) - 1)
+            frame["data"].append({"x": [kk], "y": [float(factors[kk])]})
+        frame["traces"] = [*frame["traces"], *cursors]
+    return spec

@@ -1,0 +1,175 @@
+"""SGD lab: minibatch noise, "dancing around the optimum" and decay schedules, epochs vs replacement.
+
+EECS 182 note 2 §1.1–1.2; COSI 165B Alg. 8.1 (linear decay); Deep Learning Refresher "Stochastic GD".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optim
+import viz
+from optim import schedules
+from surfaces import get_surface
+from ui.cache import field_background
+from ui.controls import nice_grid
+from ui.frame import page
+from viz import PALETTE, labs
+
+P = "sg"
+look = page(
+    "SGD lab",
+    "🎲",
+    "A minibatch gradient is a noisy estimate of the full one. Noise keeps SGD dancing around "
+    "the optimum at a constant step; a decaying step lets it settle.",
+)
+DATA = {
+    "linear_regression": "linear regression (60 points)",
+    "sigmoid_neuron": "sigmoid neuron (40 points)",
+}
+name = st.selectbox("Data-driven surface", list(DATA), format_func=DATA.get, key=f"{P}_surface")
+surface = get_surface(name)
+n = surface.n_data
+skey = ("registry", name, tuple(surface.params.items()))
+
+# -- 1. the gradient cloud --------------------------------------------------------------------------
+st.subheader("1 · A minibatch gradient is the full gradient plus noise")
+st.markdown(
+    "Draw B examples at random (with replacement) and average their gradients: the estimate is "
+    "unbiased, and its covariance is the per-example covariance Σ divided by B, so its spread "
+    "shrinks like 1/√B."
+)
+c1, c2, c3 = st.columns(3)
+batch = c1.select_slider("batch size B", options=[1, 2, 4, 8, 16, 32, n], value=4, key=f"{P}_batch")
+where = c2.selectbox("at the point", ["start", "halfway", "near the optimum"], key=f"{P}_where")
+seed = int(c3.number_input("seed", 0, 10**6, 0, key=f"{P}_seed"))
+start = np.asarray(surface.starts[0], dtype=float)
+w_star = np.asarray(surface.minima[0], dtype=float)
+w = {
+    "start": start,
+    "halfway": 0.5 * (start + w_star),
+    "near the optimum": 0.9 * w_star + 0.1 * start,
+}[where]
+rng = np.random.default_rng(seed)
+draws = 400
+idx = rng.integers(0, n, size=(draws, batch))
+samples = np.stack([surface.grad_batch(w, i) for i in idx])  # one minibatch per draw
+full = surface.grad(w)
+per_example = np.stack([surface.grad_batch(w, np.array([i])) for i in range(n)])
+theory_var = float(np.trace(np.cov(per_example.T, bias=True))) / batch
+measured_var = float(np.trace(np.cov(samples.T, bias=True)))
+left, right = st.columns([3, 2])
+left.plotly_chart(
+    viz.PrebuiltFigure(labs.gradient_cloud_figure(samples, full, look=look)), key=f"{P}_cloud"
+)
+with right:
+    st.metric("spread measured: tr Cov over 400 draws", f"{measured_var:.4g}")
+    st.metric("theory: tr Σ / B", f"{theory_var:.4g}")
+    st.metric("‖mean of the draws − ∇L(w)‖", f"{np.linalg.norm(samples.mean(0) - full):.3g}")
+    st.caption(
+        f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. Near the optimum the full gradient vanishes but "
+        "the cloud does not: that is why a constant step cannot settle."
+    )
+
+# -- 2. dancing around the optimum ------------------------------------------------------------------
+st.divider()
+st.subheader("2 · Dancing around the optimum, and how decay stops it")
+st.markdown(
+    "With a constant η, SGD reaches the optimum's neighbourhood and then keeps jumping around "
+    "it, because every step adds fresh noise of size ~η. Shrinking η over time damps the dance "
+    "(Robbins–Monro: Σ η_k = ∞, Σ η_k² < ∞). Both runs below see the same minibatches."
+)
+c1, c2, c3, c4 = st.columns(4)
+DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visible in 400 steps
+if st.session_state.get(f"{P}_lr__surface") != name:
+    st.session_state[f"{P}_lr__surface"] = name
+    st.session_state[f"{P}_lr"] = DEFAULT_LR[name]
+lr = c1.select_slider(
+    "η₀", options=nice_grid(0.01, 10.0), format_func=lambda v: f"{v:g}", key=f"{P}_lr"
+)
+b2 = c2.select_slider("batch size", options=[1, 2, 4, 8, 16], value=1, key=f"{P}_b2")
+steps = c3.slider("steps", 100, 1000, 400, step=50, key=f"{P}_steps")
+decay = c4.selectbox(
+    "decay",
+    ["linear", "inverse_time", "step"],
+    format_func={
+        "linear": "linear to 1 % (COSI 165B)",
+        "inverse_time": "1/t (t₀ = 20)",
+        "step": "halve every 100",
+    }.get,
+    key=f"{P}_decay",
+)
+sched = {
+    "linear": schedules.linear(tau=steps, end_factor=0.01),
+    "inverse_time": schedules.inverse_time(t0=20),
+    "step": schedules.step(every=100, gamma=0.5),
+}[decay]
+x0 = np.array([start])
+constant = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed)
+decayed = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed, schedule=sched)
+labels = [f"constant η = {lr:g}", f"decaying from η₀ = {lr:g}"]
+views = viz.run_views([constant, decayed], surface, labels)
+for msg in viz.divergence_messages(views):
+    st.warning(msg, icon="💥")
+spec = viz.contour_figure(surface, views, field_background(skey), look=look, height=500)
+spec = labs.add_schedule_panel(
+    spec,
+    [
+        ("constant", PALETTE[0], np.ones(steps + 1)),
+        (decay, PALETTE[1], sched.factors(steps + 1)),
+    ],
+    look=look,
+)
+st.plotly_chart(viz.PrebuiltFigure(spec), key=f"{P}_dance")
+st.caption("▶ Play: the cursors on the right follow the animation along each schedule.")
+left, right = st.columns(2)
+left.plotly_chart(
+    viz.PrebuiltFigure(viz.loss_figure(views, surface.f_min, look=look)), key=f"{P}_dance_loss"
+)
+right.plotly_chart(viz.PrebuiltFigure(viz.distance_figure(views, look=look)), key=f"{P}_dance_dist")
+tail = steps // 4
+d_const = float(np.mean(views[0].dist[-tail:]))
+d_decay = float(np.mean(views[1].dist[-tail:]))
+m1, m2 = st.columns(2)
+m1.metric("mean distance to w*, last quarter, constant η", f"{d_const:.3g}")
+m2.metric("… with decay", f"{d_decay:.3g}")
+
+# -- 3. epochs against replacement ------------------------------------------------------------------
+st.divider()
+st.subheader("3 · Epochs with reshuffling against sampling with replacement")
+st.markdown(
+    f"Reshuffled epochs use every example exactly once per pass. Sampling with replacement "
+    f"leaves (1 − 1/N)ᴺ ≈ {(1 - 1 / n) ** n:.1%} of the examples unseen in a pass of N draws "
+    "and sees others twice, so its noise is a little larger. Over 20 seeds, same η and batch size:"
+)
+epochs = st.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
+b3 = 4
+steps3 = epochs * int(np.ceil(n / b3))
+finals = {}
+curves = {}
+for mode in ("shuffle", "replacement"):
+    runs = [
+        optim.run(surface, "gd", x0, steps3, lr=lr, batch_size=b3, sampling=mode, seed=s)
+        for s in range(20)
+    ]
+    finals[mode] = np.array([float(r.loss[-1, 0]) - surface.f_min for r in runs])
+    curves[mode] = np.mean([r.loss[:, 0] - surface.f_min for r in runs], axis=0)
+st.plotly_chart(
+    viz.PrebuiltFigure(
+        labs.lines_figure(
+            [
+                ("reshuffled epochs (mean of 20 seeds)", PALETTE[2], "solid", curves["shuffle"]),
+                ("with replacement (mean of 20 seeds)", PALETTE[3], "solid", curves["replacement"]),
+            ],
+            "L − L*",
+            log=True,
+            look=look,
+        )
+    ),
+    key=f"{P}_epochs_fig",
+)
+m1, m2 = st.columns(2)
+for col, mode in zip((m1, m2), ("shuffle", "replacement")):
+    f = finals[mode]
+    col.metric(f"final L − L*, {mode} (median of 20)", f"{np.median(f):.3g}")
