@@ -111,7 +111,7 @@ labels = [
 views = viz.run_views(trajs, surface, labels)
 
 # -- 1. a low-pass filter -------------------------------------------------------------------------
-st.subheader("1 · The buffer is a low-pass filter")
+st.subheader("1 · The buffer is a low-pass filter (EECS 182, Fig. 2)")
 window = 1.0 / (1.0 - mu) if mu < 1 else np.inf
 tau = np.arange(int(min(max(3 * window, 10), 200)) + 1)
 weights = {"ema": beta * (1 - beta) ** tau, "pytorch": mu**tau, "heavy_ball": eta * mu**tau}[conv]

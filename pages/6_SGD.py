@@ -42,14 +42,19 @@ st.markdown(
 )
 c1, c2, c3 = st.columns(3)
 batch = c1.select_slider("batch size B", options=[1, 2, 4, 8, 16, 32, n], value=4, key=f"{P}_batch")
-where = c2.selectbox("at the point", ["start", "halfway", "near the optimum"], key=f"{P}_where")
+where = c2.selectbox(
+    "at the point",
+    ["start", "halfway", "at the optimum"],
+    key=f"{P}_where",
+    help="At the optimum: note 2, Fig. 1–2 — the full gradient balances to zero, a minibatch's does not.",
+)
 seed = int(c3.number_input("seed", 0, 10**6, 0, key=f"{P}_seed"))
 start = np.asarray(surface.starts[0], dtype=float)
 w_star = np.asarray(surface.minima[0], dtype=float)
 w = {
     "start": start,
     "halfway": 0.5 * (start + w_star),
-    "near the optimum": 0.9 * w_star + 0.1 * start,
+    "at the optimum": w_star,
 }[where]
 rng = np.random.default_rng(seed)
 draws = 400
@@ -68,13 +73,14 @@ with right:
     st.metric("theory: tr Σ / B", f"{theory_var:.4g}")
     st.metric("‖mean of the draws − ∇L(w)‖", f"{np.linalg.norm(samples.mean(0) - full):.3g}")
     st.caption(
-        f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. Near the optimum the full gradient vanishes but "
-        "the cloud does not: that is why a constant step cannot settle."
+        f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. At the optimum the contributions of all the "
+        "examples balance and the full gradient vanishes, but a minibatch's do not (EECS 182 "
+        "note 2, Fig. 1–2): that is why a constant step cannot settle."
     )
 
 # -- 2. dancing around the optimum ------------------------------------------------------------------
 st.divider()
-st.subheader("2 · Dancing around the optimum, and how decay stops it")
+st.subheader("2 · Dancing around the optimum, and how decay stops it (note 2, Fig. 3)")
 st.markdown(
     "With a constant η, SGD reaches the optimum's neighbourhood and then keeps jumping around "
     "it, because every step adds fresh noise of size ~η. Shrinking η over time damps the dance "

@@ -372,3 +372,13 @@ def test_reshuffled_epochs_against_replacement():
     assert 0 < shuffle <= replacement
     at.slider(key="sg_epochs").set_value(1).run()
     assert not at.exception
+
+
+def test_at_the_optimum_the_full_gradient_vanishes_but_minibatches_do_not():
+    at = open_page(SG)
+    at.selectbox(key="sg_where").set_value("at the optimum").run()
+    m = _metrics(at)
+    cloud = next(f for f in _figs(at) if f["data"][0].get("name") == "minibatch gradients")
+    full = cloud["data"][1]["x"][1], cloud["data"][1]["y"][1]
+    assert np.hypot(*full) < 1e-8
+    assert m["spread measured: tr Cov over 400 draws"] > 0.1
