@@ -18,13 +18,7 @@ look = page(
     "Every run starts from the same point and sees the same gradients (and noise or minibatches).",
 )
 
-with st.sidebar:
-    st.subheader("Surface")
-    picked = controls.surface_picker(P)
-if picked is None:
-    st.info("Fix the surface in the sidebar to see the runs.")
-    st.stop()
-key, surface = picked
+key, surface = controls.sidebar_surface(P, "see the runs")
 
 with st.sidebar:
     st.subheader("Start point")

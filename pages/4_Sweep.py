@@ -111,14 +111,8 @@ def open_in_playground(key, surface, opt, hp, start, steps) -> None:
 
 
 # -- controls ---------------------------------------------------------------------------------------
-with st.sidebar:
-    st.subheader("Surface")
-    picked = controls.surface_picker(P)
-if picked is None:
-    st.info("Fix the surface in the sidebar to run the sweep.")
-    st.stop()
-key, surface = picked
-usable = [n for n, o in optim.OPTIMIZERS.items() if surface.has_hess or not o.needs_hessian]
+key, surface = controls.sidebar_surface(P, "run the sweep")
+usable = controls.usable_optimizers(surface)
 c1, c2, c3, c4 = st.columns(4)
 opt_name = c1.selectbox(
     "Optimizer",

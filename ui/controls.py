@@ -30,10 +30,12 @@ __all__ = [
     "param_widget",
     "runs_editor",
     "schedule_picker",
+    "sidebar_surface",
     "snap",
     "start_picker",
     "surface_picker",
     "take_click",
+    "usable_optimizers",
 ]
 
 FORMULA = "formula"
@@ -170,6 +172,22 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
     return key, surface
 
 
+def sidebar_surface(prefix: str, purpose: str) -> tuple[tuple, Surface]:
+    """The surface picker in the sidebar; stops the page with a note if the surface is bad."""
+    with st.sidebar:
+        st.subheader("Surface")
+        picked = surface_picker(prefix)
+    if picked is None:
+        st.info(f"Fix the surface in the sidebar to {purpose}.")
+        st.stop()
+    return picked
+
+
+def usable_optimizers(surface: Surface) -> list[str]:
+    """Registry names that can run on ``surface`` (Newton needs an analytic Hessian)."""
+    return [n for n, o in optim.OPTIMIZERS.items() if surface.has_hess or not o.needs_hessian]
+
+
 # -- runs -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RunChoice:
@@ -226,7 +244,7 @@ def runs_editor(
     The same optimizer may appear twice with different settings. Learning rates use a log grid
     around the surface's suggestion, up to 10× its upper hint so divergence is reachable.
     """
-    usable = [n for n, o in optim.OPTIMIZERS.items() if surface.has_hess or not o.needs_hessian]
+    usable = usable_optimizers(surface)
     slots_key, next_key = f"{prefix}_slots", f"{prefix}_next"
     if slots_key not in st.session_state:
         st.session_state[slots_key] = list(range(len(defaults)))
