@@ -38,13 +38,13 @@ def _set(key: str, value: float) -> None:
 
 
 def eta_slider(key: str, unit: float, default: float, context: tuple, label: str) -> float:
-    """An η slider on [0, 1.5·unit] in steps of unit/200 (so 0.99·unit and 1.01·unit are on it)."""
+    """An η slider on [unit/200, 1.5·unit] in steps of unit/200 (0.99·unit and 1.01·unit are on it)."""
     ctx = f"{key}__context"
     if st.session_state.get(ctx) != context:  # σ changed: the scale of η changed with it
         st.session_state[ctx] = context
         st.session_state[key] = round(default * unit, 12)
     return st.slider(
-        label, 0.0, 1.5 * unit, step=unit / 200, key=key, format="%.4f", help="Step size η."
+        label, unit / 200, 1.5 * unit, step=unit / 200, key=key, format="%.4f", help="Step size η."
     )
 
 

@@ -36,11 +36,18 @@ look = page(
 )
 
 
+# β's range per notation: in the EECS 182 form β weights the new gradient, and β = 0 would never
+# move (μ = 1 − β = 1), so it starts at 0.01; elsewhere β = 0 is plain GD.
+BETA_RANGE = {"ema": (0.01, 0.99), "heavy_ball": (0.0, 0.99), "pytorch": (0.0, 0.99)}
+
+
 def _set_motion(alpha: float, mu: float, conv: str) -> None:
-    """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ)."""
+    """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ) (clipped)."""
+    lo, hi = BETA_RANGE[conv]
+    mu = float(np.clip(mu, 1.0 - hi if conv == "ema" else lo, 1.0 - lo if conv == "ema" else hi))
     eta, beta = theory.from_pytorch(alpha, mu, conv)
     st.session_state[f"{P}_eta"] = snap(float(eta), ETA_GRID)
-    st.session_state[f"{P}_beta"] = float(np.clip(round(float(beta), 2), 0.0, 0.99))
+    st.session_state[f"{P}_beta"] = float(np.clip(round(float(beta), 2), lo, hi))
 
 
 # -- state carried between reruns, applied before the widgets are drawn -------------------------
@@ -70,7 +77,7 @@ kappa = c1.select_slider(
     key=f"{P}_kappa",
 )
 eta = c2.select_slider("η", options=ETA_GRID, format_func=lambda v: f"{v:.4g}", key=f"{P}_eta")
-beta = c3.slider("β", 0.0, 0.99, step=0.01, key=f"{P}_beta")
+beta = c3.slider("β", *BETA_RANGE[conv], step=0.01, key=f"{P}_beta")
 steps = c4.slider("steps", 20, 400, 120, step=10, key=f"{P}_steps")
 
 lam_min, lam_max = 1.0 / kappa, 1.0

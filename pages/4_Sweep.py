@@ -60,8 +60,10 @@ def sweep_rows(
 
 def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
     """Theory's largest stable η along the y axis, where the surface is a quadratic."""
+    if not surface.has_hess:
+        return None
     h0, h1 = surface.hess(np.zeros(2)), surface.hess(np.array([0.7, -0.3]))
-    if not surface.has_hess or not np.allclose(h0, h1):
+    if not np.allclose(h0, h1):
         return None
     lam_max = float(np.max(np.linalg.eigvalsh(h0)))
     conv = hp.get("convention", "pytorch")
