@@ -9,7 +9,8 @@ Animation design (sizes measured in PLATFORM_NOTES and ``python -m optim.bench``
 - the field is a PNG in ``layout.images`` (a contour trace vanishes while frames play);
 - frames name the traces they update (``traces``) and carry only those: each run's *trail* (the path
   so far) and *head* (the current point, an ✕ once the run has diverged);
-- at most ``max_frames`` frames; a trail holds every step while the total fits ``budget`` points,
+- at most ``max_frames`` frames; a trail holds every step while the total fits ``budget`` points
+  (scaled by 3/runs beyond 3 runs),
   beyond that older points are thinned (every ``stride``-th step plus the current one) and the exact
   full path is drawn underneath as a faint *ghost*; the last frame and the initial view are exact.
 """
@@ -276,7 +277,10 @@ def contour_figure(
     window = window or surface.plot_window
     (x0, x1), (y0, y1) = window
     steps = max((v.steps for v in views), default=0)
-    plan = plan_frames(steps, max(len(views), 1), max_frames, budget)
+    # Beyond 3 runs the trail budget shrinks with the run count, so the largest playground (8 runs
+    # × 1000 steps) stays near 1 MB in all: every run also carries 3 exact copies of its path.
+    runs = max(len(views), 1)
+    plan = plan_frames(steps, runs, max_frames, budget * 3 // max(runs, 3))
     data: list[dict[str, Any]] = []
 
     gx, gy = np.meshgrid(np.linspace(x0, x1, click_grid), np.linspace(y0, y1, click_grid))
