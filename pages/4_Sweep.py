@@ -13,49 +13,16 @@ import optim
 import viz
 from optim import theory
 from ui import controls
-from ui.cache import surface_of
 from ui.frame import page
+from ui.sweep import START_X, sweep
 from viz import labs
 
 P = "sw"
-START_X = "start x₀"
 look = page(
     "Sweep lab",
     "🗺️",
     "Every cell is a run: where does this optimizer converge, how fast, and where does it blow up?",
 )
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def sweep_rows(
-    key: tuple,
-    opt: str,
-    fixed: tuple,
-    yaxis: str,
-    lrs: tuple,
-    ys: tuple,
-    start: tuple,
-    steps: int,
-    tol: float,
-) -> dict[str, np.ndarray]:
-    """One block of rows of the sweep: ``len(ys) × len(lrs)`` runs in a single engine call."""
-    surface = surface_of(key)
-    lr_grid, y_grid = np.meshgrid(np.asarray(lrs), np.asarray(ys))
-    n = lr_grid.size
-    x0 = np.tile(np.asarray(start, dtype=float), (n, 1))
-    hp = dict(fixed)
-    hp["lr"] = lr_grid.ravel()
-    if yaxis == START_X:
-        x0[:, 0] = y_grid.ravel()
-    else:
-        hp[yaxis] = y_grid.ravel()
-    s = optim.run_summary(surface, opt, x0, steps, tol=tol, **hp)
-    shape = lr_grid.shape
-    return {
-        "final": s.final_loss.reshape(shape),
-        "hit": s.steps_to_tol.reshape(shape),
-        "diverged": (s.diverged_at >= 0).reshape(shape),
-    }
 
 
 def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
@@ -171,34 +138,28 @@ else:
     ys = np.linspace(ylo, min(yhi, 0.995 if p.high_open else yhi), n)
     ytitle = p.label
 
-# -- the sweep, a block of rows per engine call -----------------------------------------------------
-blocks = np.array_split(np.arange(n), 10)
-bar = st.progress(0.0, text=f"Running {n * n:,} runs × {steps} steps…")
-parts = []
+# -- the sweep: blocks of rows on worker threads, progress as they finish ---------------------------
+text = f"Running {n * n:,} runs × {steps} steps…"
+bar = st.progress(0.0, text=text)
 try:
-    for i, rows in enumerate(blocks):
-        parts.append(
-            sweep_rows(
-                key,
-                opt_name,
-                tuple(sorted(fixed.items())),
-                yaxis,
-                tuple(lrs.tolist()),
-                tuple(ys[rows].tolist()),
-                tuple(map(float, start)),
-                steps,
-                float(tol),
-            )
-        )
-        bar.progress((i + 1) / len(blocks), text=f"Running {n * n:,} runs × {steps} steps…")
+    result = sweep(
+        key,
+        opt_name,
+        tuple(sorted(fixed.items())),
+        yaxis,
+        tuple(lrs.tolist()),
+        tuple(ys.tolist()),
+        tuple(map(float, start)),
+        steps,
+        float(tol),
+        progress=lambda done: bar.progress(done, text=text),
+    )
 except ValueError as err:
     bar.empty()
     st.error(f"This sweep cannot run: {err}")
     st.stop()
 bar.empty()
-final = np.concatenate([b["final"] for b in parts])
-hit = np.concatenate([b["hit"] for b in parts])
-diverged = np.concatenate([b["diverged"] for b in parts])
+final, hit, diverged = result["final"], result["hit"], result["diverged"]
 if metric == "final":
     f_min = surface.f_min if surface.f_min is not None else 0.0
     with np.errstate(all="ignore"):

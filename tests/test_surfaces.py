@@ -310,3 +310,20 @@ def test_formula_latex_and_public_names():
     s = from_formula("x^2/2 + sin(y)")
     assert "\\sin" in s.latex and "frac" in s.latex
     assert "sigmoid" in surfaces.FUNCTIONS
+
+
+def test_fast_full_batch_paths_equal_the_mean_of_the_example_terms():
+    from surfaces import SURFACES, DataSurface
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for entry in SURFACES.values():
+        s = entry.make()
+        if not isinstance(s, DataSurface) or s.full_fast is None:
+            continue
+        checked += 1
+        idx = np.arange(s.n_data)
+        for xy in (rng.normal(size=(500, 2)) * 4, rng.normal(size=(3, 4, 2)), np.zeros(2)):
+            np.testing.assert_allclose(s.f(xy), s.f_batch(xy, idx), rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(s.grad(xy), s.grad_batch(xy, idx), rtol=1e-12, atol=1e-14)
+    assert checked >= 1

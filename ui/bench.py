@@ -134,8 +134,12 @@ def sweep_costs() -> None:
     """The sweep lab's engine work: 60 × 60 runs × 200 steps in one ``run_summary`` call."""
     import optim
     from surfaces import get_surface
+    from ui.sweep import WORKERS, sweep
 
-    print("Sweep lab, 60 × 60 cells × 200 steps (one run_summary call; issue bound 2 s)")
+    print("Sweep lab, 60 × 60 cells × 200 steps (issue bound 2 s)")
+    print(
+        f"  one run_summary call on one thread | the lab's sweep(): 10 row blocks on {WORKERS} threads"
+    )
     cases = [
         ("quadratic", "momentum", "beta"),
         ("rosenbrock", "adam", "beta1"),
@@ -150,11 +154,14 @@ def sweep_costs() -> None:
         x0 = np.tile(s.starts[0], (3600, 1))
         t = time.perf_counter()
         optim.run_summary(s, opt, x0, 200, lr=lr.ravel(), **{yname: b.ravel()})
+        one = time.perf_counter() - t
+        key = ("registry", name, tuple(s.params.items()))
+        t = time.perf_counter()
+        sweep(key, opt, (), yname, tuple(lr[0]), tuple(b[:, 0]), tuple(s.starts[0]), 200, 1e-6)
+        lab = time.perf_counter() - t
         n_data = getattr(s, "n_data", 0)
-        print(
-            f"  {name:18s} {opt:9s} {time.perf_counter() - t:6.2f} s"
-            + (f"  ({n_data} examples)" if n_data else "")
-        )
+        extra = f"  ({n_data} examples)" if n_data else ""
+        print(f"  {name:18s} {opt:9s} {one:6.2f} s | {lab:6.2f} s{extra}")
 
 
 def _naive_contour_bytes(s, views) -> int:
