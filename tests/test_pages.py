@@ -260,3 +260,21 @@ def test_animation_speed_sets_the_frame_duration():
             )
     three_d = next(s for s in specs(at) if "scene" in s["layout"])
     assert three_d["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is True
+
+
+def test_projector_mode_enlarges_the_figures_and_is_kept_across_pages():
+    at = open_page(PG)
+    assert contour(at)["layout"]["font"]["size"] == viz.Look().font
+    at.toggle(key="projector_Playground").set_value(True).run()
+    c = contour(at)
+    assert c["layout"]["font"]["size"] == viz.Look.projector().font
+    run = next(d for d in c["data"] if d.get("mode") == "lines+markers")
+    assert run["line"]["width"] == viz.Look.projector().line
+    assert any("font-size: 20px" in m.value for m in at.markdown)
+    at.switch_page("pages/2_Learning_rate.py").run()
+    assert not at.exception
+    assert at.toggle(key="projector_Learningratelab").value is True
+    assert all(s["layout"]["font"]["size"] == viz.Look.projector().font for s in specs(at))
+    at.toggle(key="projector_Learningratelab").set_value(False).run()
+    at.switch_page(PG).run()
+    assert contour(at)["layout"]["font"]["size"] == viz.Look().font

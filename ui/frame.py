@@ -6,7 +6,9 @@ import streamlit as st
 
 from viz import Look
 
-__all__ = ["PAGES", "page"]
+__all__ = ["PAGES", "PROJECTOR", "page"]
+
+PROJECTOR = "_projector"  # session key of projector mode, shared by every page
 
 # (script path relative to app.py, label, emoji icon, one line on what it teaches)
 PAGES: tuple[tuple[str, str, str, str], ...] = (
@@ -62,6 +64,40 @@ _CSS = """
 """
 
 
+# Streamlit sizes its text in rem: a larger root font scales every label, widget and caption.
+_PROJECTOR_CSS = """
+<style>
+html {font-size: 20px;}
+[data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
+[data-testid="stWidgetLabel"] {color: #000 !important;}
+</style>
+"""
+
+
+def _keep_projector(widget_key: str) -> None:
+    st.session_state[PROJECTOR] = bool(st.session_state[widget_key])
+
+
+def projector_toggle(page_key: str) -> bool:
+    """The sidebar switch for projector mode, set once and kept across pages.
+
+    Each page has its own widget (Streamlit forgets a widget's state on another page), seeded from
+    and written back to one session value.
+    """
+    st.session_state.setdefault(PROJECTOR, False)
+    key = f"projector_{page_key}"
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state[PROJECTOR]
+    return st.toggle(
+        "📽️ Projector mode",
+        key=key,
+        on_change=_keep_projector,
+        args=(key,),
+        help="Larger fonts, thicker lines and stronger contrast for a lecture hall; kept on "
+        "every page until you switch it off.",
+    )
+
+
 def page(title: str, icon: str, intro: str | None = None) -> Look:
     """Set up the page: config, sidebar links to every page, the title; returns the figure look."""
     st.set_page_config(
@@ -75,8 +111,11 @@ def page(title: str, icon: str, intro: str | None = None) -> Look:
         st.markdown("### ⛰️ Descent Lab")
         for path, label, emoji, _ in PAGES:
             st.page_link(path, label=label, icon=emoji)
+        projector = projector_toggle("".join(c for c in title if c.isalnum()))
         st.divider()
+    if projector:
+        st.markdown(_PROJECTOR_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
     if intro:
         st.caption(intro)
-    return Look()
+    return Look.projector() if projector else Look()
