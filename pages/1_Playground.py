@@ -117,7 +117,7 @@ with right:
         st.plotly_chart(viz.PrebuiltFigure(dist), key=f"{P}_dist", config={"displaylogo": False})
 
 st.subheader("📋 Trajectories")
-c1, c2, c3 = st.columns([1, 1, 1])
+c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1])
 c1.download_button(
     "⬇️ CSV of every step",
     data=lambda: trajectory_table(trajs, labels).to_csv(index=False).encode(),
@@ -133,5 +133,13 @@ c2.download_button(
     key=f"{P}_html",
     help="One file with plotly.js inside (about 5 MB): it plays with no network.",
 )
-if c3.toggle("Show the table", key=f"{P}_table"):
+c3.download_button(
+    "⬇️ Animated GIF (for slides)",
+    data=lambda: viz.animated_gif(surface, views),
+    file_name=f"descent-lab-{surface.name}.gif",
+    mime="image/gif",
+    key=f"{P}_gif",
+    help="Drawn on the server with Pillow: 480 × 480 px, up to 60 frames.",
+)
+if c4.toggle("Show the table", key=f"{P}_table"):
     st.dataframe(trajectory_table(trajs, labels), hide_index=True, height=320)

@@ -202,3 +202,19 @@ def test_prebuilt_figure_hands_its_dict_over_untouched():
     spec = {"data": [{"type": "scatter", "y": viz.b64([1.0, 2.0])}], "layout": {}}
     fig = viz.PrebuiltFigure(spec)
     assert isinstance(fig, go.Figure) and fig.to_dict() is spec
+
+
+def test_animated_gif_is_drawn_without_a_browser():
+    s = get_surface("quadratic")
+    _, views = _views(s, steps=150, scale={"gd": 2.5})  # GD diverges: its ✕ is drawn
+    gif = viz.animated_gif(s, views, size=240, max_frames=40)
+    img = Image.open(io.BytesIO(gif))
+    assert img.format == "GIF" and img.size == (240, 240) and img.n_frames == 40
+    img.seek(0)
+    first = np.asarray(img.convert("RGB")).copy()
+    img.seek(img.n_frames - 1)
+    last = np.asarray(img.convert("RGB"))
+    assert not np.array_equal(first, last)
+    for v in views:  # every run's colour is on the last frame
+        rgb = np.array([int(v.color[i : i + 2], 16) for i in (1, 3, 5)])
+        assert np.any(np.all(np.abs(last.astype(int) - rgb) <= 8, axis=-1)), v.label

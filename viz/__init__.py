@@ -24,6 +24,7 @@ from .figures import (
     schedule_figure,
     surface_figure,
 )
+from .gif import animated_gif
 from .raster import field_levels, field_png, png_data_uri
 from .style import PALETTE, Look, color
 
@@ -33,6 +34,7 @@ __all__ = [
     "Look",
     "PrebuiltFigure",
     "RunView",
+    "animated_gif",
     "b64",
     "color",
     "contour_figure",
