@@ -7,7 +7,7 @@ import streamlit as st
 import viz
 from optim import schedules as _s
 from ui import controls
-from ui.cache import field_background, simulate, surface_mesh, trajectory_table
+from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
 from ui.frame import page
 
 P = "pg"
@@ -115,6 +115,26 @@ with right:
         st.info("No known minimum for this surface, so there is no distance to plot.")
     else:
         st.plotly_chart(viz.PrebuiltFigure(dist), key=f"{P}_dist", config={"displaylogo": False})
+
+with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
+    k = st.slider("step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect")
+    st.dataframe(step_table(trajs, labels, k), hide_index=True)
+    st.plotly_chart(
+        viz.PrebuiltFigure(
+            viz.inspector_figure(
+                surface,
+                [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)],
+                k,
+                field_background(key),
+                look=look,
+            )
+        ),
+        key=f"{P}_inspector",
+    )
+    st.caption(
+        "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k); "
+        "dotted, what momentum or adaptive scaling added to it."
+    )
 
 st.subheader("📋 Trajectories")
 c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1])

@@ -278,3 +278,26 @@ def test_projector_mode_enlarges_the_figures_and_is_kept_across_pages():
     at.toggle(key="projector_Learningratelab").set_value(False).run()
     at.switch_page(PG).run()
     assert contour(at)["layout"]["font"]["size"] == viz.Look().font
+
+
+def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
+    import optim
+    from surfaces import get_surface
+
+    at = open_page(PG)
+    at.slider(key="pg_inspect").set_value(7).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    s = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
+    adam = optim.run(s, "adam", np.array([s.starts[0]]), 150, lr=0.1)
+    row = table.iloc[2]
+    g = adam.grad[7, 0]
+    assert row["∇L(w_k)"] == f"({g[0]:.4g}, {g[1]:.4g})"
+    assert row["η_k"] == pytest.approx(0.1)
+    step = adam.xy[8, 0] - adam.xy[7, 0]
+    assert row["step w_{k+1} − w_k"] == f"({step[0]:.4g}, {step[1]:.4g})"
+    assert row["bias-corrected first moment"].startswith("(")
+    insp = next(f for f in specs(at) if f["layout"].get("annotations"))
+    solid = [a for a in insp["layout"]["annotations"] if a["opacity"] == 1.0]
+    heads = {(round(a["x"], 5), round(a["y"], 5)) for a in solid}
+    assert (round(float(adam.xy[8, 0, 0]), 5), round(float(adam.xy[8, 0, 1]), 5)) in heads

@@ -218,3 +218,17 @@ def test_animated_gif_is_drawn_without_a_browser():
     for v in views:  # every run's colour is on the last frame
         rgb = np.array([int(v.color[i : i + 2], 16) for i in (1, 3, 5)])
         assert np.any(np.all(np.abs(last.astype(int) - rgb) <= 8, axis=-1)), v.label
+
+
+def test_inspector_figure_is_valid_and_splits_the_step():
+    s = get_surface("rosenbrock")
+    trajs, views = _views(s, names=("momentum", "adam"), steps=40)
+    spec = viz.inspector_figure(
+        s, [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)], 10, ""
+    )
+    go.Figure(spec)
+    arrows = spec["layout"]["annotations"]
+    assert len(arrows) == 6  # 3 per run: taken, GD part, extra
+    taken, gd, extra = arrows[:3]
+    assert (extra["x"], extra["y"]) == (taken["x"], taken["y"])  # GD part + extra = step taken
+    assert (gd["x"], gd["y"]) == (extra["ax"], extra["ay"])

@@ -93,3 +93,35 @@ def trajectory_table(trajectories: list[optim.Trajectory], labels: list[str]):
         df.insert(0, "run", i + 1)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def step_table(trajectories: list[optim.Trajectory], labels: list[str], k: int):
+    """One row per run at step ``k``: the iterate, loss, η_k, gradient, the step taken, the state.
+
+    State columns are the optimizer's records at that step (velocity / first moment, second
+    moment, their bias-corrected values, the effective per-coordinate step), as the engine stored
+    them after the update from ``w_k``.
+    """
+    import pandas as pd
+
+    def vec(a: np.ndarray) -> str:
+        return (
+            "(" + ", ".join(f"{float(v):.4g}" for v in a) + ")" if np.all(np.isfinite(a)) else "—"
+        )
+
+    rows = []
+    for label, t in zip(labels, trajectories):
+        kk = min(k, t.steps - 1)
+        row = {
+            "run": label,
+            "w_k": vec(t.xy[kk, 0]),
+            "L(w_k)": float(t.loss[kk, 0]),
+            "η_k": float(t.lr[kk, 0]),
+            "∇L(w_k)": vec(t.grad[kk, 0]),
+            "step w_{k+1} − w_k": vec(t.xy[kk + 1, 0] - t.xy[kk, 0]),
+        }
+        for name, arr in t.state.items():
+            if name != "lookahead":
+                row[optim.STATE_LABELS.get(name, name)] = vec(arr[kk, 0])
+        rows.append(row)
+    return pd.DataFrame(rows)

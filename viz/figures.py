@@ -695,3 +695,104 @@ def divergence_messages(views: Sequence[RunView]) -> list[str]:
                 "A smaller learning rate, or gradient clipping, keeps it stable."
             )
     return out
+
+
+def inspector_figure(
+    surface: Any,
+    runs: Sequence[tuple[RunView, np.ndarray, np.ndarray]],
+    k: int,
+    background: str,
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 520,
+) -> dict[str, Any]:
+    """Step ``k`` of every run, with arrows: the step taken, the plain GD step, and the difference.
+
+    ``runs`` holds ``(view, grad (S, 2), lr (S,))``. The actual step ``w_{k+1} − w_k`` (solid) splits
+    into the GD step ``−η_k ∇L(w_k)`` (dashed) and what momentum or adaptive scaling added (dotted).
+    """
+    (x0, x1), (y0, y1) = surface.plot_window
+    data: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for i, (v, grad, lr) in enumerate(runs):
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(v.xy[:, 0]),
+                "y": b64(v.xy[:, 1]),
+                "mode": "lines",
+                "name": v.label,
+                "legendgroup": f"run{i}",
+                "line": {"color": v.color, "width": look.line * 0.6},
+                "opacity": 0.5,
+                "hoverinfo": "skip",
+            }
+        )
+        if k >= len(grad) or not np.all(np.isfinite(v.xy[k : k + 2])):
+            continue
+        w, w_next = v.xy[k], v.xy[k + 1]
+        gd_step = -lr[k] * grad[k]
+        data.append(
+            {
+                "type": "scatter",
+                "x": [float(w[0])],
+                "y": [float(w[1])],
+                "mode": "markers",
+                "legendgroup": f"run{i}",
+                "showlegend": False,
+                "marker": {
+                    "size": look.marker * 1.2,
+                    "color": v.color,
+                    "line": {"color": "white", "width": 1.5},
+                },
+                "hovertemplate": f"{v.label}<br>w_{k} = (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            }
+        )
+        for tail, head, dash, width in (
+            (w, w_next, "solid", 3.0),
+            (w, w + gd_step, "dash", 1.5),
+            (w + gd_step, w_next, "dot", 1.5),
+        ):
+            if np.allclose(tail, head):
+                continue
+            annotations.append(
+                {
+                    "x": float(head[0]),
+                    "y": float(head[1]),
+                    "ax": float(tail[0]),
+                    "ay": float(tail[1]),
+                    "xref": "x",
+                    "yref": "y",
+                    "axref": "x",
+                    "ayref": "y",
+                    "showarrow": True,
+                    "arrowhead": 2,
+                    "arrowsize": 1.2,
+                    "arrowwidth": width * look.line / 2.5,
+                    "arrowcolor": v.color,
+                    "text": "",
+                    "opacity": 1.0 if dash == "solid" else 0.75,
+                }
+            )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"range": [x0, x1], "autorange": False, "showgrid": False, "zeroline": False},
+        yaxis={"range": [y0, y1], "autorange": False, "showgrid": False, "zeroline": False},
+        images=[
+            {
+                "source": background,
+                "xref": "x",
+                "yref": "y",
+                "x": x0,
+                "y": y1,
+                "sizex": x1 - x0,
+                "sizey": y1 - y0,
+                "sizing": "stretch",
+                "layer": "below",
+            }
+        ],
+        annotations=annotations,
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
