@@ -40,7 +40,15 @@ def payload_and_reruns(repeat: int) -> None:
     kinds = []
     for c in at.get("plotly_chart"):
         lay = json.loads(c.proto.spec)["layout"]
-        kinds.append("contour" if lay.get("images") else "3d" if "scene" in lay else "curve")
+        spec = json.loads(c.proto.spec)
+        animated = "frames" in spec
+        kinds.append(
+            ("contour" if animated else "inspector")
+            if lay.get("images")
+            else "3d"
+            if "scene" in lay
+            else "curve"
+        )
     print("Default playground (quadratic κ=10, GD + momentum + Adam, 150 steps)")
     print(f"  first run in AppTest (imports, caches cold): {first * 1e3:.0f} ms")
     for k, s in zip(kinds, sizes):

@@ -718,8 +718,8 @@ def inspector_figure(
         data.append(
             {
                 "type": "scatter",
-                "x": b64(v.xy[:, 0]),
-                "y": b64(v.xy[:, 1]),
+                "x": b64(v.xy[: k + 1, 0]),  # the path so far (small at early steps)
+                "y": b64(v.xy[: k + 1, 1]),
                 "mode": "lines",
                 "name": v.label,
                 "legendgroup": f"run{i}",
