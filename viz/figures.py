@@ -173,6 +173,22 @@ def _head(view: RunView, k: int, window: Box, look: Look, full: bool = True) -> 
     }
 
 
+def _field_image(background: str, window: Box) -> dict[str, Any]:
+    """The field PNG stretched over the plot window, under the traces."""
+    (x0, x1), (y0, y1) = window
+    return {
+        "source": background,
+        "xref": "x",
+        "yref": "y",
+        "x": x0,
+        "y": y1,
+        "sizex": x1 - x0,
+        "sizey": y1 - y0,
+        "sizing": "stretch",
+        "layer": "below",
+    }
+
+
 def _animation_controls(plan: FramePlan, look: Look, duration: int, redraw: bool) -> dict:
     """Play / Pause / Resume buttons and a step slider for ``layout``."""
     frame = {"duration": duration, "redraw": redraw}
@@ -395,19 +411,7 @@ def contour_figure(
             "zeroline": False,
             "title": {"text": "y"},
         },
-        images=[
-            {
-                "source": background,
-                "xref": "x",
-                "yref": "y",
-                "x": x0,
-                "y": y1,
-                "sizex": x1 - x0,
-                "sizey": y1 - y0,
-                "sizing": "stretch",
-                "layer": "below",
-            }
-        ],
+        images=[_field_image(background, window)],
         clickmode="event+select",
         dragmode="pan",
         hovermode="closest",
@@ -779,19 +783,7 @@ def inspector_figure(
         height,
         xaxis={"range": [x0, x1], "autorange": False, "showgrid": False, "zeroline": False},
         yaxis={"range": [y0, y1], "autorange": False, "showgrid": False, "zeroline": False},
-        images=[
-            {
-                "source": background,
-                "xref": "x",
-                "yref": "y",
-                "x": x0,
-                "y": y1,
-                "sizex": x1 - x0,
-                "sizey": y1 - y0,
-                "sizing": "stretch",
-                "layer": "below",
-            }
-        ],
+        images=[_field_image(background, surface.plot_window)],
         annotations=annotations,
         hovermode="closest",
     )
