@@ -24,6 +24,38 @@ look = page(
     "A minibatch gradient is a noisy estimate of the full one. Noise keeps SGD dancing around "
     "the optimum at a constant step; a decaying step lets it settle.",
 )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def gradient_cloud(name: str, w: tuple, batch: int, seed: int, draws: int = 400):
+    """``draws`` minibatch gradients at ``w`` (one seeded minibatch each, with replacement), the
+    full gradient, and tr Σ of the per-example gradients."""
+    surface = get_surface(name)
+    point = np.asarray(w)
+    idx = np.random.default_rng(seed).integers(0, surface.n_data, size=(draws, batch))
+    samples = np.stack([surface.grad_batch(point, i) for i in idx])
+    per_example = np.stack(
+        [surface.grad_batch(point, np.array([i])) for i in range(surface.n_data)]
+    )
+    return samples, surface.grad(point), float(np.trace(np.cov(per_example.T, bias=True)))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def epochs_race(name: str, start: tuple, lr: float, batch: int, steps: int, seeds: int = 20):
+    """Final gap and mean loss curve over ``seeds`` runs, for each sampling mode."""
+    surface = get_surface(name)
+    x0 = np.array([start])
+    finals, curves = {}, {}
+    for mode in ("shuffle", "replacement"):
+        runs = [
+            optim.run(surface, "gd", x0, steps, lr=lr, batch_size=batch, sampling=mode, seed=s)
+            for s in range(seeds)
+        ]
+        finals[mode] = np.array([float(r.loss[-1, 0]) - surface.f_min for r in runs])
+        curves[mode] = np.mean([r.loss[:, 0] - surface.f_min for r in runs], axis=0)
+    return finals, curves
+
+
 DATA = {
     "linear_regression": "linear regression (60 points)",
     "sigmoid_neuron": "sigmoid neuron (40 points)",
@@ -56,13 +88,8 @@ w = {
     "halfway": 0.5 * (start + w_star),
     "at the optimum": w_star,
 }[where]
-rng = np.random.default_rng(seed)
-draws = 400
-idx = rng.integers(0, n, size=(draws, batch))
-samples = np.stack([surface.grad_batch(w, i) for i in idx])  # one minibatch per draw
-full = surface.grad(w)
-per_example = np.stack([surface.grad_batch(w, np.array([i])) for i in range(n)])
-theory_var = float(np.trace(np.cov(per_example.T, bias=True))) / batch
+samples, full, per_example_var = gradient_cloud(name, tuple(map(float, w)), batch, seed)
+theory_var = per_example_var / batch
 measured_var = float(np.trace(np.cov(samples.T, bias=True)))
 left, right = st.columns([3, 2])
 left.plotly_chart(
@@ -152,15 +179,7 @@ st.markdown(
 epochs = st.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
 b3 = 4
 steps3 = epochs * int(np.ceil(n / b3))
-finals = {}
-curves = {}
-for mode in ("shuffle", "replacement"):
-    runs = [
-        optim.run(surface, "gd", x0, steps3, lr=lr, batch_size=b3, sampling=mode, seed=s)
-        for s in range(20)
-    ]
-    finals[mode] = np.array([float(r.loss[-1, 0]) - surface.f_min for r in runs])
-    curves[mode] = np.mean([r.loss[:, 0] - surface.f_min for r in runs], axis=0)
+finals, curves = epochs_race(name, tuple(map(float, start)), lr, b3, steps3)
 st.plotly_chart(
     viz.PrebuiltFigure(
         labs.lines_figure(
