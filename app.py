@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import link
 from ui.frame import PAGES, page
 
 page(
@@ -47,3 +48,5 @@ st.caption(
     "Same motion, different numbers: heavy ball with (η, β) equals PyTorch with (η, μ = β), and "
     "the EECS 182 form with (η, β) equals PyTorch with (ηβ, μ = 1 − β)."
 )
+
+link.finish()

@@ -6,7 +6,7 @@ import streamlit as st
 
 import viz
 from optim import schedules as _s
-from ui import controls
+from ui import controls, link
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
 from ui.frame import page
 
@@ -16,6 +16,7 @@ look = page(
     "🎢",
     "Pick a surface and up to eight runs, press ▶ Play, and watch them race. "
     "Every run starts from the same point and sees the same gradients (and noise or minibatches).",
+    prefix=P,
 )
 
 key, surface = controls.sidebar_surface(P, "see the runs")
@@ -24,7 +25,7 @@ with st.sidebar:
     st.subheader("Start point")
     start = controls.start_picker(P, surface, key)
     st.subheader("Steps and schedule")
-    steps = st.slider("steps", 10, 1000, 150, step=10, key=f"{P}_steps")
+    steps = link.slider("steps", 10, 1000, 150, step=10, key=f"{P}_steps")
     schedule = controls.schedule_picker(P, steps)
     if schedule is not None:
         sched = _s.make(schedule[0], **dict(schedule[1]))
@@ -38,9 +39,9 @@ with st.sidebar:
         )
     with st.expander("Gradient: clipping, noise, minibatches"):
         grad = controls.gradient_picker(P, surface)
-    speed = st.select_slider(
+    speed = link.select_slider(
         "animation speed",
-        options=[0.25, 0.5, 1.0, 2.0, 4.0],
+        [0.25, 0.5, 1.0, 2.0, 4.0],
         value=1.0,
         format_func=lambda v: f"{v:g}×",
         key=f"{P}_speed",
@@ -69,7 +70,7 @@ try:
     )
 except ValueError as err:
     st.error(f"These settings cannot run: {err}")
-    st.stop()
+    link.stop()
 
 labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 views = viz.run_views(trajs, surface, labels)
@@ -117,7 +118,9 @@ with right:
         st.plotly_chart(viz.PrebuiltFigure(dist), key=f"{P}_dist", config={"displaylogo": False})
 
 with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
-    k = st.slider("step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect")
+    k = link.slider(
+        "step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect", describe="inspector: step k"
+    )
     st.dataframe(step_table(trajs, labels, k), hide_index=True)
     st.plotly_chart(
         viz.PrebuiltFigure(
@@ -161,5 +164,7 @@ c3.download_button(
     key=f"{P}_gif",
     help="Drawn on the server with Pillow: 480 × 480 px, up to 60 frames.",
 )
-if c4.toggle("Show the table", key=f"{P}_table"):
+if link.toggle("Show the table", key=f"{P}_table", where=c4):
     st.dataframe(trajectory_table(trajs, labels), hide_index=True, height=320)
+
+link.finish()

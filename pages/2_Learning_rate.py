@@ -14,6 +14,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
+from ui import link
 from ui.cache import field_background
 from ui.frame import page
 from viz import labs
@@ -30,6 +31,7 @@ look = page(
     "Learning-rate lab",
     "📏",
     "How big can a step be? On the simplest loss there is, the answer is exact.",
+    prefix=P,
 )
 
 
@@ -43,8 +45,15 @@ def eta_slider(key: str, unit: float, default: float, context: tuple, label: str
     if st.session_state.get(ctx) != context:  # σ changed: the scale of η changed with it
         st.session_state[ctx] = context
         st.session_state[key] = round(default * unit, 12)
-    return st.slider(
-        label, unit / 200, 1.5 * unit, step=unit / 200, key=key, format="%.4f", help="Step size η."
+    return link.slider(
+        label,
+        unit / 200,
+        1.5 * unit,
+        round(default * unit, 12),
+        step=unit / 200,
+        key=key,
+        format="%.4f",
+        help="Step size η.",
     )
 
 
@@ -64,10 +73,10 @@ st.markdown(
 )
 
 c1, c2, c3, c4 = st.columns(4)
-sigma = c1.slider("σ", 0.25, 3.0, 1.0, step=0.05, key=f"{P}_sigma")
-y = c2.slider("y", -3.0, 3.0, 1.0, step=0.1, key=f"{P}_y")
-w0 = c3.slider("w₀", -3.0, 3.0, 0.0, step=0.1, key=f"{P}_w0")
-steps = c4.slider("steps", 5, 100, 30, key=f"{P}_steps")
+sigma = link.slider("σ", 0.25, 3.0, 1.0, step=0.05, key=f"{P}_sigma", where=c1)
+y = link.slider("y", -3.0, 3.0, 1.0, step=0.1, key=f"{P}_y", where=c2)
+w0 = link.slider("w₀", -3.0, 3.0, 0.0, step=0.1, key=f"{P}_w0", where=c3)
+steps = link.slider("steps", 5, 100, 30, key=f"{P}_steps", where=c4)
 
 unit = theory.scalar_limit(sigma)
 eta = eta_slider(f"{P}_eta", unit, 0.3, (sigma,), "step size η")
@@ -85,7 +94,7 @@ st.markdown(
     f"**{theory.REGIMES[regime]}.** Error factor per step $|1-2\\eta\\sigma^2|$ = {factor:.4g}; "
     f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g}, $1/\\sigma^2$ = {unit:.4g}."
 )
-fig1 = st.toggle(
+fig1 = link.toggle(
     "Add Fig. 1 of the lecture: a slow, an oscillating and a diverging step size",
     key=f"{P}_fig1",
 )
@@ -138,9 +147,9 @@ st.markdown(
     "sets the usable step ($\\eta < 1/\\sigma_{max}^2$) and the **smallest** σ sets the speed."
 )
 c1, c2, c3 = st.columns(3)
-s1 = c1.slider("σ₁", 0.1, 3.0, 1.0, step=0.05, key=f"{P}_s1")
-s2 = c2.slider("σ₂", 0.1, 3.0, 0.3, step=0.05, key=f"{P}_s2")
-steps2 = c3.slider("steps ", 10, 300, 60, key=f"{P}_steps2")
+s1 = link.slider("σ₁", 0.1, 3.0, 1.0, step=0.05, key=f"{P}_s1", where=c1)
+s2 = link.slider("σ₂", 0.1, 3.0, 0.3, step=0.05, key=f"{P}_s2", where=c2)
+steps2 = link.slider("steps ", 10, 300, 60, key=f"{P}_steps2", where=c3)
 smax, smin = max(s1, s2), min(s1, s2)
 unit2 = theory.scalar_limit(smax)
 eta2 = eta_slider(f"{P}_eta2", unit2, 0.9, (s1, s2), "step size η (both directions)")
@@ -191,3 +200,5 @@ if fast >= 1 or traj2.diverged_at[0] >= 0:
         "even though the flat one alone would be fine.",
         icon="💥",
     )
+
+link.finish()

@@ -14,6 +14,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
+from ui import link
 from ui.cache import field_background
 from ui.controls import clicked_point, snap
 from ui.frame import page
@@ -33,6 +34,7 @@ look = page(
     "🏃",
     "Momentum averages the gradients it has seen: it smooths the zig-zag of an ill-conditioned "
     "valley and lets a larger step through.",
+    prefix=P,
 )
 
 
@@ -41,19 +43,28 @@ look = page(
 BETA_RANGE = {"ema": (0.01, 0.99), "heavy_ball": (0.0, 0.99), "pytorch": (0.0, 0.99)}
 
 
-def _set_motion(alpha: float, mu: float, conv: str) -> None:
-    """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ) (clipped)."""
+def _motion(alpha: float, mu: float, conv: str) -> tuple[float, float]:
+    """The η and β (on the widgets' grids) with which ``conv`` runs PyTorch's (α, μ) (clipped)."""
     lo, hi = BETA_RANGE[conv]
     mu = float(np.clip(mu, 1.0 - hi if conv == "ema" else lo, 1.0 - lo if conv == "ema" else hi))
     eta, beta = theory.from_pytorch(alpha, mu, conv)
-    st.session_state[f"{P}_eta"] = snap(float(eta), ETA_GRID)
-    st.session_state[f"{P}_beta"] = float(np.clip(round(float(beta), 2), lo, hi))
+    return snap(float(eta), ETA_GRID), float(np.clip(round(float(beta), 2), lo, hi))
+
+
+def _set_motion(alpha: float, mu: float, conv: str) -> None:
+    """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ)."""
+    st.session_state[f"{P}_eta"], st.session_state[f"{P}_beta"] = _motion(alpha, mu, conv)
+
+
+def default_motion(conv: str) -> tuple[float, float]:
+    """A fresh page's η and β in ``conv``: (α, μ) = (1, 0.9) set in the EECS 182 form, converted."""
+    return _motion(*theory.to_pytorch(*_motion(1.0, 0.9, "ema"), "ema"), conv)
 
 
 # -- state carried between reruns, applied before the widgets are drawn -------------------------
 if f"{P}_eta" not in st.session_state:
     _set_motion(1.0, 0.9, "ema")
-conv = st.selectbox(
+conv = link.selectbox(
     "Notation",
     list(CONVENTIONS),
     format_func=CONVENTIONS.get,
@@ -70,15 +81,19 @@ if pending is not None:
     _set_motion(*pending, conv)
 
 c1, c2, c3, c4 = st.columns(4)
-kappa = c1.select_slider(
+kappa = link.select_slider(
     "condition number κ",
-    options=[1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     value=50,
     key=f"{P}_kappa",
+    where=c1,
 )
-eta = c2.select_slider("η", options=ETA_GRID, format_func=lambda v: f"{v:.4g}", key=f"{P}_eta")
-beta = c3.slider("β", *BETA_RANGE[conv], step=0.01, key=f"{P}_beta")
-steps = c4.slider("steps", 20, 400, 120, step=10, key=f"{P}_steps")
+eta0, beta0 = default_motion(conv)
+eta = link.select_slider(
+    "η", ETA_GRID, eta0, format_func=lambda v: f"{v:.4g}", key=f"{P}_eta", where=c2
+)
+beta = link.slider("β", *BETA_RANGE[conv], beta0, step=0.01, key=f"{P}_beta", where=c3)
+steps = link.slider("steps", 20, 400, 120, step=10, key=f"{P}_steps", where=c4)
 
 lam_min, lam_max = 1.0 / kappa, 1.0
 alpha, mu = theory.to_pytorch(eta, beta, conv)
@@ -208,3 +223,5 @@ st.caption(
     f"Optimum: α* = {a_opt:.4g}, β* = {b_opt:.4g}. The measured rate follows the theory up to a "
     "polynomial factor where the 2×2 blocks are defective (at the optimum the error is ~k·rᵏ)."
 )
+
+link.finish()

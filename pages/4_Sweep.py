@@ -12,7 +12,7 @@ import streamlit as st
 import optim
 import viz
 from optim import theory
-from ui import controls
+from ui import controls, link
 from ui.frame import page
 from ui.sweep import START_X, sweep
 from viz import labs
@@ -22,6 +22,7 @@ look = page(
     "Sweep lab",
     "🗺️",
     "Every cell is a run: where does this optimizer converge, how fast, and where does it blow up?",
+    prefix=P,
 )
 
 
@@ -53,77 +54,63 @@ def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
     return None
 
 
-def open_in_playground(key, surface, opt, hp, start, steps) -> None:
-    """Hand a cell's settings to the playground's widgets and switch page."""
-    ss = st.session_state
-    kind, name, values = key
-    ss["pg_surface"] = name if kind == "registry" else controls.FORMULA
-    if kind == "registry":
-        for pname, v in values:
-            ss[f"pg_{name}_{pname}"] = v
-    else:
-        ss["pg_formula"] = name
-        (ss["pg_xmin"], ss["pg_xmax"]), (ss["pg_ymin"], ss["pg_ymax"]) = values
-    ss["pg_slots"], ss["pg_next"] = [0], 1
-    ss["pg_r0_opt"] = opt
-    conv = hp.get("convention")
-    for k, v in hp.items():
-        if k != "lr":
-            ss[f"pg_r0_{opt}_{k}"] = v
-    grid, _ = controls.lr_grid(surface, opt, conv)
-    ss[f"pg_r0_{opt}_lr"] = controls.snap(hp["lr"], grid)
-    ss[f"pg_r0_{opt}_lr__context"] = (key, conv)
-    ss["pg_x0"], ss["pg_y0"] = float(start[0]), float(start[1])
-    ss["pg_start__surface"] = key
-    ss["pg_steps"] = int(steps)
-    st.switch_page("pages/1_Playground.py")
+def open_in_playground(key, opt, hp, start, steps) -> None:
+    """Open a cell's run in the playground: a link with its surface, optimizer, η, β, start, steps."""
+    link.open_page(
+        "pages/1_Playground.py",
+        controls.playground_query(key, [(opt, hp)], start=start, steps=steps),
+    )
 
 
 # -- controls ---------------------------------------------------------------------------------------
 key, surface = controls.sidebar_surface(P, "run the sweep")
 usable = controls.usable_optimizers(surface)
 c1, c2, c3, c4 = st.columns(4)
-opt_name = c1.selectbox(
+opt_name = link.selectbox(
     "Optimizer",
     usable,
     index=usable.index("momentum"),
     format_func=lambda n: optim.OPTIMIZERS[n].title,
     key=f"{P}_opt",
+    where=c1,
 )
 opt = optim.OPTIMIZERS[opt_name]
 numeric = [p.name for p in opt.params if p.name != "lr"]
-yaxis = c2.selectbox(
+yaxis = link.selectbox(
     "Vertical axis",
     [*numeric, START_X],
     format_func=lambda n: next((p.label for p in opt.params if p.name == n), n),
     key=f"{P}_y",
+    where=c2,
 )
-n = c3.select_slider(
-    "grid (cells per side)", options=[20, 30, 40, 60, 80, 100], value=60, key=f"{P}_n"
+n = link.select_slider(
+    "grid (cells per side)", [20, 30, 40, 60, 80, 100], value=60, key=f"{P}_n", where=c3
 )
-steps = c4.slider("steps per run", 50, 1000, 200, step=10, key=f"{P}_steps")
+steps = link.slider("steps per run", 50, 1000, 200, step=10, key=f"{P}_steps", where=c4)
 c1, c2, c3 = st.columns(3)
-metric = c1.radio(
+metric = link.radio(
     "Colour",
     ["final", "steps"],
     format_func={"final": "final loss", "steps": "steps to tolerance"}.get,
     key=f"{P}_metric",
     horizontal=True,
+    where=c1,
 )
-tol = c2.select_slider(
+tol = link.select_slider(
     "tolerance on L − L*",
-    options=[1e-2, 1e-3, 1e-4, 1e-6, 1e-8],
+    [1e-2, 1e-3, 1e-4, 1e-6, 1e-8],
     value=1e-6,
     format_func=lambda v: f"{v:g}",
     key=f"{P}_tol",
+    where=c2,
 )
 fixed: dict = {}
 with c3.popover("Other hyperparameters (fixed)"):
     for sw in opt.switches:
-        fixed[sw.name] = controls.param_widget(sw, f"{P}_{opt_name}_{sw.name}")
+        fixed[sw.name] = controls.param_widget(sw, f"{P}_{opt_name}_{sw.name}", url=sw.name)
     for p in opt.params:
         if p.name not in ("lr", yaxis):
-            fixed[p.name] = float(controls.param_widget(p, f"{P}_{opt_name}_{p.name}"))
+            fixed[p.name] = float(controls.param_widget(p, f"{P}_{opt_name}_{p.name}", url=p.name))
 
 lo, _, hi = surface.lr_range(opt_name)
 lrs = np.geomspace(lo / 10, hi * 10, n)
@@ -157,7 +144,7 @@ try:
 except ValueError as err:
     bar.empty()
     st.error(f"This sweep cannot run: {err}")
-    st.stop()
+    link.stop()
 bar.empty()
 final, hit, diverged = result["final"], result["hit"], result["diverged"]
 if metric == "final":
@@ -196,4 +183,6 @@ if clicked is not None:
         cell_start = (clicked[1], start[1])
     else:
         hp[yaxis] = clicked[1]
-    open_in_playground(key, surface, opt_name, hp, cell_start, steps)
+    open_in_playground(key, opt_name, hp, cell_start, steps)
+
+link.finish()

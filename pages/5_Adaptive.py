@@ -11,6 +11,7 @@ import streamlit as st
 import optim
 import viz
 from surfaces import get_surface
+from ui import link
 from ui.cache import field_background
 from ui.controls import nice_grid
 from ui.frame import page
@@ -22,14 +23,13 @@ look = page(
     "🎚️",
     "Adaptive methods give every coordinate its own step, η/(√v + ε), from the squared gradients "
     "it has seen. That rescues rare features and flat directions; it cannot undo a rotation.",
+    prefix=P,
 )
 ETAS = nice_grid(0.001, 3.0, include=0.5)
 
 
 def eta_picker(key: str, default: float, label: str = "η (all three)") -> float:
-    return st.select_slider(
-        label, options=ETAS, value=default, format_func=lambda v: f"{v:g}", key=key
-    )
+    return link.select_slider(label, ETAS, value=default, format_func=lambda v: f"{v:g}", key=key)
 
 
 def race(surface, names, hps, steps, start):
@@ -55,13 +55,14 @@ st.latex(
 )
 c1, c2 = st.columns(2)
 eta1 = eta_picker(f"{P}_eta1", 0.1)
-steps1 = c2.slider("steps", 50, 1000, 400, step=50, key=f"{P}_steps1")
-dataset = c1.radio(
+steps1 = link.slider("steps", 50, 1000, 400, step=50, key=f"{P}_steps1", where=c2)
+dataset = link.radio(
     "data",
     ["nptel", "noisy"],
     horizontal=True,
     key=f"{P}_data",
     format_func={"nptel": "NPTEL's two points", "noisy": "40 noisy points"}.get,
+    where=c1,
 )
 s1 = get_surface("sigmoid_neuron", dataset=dataset)
 names = ["adagrad", "rmsprop", "adam"]
@@ -105,9 +106,11 @@ st.markdown(
     "same valley by 45° and no diagonal scaling can: the steep direction mixes both coordinates."
 )
 c1, c2, c3 = st.columns(3)
-kappa = c1.select_slider("κ", options=[10, 30, 100, 300, 1000], value=100, key=f"{P}_kappa")
-angle = c2.slider("rotation of the second valley (°)", 0, 90, 45, step=5, key=f"{P}_angle")
-opt2 = c3.selectbox("adaptive method", ["rmsprop", "adam", "adagrad"], key=f"{P}_opt2")
+kappa = link.select_slider("κ", [10, 30, 100, 300, 1000], value=100, key=f"{P}_kappa", where=c1)
+angle = link.slider(
+    "rotation of the second valley (°)", 0, 90, 45, step=5, key=f"{P}_angle", where=c2
+)
+opt2 = link.selectbox("adaptive method", ["rmsprop", "adam", "adagrad"], key=f"{P}_opt2", where=c3)
 steps2 = 300
 cols = st.columns(2)
 for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
@@ -148,11 +151,11 @@ st.latex(
     r"w_t = w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
 )
 c1, c2, c3 = st.columns(3)
-eta3 = c1.select_slider(
-    "η", options=ETAS, value=0.01, format_func=lambda v: f"{v:g}", key=f"{P}_eta3"
+eta3 = link.select_slider(
+    "η", ETAS, value=0.01, format_func=lambda v: f"{v:g}", key=f"{P}_eta3", where=c1
 )
-b1 = c2.select_slider("β₁", options=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99], value=0.9, key=f"{P}_b1")
-b2 = c3.select_slider("β₂", options=[0.9, 0.99, 0.999, 0.9999], value=0.999, key=f"{P}_b2")
+b1 = link.select_slider("β₁", [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], value=0.9, key=f"{P}_b1", where=c2)
+b2 = link.select_slider("β₂", [0.9, 0.99, 0.999, 0.9999], value=0.999, key=f"{P}_b2", where=c3)
 s3 = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
 ts = race(
     s3,
@@ -202,10 +205,10 @@ st.markdown(
     "by its own gradient history, so the rare coordinate gets the larger step."
 )
 c1, c2 = st.columns(2)
-eta4 = c1.select_slider(
-    "η (GD and AdaGrad)", options=ETAS, value=1.0, format_func=lambda v: f"{v:g}", key=f"{P}_eta4"
+eta4 = link.select_slider(
+    "η (GD and AdaGrad)", ETAS, value=1.0, format_func=lambda v: f"{v:g}", key=f"{P}_eta4", where=c1
 )
-steps4 = c2.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4")
+steps4 = link.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4", where=c2)
 ts4 = race(s4, ["gd", "adagrad"], [{"lr": eta4}, {"lr": eta4}], steps4, s4.starts[0])
 v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
@@ -250,3 +253,5 @@ right.plotly_chart(
     ),
     key=f"{P}_sparse_eff",
 )
+
+link.finish()

@@ -12,6 +12,7 @@ import optim
 import viz
 from optim import schedules
 from surfaces import get_surface
+from ui import link
 from ui.cache import field_background
 from ui.controls import nice_grid
 from ui.frame import page
@@ -23,6 +24,7 @@ look = page(
     "🎲",
     "A minibatch gradient is a noisy estimate of the full one. Noise keeps SGD dancing around "
     "the optimum at a constant step; a decaying step lets it settle.",
+    prefix=P,
 )
 
 
@@ -60,7 +62,7 @@ DATA = {
     "linear_regression": "linear regression (60 points)",
     "sigmoid_neuron": "sigmoid neuron (40 points)",
 }
-name = st.selectbox("Data-driven surface", list(DATA), format_func=DATA.get, key=f"{P}_surface")
+name = link.selectbox("Data-driven surface", list(DATA), format_func=DATA.get, key=f"{P}_surface")
 surface = get_surface(name)
 n = surface.n_data
 skey = ("registry", name, tuple(surface.params.items()))
@@ -73,14 +75,17 @@ st.markdown(
     "shrinks like 1/√B."
 )
 c1, c2, c3 = st.columns(3)
-batch = c1.select_slider("batch size B", options=[1, 2, 4, 8, 16, 32, n], value=4, key=f"{P}_batch")
-where = c2.selectbox(
+batch = link.select_slider(
+    "batch size B", [1, 2, 4, 8, 16, 32, n], value=4, key=f"{P}_batch", where=c1
+)
+where = link.selectbox(
     "at the point",
     ["start", "halfway", "at the optimum"],
     key=f"{P}_where",
     help="At the optimum: note 2, Fig. 1–2 — the full gradient balances to zero, a minibatch's does not.",
+    where=c2,
 )
-seed = int(c3.number_input("seed", 0, 10**6, 0, key=f"{P}_seed"))
+seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{P}_seed", where=c3))
 start = np.asarray(surface.starts[0], dtype=float)
 w_star = np.asarray(surface.minima[0], dtype=float)
 w = {
@@ -118,12 +123,17 @@ DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visibl
 if st.session_state.get(f"{P}_lr__surface") != name:
     st.session_state[f"{P}_lr__surface"] = name
     st.session_state[f"{P}_lr"] = DEFAULT_LR[name]
-lr = c1.select_slider(
-    "η₀", options=nice_grid(0.01, 10.0), format_func=lambda v: f"{v:g}", key=f"{P}_lr"
+lr = link.select_slider(
+    "η₀",
+    nice_grid(0.01, 10.0),
+    DEFAULT_LR[name],
+    format_func=lambda v: f"{v:g}",
+    key=f"{P}_lr",
+    where=c1,
 )
-b2 = c2.select_slider("batch size", options=[1, 2, 4, 8, 16], value=1, key=f"{P}_b2")
-steps = c3.slider("steps", 100, 1000, 400, step=50, key=f"{P}_steps")
-decay = c4.selectbox(
+b2 = link.select_slider("batch size", [1, 2, 4, 8, 16], value=1, key=f"{P}_b2", where=c2)
+steps = link.slider("steps", 100, 1000, 400, step=50, key=f"{P}_steps", where=c3)
+decay = link.selectbox(
     "decay",
     ["linear", "inverse_time", "step"],
     format_func={
@@ -132,6 +142,7 @@ decay = c4.selectbox(
         "step": "halve every 100",
     }.get,
     key=f"{P}_decay",
+    where=c4,
 )
 sched = {
     "linear": schedules.linear(tau=steps, end_factor=0.01),
@@ -176,7 +187,7 @@ st.markdown(
     f"leaves (1 − 1/N)ᴺ ≈ {(1 - 1 / n) ** n:.1%} of the examples unseen in a pass of N draws "
     "and sees others twice, so its noise is a little larger. Over 20 seeds, same η and batch size:"
 )
-epochs = st.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
+epochs = link.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
 b3 = 4
 steps3 = epochs * int(np.ceil(n / b3))
 finals, curves = epochs_race(name, tuple(map(float, start)), lr, b3, steps3)
@@ -198,3 +209,5 @@ m1, m2 = st.columns(2)
 for col, mode in zip((m1, m2), ("shuffle", "replacement")):
     f = finals[mode]
     col.metric(f"final L − L*, {mode} (median of 20)", f"{np.median(f):.3g}")
+
+link.finish()

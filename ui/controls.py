@@ -17,6 +17,7 @@ import optim
 from optim.base import Param, Switch
 from surfaces import FUNCTIONS, SURFACES, Surface
 
+from . import link
 from .cache import surface_of
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "lr_grid",
     "nice_grid",
     "param_widget",
+    "playground_query",
     "runs_editor",
     "schedule_picker",
     "sidebar_surface",
@@ -81,21 +83,30 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def param_widget(p: Param | Switch, key: str, default: Any | None = None, **kw: Any) -> Any:
-    """One widget for a registry parameter: toggle, select box, log grid or linear slider."""
+def param_widget(
+    p: Param | Switch,
+    key: str,
+    default: Any | None = None,
+    url: str | None = None,
+    describe: str | None = None,
+    **kw: Any,
+) -> Any:
+    """One widget for a registry parameter: toggle, select box, log grid or linear slider.
+
+    Its value round-trips through the page's URL (``ui.link``), under ``url`` or the key's name.
+    """
     default = p.default if default is None else default
     help_ = p.help or None
+    common = {"key": key, "url": url, "describe": describe, "help": help_, **kw}
     if isinstance(p, Switch):
         if set(p.choices) == {True, False}:
-            return st.toggle(p.label, value=bool(default), key=key, help=help_, **kw)
-        return st.selectbox(
+            return link.toggle(p.label, value=bool(default), **common)
+        return link.selectbox(
             p.label,
             list(p.choices),
             index=list(p.choices).index(default),
             format_func=lambda c: p.labels.get(c, str(c)),
-            key=key,
-            help=help_,
-            **kw,
+            **common,
         )
     lo, hi = p.slider
     if p.log or p.name.startswith("beta"):
@@ -106,14 +117,12 @@ def param_widget(p: Param | Switch, key: str, default: Any | None = None, **kw: 
         )
         if key in st.session_state and st.session_state[key] not in grid:
             st.session_state[key] = snap(st.session_state[key], grid)
-        if key not in st.session_state:
-            kw["value"] = snap(default, grid)
-        return st.select_slider(p.label, options=grid, format_func=_fmt, key=key, help=help_, **kw)
+        return link.select_slider(
+            p.label, grid, value=snap(default, grid), format_func=_fmt, **common
+        )
     span = hi - lo
     step = float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
-    if key not in st.session_state:
-        kw["value"] = float(default)
-    return st.slider(p.label, float(lo), float(hi), step=step, key=key, help=help_, **kw)
+    return link.slider(p.label, float(lo), float(hi), value=float(default), step=step, **common)
 
 
 # -- surfaces ---------------------------------------------------------------------------------------
@@ -130,7 +139,7 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
         e = SURFACES[n]
         return f"{CATEGORY.get(e.category, e.category)} · {e.title}"
 
-    name = st.selectbox(
+    name = link.selectbox(
         "Loss surface",
         names,
         index=names.index(default),
@@ -138,7 +147,7 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
         key=f"{prefix}_surface",
     )
     if name == FORMULA:
-        text = st.text_input(
+        text = link.text_input(
             "f(x, y) =",
             value="x^2 + 10 y^2",
             max_chars=200,
@@ -148,10 +157,10 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
             + ". Implicit products like 2x or 3(x+1) work.",
         )
         c1, c2 = st.columns(2)
-        xmin = c1.number_input("x from", -1e4, 1e4, -3.0, key=f"{prefix}_xmin")
-        xmax = c2.number_input("x to", -1e4, 1e4, 3.0, key=f"{prefix}_xmax")
-        ymin = c1.number_input("y from", -1e4, 1e4, -3.0, key=f"{prefix}_ymin")
-        ymax = c2.number_input("y to", -1e4, 1e4, 3.0, key=f"{prefix}_ymax")
+        xmin = link.number_input("x from", -1e4, 1e4, -3.0, key=f"{prefix}_xmin", where=c1)
+        xmax = link.number_input("x to", -1e4, 1e4, 3.0, key=f"{prefix}_xmax", where=c2)
+        ymin = link.number_input("y from", -1e4, 1e4, -3.0, key=f"{prefix}_ymin", where=c1)
+        ymax = link.number_input("y to", -1e4, 1e4, 3.0, key=f"{prefix}_ymax", where=c2)
         key: tuple = (
             "formula",
             text,
@@ -179,7 +188,7 @@ def sidebar_surface(prefix: str, purpose: str) -> tuple[tuple, Surface]:
         picked = surface_picker(prefix)
     if picked is None:
         st.info(f"Fix the surface in the sidebar to {purpose}.")
-        st.stop()
+        link.stop()
     return picked
 
 
@@ -232,6 +241,31 @@ def _remove_run(prefix: str, slot: int) -> None:
         slots.remove(slot)
 
 
+def _runs_from_link(prefix: str, usable: list[str], max_runs: int) -> None:
+    """A link's ``runs=gd,momentum,…`` replaces the runs (unknown or unusable names are noted)."""
+    raw = link.take("runs")
+    if raw is None:
+        return
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    ok = [n for n in names if n in usable]
+    bad = [n for n in names if n not in usable]
+    if bad:
+        link.note(
+            f"`runs`: {', '.join(bad)} cannot run on this surface (choose from "
+            f"{', '.join(usable)}); left out."
+        )
+    if len(ok) > max_runs:
+        link.note(f"`runs`: at most {max_runs} runs; kept the first {max_runs}.")
+        ok = ok[:max_runs]
+    if not ok:
+        link.note("`runs` named no usable optimizer; using the default runs.")
+        return
+    st.session_state[f"{prefix}_slots"] = list(range(len(ok)))
+    st.session_state[f"{prefix}_next"] = len(ok)
+    for i, n in enumerate(ok):
+        st.session_state[f"{prefix}_r{i}_opt"] = n
+
+
 def runs_editor(
     prefix: str,
     surface: Surface,
@@ -243,9 +277,13 @@ def runs_editor(
 
     The same optimizer may appear twice with different settings. Learning rates use a log grid
     around the surface's suggestion, up to 10× its upper hint so divergence is reachable.
+
+    In the URL, ``runs=gd,momentum,adam`` lists the optimizers and run i's settings are
+    ``r<i>_<name>`` (``r2_lr``, ``r2_beta``), numbered by position, from 1.
     """
     usable = usable_optimizers(surface)
     slots_key, next_key = f"{prefix}_slots", f"{prefix}_next"
+    _runs_from_link(prefix, usable, max_runs)
     if slots_key not in st.session_state:
         st.session_state[slots_key] = list(range(len(defaults)))
         st.session_state[next_key] = len(defaults)
@@ -256,6 +294,7 @@ def runs_editor(
         if st.session_state.get(f"{prefix}_r{s}_opt", "gd") not in usable:
             st.session_state[f"{prefix}_r{s}_opt"] = "gd"
             st.toast("Newton's method needs a Hessian; that run switched to gradient descent.")
+    fixed_runs = link.hidden("runs")
 
     titles = [
         f"{i + 1}. {optim.OPTIMIZERS[st.session_state.get(f'{prefix}_r{s}_opt', 'gd')].title}"
@@ -263,20 +302,31 @@ def runs_editor(
     ]
     tabs = st.tabs(titles)
     choices = []
-    for slot, tab in zip(slots, tabs):
+    for i, (slot, tab) in enumerate(zip(slots, tabs)):
+        r = f"r{i + 1}"
         with tab:
             c1, c2, c3 = st.columns([1.0, 1.2, 1.6])
             with c1:
-                name = st.selectbox(
-                    "Optimizer",
-                    usable,
-                    format_func=lambda n: optim.OPTIMIZERS[n].title,
-                    key=f"{prefix}_r{slot}_opt",
-                )
+                opt_key = f"{prefix}_r{slot}_opt"
+                if fixed_runs:
+                    name = st.session_state.get(opt_key, "gd")
+                    st.markdown(f"**{optim.OPTIMIZERS[name].title}**")
+                else:
+                    name = st.selectbox(
+                        "Optimizer",
+                        usable,
+                        format_func=lambda n: optim.OPTIMIZERS[n].title,
+                        key=opt_key,
+                    )
                 opt = optim.OPTIMIZERS[name]
                 hp: dict[str, Any] = {}
                 for sw in opt.switches:
-                    hp[sw.name] = param_widget(sw, f"{prefix}_r{slot}_{name}_{sw.name}")
+                    hp[sw.name] = param_widget(
+                        sw,
+                        f"{prefix}_r{slot}_{name}_{sw.name}",
+                        url=f"{r}_{sw.name}",
+                        describe=f"Run {i + 1} · {sw.label}",
+                    )
             with c2:
                 convention = hp.get("convention")
                 grid, lr_default = lr_grid(surface, name, convention)
@@ -288,21 +338,29 @@ def runs_editor(
                 ):
                     st.session_state[lr_key] = lr_default
                     st.session_state[ctx_key] = context
-                hp["lr"] = st.select_slider(
+                hp["lr"] = link.select_slider(
                     "learning rate η (log scale)",
-                    options=grid,
+                    grid,
+                    value=lr_default,
                     format_func=_fmt,
                     key=lr_key,
+                    url=f"{r}_lr",
+                    describe=f"Run {i + 1} · learning rate η",
                     help="Step size η (ε in Goodfellow). The grid runs from the surface's "
                     "suggested range to 10× its top, so you can watch a run diverge.",
                 )
                 for p in opt.params:
                     if p.name != "lr":
-                        hp[p.name] = param_widget(p, f"{prefix}_r{slot}_{name}_{p.name}")
+                        hp[p.name] = param_widget(
+                            p,
+                            f"{prefix}_r{slot}_{name}_{p.name}",
+                            url=f"{r}_{p.name}",
+                            describe=f"Run {i + 1} · {p.label}",
+                        )
             with c3:
                 st.latex(opt.formula(**{s.name: hp[s.name] for s in opt.switches}))
                 st.caption(f"Source: {opt.source}")
-                if len(slots) > 1:
+                if len(slots) > 1 and not fixed_runs:
                     st.button(
                         "✖ Remove this run",
                         key=f"{prefix}_r{slot}_remove",
@@ -314,7 +372,13 @@ def runs_editor(
                 for k, v in sorted(hp.items())
             )
             choices.append(RunChoice(name, values))
-    if len(slots) < max_runs:
+    link.custom(
+        "runs",
+        "Runs: which optimizers (add, remove, change)",
+        ",".join(c.optimizer for c in choices),
+        ",".join(defaults),
+    )
+    if len(slots) < max_runs and not fixed_runs:
         st.button(
             "➕ Add a run",
             key=f"{prefix}_add",
@@ -323,6 +387,42 @@ def runs_editor(
             help=f"Compare up to {max_runs} runs; the same optimizer twice with other settings is fine.",
         )
     return choices
+
+
+def playground_query(
+    surface_key: tuple,
+    runs: list[tuple[str, dict[str, Any]]],
+    start: tuple[float, float] | None = None,
+    steps: int | None = None,
+    **extra: Any,
+) -> dict[str, str]:
+    """The playground's URL for a surface, runs ``[(optimizer, hyperparameters)]`` and a start.
+
+    Learning rates are snapped to the run's η grid on that surface, so the link loads without a
+    note. ``extra`` adds other playground settings by URL name (``schedule="step"``, ``noise=0.1``).
+    """
+    kind, name, values = surface_key
+    q: dict[str, Any] = {}
+    if kind == "registry":
+        q["surface"] = name
+        q.update({f"{name}_{p}": v for p, v in values})
+    else:
+        (xmin, xmax), (ymin, ymax) = values
+        q.update(surface=FORMULA, formula=name, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax)
+    surface = surface_of(surface_key)
+    q["runs"] = ",".join(opt for opt, _ in runs)
+    for i, (opt, hp) in enumerate(runs, start=1):
+        for k, v in hp.items():
+            if k == "lr":
+                grid, _ = lr_grid(surface, opt, hp.get("convention"))
+                v = snap(v, grid)
+            q[f"r{i}_{k}"] = v
+    if start is not None:
+        q["x0"], q["y0"] = float(start[0]), float(start[1])
+    if steps is not None:
+        q["steps"] = int(steps)
+    q.update(extra)
+    return {k: link.encode(v) for k, v in q.items()}
 
 
 # -- start point ------------------------------------------------------------------------------------
@@ -382,11 +482,34 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
         st.session_state[ctx] = surface_key
         first = surface.starts[0] if surface.starts else centre(surface)
         _set_start(prefix, *first)
+    first = surface.starts[0] if surface.starts else centre(surface)
     (x0, x1), (y0, y1) = surface.plot_window
     span = 10 * max(x1 - x0, y1 - y0)
     c1, c2 = st.columns(2)
-    x = c1.number_input("x₀", x0 - span, x1 + span, key=f"{prefix}_x0", format="%.4g", step=0.1)
-    y = c2.number_input("y₀", y0 - span, y1 + span, key=f"{prefix}_y0", format="%.4g", step=0.1)
+    x = link.number_input(
+        "x₀",
+        x0 - span,
+        x1 + span,
+        float(first[0]),
+        key=f"{prefix}_x0",
+        where=c1,
+        format="%.4g",
+        step=0.1,
+        describe="start x₀",
+    )
+    y = link.number_input(
+        "y₀",
+        y0 - span,
+        y1 + span,
+        float(first[1]),
+        key=f"{prefix}_y0",
+        where=c2,
+        format="%.4g",
+        step=0.1,
+        describe="start y₀",
+    )
+    if link.hidden("x0") and link.hidden("y0"):
+        return float(x), float(y)
     if surface.starts:
         options = [f"({a:.3g}, {b:.3g})" for a, b in surface.starts]
         st.pills(
@@ -417,7 +540,7 @@ def schedule_picker(prefix: str, steps: int) -> tuple | None:
         "inverse_time": "1/t decay (Robbins–Monro)",
         "cosine": "cosine",
     }
-    name = st.selectbox(
+    name = link.selectbox(
         "Learning-rate schedule",
         list(sched.SCHEDULES),
         format_func=lambda n: labels.get(n, n),
@@ -427,7 +550,7 @@ def schedule_picker(prefix: str, steps: int) -> tuple | None:
         (p.name, float(param_widget(p, f"{prefix}_sched_{name}_{p.name}")))
         for p in sched.SCHEDULE_PARAMS[name]
     )
-    warm = st.toggle("Linear warm-up first", key=f"{prefix}_warmup")
+    warm = link.toggle("Linear warm-up first", key=f"{prefix}_warmup")
     warm_steps = 0.0
     if warm:
         (wp,) = sched.SCHEDULE_PARAMS["warmup"]
@@ -450,7 +573,7 @@ class Gradient:
 
 def gradient_picker(prefix: str, surface: Surface) -> Gradient:
     """Clipping for all surfaces; noise σ on analytic ones; batch size and sampling on data ones."""
-    kind = st.selectbox(
+    kind = link.selectbox(
         "Gradient clipping",
         ["none", "norm", "value"],
         format_func={
@@ -462,9 +585,9 @@ def gradient_picker(prefix: str, surface: Surface) -> Gradient:
     )
     clip = None
     if kind != "none":
-        c = st.select_slider(
-            "threshold c",
-            options=nice_grid(0.01, 100.0),
+        c = link.select_slider(
+            "clipping threshold c",
+            nice_grid(0.01, 100.0),
             value=1.0,
             format_func=_fmt,
             key=f"{prefix}_clip_c",
@@ -473,7 +596,7 @@ def gradient_picker(prefix: str, surface: Surface) -> Gradient:
     seed = 0
     if getattr(surface, "kind", "analytic") == "data":
         n = int(surface.n_data)
-        batch = st.slider(
+        batch = link.slider(
             f"minibatch size (of {n} examples)",
             1,
             n,
@@ -481,7 +604,7 @@ def gradient_picker(prefix: str, surface: Surface) -> Gradient:
             key=f"{prefix}_batch",
             help="n = full batch: plain gradient descent. Smaller: SGD, noisier and cheaper steps.",
         )
-        sampling = st.radio(
+        sampling = link.radio(
             "sampling",
             ["shuffle", "replacement"],
             format_func={
@@ -492,16 +615,16 @@ def gradient_picker(prefix: str, surface: Surface) -> Gradient:
             horizontal=True,
         )
         if batch < n:
-            seed = int(st.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
+            seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
         return Gradient(clip, 0.0, None if batch >= n else int(batch), sampling, seed)
-    sigma = st.select_slider(
+    sigma = link.select_slider(
         "gradient noise σ",
-        options=[0.0, *nice_grid(0.01, 10.0)],
+        [0.0, *nice_grid(0.01, 10.0)],
         value=0.0,
         format_func=_fmt,
         key=f"{prefix}_noise",
         help="Adds N(0, σ²) to each gradient coordinate, the same draws for every run.",
     )
     if sigma > 0:
-        seed = int(st.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
+        seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
     return Gradient(clip, float(sigma), None, "shuffle", seed)

@@ -6,6 +6,8 @@ import streamlit as st
 
 from viz import Look
 
+from . import link
+
 __all__ = ["PAGES", "PROJECTOR", "page"]
 
 PROJECTOR = "_projector"  # session key of projector mode, shared by every page
@@ -82,12 +84,27 @@ def projector_toggle(page_key: str) -> bool:
     """The sidebar switch for projector mode, set once and kept across pages.
 
     Each page has its own widget (Streamlit forgets a widget's state on another page), seeded from
-    and written back to one session value.
+    and written back to one session value. A link's ``projector=1`` switches it on.
     """
     st.session_state.setdefault(PROJECTOR, False)
     key = f"projector_{page_key}"
+    raw = link.take("projector")
+    if raw is not None:
+        try:
+            st.session_state[PROJECTOR] = st.session_state[key] = link.parse_bool(raw)
+        except ValueError as err:
+            link.note(f"`projector={raw}` (projector mode) {err}; left as it was.")
     if key not in st.session_state:
         st.session_state[key] = st.session_state[PROJECTOR]
+    if link.hidden("projector"):
+        on = bool(st.session_state[PROJECTOR])
+    else:
+        on = _projector_widget(key)
+    link.custom("projector", "📽️ Projector mode", bool(on), False)
+    return on
+
+
+def _projector_widget(key: str) -> bool:
     return st.toggle(
         "📽️ Projector mode",
         key=key,
@@ -98,8 +115,12 @@ def projector_toggle(page_key: str) -> bool:
     )
 
 
-def page(title: str, icon: str, intro: str | None = None) -> Look:
-    """Set up the page: config, sidebar links to every page, the title; returns the figure look."""
+def page(title: str, icon: str, intro: str | None = None, prefix: str | None = None) -> Look:
+    """Set up the page: config, its link state, sidebar links, the title; returns the figure look.
+
+    ``prefix`` starts every widget key of the page (``pg`` → ``pg_steps``); its URL names drop it.
+    The page must call ``ui.link.finish()`` last.
+    """
     st.set_page_config(
         page_title=f"{title} · Descent Lab",
         page_icon=icon,
@@ -107,15 +128,18 @@ def page(title: str, icon: str, intro: str | None = None) -> Look:
         initial_sidebar_state="expanded",
     )
     st.markdown(_CSS, unsafe_allow_html=True)
+    page_key = "".join(c for c in title if c.isalnum())
+    link.begin(page_key, prefix)
     with st.sidebar:
         st.markdown("### ⛰️ Descent Lab")
         for path, label, emoji, _ in PAGES:
             st.page_link(path, label=label, icon=emoji)
-        projector = projector_toggle("".join(c for c in title if c.isalnum()))
+        projector = projector_toggle(page_key)
         st.divider()
     if projector:
         st.markdown(_PROJECTOR_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
     if intro:
         st.caption(intro)
+    link.notes_here()
     return Look.projector() if projector else Look()

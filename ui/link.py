@@ -1,0 +1,522 @@
+"""Links: every control of a page round-trips through the URL, and a class link can hide controls.
+
+Each page calls :func:`begin` first (``ui.frame.page`` does) and :func:`finish` last. In between,
+every control is drawn through a wrapper here (:func:`slider`, :func:`select_slider`, …) that knows
+its type and range, so a value from the URL is checked *before* the widget exists:
+
+- on the first run of a page (a new session, a shared link, a preset, or coming back from another
+  page), the URL's values wait in ``pending``; each wrapper takes its own, checks it, and seeds the
+  widget's session value. A malformed or out-of-range value leaves the default and a note at the top
+  of the page; a parameter no control claims is reported too.
+- :func:`finish` writes every value that differs from its default back to the URL (``?surface=…``),
+  so the address bar always holds the current view, and draws the "Share" panel: the link, and a
+  class link that hides the controls the instructor does not want touched (``hide=…``).
+
+URL names are the widget keys without the page prefix (``pg_steps`` → ``steps``) unless a wrapper is
+given ``url=``. Values are plain text: numbers in Python's shortest round-trip form, booleans as
+``1``/``0``, choices by their registry name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+__all__ = [
+    "HIDE",
+    "begin",
+    "custom",
+    "encode",
+    "finish",
+    "hidden",
+    "note",
+    "notes_here",
+    "number_input",
+    "open_page",
+    "parse_bool",
+    "radio",
+    "select_slider",
+    "selectbox",
+    "slider",
+    "stop",
+    "take",
+    "text_input",
+    "toggle",
+    "url_of",
+]
+
+HIDE = "hide"  # URL parameter: the controls a class link hides, comma-separated
+_RUN = "_link_run"  # this run's registry (session state: per session, per run)
+_PAGE = "_link_page"  # the page whose URL values were last taken
+_LAST = "_link_last"  # page -> its last URL parameters, restored when coming back to it
+_PENDING = "_link_pending"
+_NOTES = "_link_notes"
+_HIDDEN = "_link_hidden"
+_WROTE = "_link_wrote"  # (page, query) last written to the URL
+
+
+def encode(value: Any) -> str:
+    """A value as URL text: ``True`` → ``1``, ``0.012`` → ``0.012``, ``3.0`` → ``3``.
+
+    >>> [encode(v) for v in (True, 3, 3.0, 0.012, 1e-06, "adam")]
+    ['1', '3', '3', '0.012', '1e-06', 'adam']
+    """
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+@dataclass
+class Control:
+    name: str
+    label: str
+    value: str
+    default: str
+
+
+@dataclass
+class _Run:
+    page: str
+    prefix: str
+    notes_slot: Any
+    controls: dict[str, Control] = field(default_factory=dict)
+
+
+def _state() -> Any:
+    return st.session_state
+
+
+def begin(page: str, prefix: str | None) -> None:
+    """Start a run of ``page``: on entering it, take the URL's values (or the page's last ones)."""
+    ss = _state()
+    if ss.get(_PAGE) != page:  # entering the page: a new session, a link, or back from elsewhere
+        ss[_PAGE] = page
+        raw = {k: st.query_params.get(k) for k in st.query_params}
+        if raw and ss.get(_WROTE, (None, None))[1] == raw:  # the last page's own URL, left over
+            raw = {}
+        if not raw:  # back from another page: its last view (projector mode is session-wide)
+            raw = {k: v for k, v in ss.get(_LAST, {}).get(page, {}).items() if k != "projector"}
+        if prefix:  # what the page kept in session state belongs to the view being replaced
+            for k in [k for k in ss if isinstance(k, str) and k.startswith(f"{prefix}_")]:
+                del ss[k]
+        ss[_HIDDEN] = {h for h in str(raw.pop(HIDE, "") or "").split(",") if h}
+        ss[_PENDING] = {k: str(v) for k, v in raw.items() if v is not None}
+        ss[_NOTES] = []
+    ss[_RUN] = _Run(page, prefix or "", None)
+
+
+def notes_here() -> None:
+    """Reserve the place (under the page title) where the link's notes and class banner go."""
+    _run().notes_slot = st.empty()
+
+
+def _run() -> _Run:
+    return _state()[_RUN]
+
+
+def note(message: str) -> None:
+    """A message about the link, shown at the top of the page until dismissed."""
+    notes = _state().setdefault(_NOTES, [])
+    if message not in notes:
+        notes.append(message)
+
+
+def take(name: str) -> str | None:
+    """The URL's raw text for ``name`` if it is waiting (for controls that parse it themselves)."""
+    return _state().get(_PENDING, {}).pop(name, None)
+
+
+def hidden(name: str) -> bool:
+    """True if a class link hides the control called ``name``."""
+    return name in _state().get(_HIDDEN, set())
+
+
+def custom(name: str, label: str, value: Any, default: Any) -> None:
+    """Record a value the page manages itself (the list of runs, projector mode) for the URL."""
+    _run().controls[name] = Control(name, label, encode(value), encode(default))
+
+
+def _name(key: str, url: str | None) -> str:
+    if url:
+        return url
+    prefix = _run().prefix
+    return key[len(prefix) + 1 :] if prefix and key.startswith(f"{prefix}_") else key
+
+
+def _fmt_range(lo: float, hi: float) -> str:
+    return f"{lo:.4g} … {hi:.4g}"
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _number(raw: str, integer: bool = False) -> float:
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(v):
+        raise ValueError("is not a finite number")
+    if integer:
+        if v != int(v):
+            raise ValueError("is not a whole number")
+        return int(v)
+    return v
+
+
+def _choice(raw: str, options: Sequence[Any]) -> tuple[Any, str | None]:
+    """The option ``raw`` names, or the nearest one on a numeric grid (with a note)."""
+    texts = [encode(o) for o in options]
+    if raw in texts:
+        return options[texts.index(raw)], None
+    if options and all(_is_num(o) for o in options):
+        v = _number(raw)
+        nums = [float(o) for o in options]
+        lo, hi = min(nums), max(nums)
+        if not lo - 1e-9 * abs(lo) <= v <= hi + 1e-9 * abs(hi):
+            raise ValueError(f"is outside {_fmt_range(lo, hi)}")
+        if v in nums:
+            return options[nums.index(v)], None
+        if lo > 0:
+            best = min(range(len(nums)), key=lambda i: abs(math.log(nums[i] / v)))
+        else:
+            best = min(range(len(nums)), key=lambda i: abs(nums[i] - v))
+        return options[best], f"is not on this control's grid; using the nearest, {texts[best]}"
+    shown = ", ".join(texts[:10]) + (", …" if len(texts) > 10 else "")
+    raise ValueError(f"is not one of {shown}")
+
+
+def _apply(name: str, key: str, label: str, parse: Callable[[str], Any], default: Any) -> None:
+    """Take the URL's value for ``name`` (if waiting), check it, and seed the widget with it."""
+    raw = take(name)
+    if raw is None:
+        return
+    try:
+        value = parse(raw)
+    except ValueError as err:
+        note(f"`{name}={raw}` ({label}) {err}; using the default, {encode(default)}.")
+        return
+    if isinstance(value, tuple) and len(value) == 2 and value[1] is not None:
+        note(f"`{name}={raw}` ({label}) {value[1]}.")
+    st.session_state[key] = value[0] if isinstance(value, tuple) else value
+
+
+def _control(
+    kind: str,
+    label: str,
+    key: str,
+    url: str | None,
+    default: Any,
+    parse: Callable[[str], Any],
+    draw: Callable[[dict], Any],
+    initial: dict,
+    describe: str | None,
+) -> Any:
+    name = _name(key, url)
+    _apply(name, key, describe or label, parse, default)
+    if name in _state().get(_HIDDEN, set()):
+        value = st.session_state.get(key, default)
+    else:
+        value = draw({} if key in st.session_state else initial)
+    _run().controls[name] = Control(name, describe or label, encode(value), encode(default))
+    return value
+
+
+def _where(where: Any) -> Any:
+    return st if where is None else where
+
+
+def select_slider(
+    label: str,
+    options: Sequence[Any],
+    value: Any = None,
+    *,
+    key: str,
+    url: str | None = None,
+    where: Any = None,
+    describe: str | None = None,
+    **kw: Any,
+) -> Any:
+    options = list(options)
+    default = options[0] if value is None else value
+
+    def draw(init: dict) -> Any:
+        return _where(where).select_slider(label, options=options, key=key, **init, **kw)
+
+    def parse(raw: str) -> Any:
+        return _choice(raw, options)
+
+    init = {} if value is None else {"value": value}
+    return _control("select_slider", label, key, url, default, parse, draw, init, describe)
+
+
+def _indexed(method: str):
+    def widget(
+        label: str,
+        options: Sequence[Any],
+        index: int = 0,
+        *,
+        key: str,
+        url: str | None = None,
+        where: Any = None,
+        describe: str | None = None,
+        **kw: Any,
+    ) -> Any:
+        options = list(options)
+        default = options[index]
+
+        def draw(init: dict) -> Any:
+            return getattr(_where(where), method)(label, options, key=key, **init, **kw)
+
+        def parse(raw: str) -> Any:
+            return _choice(raw, options)
+
+        return _control(method, label, key, url, default, parse, draw, {"index": index}, describe)
+
+    widget.__name__ = method
+    widget.__doc__ = f"``st.{method}`` whose value round-trips through the URL."
+    return widget
+
+
+selectbox = _indexed("selectbox")
+radio = _indexed("radio")
+
+
+def slider(
+    label: str,
+    min_value: float,
+    max_value: float,
+    value: float | None = None,
+    step: float | None = None,
+    *,
+    key: str,
+    url: str | None = None,
+    where: Any = None,
+    describe: str | None = None,
+    **kw: Any,
+) -> Any:
+    integer = all(isinstance(v, int) for v in (min_value, max_value) if v is not None)
+    default = min_value if value is None else value
+
+    def parse(raw: str) -> Any:
+        v = _number(raw, integer)
+        if not min_value <= v <= max_value:
+            raise ValueError(f"is outside {_fmt_range(min_value, max_value)}")
+        return v
+
+    def draw(init: dict) -> Any:
+        return _where(where).slider(label, min_value, max_value, step=step, key=key, **init, **kw)
+
+    init = {} if value is None else {"value": value}
+    return _control("slider", label, key, url, default, parse, draw, init, describe)
+
+
+def number_input(
+    label: str,
+    min_value: float,
+    max_value: float,
+    value: float | None = None,
+    *,
+    key: str,
+    url: str | None = None,
+    where: Any = None,
+    describe: str | None = None,
+    **kw: Any,
+) -> Any:
+    integer = isinstance(min_value, int) and isinstance(max_value, int)
+    default = min_value if value is None else value
+
+    def parse(raw: str) -> Any:
+        v = _number(raw, integer)
+        if not min_value <= v <= max_value:
+            raise ValueError(f"is outside {_fmt_range(min_value, max_value)}")
+        return v
+
+    def draw(init: dict) -> Any:
+        return _where(where).number_input(label, min_value, max_value, key=key, **init, **kw)
+
+    init = {} if value is None else {"value": value}
+    return _control("number_input", label, key, url, default, parse, draw, init, describe)
+
+
+_TRUE, _FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
+
+
+def parse_bool(raw: str) -> bool:
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ValueError("is not 1 or 0")
+
+
+def toggle(
+    label: str,
+    value: bool = False,
+    *,
+    key: str,
+    url: str | None = None,
+    where: Any = None,
+    describe: str | None = None,
+    **kw: Any,
+) -> bool:
+    def draw(init: dict) -> Any:
+        return _where(where).toggle(label, key=key, **init, **kw)
+
+    return _control("toggle", label, key, url, value, parse_bool, draw, {"value": value}, describe)
+
+
+def text_input(
+    label: str,
+    value: str = "",
+    *,
+    key: str,
+    max_chars: int | None = None,
+    url: str | None = None,
+    where: Any = None,
+    describe: str | None = None,
+    **kw: Any,
+) -> str:
+    def parse(raw: str) -> str:
+        if max_chars is not None and len(raw) > max_chars:
+            raise ValueError(f"is longer than {max_chars} characters")
+        return raw
+
+    def draw(init: dict) -> Any:
+        return _where(where).text_input(label, key=key, max_chars=max_chars, **init, **kw)
+
+    return _control("text_input", label, key, url, value, parse, draw, {"value": value}, describe)
+
+
+# -- the end of a run: the URL, the notes, the share panel -----------------------------------------
+def params() -> dict[str, str]:
+    """This run's URL parameters: every control away from its default, and what a class link hides."""
+    out = {c.name: c.value for c in _run().controls.values() if c.value != c.default}
+    hide = sorted(_state().get(_HIDDEN, set()))
+    if hide:
+        out[HIDE] = ",".join(hide)
+    return out
+
+
+def url_of(query: dict[str, str]) -> str:
+    """The page's address with ``query`` (relative when the browser's address is unknown)."""
+    try:
+        base = st.context.url or ""
+    except Exception:  # outside a browser session (tests)
+        base = ""
+    return base + ("?" + urlencode(query, safe=",") if query else "")
+
+
+def _show_all() -> None:
+    _state()[_HIDDEN] = set()
+
+
+def _dismiss() -> None:
+    _state()[_NOTES] = []
+
+
+def _reset(prefix: str) -> None:
+    ss = _state()
+    for k in [k for k in ss if isinstance(k, str) and k.startswith(f"{prefix}_")]:
+        del ss[k]
+    ss[_HIDDEN] = set()
+    ss[_PENDING] = {}
+    ss[_NOTES] = []
+
+
+def finish() -> None:
+    """Write the URL, show the link's notes, draw the share panel. Call it last on every page."""
+    run, ss = _run(), _state()
+    pending = ss.get(_PENDING, {})
+    for name, raw in pending.items():
+        if name not in run.controls:
+            note(
+                f"`{name}={raw}` is not a setting of this page (or not shown with these settings); ignored."
+            )
+    ss[_PENDING] = {}
+    query = params()
+    ss.setdefault(_LAST, {})[run.page] = query
+    ss[_WROTE] = (run.page, query)
+    if {k: st.query_params.get(k) for k in st.query_params} != query:
+        st.query_params.from_dict(query)
+
+    hide = ss.get(_HIDDEN, set())
+    notes = ss.get(_NOTES, [])
+    if (notes or hide) and run.notes_slot is not None:
+        with run.notes_slot.container():
+            if hide:
+                c1, c2 = st.columns([4, 1])
+                c1.info(
+                    f"👩‍🏫 This class link fixes {len(hide)} setting(s) and hides their controls, "
+                    "so the page shows only what today's lesson is about.",
+                )
+                c2.button("Show every control", key="_link_show_all", on_click=_show_all)
+            if notes:
+                st.warning(
+                    "**Some of the link's settings could not be used:**\n\n"
+                    + "\n".join(f"- {n}" for n in notes),
+                    icon="🔗",
+                )
+                st.button("Dismiss", key="_link_dismiss", on_click=_dismiss)
+    _share_panel(run, query)
+
+
+def _share_panel(run: _Run, query: dict[str, str]) -> None:
+    with st.sidebar.expander("🔗 Share this view"):
+        st.caption(
+            "The address bar always holds this exact view. Copy it (button at the right of the "
+            "box) to send it to a class or put it on a slide."
+        )
+        st.code(
+            url_of(query) or "(this page's address, no settings changed)",
+            language=None,
+            wrap_lines=True,
+        )
+        names = [c.name for c in run.controls.values()]
+        labels = {c.name: c.label for c in run.controls.values()}
+        key = f"_link_keep_{run.page}"
+        if key in st.session_state:
+            st.session_state[key] = [n for n in st.session_state[key] if n in names]
+        keep = st.multiselect(
+            "👩‍🏫 Class link: the class sees only",
+            names,
+            format_func=lambda n: labels.get(n, n),
+            key=key,
+            placeholder="every control (pick some to hide the rest)",
+            help="Teacher mode, as in TensorFlow Playground: the link below fixes every other "
+            "setting at its current value and hides its control.",
+        )
+        if keep:
+            class_query = {**query, HIDE: ",".join(n for n in names if n not in keep)}
+            st.caption(f"Class link (shows {len(keep)} of {len(names)} controls):")
+            st.code(url_of(class_query), language=None, wrap_lines=True)
+        if run.prefix:
+            st.button(
+                "↺ Reset this page to its defaults",
+                key="_link_reset",
+                on_click=_reset,
+                args=(run.prefix,),
+            )
+
+
+def stop() -> None:
+    """``st.stop()`` that still writes the URL and the notes first."""
+    finish()
+    st.stop()
+
+
+def open_page(path: str, query: dict[str, str]) -> None:
+    """Go to ``path`` with ``query`` as its URL: presets and hand-overs are links too."""
+    _state()[_PAGE] = (
+        None  # the target takes these values as a fresh entry, even if it is this page
+    )
+    st.switch_page(path, query_params=query)
