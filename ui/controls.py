@@ -251,14 +251,14 @@ def _runs_from_link(prefix: str, usable: list[str], max_runs: int) -> None:
     bad = [n for n in names if n not in usable]
     if bad:
         link.note(
-            f"`runs`: {', '.join(bad)} cannot run on this surface (choose from "
+            f"`runs={raw}`: {', '.join(bad)} cannot run on this surface (choose from "
             f"{', '.join(usable)}); left out."
         )
     if len(ok) > max_runs:
-        link.note(f"`runs`: at most {max_runs} runs; kept the first {max_runs}.")
+        link.note(f"`runs={raw}`: at most {max_runs} runs; kept the first {max_runs}.")
         ok = ok[:max_runs]
     if not ok:
-        link.note("`runs` named no usable optimizer; using the default runs.")
+        link.note(f"`runs={raw}` names no usable optimizer; using the default runs.")
         return
     st.session_state[f"{prefix}_slots"] = list(range(len(ok)))
     st.session_state[f"{prefix}_next"] = len(ok)
