@@ -148,9 +148,10 @@ def test_a_class_link_hides_the_chosen_controls_and_keeps_their_values():
     assert "pg_r1_momentum_lr" in keys  # not hidden
     assert not [b for b in at.button if b.key in ("pg_add", "pg_r1_remove")]
     assert any("class link fixes 4 setting" in i.value for i in at.info)
-    assert len(contour(at)["frames"]) == 150 and contour(at)["layout"]["sliders"][0]["steps"][
-        -1
-    ]["label"] == "300"
+    assert (
+        len(contour(at)["frames"]) == 150
+        and contour(at)["layout"]["sliders"][0]["steps"][-1]["label"] == "300"
+    )
     assert dict(at.query_params) == query
     at.slider(key="pg_steps") if False else None
     at.button(key="_link_show_all").click().run()
@@ -198,7 +199,9 @@ def test_projector_mode_travels_in_the_link():
     assert contour(at)["layout"]["font"]["size"] == viz.Look.projector().font
     at = open_link(PG, {"projector": "maybe"})
     assert "`projector=maybe`" in " ".join(link_notes(at))
-    assert all(json.loads(c.proto.spec)["layout"]["font"]["size"] == 14 for c in at.get("plotly_chart"))
+    assert all(
+        json.loads(c.proto.spec)["layout"]["font"]["size"] == 14 for c in at.get("plotly_chart")
+    )
 
 
 def test_the_learning_rate_lab_link_keeps_eta_relative_to_sigma():

@@ -56,6 +56,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "Minibatch noise around the full gradient, dancing around the optimum and the decay "
         "schedules that stop it, epochs against sampling with replacement.",
     ),
+    (
+        "pages/7_Gallery.py",
+        "Presets gallery",
+        "🎬",
+        "Ten one-click scenarios from the lectures and the classics: zig-zag in a ravine, momentum "
+        "overshoot, Nesterov, AdaGrad stalling, Adam at a saddle, the edge of divergence and more.",
+    ),
 )
 
 _CSS = """

@@ -58,19 +58,20 @@ def animated_gif(
     font = ImageFont.load_default()
     radius = max(3, size // 90)
     width = max(2, size // 160)
+    # each run's finite pixel points once, and how many of them lie within the first k steps
+    tracks = []
+    for v in views:
+        path = pixel(v.xy)
+        ok = np.isfinite(path).all(axis=-1) & (np.abs(np.nan_to_num(path, nan=1e9)) < 1e5).all(-1)
+        tracks.append(([tuple(map(float, q)) for q in path[ok]], np.cumsum(ok)))
     frames = []
     for k in plan.steps:
         img = background.copy()
         draw = ImageDraw.Draw(img)
-        for v in views:
+        for v, (points, upto) in zip(views, tracks):
             kk = int(min(k, v.steps))
             colour = _rgb(v.color)
-            path = pixel(v.xy[: kk + 1])
-            # draw finite segments only; far-away points are clipped by Pillow
-            good = np.isfinite(path).all(axis=-1)
-            pts = [
-                tuple(map(float, q)) for q, ok in zip(path, good) if ok and np.all(np.abs(q) < 1e5)
-            ]
+            pts = points[: int(upto[kk])]  # finite points only; Pillow clips far-away ones
             if len(pts) > 1:
                 draw.line(pts, fill=colour, width=width, joint="curve")
             if v.diverged and kk >= v.diverged_at:

@@ -1,0 +1,127 @@
+"""The presets gallery: every preset is a link that loads cleanly and shows what its card says."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+
+import optim
+from tests.test_links import controls, link_notes, open_link
+from tests.test_pages import open_page, paths, specs
+from ui.cache import surface_of
+from ui.controls import lr_grid
+from ui.presets import PG, PRESETS
+
+BY_SLUG = {p.slug: p for p in PRESETS}
+
+
+def engine(slug: str) -> list[optim.Trajectory]:
+    """The preset's picture run by the engine directly, in float64."""
+    p = BY_SLUG[slug]
+    s = surface_of(p.surface)
+    start = p.start or s.starts[0]
+    specs = [optim.RunSpec(name, [start], hp) for name, hp in p.runs]
+    return optim.run_many(s, specs, p.steps, batch_size=p.batch)
+
+
+def test_ten_presets_with_unique_names_and_rates_on_the_playground_grid():
+    assert len(PRESETS) == 10
+    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 10
+    for p in PRESETS:
+        if p.page == PG:  # the link carries exactly the η the card (and the test) runs
+            s = surface_of(p.surface)
+            for name, hp in p.runs:
+                grid, _ = lr_grid(s, name, hp.get("convention"))
+                assert hp["lr"] in grid, (p.slug, name, hp["lr"])
+
+
+@pytest.mark.parametrize("slug", list(BY_SLUG))
+def test_each_preset_loads_as_a_link_without_a_note(slug):
+    p = BY_SLUG[slug]
+    at = open_link(p.page, p.query)
+    assert link_notes(at) == []
+    written = dict(at.query_params)
+    for name, value in p.query.items():  # kept as given, or dropped because it is the default
+        assert written.get(name, controls(at)[name].default) == value, name
+    assert not [w for w in at.warning if "diverged" in w.value] or slug in ("saddle", "edge")
+    if p.page == PG:
+        drawn = list(paths(at).values())
+        for path, t in zip(drawn, engine(slug), strict=True):
+            n = min(len(path), t.xy.shape[0])
+            finite = np.isfinite(t.xy[:n, 0]).all(-1)
+            np.testing.assert_allclose(path[:n][finite], t.xy[:n, 0][finite], rtol=1e-5, atol=1e-5)
+
+
+def test_gallery_shows_every_preset_with_its_link_and_picture():
+    at = open_page("pages/7_Gallery.py")
+    links = [e.proto for e in at.get("page_link") if e.proto.label.startswith("Open")]
+    assert sorted(urlencode(p.query) for p in PRESETS) == sorted(pl.query_string for pl in links)
+    assert len(at.get("image")) == 10
+
+
+def test_zigzag_bounces_across_the_valley_only_near_the_limit():
+    near, safe = engine("zigzag")
+    s = surface_of(BY_SLUG["zigzag"].surface)
+    steep = np.linalg.eigh(s.hess(np.zeros(2)))[1][:, -1]  # the steep direction
+    across = [t.xy[1:40, 0] @ steep for t in (near, safe)]
+    assert np.all(np.diff(np.sign(across[0])) != 0)  # flips side every step
+    assert np.all(np.abs(across[1][5:]) < 1e-6)  # η = 1/λ_max: straight to the floor
+    assert near.diverged_at[0] < 0 and safe.diverged_at[0] < 0
+
+
+def test_momentum_overshoots_the_minimum_and_gd_does_not():
+    gd, mom = engine("overshoot")
+    assert mom.xy[:, 0, 0].max() > 0.5 and gd.xy[:, 0, 0].max() < 0  # the minimum is at x = 0
+    assert mom.loss[-1, 0] < gd.loss[-1, 0]
+
+
+def test_nesterov_damps_the_rattle_of_the_heavy_ball():
+    hb, nag = engine("nesterov")
+    rattle = [np.abs(t.xy[10:60, 0, 1]).mean() for t in (hb, nag)]
+    assert rattle[1] < rattle[0] / 10
+    assert nag.loss[-1, 0] < hb.loss[-1, 0]
+
+
+def test_adagrad_stalls_where_rmsprop_goes_on():
+    ada, rms = engine("adagrad_stalls")
+    assert ada.loss[-1, 0] > 5 * rms.loss[-1, 0]
+    assert np.all(np.diff(ada.eff_lr[:, 0], axis=0) <= 1e-15)  # AdaGrad's step never rises
+
+
+def test_adam_leaves_the_saddle_more_than_twice_as_fast():
+    gd, adam = engine("saddle")
+    leave = [int(np.argmax(np.abs(t.xy[:, 0, 1]) > 1.0)) for t in (gd, adam)]
+    assert 0 < leave[1] < leave[0] / 2
+
+
+def test_edge_of_divergence_preset_shows_the_oscillating_regime_and_fig1():
+    p = BY_SLUG["edge"]
+    at = open_link(p.page, p.query)
+    assert any("[oscillating]" in m.value for m in at.markdown if "-badge[" in m.value)
+    names = " ".join(str(d.get("name")) for d in specs(at)[0]["data"])
+    assert "slow (0.1/σ²)" in names and "diverging (1.05/σ²)" in names  # Fig. 1 beside it
+
+
+def test_sgd_dance_settles_with_decay():
+    p = BY_SLUG["sgd_dance"]
+    at = open_link(p.page, p.query)
+    metrics = {m.label: float(m.value) for m in at.metric}
+    const = metrics["mean distance to w*, last quarter, constant η"]
+    assert metrics["… with decay"] < 0.7 * const
+
+
+def test_bias_correction_preset_first_steps():
+    with_bc, without = engine("bias_correction")
+    first = [np.abs(t.xy[1, 0] - t.xy[0, 0]) / 0.1 for t in (with_bc, without)]
+    np.testing.assert_allclose(first[0], 1.0, rtol=1e-6)
+    np.testing.assert_allclose(first[1], 0.1 / np.sqrt(0.001), rtol=1e-4)
+
+
+def test_banana_and_beale_races():
+    gd, mom, nag, adam = engine("banana")
+    assert adam.loss[-1, 0] < 1e-3 < 1.0 < gd.loss[-1, 0]
+    assert max(mom.loss[-1, 0], nag.loss[-1, 0]) < 0.01
+    finals = [float(t.loss[-1, 0]) for t in engine("beale")]
+    assert finals[0] == max(finals) and max(finals[2:]) < 0.01

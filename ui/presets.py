@@ -1,0 +1,178 @@
+"""The presets gallery: named scenarios, each a lecture figure or a classic picture, each a link.
+
+A preset is a page and a URL query, the same thing a shared link is (``ui.link``). Playground presets
+are declared by their picture (surface, runs, start, steps) and their query is built from it, so
+the thumbnail and the page cannot disagree; lab presets give their query and the picture that
+stands for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .controls import playground_query
+
+__all__ = ["PRESETS", "Preset"]
+
+PG = "pages/1_Playground.py"
+
+
+def _quadratic(kappa: float, angle: float = 0.0) -> tuple:
+    return ("registry", "quadratic", (("kappa", kappa), ("angle_deg", angle), ("scale", 1.0)))
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One scenario: what it shows, where it comes from, and the view it opens."""
+
+    slug: str
+    title: str
+    watch: str  # what to look for, one or two sentences
+    source: str
+    surface: tuple  # the picture: surface key, runs, start, steps, minibatch size
+    runs: tuple[tuple[str, dict[str, Any]], ...]
+    start: tuple[float, float] | None = None
+    steps: int = 150
+    batch: int | None = None
+    page: str = PG
+    lab_query: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def query(self) -> dict[str, str]:
+        if self.page != PG:
+            return dict(self.lab_query)
+        return playground_query(
+            self.surface, list(self.runs), start=self.start, steps=self.steps, **self.extra
+        )
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "zigzag",
+        "Zig-zag in a ravine",
+        "Gradient descent near its stability limit (η = 1.8 with λ_max = 1, limit 2) bounces "
+        "across the steep walls of a rotated κ = 100 valley while it creeps along the floor; at "
+        "η = 1 it slides straight down the wall and still crawls along the floor.",
+        "EECS 182, ill-conditioning; Goodfellow §4.3 Fig. 4.6",
+        _quadratic(100.0, 30.0),
+        (("gd", {"lr": 1.8}), ("gd", {"lr": 1.0})),
+        steps=100,
+    ),
+    Preset(
+        "overshoot",
+        "Momentum overshoot",
+        "Heavy-ball momentum (PyTorch form, β = 0.95) builds up speed along the flat direction "
+        "and runs past the minimum, then swings back: a damped oscillation that still beats "
+        "plain GD with the same η.",
+        "EECS 182 §1.1; Goh, Why momentum really works (2017)",
+        _quadratic(10.0),
+        (("gd", {"lr": 0.1}), ("momentum", {"lr": 0.1, "beta": 0.95, "convention": "pytorch"})),
+    ),
+    Preset(
+        "nesterov",
+        "Heavy ball against Nesterov",
+        "Same η = 0.47 and β = 0.9 on a κ = 100 valley. The heavy ball keeps rattling across "
+        "the steep direction; Nesterov evaluates the gradient where momentum is taking it and "
+        "damps that rattle almost at once.",
+        "Goodfellow Alg. 8.3; NPTEL Nesterov lecture; Sutskever et al. (2013)",
+        _quadratic(100.0),
+        (
+            ("momentum", {"lr": 0.47, "beta": 0.9, "convention": "pytorch"}),
+            ("nesterov", {"lr": 0.47, "beta": 0.9, "convention": "pytorch"}),
+        ),
+        steps=200,
+    ),
+    Preset(
+        "adagrad_stalls",
+        "AdaGrad stalls",
+        "Same η = 0.05 on the Rosenbrock banana. AdaGrad divides by the root of the sum of every "
+        "squared gradient so far: after the steep descent into the valley its step is too small "
+        "to follow the floor. RMSProp's moving average forgets and keeps going.",
+        "Goodfellow Alg. 8.4 and 8.5; NPTEL AdaGrad and RMSProp lectures",
+        ("registry", "rosenbrock", (("b", 100.0),)),
+        (("adagrad", {"lr": 0.05}), ("rmsprop", {"lr": 0.05})),
+        steps=500,
+    ),
+    Preset(
+        "saddle",
+        "Adam at a saddle",
+        "Starting a hair off the ridge of f = x² − y² (y₀ = 0.01), GD's escape is slowed by the "
+        "tiny gradient across the ridge; Adam rescales each coordinate by its own gradient size "
+        "and leaves more than twice as fast. (Past the frame the saddle is unbounded: runs that "
+        "keep going are marked diverged.)",
+        "EECS 182 note on adaptive methods; Dauphin et al. (2014)",
+        ("registry", "saddle", ()),
+        (("gd", {"lr": 0.05}), ("adam", {"lr": 0.05})),
+        steps=60,
+    ),
+    Preset(
+        "edge",
+        "The edge of divergence",
+        "On σw ≈ y the error is multiplied by 1 − 2ησ² each step: at η = 0.99/σ² it flips sign "
+        "and barely shrinks, at 1.05/σ² it grows. The lab shows Fig. 1 of the lecture beside it.",
+        "EECS 182, 15 Sept 2022, eq. (3) and Fig. 1",
+        ("registry", "sigma_w", (("sigma1", 1.0), ("sigma2", 0.5), ("y1", 1.0), ("y2", 1.0))),
+        (("gd", {"lr": 0.99}),),
+        start=(0.0, 0.0),
+        steps=60,
+        page="pages/2_Learning_rate.py",
+        lab_query={"eta": "0.99", "fig1": "1"},
+    ),
+    Preset(
+        "sgd_dance",
+        "SGD dancing around the optimum",
+        "Minibatches of one on a 60-point linear regression: with a constant step SGD reaches "
+        "the optimum's neighbourhood and keeps jumping around it; a linear decay of η settles it.",
+        "EECS 182 note 2, Fig. 3; COSI 165B Alg. 8.1",
+        ("registry", "linear_regression", ()),
+        (("gd", {"lr": 0.15}),),
+        steps=800,
+        batch=1,
+        page="pages/6_SGD.py",
+        lab_query={"lr": "0.15", "steps": "800"},
+    ),
+    Preset(
+        "bias_correction",
+        "Adam's bias correction",
+        "Two Adams, one without bias correction. Both moments start at zero, so the uncorrected "
+        "first step is (1 − β₁)/√(1 − β₂) ≈ 3.16 times η: see it jump out ahead, then wobble.",
+        "Kingma & Ba (2015) §3; EECS 182 eq. (9)–(10)",
+        _quadratic(10.0),
+        (("adam", {"lr": 0.1}), ("adam", {"lr": 0.1, "bias_correction": False})),
+        steps=100,
+    ),
+    Preset(
+        "banana",
+        "Rosenbrock's banana",
+        "The classic curved valley: GD creeps along the floor at the small η the walls allow, "
+        "momentum and Nesterov gather speed along it, Adam follows the bend to the minimum at (1, 1).",
+        "Rosenbrock (1960); SciPy's optimize test functions",
+        ("registry", "rosenbrock", (("b", 100.0),)),
+        (
+            ("gd", {"lr": 0.001}),
+            ("momentum", {"lr": 0.00047, "beta": 0.9, "convention": "pytorch"}),
+            ("nesterov", {"lr": 0.00047, "beta": 0.9, "convention": "pytorch"}),
+            ("adam", {"lr": 0.05}),
+        ),
+        steps=1000,
+    ),
+    Preset(
+        "beale",
+        "Beale race",
+        "Five optimizers from (1, 1.5) on Beale's function, with its flat plateau and steep "
+        "ridges: GD is slowest, the adaptive methods cross the plateau and reach (3, 0.5).",
+        "Beale (1958); the optimizer animations of A. Radford and L. Ruder (2016)",
+        ("registry", "beale", ()),
+        (
+            ("gd", {"lr": 0.001}),
+            ("momentum", {"lr": 0.00047, "beta": 0.9, "convention": "pytorch"}),
+            ("adagrad", {"lr": 0.47}),
+            ("rmsprop", {"lr": 0.01}),
+            ("adam", {"lr": 0.05}),
+        ),
+        start=(1.0, 1.5),
+        steps=500,
+    ),
+)
