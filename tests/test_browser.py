@@ -158,6 +158,7 @@ CHARTS = {
     "pages/4_Sweep.py": 1,
     "pages/5_Adaptive.py": 7,
     "pages/6_SGD.py": 5,
+    "pages/7_Gallery.py": 0,
 }
 
 
@@ -292,4 +293,70 @@ def test_3d_camera_survives_a_rerun(server, browser):
     )
     after = _camera(tab.page)
     assert max(abs(a - b) for a, b in zip(after, turned)) < 1e-6, (before, turned, after)
+    tab.page.close()
+
+
+def _paths(page) -> list:
+    """The contour's run paths as drawn (x and y of every trace with a legend name)."""
+    return page.evaluate(
+        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
+            .find(g => g._fullLayout && (g._fullLayout.images || []).length);
+            return gd._fullData.filter(t => t.name && t.mode === 'lines+markers')
+                .map(t => [t.name, Array.from(t.x), Array.from(t.y)]); }"""
+    )
+
+
+def test_a_shared_link_opens_the_same_chart_in_a_new_browser(server, browser):
+    tab = Page(browser, server).open("Playground")
+    tab.wait_charts(4)
+    tab.page.get_by_text("(2, -1)", exact=True).click()  # a suggested start
+    tab.page.wait_for_function("location.search.includes('x0=2')", timeout=30_000)
+    tab.page.wait_for_timeout(1500)
+    url, drawn = tab.page.url, _paths(tab.page)
+    assert "y0=-1" in url
+    context = browser.new_context(viewport={"width": 1600, "height": 2200})  # no shared session
+    other = context.new_page()
+    other.goto(url)
+    other.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
+        timeout=60_000,
+    )
+    other.wait_for_timeout(500)
+    assert _paths(other) == drawn
+    assert other.get_by_label("x₀").input_value() == "2"
+    assert other.url == url
+    assert tab.real_errors("Playground") == []
+    context.close()
+    tab.page.close()
+
+
+def test_a_gallery_card_opens_its_scenario(server, browser):
+    tab = Page(browser, server).open("Gallery")
+    tab.page.wait_for_function(
+        "document.querySelectorAll(\"[data-testid='stImage'] img\").length >= 10",
+        timeout=60_000,
+    )
+    tab.page.wait_for_timeout(500)
+    tab.shot("gallery")
+    tab.page.locator("a[href*='surface=beale']", has_text="Open in the Playground").click()
+    tab.page.wait_for_function("location.search.includes('surface=beale')", timeout=30_000)
+    tab.wait_charts(4)
+    labels = [name for name, _, _ in _paths(tab.page)]
+    assert [lbl.split()[1] for lbl in labels] == ["gd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert tab.page.get_by_text("could not be used").count() == 0
+    tab.shot("gallery-beale")
+    assert tab.real_errors("Gallery") == []
+    tab.page.close()
+
+
+def test_a_class_link_shows_only_the_chosen_control(server, browser):
+    tab = Page(browser, server).open("Playground?steps=300&hide=runs,steps,surface")
+    tab.wait_charts(4)
+    assert tab.page.get_by_text("class link fixes 3 setting").count() == 1
+    assert tab.page.get_by_label("steps", exact=True).count() == 0
+    assert tab.page.get_by_role("button", name="➕ Add a run").count() == 0
+    tab.shot("class-link")
+    tab.page.get_by_role("button", name="Show every control").click()
+    tab.page.wait_for_function("!location.search.includes('hide=')", timeout=30_000)
+    assert "steps=300" in tab.page.url
     tab.page.close()
