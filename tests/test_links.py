@@ -58,7 +58,13 @@ def test_a_view_round_trips_through_its_url(path):
     at = open_page(path)
     assert dict(at.query_params) == {}, "a page at its defaults has a bare address"
     moved = 0
-    while moved < 5:
+    widgets = [w for kind in KINDS for w in getattr(at, kind) if w.key and "_link" not in w.key]
+    if all(w.key.startswith("projector") for w in widgets):  # the gallery: links, no settings
+        assert set(controls(at)) == {"projector"}
+        return
+    for _ in range(200):
+        if moved == 5:
+            break
         widgets = [w for kind in KINDS for w in getattr(at, kind) if w.key and "_link" not in w.key]
         w = rng.choice(widgets)
         if w.key.startswith("projector") or not _move(w, rng):

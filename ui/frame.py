@@ -142,6 +142,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
         for path, label, emoji, _ in PAGES:
             st.page_link(path, label=label, icon=emoji)
         projector = projector_toggle(page_key)
+        link.share_here()
         st.divider()
     if projector:
         st.markdown(_PROJECTOR_CSS, unsafe_allow_html=True)

@@ -87,6 +87,7 @@ class _Run:
     page: str
     prefix: str
     notes_slot: Any
+    share_slot: Any = None
     controls: dict[str, Control] = field(default_factory=dict)
 
 
@@ -111,6 +112,11 @@ def begin(page: str, prefix: str | None) -> None:
         ss[_PENDING] = {k: str(v) for k, v in raw.items() if v is not None}
         ss[_NOTES] = []
     ss[_RUN] = _Run(page, prefix or "", None)
+
+
+def share_here() -> None:
+    """Reserve the place (in the sidebar, under the page links) for the share panel."""
+    _run().share_slot = st.empty()
 
 
 def notes_here() -> None:
@@ -471,7 +477,8 @@ def finish() -> None:
 
 
 def _share_panel(run: _Run, query: dict[str, str]) -> None:
-    with st.sidebar.expander("🔗 Share this view"):
+    where = run.share_slot.container() if run.share_slot is not None else st.sidebar
+    with where.expander("🔗 Share this view"):
         st.caption(
             "The address bar always holds this exact view. Copy it (button at the right of the "
             "box) to send it to a class or put it on a slide."
