@@ -27,7 +27,10 @@ st.markdown(
     "show who wins, on a log scale.\n"
     "3. Drag a run's **learning rate** to the right until it diverges (✕ marks the step), click "
     "the map to start elsewhere, or add runs (up to 8) to compare settings.\n"
-    "4. Download the animation as one HTML file for your slides: it plays offline."
+    "4. Download the animation as one HTML file (plays offline) or a GIF for your slides.\n"
+    "5. Teaching? Start from the **Presets gallery**, switch on 📽️ **Projector mode**, and share "
+    "any view from the sidebar's 🔗 panel: the address bar always holds the exact view, and a "
+    "class link can hide every control but the one that matters today."
 )
 
 st.markdown("#### One formula, three notations")

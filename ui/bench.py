@@ -284,6 +284,41 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def links_and_gallery(repeat: int) -> None:
+    """What the URL layer costs per rerun, opening a shared link, and the gallery's thumbnails."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import cache, link
+    from ui.presets import PRESETS
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PG)
+    at.run()
+    n = len(at.session_state["_link_run"].controls)
+    query = {"surface": "rosenbrock", "runs": "gd,adam", "r2_lr": "0.05", "steps": "300"}
+    opens = []
+    for _ in range(max(3, repeat // 3)):
+        t0 = time.perf_counter()
+        fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        fresh.query_params.update(query)
+        fresh.switch_page(PG)
+        fresh.run()
+        opens.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for _ in range(2000):
+        link._choice("0.0123", [0.001 * 1.2**k for k in range(40)])
+    parse_us = (time.perf_counter() - t0) / 2000 * 1e6
+    cache.preset_thumbnail.clear()
+    t0 = time.perf_counter()
+    total = sum(len(cache.preset_thumbnail(p.slug)) for p in PRESETS)
+    cold = time.perf_counter() - t0
+    print("Links and presets")
+    print(f"  controls in the URL layer on the default playground: {n}")
+    print(f"  checking one grid value from a URL: {parse_us:.0f} µs")
+    print(f"  a fresh session from a shared link (AppTest): median {_median(opens):.0f} ms")
+    print(f"  gallery: {len(PRESETS)} thumbnails drawn cold in {cold:.2f} s, {total / 1e3:.0f} kB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
@@ -294,6 +329,7 @@ def main() -> None:
     figure_costs(repeat)
     sweep_costs()
     payload_and_reruns(repeat)
+    links_and_gallery(repeat)
     if not args.no_browser:
         cold_start()
 
