@@ -219,3 +219,22 @@ def test_the_learning_rate_lab_link_keeps_eta_relative_to_sigma():
     fresh = open_link("pages/2_Learning_rate.py", query)
     assert fresh.slider(key="lr_eta").value == pytest.approx(0.2475)
     assert specs(fresh) == specs(at)
+
+
+def test_a_typed_formula_survives_the_url():
+    at = open_page(PG)
+    at.selectbox(key="pg_surface").set_value("formula").run()
+    at.text_input(key="pg_formula").input("x^2 + 10*y^2 - 0.5 sin(3x) & ?=#").run()
+    assert any("cannot be drawn" in e.value for e in at.error)  # & ? = # are not in the grammar
+    at.text_input(key="pg_formula").input("(x - 1)^2 + 10*(y + 0.5)^2 + sin(3x)/4").run()
+    at.number_input(key="pg_xmax").set_value(4.0).run()
+    query = dict(at.query_params)
+    assert query["formula"] == "(x - 1)^2 + 10*(y + 0.5)^2 + sin(3x)/4" and query["xmax"] == "4"
+    fresh = open_link(PG, query)
+    assert link_notes(fresh) == []
+    assert fresh.text_input(key="pg_formula").value == query["formula"]
+    assert [c.proto.spec for c in fresh.get("plotly_chart")] == [
+        c.proto.spec for c in at.get("plotly_chart")
+    ]
+    shared = [c.value for c in at.code][0]
+    assert "%2B" in shared and "%5E" in shared  # + and ^ are escaped in the copied link
