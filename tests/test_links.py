@@ -236,5 +236,5 @@ def test_a_typed_formula_survives_the_url():
     assert [c.proto.spec for c in fresh.get("plotly_chart")] == [
         c.proto.spec for c in at.get("plotly_chart")
     ]
-    shared = [c.value for c in at.code][0]
+    shared = next(c.value for c in at.code)
     assert "%2B" in shared and "%5E" in shared  # + and ^ are escaped in the copied link

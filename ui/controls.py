@@ -485,28 +485,19 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
     first = surface.starts[0] if surface.starts else centre(surface)
     (x0, x1), (y0, y1) = surface.plot_window
     span = 10 * max(x1 - x0, y1 - y0)
-    c1, c2 = st.columns(2)
-    x = link.number_input(
-        "x₀",
-        x0 - span,
-        x1 + span,
-        float(first[0]),
-        key=f"{prefix}_x0",
-        where=c1,
-        format="%.4g",
-        step=0.1,
-        describe="start x₀",
-    )
-    y = link.number_input(
-        "y₀",
-        y0 - span,
-        y1 + span,
-        float(first[1]),
-        key=f"{prefix}_y0",
-        where=c2,
-        format="%.4g",
-        step=0.1,
-        describe="start y₀",
+    x, y = (
+        link.number_input(
+            f"{axis}₀",
+            lo - span,
+            hi + span,
+            float(first[i]),
+            step=0.1,
+            key=f"{prefix}_{axis}0",
+            where=col,
+            format="%.4g",
+            describe=f"start {axis}₀",
+        )
+        for i, (axis, (lo, hi), col) in enumerate(zip("xy", ((x0, x1), (y0, y1)), st.columns(2)))
     )
     if link.hidden("x0") and link.hidden("y0"):
         return float(x), float(y)

@@ -297,61 +297,44 @@ selectbox = _indexed("selectbox")
 radio = _indexed("radio")
 
 
-def slider(
-    label: str,
-    min_value: float,
-    max_value: float,
-    value: float | None = None,
-    step: float | None = None,
-    *,
-    key: str,
-    url: str | None = None,
-    where: Any = None,
-    describe: str | None = None,
-    **kw: Any,
-) -> Any:
-    integer = all(isinstance(v, int) for v in (min_value, max_value) if v is not None)
-    default = min_value if value is None else value
+def _ranged(method: str):
+    def widget(
+        label: str,
+        min_value: float,
+        max_value: float,
+        value: float | None = None,
+        step: float | None = None,
+        *,
+        key: str,
+        url: str | None = None,
+        where: Any = None,
+        describe: str | None = None,
+        **kw: Any,
+    ) -> Any:
+        integer = isinstance(min_value, int) and isinstance(max_value, int)
+        default = min_value if value is None else value
 
-    def parse(raw: str) -> Any:
-        v = _number(raw, integer)
-        if not min_value <= v <= max_value:
-            raise ValueError(f"is outside {_fmt_range(min_value, max_value)}")
-        return v
+        def parse(raw: str) -> Any:
+            v = _number(raw, integer)
+            if not min_value <= v <= max_value:
+                raise ValueError(f"is outside {_fmt_range(min_value, max_value)}")
+            return v
 
-    def draw(init: dict) -> Any:
-        return _where(where).slider(label, min_value, max_value, step=step, key=key, **init, **kw)
+        def draw(init: dict) -> Any:
+            return getattr(_where(where), method)(
+                label, min_value, max_value, step=step, key=key, **init, **kw
+            )
 
-    init = {} if value is None else {"value": value}
-    return _control("slider", label, key, url, default, parse, draw, init, describe)
+        init = {} if value is None else {"value": value}
+        return _control(method, label, key, url, default, parse, draw, init, describe)
+
+    widget.__name__ = method
+    widget.__doc__ = f"``st.{method}`` on [min_value, max_value] whose value round-trips the URL."
+    return widget
 
 
-def number_input(
-    label: str,
-    min_value: float,
-    max_value: float,
-    value: float | None = None,
-    *,
-    key: str,
-    url: str | None = None,
-    where: Any = None,
-    describe: str | None = None,
-    **kw: Any,
-) -> Any:
-    integer = isinstance(min_value, int) and isinstance(max_value, int)
-    default = min_value if value is None else value
-
-    def parse(raw: str) -> Any:
-        v = _number(raw, integer)
-        if not min_value <= v <= max_value:
-            raise ValueError(f"is outside {_fmt_range(min_value, max_value)}")
-        return v
-
-    def draw(init: dict) -> Any:
-        return _where(where).number_input(label, min_value, max_value, key=key, **init, **kw)
-
-    init = {} if value is None else {"value": value}
-    return _control("number_input", label, key, url, default, parse, draw, init, describe)
+slider = _ranged("slider")
+number_input = _ranged("number_input")
 
 
 _TRUE, _FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
