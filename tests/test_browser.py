@@ -360,3 +360,19 @@ def test_a_class_link_shows_only_the_chosen_control(server, browser):
     tab.page.wait_for_function("!location.search.includes('hide=')", timeout=30_000)
     assert "steps=300" in tab.page.url
     tab.page.close()
+
+
+def test_leaving_and_coming_back_keeps_each_pages_own_link(server, browser):
+    tab = Page(browser, server).open("Playground?steps=200")
+    tab.wait_charts(4)
+    nav = "[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']"
+    tab.page.locator(nav, has_text="Learning-rate lab").click()
+    tab.page.wait_for_function("location.pathname.endsWith('/Learning_rate')", timeout=30_000)
+    tab.wait_charts(5)
+    assert tab.page.evaluate("location.search") == ""
+    assert tab.page.get_by_text("could not be used").count() == 0
+    tab.page.locator(nav, has_text="Playground").click()
+    tab.page.wait_for_function("location.search === '?steps=200'", timeout=30_000)
+    tab.wait_charts(4)
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
