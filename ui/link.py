@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -38,10 +38,12 @@ __all__ = [
     "notes_here",
     "number_input",
     "open_page",
+    "params",
     "parse_bool",
     "radio",
     "select_slider",
     "selectbox",
+    "share_here",
     "slider",
     "stop",
     "take",
@@ -179,11 +181,18 @@ def _number(raw: str, integer: bool = False) -> float:
     return v
 
 
-def _choice(raw: str, options: Sequence[Any]) -> tuple[Any, str | None]:
-    """The option ``raw`` names, or the nearest one on a numeric grid (with a note)."""
+class Snapped(NamedTuple):
+    """A URL value moved to the nearest allowed one, and what to tell the user about it."""
+
+    value: Any
+    remark: str
+
+
+def _choice(raw: str, options: Sequence[Any]) -> Any:
+    """The option ``raw`` names, or the nearest one on a numeric grid (:class:`Snapped`)."""
     texts = [encode(o) for o in options]
     if raw in texts:
-        return options[texts.index(raw)], None
+        return options[texts.index(raw)]
     if options and all(_is_num(o) for o in options):
         v = _number(raw)
         nums = [float(o) for o in options]
@@ -191,12 +200,14 @@ def _choice(raw: str, options: Sequence[Any]) -> tuple[Any, str | None]:
         if not lo - 1e-9 * abs(lo) <= v <= hi + 1e-9 * abs(hi):
             raise ValueError(f"is outside {_fmt_range(lo, hi)}")
         if v in nums:
-            return options[nums.index(v)], None
+            return options[nums.index(v)]
         if lo > 0:
             best = min(range(len(nums)), key=lambda i: abs(math.log(nums[i] / v)))
         else:
             best = min(range(len(nums)), key=lambda i: abs(nums[i] - v))
-        return options[best], f"is not on this control's grid; using the nearest, {texts[best]}"
+        return Snapped(
+            options[best], f"is not on this control's grid; using the nearest, {texts[best]}"
+        )
     shown = ", ".join(texts[:10]) + (", …" if len(texts) > 10 else "")
     raise ValueError(f"is not one of {shown}")
 
@@ -211,13 +222,13 @@ def _apply(name: str, key: str, label: str, parse: Callable[[str], Any], default
     except ValueError as err:
         note(f"`{name}={raw}` ({label}) {err}; using the default, {encode(default)}.")
         return
-    if isinstance(value, tuple) and len(value) == 2 and value[1] is not None:
-        note(f"`{name}={raw}` ({label}) {value[1]}.")
-    st.session_state[key] = value[0] if isinstance(value, tuple) else value
+    if isinstance(value, Snapped):
+        note(f"`{name}={raw}` ({label}) {value.remark}.")
+        value = value.value
+    st.session_state[key] = value
 
 
 def _control(
-    kind: str,
     label: str,
     key: str,
     url: str | None,
@@ -262,7 +273,7 @@ def select_slider(
         return _choice(raw, options)
 
     init = {} if value is None else {"value": value}
-    return _control("select_slider", label, key, url, default, parse, draw, init, describe)
+    return _control(label, key, url, default, parse, draw, init, describe)
 
 
 def _indexed(method: str):
@@ -286,7 +297,7 @@ def _indexed(method: str):
         def parse(raw: str) -> Any:
             return _choice(raw, options)
 
-        return _control(method, label, key, url, default, parse, draw, {"index": index}, describe)
+        return _control(label, key, url, default, parse, draw, {"index": index}, describe)
 
     widget.__name__ = method
     widget.__doc__ = f"``st.{method}`` whose value round-trips through the URL."
@@ -326,7 +337,7 @@ def _ranged(method: str):
             )
 
         init = {} if value is None else {"value": value}
-        return _control(method, label, key, url, default, parse, draw, init, describe)
+        return _control(label, key, url, default, parse, draw, init, describe)
 
     widget.__name__ = method
     widget.__doc__ = f"``st.{method}`` on [min_value, max_value] whose value round-trips the URL."
@@ -361,7 +372,7 @@ def toggle(
     def draw(init: dict) -> Any:
         return _where(where).toggle(label, key=key, **init, **kw)
 
-    return _control("toggle", label, key, url, value, parse_bool, draw, {"value": value}, describe)
+    return _control(label, key, url, value, parse_bool, draw, {"value": value}, describe)
 
 
 def text_input(
@@ -383,7 +394,7 @@ def text_input(
     def draw(init: dict) -> Any:
         return _where(where).text_input(label, key=key, max_chars=max_chars, **init, **kw)
 
-    return _control("text_input", label, key, url, value, parse, draw, {"value": value}, describe)
+    return _control(label, key, url, value, parse, draw, {"value": value}, describe)
 
 
 # -- the end of a run: the URL, the notes, the share panel -----------------------------------------
