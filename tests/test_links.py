@@ -159,7 +159,6 @@ def test_a_class_link_hides_the_chosen_controls_and_keeps_their_values():
         and contour(at)["layout"]["sliders"][0]["steps"][-1]["label"] == "300"
     )
     assert dict(at.query_params) == query
-    at.slider(key="pg_steps") if False else None
     at.button(key="_link_show_all").click().run()
     assert at.slider(key="pg_steps").value == 300
     assert at.select_slider(key="pg_r0_gd_lr").value == 0.1

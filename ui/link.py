@@ -59,7 +59,6 @@ _LAST = "_link_last"  # page -> its last URL parameters, restored when coming ba
 _PENDING = "_link_pending"
 _NOTES = "_link_notes"
 _HIDDEN = "_link_hidden"
-_WROTE = "_link_wrote"  # (page, query) last written to the URL
 
 
 def encode(value: Any) -> str:
@@ -101,19 +100,30 @@ def begin(page: str, prefix: str | None) -> None:
     """Start a run of ``page``: on entering it, take the URL's values (or the page's last ones)."""
     ss = _state()
     if ss.get(_PAGE) != page:  # entering the page: a new session, a link, or back from elsewhere
-        ss[_PAGE] = page
-        raw = {k: st.query_params.get(k) for k in st.query_params}
-        if raw and ss.get(_WROTE, (None, None))[1] == raw:  # the last page's own URL, left over
+        last = ss.get(_LAST, {})
+        raw = _current_query()
+        if raw and raw == last.get(ss.get(_PAGE)):  # the previous page's own URL, left over
             raw = {}
         if not raw:  # back from another page: its last view (projector mode is session-wide)
-            raw = {k: v for k, v in ss.get(_LAST, {}).get(page, {}).items() if k != "projector"}
-        if prefix:  # what the page kept in session state belongs to the view being replaced
-            for k in [k for k in ss if isinstance(k, str) and k.startswith(f"{prefix}_")]:
-                del ss[k]
+            raw = {k: v for k, v in last.get(page, {}).items() if k != "projector"}
+        ss[_PAGE] = page
+        _clear(prefix)  # what the page kept in session state belongs to the view being replaced
         ss[_HIDDEN] = {h for h in str(raw.pop(HIDE, "") or "").split(",") if h}
         ss[_PENDING] = {k: str(v) for k, v in raw.items() if v is not None}
-        ss[_NOTES] = []
     ss[_RUN] = _Run(page, prefix or "", None)
+
+
+def _current_query() -> dict[str, str]:
+    return {k: st.query_params.get(k) for k in st.query_params}
+
+
+def _clear(prefix: str | None) -> None:
+    """Forget a page's session state (its widget keys all start with ``prefix_``) and link notes."""
+    ss = _state()
+    if prefix:
+        for k in [k for k in ss if isinstance(k, str) and k.startswith(f"{prefix}_")]:
+            del ss[k]
+    ss[_NOTES] = []
 
 
 def share_here() -> None:
@@ -426,11 +436,9 @@ def _dismiss() -> None:
 
 def _reset(prefix: str) -> None:
     ss = _state()
-    for k in [k for k in ss if isinstance(k, str) and k.startswith(f"{prefix}_")]:
-        del ss[k]
+    _clear(prefix)
     ss[_HIDDEN] = set()
     ss[_PENDING] = {}
-    ss[_NOTES] = []
 
 
 def finish() -> None:
@@ -445,8 +453,7 @@ def finish() -> None:
     ss[_PENDING] = {}
     query = params()
     ss.setdefault(_LAST, {})[run.page] = query
-    ss[_WROTE] = (run.page, query)
-    if {k: st.query_params.get(k) for k in st.query_params} != query:
+    if _current_query() != query:
         st.query_params.from_dict(query)
 
     hide = ss.get(_HIDDEN, set())
