@@ -235,9 +235,9 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_formulas_are_rejected_with_a_message(text):
-    from surfaces.formula import _formula_surface
+    from surfaces.formula import clear_caches
 
-    _formula_surface.cache_clear()
+    clear_caches()
     t0 = time.perf_counter()
     with pytest.raises(ValueError) as err:
         from_formula(text)
