@@ -11,7 +11,7 @@ No ``RuntimeWarning`` escapes: all stepping runs under ``np.errstate(all="ignore
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -377,6 +377,7 @@ def _simulate(
     seed,
     bound,
     recorder,
+    callback=None,
 ):
     runs, dim = x0.shape
     factors = (schedule or constant()).factors(steps).tolist()
@@ -404,6 +405,8 @@ def _simulate(
         dead = np.zeros(runs, dtype=bool)
         any_dead = False
         for k in range(steps):
+            if callback is not None:
+                callback(k)
             if not constant_lr:
                 lr_groups = [lr0 * factors[k] for lr0 in lr_base]
             q = p
@@ -632,9 +635,13 @@ def run_summary(
     sampling: str = "shuffle",
     seed: int = 0,
     bound: float | None = None,
+    callback: Callable[[int], None] | None = None,
     **hyperparams: Any,
 ) -> Summary:
     """Like :func:`run` but keeps only per-run summaries: memory O(R), not O(steps·R).
+
+    ``callback(k)``, if given, is called before each step ``k``: a long sweep reports its
+    progress through it, and stops by raising (the exception propagates to the caller).
 
     ``steps_to_tol`` is the first step with ``loss − f_min ≤ tol`` when the surface knows ``f_min``,
     else the first step whose gradient norm is ``≤ tol``.
@@ -663,6 +670,7 @@ def run_summary(
         seed=seed,
         bound=bound,
         recorder=rec,
+        callback=callback,
     )
     return Summary(
         optimizer=groups[0].opt.name,

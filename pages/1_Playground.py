@@ -19,7 +19,7 @@ look = page(
     prefix=P,
 )
 
-key, surface = controls.sidebar_surface(P, "see the runs")
+key, surface = controls.sidebar_surface(P)
 
 with st.sidebar:
     st.subheader("Start point")
@@ -48,7 +48,7 @@ with st.sidebar:
     )
 
 runs = controls.runs_editor(P, surface, key)
-with st.expander(f"About this surface: {surface.title}"):
+with st.expander(f"About this surface: {link.escape(surface.title)}"):
     st.latex(surface.latex)
     if surface.notes:
         st.caption(surface.notes)

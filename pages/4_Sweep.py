@@ -14,7 +14,7 @@ import viz
 from optim import theory
 from ui import controls, link
 from ui.frame import page
-from ui.sweep import START_X, sweep
+from ui.sweep import AUTO_CPU, MAX_CPU, START_X, estimate, sweep
 from viz import labs
 
 P = "sw"
@@ -30,7 +30,10 @@ def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
     """Theory's largest stable η along the y axis, where the surface is a quadratic."""
     if not surface.has_hess:
         return None
-    h0, h1 = surface.hess(np.zeros(2)), surface.hess(np.array([0.7, -0.3]))
+    try:  # a typed formula's Hessian is analysed on first use, and may be refused
+        h0, h1 = surface.hess(np.zeros(2)), surface.hess(np.array([0.7, -0.3]))
+    except ValueError:
+        return None
     if not np.allclose(h0, h1):
         return None
     lam_max = float(np.max(np.linalg.eigvalsh(h0)))
@@ -63,7 +66,7 @@ def open_in_playground(key, opt, hp, start, steps) -> None:
 
 
 # -- controls ---------------------------------------------------------------------------------------
-key, surface = controls.sidebar_surface(P, "run the sweep")
+key, surface = controls.sidebar_surface(P)
 usable = controls.usable_optimizers(surface)
 c1, c2, c3, c4 = st.columns(4)
 opt_name = link.selectbox(
@@ -125,25 +128,68 @@ else:
     ys = np.linspace(ylo, min(yhi, 0.995 if p.high_open else yhi), n)
     ytitle = p.label
 
-# -- the sweep: blocks of rows on worker threads, progress as they finish ---------------------------
-text = f"Running {n * n:,} runs × {steps} steps…"
-bar = st.progress(0.0, text=text)
+# -- the sweep: priced first, then one shared job with a progress bar -------------------------------
+args = (
+    key,
+    opt_name,
+    tuple(sorted(fixed.items())),
+    yaxis,
+    tuple(lrs.tolist()),
+    tuple(ys.tolist()),
+    tuple(map(float, start)),
+    steps,
+    float(tol),
+)
 try:
-    result = sweep(
-        key,
-        opt_name,
-        tuple(sorted(fixed.items())),
-        yaxis,
-        tuple(lrs.tolist()),
-        tuple(ys.tolist()),
-        tuple(map(float, start)),
-        steps,
-        float(tol),
-        progress=lambda done: bar.progress(done, text=text),
+    cost = estimate(*args)
+except ValueError as err:
+    st.error(f"This sweep cannot run: {link.escape(str(err))}")
+    link.stop()
+size = f"{n}×{n} = {n * n:,} runs × {steps} steps"
+if cost > AUTO_CPU and st.session_state.get(f"{P}_confirmed") != args:
+    fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * (m / n) ** 2 <= AUTO_CPU]
+    hint = (
+        f" A {fits[-1]}×{fits[-1]} grid at {steps} steps runs at once."
+        if fits
+        else " Fewer steps per run, or a smaller grid, runs at once."
     )
+    if cost > MAX_CPU:
+        st.warning(
+            f"**This sweep is too large for a shared server:** {size} would take about "
+            f"{cost:.0f} s of computing, and one request may use at most {MAX_CPU:.0f} s.{hint}",
+            icon="⏳",
+        )
+    else:
+        st.info(
+            f"**This sweep takes a while:** {size}, about {cost:.0f} s of computing on the "
+            f"server (a class shares it).{hint}",
+            icon="⏳",
+        )
+        st.button(
+            f"▶ Run this sweep (about {cost:.0f} s)",
+            key=f"{P}_run",
+            type="primary",
+            on_click=lambda: st.session_state.__setitem__(f"{P}_confirmed", args),
+        )
+    link.stop()
+
+text = f"Running {size}…"
+bar = st.progress(0.0, text=text)
+
+
+def show(job) -> None:
+    queued = job.state == "queued"
+    bar.progress(
+        job.progress,
+        text="Waiting for another sweep on this server to finish…" if queued else text,
+    )
+
+
+try:
+    result = sweep(*args, on_wait=show)
 except ValueError as err:
     bar.empty()
-    st.error(f"This sweep cannot run: {err}")
+    st.error(f"This sweep cannot run: {link.escape(str(err))}")
     link.stop()
 bar.empty()
 final, hit, diverged = result["final"], result["hit"], result["diverged"]

@@ -139,7 +139,7 @@ def test_grid_values_snap_with_a_note_and_out_of_range_keeps_the_default():
 def test_runs_parameter_keeps_the_usable_optimizers_and_says_which_it_dropped():
     at = open_link(PG, {"surface": "ackley", "runs": "gd,newton,warp,adam"})
     notes = " ".join(link_notes(at))
-    assert "newton, warp cannot run on this surface" in notes
+    assert "`newton, warp` cannot run on this surface" in notes
     assert dict(at.query_params)["runs"] == "gd,adam"
     at = open_link(PG, {"runs": ",".join(["gd"] * 12)})
     assert "at most 8 runs" in " ".join(link_notes(at))

@@ -16,6 +16,7 @@ import streamlit as st
 import optim
 from optim.base import Param, Switch
 from surfaces import FUNCTIONS, SURFACES, Surface
+from surfaces.formula import MAX_LENGTH
 
 from . import link
 from .cache import surface_of
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 FORMULA = "formula"
+DEFAULT_FORMULA = "x^2 + 10 y^2"
+FORMULA_FALLBACK = ("formula", DEFAULT_FORMULA, ((-3.0, 3.0), (-3.0, 3.0)))
 CATEGORY = {"lecture": "Lecture", "classic": "Classic", "shapes": "Shapes", "data": "Data"}
 _E12 = (1.0, 1.2, 1.5, 1.8, 2.2, 2.7, 3.3, 3.9, 4.7, 5.6, 6.8, 8.2)
 _BETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
@@ -126,10 +129,12 @@ def param_widget(
 
 
 # -- surfaces ---------------------------------------------------------------------------------------
-def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surface] | None:
+def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surface]:
     """Select box of every surface (and "your formula") with the surface's own parameters.
 
-    Returns ``(key, surface)``, or None after showing the parser's or validator's message.
+    Returns ``(key, surface)``. A surface that cannot be built (a formula with a typo, a domain
+    with xmin > xmax) shows its message and hands back the last surface that worked on this page
+    (or the default), so every other control keeps its value and the figures stay on screen.
     """
     names = [*SURFACES, FORMULA]
 
@@ -149,8 +154,8 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
     if name == FORMULA:
         text = link.text_input(
             "f(x, y) =",
-            value="x^2 + 10 y^2",
-            max_chars=200,
+            value=DEFAULT_FORMULA,
+            max_chars=MAX_LENGTH,
             key=f"{prefix}_formula",
             help="Use x and y, numbers, + − * / ^ and parentheses, and "
             + ", ".join(sorted(FUNCTIONS))
@@ -173,23 +178,32 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
         key = ("registry", name, values)
         if entry.summary:
             st.caption(entry.summary)
+    good_key = f"{prefix}_surface__good"
     try:
         surface = surface_of(key)
     except ValueError as err:
-        st.error(f"This surface cannot be drawn: {err}")
-        return None
+        fallback = st.session_state.get(good_key)
+        if fallback is None or fallback[0] != key[0]:
+            fallback = FORMULA_FALLBACK if key[0] == "formula" else ("registry", default, ())
+        shown = (
+            f"the last formula that worked, {fallback[1]}"
+            if fallback[0] == "formula"
+            else f"the last surface that worked, {surface_of(fallback).title}"
+        )
+        st.error(
+            f"This surface cannot be drawn: {link.escape(str(err))}\n\n"
+            f"The figures show {link.quote(shown)} until it is fixed; every other setting is kept."
+        )
+        return fallback, surface_of(fallback)
+    st.session_state[good_key] = key
     return key, surface
 
 
-def sidebar_surface(prefix: str, purpose: str) -> tuple[tuple, Surface]:
-    """The surface picker in the sidebar; stops the page with a note if the surface is bad."""
+def sidebar_surface(prefix: str) -> tuple[tuple, Surface]:
+    """The surface picker in the sidebar, under a heading."""
     with st.sidebar:
         st.subheader("Surface")
-        picked = surface_picker(prefix)
-    if picked is None:
-        st.info(f"Fix the surface in the sidebar to {purpose}.")
-        link.stop()
-    return picked
+        return surface_picker(prefix)
 
 
 def usable_optimizers(surface: Surface) -> list[str]:
@@ -251,14 +265,16 @@ def _runs_from_link(prefix: str, usable: list[str], max_runs: int) -> None:
     bad = [n for n in names if n not in usable]
     if bad:
         link.note(
-            f"`runs={raw}`: {', '.join(bad)} cannot run on this surface (choose from "
-            f"{', '.join(usable)}); left out."
+            f"{link.quote(f'runs={raw}')}: {link.quote(', '.join(bad))} cannot run on this "
+            f"surface (choose from {', '.join(usable)}); left out."
         )
     if len(ok) > max_runs:
-        link.note(f"`runs={raw}`: at most {max_runs} runs; kept the first {max_runs}.")
+        link.note(
+            f"{link.quote(f'runs={raw}')}: at most {max_runs} runs; kept the first {max_runs}."
+        )
         ok = ok[:max_runs]
     if not ok:
-        link.note(f"`runs={raw}` names no usable optimizer; using the default runs.")
+        link.note(f"{link.quote(f'runs={raw}')} names no usable optimizer; using the default runs.")
         return
     st.session_state[f"{prefix}_slots"] = list(range(len(ok)))
     st.session_state[f"{prefix}_next"] = len(ok)

@@ -100,7 +100,7 @@ def projector_toggle(page_key: str) -> bool:
         try:
             st.session_state[PROJECTOR] = st.session_state[key] = link.parse_bool(raw)
         except ValueError as err:
-            link.note(f"`projector={raw}` (projector mode) {err}; left as it was.")
+            link.note(f"{link.quote(f'projector={raw}')} (projector mode) {err}; left as it was.")
     if key not in st.session_state:
         st.session_state[key] = st.session_state[PROJECTOR]
     if link.hidden("projector"):

@@ -20,6 +20,7 @@ given ``url=``. Values are plain text: numbers in Python's shortest round-trip f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -29,9 +30,11 @@ import streamlit as st
 
 __all__ = [
     "HIDE",
+    "MAX_QUOTED",
     "begin",
     "custom",
     "encode",
+    "escape",
     "finish",
     "hidden",
     "note",
@@ -40,6 +43,7 @@ __all__ = [
     "open_page",
     "params",
     "parse_bool",
+    "quote",
     "radio",
     "select_slider",
     "selectbox",
@@ -59,6 +63,44 @@ _LAST = "_link_last"  # page -> its last URL parameters, restored when coming ba
 _PENDING = "_link_pending"
 _NOTES = "_link_notes"
 _HIDDEN = "_link_hidden"
+
+
+MAX_QUOTED = 60  # characters of a URL value echoed back in a note; the rest is cut
+
+
+def quote(text: Any, limit: int = MAX_QUOTED) -> str:
+    """``text`` as a Markdown code span that nothing inside can close, cut to ``limit`` characters.
+
+    Text from a link (a value, a name) is shown to every student who opens it, so it must stay
+    text: inside a code span Markdown makes no links, images, emphasis or HTML. The fence is one
+    backtick longer than the longest run of backticks in the text (CommonMark's rule).
+
+    >>> quote("abc")
+    '`abc`'
+    >>> quote("`[session expired](http://x)`")
+    '`` `[session expired](http://x)` ``'
+    >>> quote("x" * 100, limit=5)
+    '`xxxxx… (100 characters)`'
+    """
+    text = " ".join(str(text).split())  # newlines and tabs would end the span's line
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(str(text))} characters)"
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape(text: Any) -> str:
+    r"""``text`` with every Markdown punctuation mark backslash-escaped, for prose around it.
+
+    >>> print(escape("x^2 * y_1 [a](b)"))
+    x^2 \* y\_1 \[a\]\(b\)
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def encode(value: Any) -> str:
@@ -230,10 +272,10 @@ def _apply(name: str, key: str, label: str, parse: Callable[[str], Any], default
     try:
         value = parse(raw)
     except ValueError as err:
-        note(f"`{name}={raw}` ({label}) {err}; using the default, {encode(default)}.")
+        note(f"{quote(f'{name}={raw}')} ({label}) {err}; using the default, {encode(default)}.")
         return
     if isinstance(value, Snapped):
-        note(f"`{name}={raw}` ({label}) {value.remark}.")
+        note(f"{quote(f'{name}={raw}')} ({label}) {value.remark}.")
         value = value.value
     st.session_state[key] = value
 
@@ -448,7 +490,8 @@ def finish() -> None:
     for name, raw in pending.items():
         if name not in run.controls:
             note(
-                f"`{name}={raw}` is not a setting of this page (or not shown with these settings); ignored."
+                f"{quote(f'{name}={raw}')} is not a setting of this page (or not shown with "
+                "these settings); ignored."
             )
     ss[_PENDING] = {}
     query = params()

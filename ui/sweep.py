@@ -1,34 +1,40 @@
-"""The sweep lab's computation: row blocks of runs on worker threads, a small process-wide cache.
+"""The sweep lab's computation: a grid of runs as one shared, cancellable job with a cost estimate.
 
-NumPy releases the GIL inside its array loops, so two blocks run on two cores at once (measured
-2× on this 2-core machine); a page reports progress as blocks finish. Results are cached on the
-sweep's primitives (surface key, optimizer, hyperparameters, grids, start, steps, tolerance).
+The grid is split into row blocks, each one ``run_summary`` call; the job reports its progress
+every few steps (:mod:`ui.jobs`), so it is shared by every session asking for the same sweep,
+queued behind other sweeps, and stopped when nobody waits for it any more. :func:`estimate`
+prices a sweep in seconds of server CPU from a small probe before anything long starts, so the
+page can run cheap sweeps at once, ask before expensive ones and refuse what a shared server
+cannot afford.
 """
 
 from __future__ import annotations
 
-import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
 import optim
 
+from . import jobs
 from .cache import surface_of
 
-__all__ = ["START_X", "sweep"]
+__all__ = ["AUTO_CPU", "MAX_CPU", "START_X", "estimate", "sweep"]
 
 START_X = "start x₀"
-WORKERS = max(1, min(2, os.cpu_count() or 1))
-_CACHE: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
-_LOCK = threading.Lock()
-_MAX_ENTRIES = 12
+AUTO_CPU = 2.0  # seconds of server CPU a sweep may cost without asking
+MAX_CPU = 30.0  # seconds of server CPU a sweep may cost at all, asked for
+BLOCKS = 10  # row blocks: the progress bar's and the cancellation's grain
+PROBE_STEPS = 8
+SAFETY = 1.25  # measured sweeps cost 0.83–0.98 of the bare estimate: price a little high
+_UNIT: OrderedDict[tuple, tuple[float, float]] = OrderedDict()  # (set-up, per step) of a block
+_UNIT_LOCK = threading.Lock()
 
 
-def _block(key, opt, fixed, yaxis, lrs, ys, start, steps, tol) -> dict[str, np.ndarray]:
+def _block(key, opt, fixed, yaxis, lrs, ys, start, steps, tol, callback=None) -> dict:
     """``len(ys) × len(lrs)`` runs in a single ``run_summary`` call."""
     surface = surface_of(key)
     lr_grid, y_grid = np.meshgrid(np.asarray(lrs), np.asarray(ys))
@@ -39,13 +45,45 @@ def _block(key, opt, fixed, yaxis, lrs, ys, start, steps, tol) -> dict[str, np.n
         x0[:, 0] = y_grid.ravel()
     else:
         hp[yaxis] = y_grid.ravel()
-    s = optim.run_summary(surface, opt, x0, steps, tol=tol, **hp)
+    s = optim.run_summary(surface, opt, x0, steps, tol=tol, callback=callback, **hp)
     shape = lr_grid.shape
     return {
         "final": s.final_loss.reshape(shape),
         "hit": s.steps_to_tol.reshape(shape),
         "diverged": (s.diverged_at >= 0).reshape(shape),
     }
+
+
+def _rows(ys: tuple, blocks: int) -> list[np.ndarray]:
+    return np.array_split(np.arange(len(ys)), min(blocks, len(ys)))
+
+
+def estimate(key, opt, fixed, yaxis, lrs, ys, start, steps, tol, blocks: int = BLOCKS) -> float:
+    """The sweep's cost in seconds of server CPU, priced from a probe (cached per family).
+
+    The probe runs one of the sweep's own row blocks for 1 and for :data:`PROBE_STEPS` steps; the
+    difference prices a step of a block, the rest its set-up, and the sweep is that many blocks
+    (priced :data:`SAFETY` high: measured sweeps cost 0.83–0.98 of the bare figure).
+    """
+    rows = _rows(ys, blocks)
+    family = (key, opt, fixed, yaxis, start, len(lrs), len(rows[0]))
+    with _UNIT_LOCK:
+        unit = _UNIT.get(family)
+    if unit is None:
+        block_ys = tuple(np.asarray(ys)[rows[0]])
+        times = []
+        for k in (1, PROBE_STEPS):
+            t0 = time.thread_time()
+            _block(key, opt, fixed, yaxis, lrs, block_ys, start, k, tol)
+            times.append(time.thread_time() - t0)
+        per_step = max(times[1] - times[0], 0.0) / (PROBE_STEPS - 1)
+        unit = (max(times[0] - per_step, 0.0), per_step)
+        with _UNIT_LOCK:
+            _UNIT[family] = unit
+            while len(_UNIT) > 128:
+                _UNIT.popitem(last=False)
+    setup, per_step = unit
+    return SAFETY * len(rows) * (setup + per_step * steps)
 
 
 def sweep(
@@ -58,34 +96,28 @@ def sweep(
     start: tuple,
     steps: int,
     tol: float,
-    blocks: int = 10,
-    progress: Callable[[float], None] | None = None,
+    blocks: int = BLOCKS,
+    on_wait: Callable[[jobs.Job], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """The whole grid: ``final`` loss, ``hit`` (steps to tol, −1 never), ``diverged``; (ys, lrs).
 
-    Raises ``ValueError`` (from the engine) for settings that cannot run.
+    One shared job per distinct sweep (see :mod:`ui.jobs`). Raises ``ValueError`` (from the
+    engine) for settings that cannot run.
     """
-    cache_key = (key, opt, fixed, yaxis, lrs, ys, start, steps, tol)
-    with _LOCK:
-        if cache_key in _CACHE:
-            _CACHE.move_to_end(cache_key)
-            return _CACHE[cache_key]
-    rows = np.array_split(np.arange(len(ys)), min(blocks, len(ys)))
-    parts: list[dict[str, np.ndarray] | None] = [None] * len(rows)
-    with ThreadPoolExecutor(WORKERS) as pool:
-        futures = {
-            pool.submit(
-                _block, key, opt, fixed, yaxis, lrs, tuple(np.asarray(ys)[r]), start, steps, tol
-            ): i
-            for i, r in enumerate(rows)
-        }
-        for done, future in enumerate(as_completed(futures), 1):
-            parts[futures[future]] = future.result()
-            if progress is not None:
-                progress(done / len(rows))
-    result = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-    with _LOCK:
-        _CACHE[cache_key] = result
-        while len(_CACHE) > _MAX_ENTRIES:
-            _CACHE.popitem(last=False)
-    return result
+    cache_key = ("sweep", key, opt, fixed, yaxis, lrs, ys, start, steps, tol)
+
+    def work(report: Callable[[float], None]) -> dict[str, np.ndarray]:
+        parts, done = [], 0
+        for r in _rows(ys, blocks):
+
+            def step(k: int, done: int = done, n: int = len(r)) -> None:
+                if k % 5 == 0:
+                    report((done * steps + k * n) / (len(ys) * steps))
+
+            block_ys = tuple(np.asarray(ys)[r])
+            parts.append(_block(key, opt, fixed, yaxis, lrs, block_ys, start, steps, tol, step))
+            done += len(r)
+        report(1.0)
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+    return jobs.shared(cache_key, work, on_wait)
