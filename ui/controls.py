@@ -186,13 +186,13 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
         if fallback is None or fallback[0] != key[0]:
             fallback = FORMULA_FALLBACK if key[0] == "formula" else ("registry", default, ())
         shown = (
-            f"the last formula that worked, {fallback[1]}"
+            f"the last formula that worked, {link.quote(fallback[1], limit=MAX_LENGTH)}"
             if fallback[0] == "formula"
-            else f"the last surface that worked, {surface_of(fallback).title}"
+            else f"the last surface that worked, {link.escape(surface_of(fallback).title)}"
         )
         st.error(
             f"This surface cannot be drawn: {link.escape(str(err))}\n\n"
-            f"The figures show {link.quote(shown)} until it is fixed; every other setting is kept."
+            f"The figures show {shown} until it is fixed; every other setting is kept."
         )
         return fallback, surface_of(fallback)
     st.session_state[good_key] = key

@@ -1,0 +1,192 @@
+"""A minimal Streamlit client over the app's websocket, for load tests against a real server.
+
+It speaks the browser's protocol (``BackMsg``/``ForwardMsg`` protobufs on ``/_stcore/stream``):
+opening a page with a query string is a ``rerun_script``; a button press is a rerun whose widget
+states carry the button's trigger. It records what a person would see that matters to a test:
+alerts (error, warning, info), exceptions, buttons by key, charts, and when the run finished.
+Loopback only: the server is one this test suite started on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.request import urlopen
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+_FORMATS = {1: "error", 2: "warning", 3: "info", 4: "success"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``streamlit run app.py`` on a free loopback port; ``stop()`` ends it and its helper."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={self.port}",
+                "--server.address=127.0.0.1",
+                "--server.fileWatcherType=none",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the streamlit server did not start")
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err.decode(errors="replace")
+
+
+@dataclass
+class Run:
+    """What one script run showed."""
+
+    seconds: float = 0.0
+    finished: bool = False
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # (error|warning|info, body)
+    exceptions: list[str] = field(default_factory=list)
+    buttons: dict[str, str] = field(default_factory=dict)  # widget key suffix -> widget id
+    charts: int = 0
+    query: str = ""
+
+    def texts(self, kind: str) -> list[str]:
+        return [body for k, body in self.alerts if k == kind]
+
+
+class Session:
+    """One browser tab's worth of protocol: a websocket and the page it is on."""
+
+    def __init__(self, port: int) -> None:
+        self._conn = connect(
+            f"ws://127.0.0.1:{port}/_stcore/stream",
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=30,
+        )
+        self.ws = self._conn.__enter__()
+        self.page = ""
+        self.query = ""
+
+    def send(self, page: str, query: str = "", trigger: str | None = None) -> None:
+        """Ask for a run of ``page`` (its URL name, "" for home) and do not wait for it."""
+        self.page, self.query = page, query
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.page_name = page
+        if trigger is not None:
+            w = msg.rerun_script.widget_states.widgets.add()
+            w.id = trigger
+            w.trigger_value = True
+        self.ws.send(msg.SerializeToString())
+
+    def wait(self, timeout: float = 120.0) -> Run:
+        """Read messages until the run finishes."""
+        run, t0 = Run(), time.perf_counter()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            raw = self.ws.recv(timeout=max(deadline - time.monotonic(), 0.01))
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "page_info_changed":
+                run.query = self.query = msg.page_info_changed.query_string
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                el = msg.delta.new_element
+                what = el.WhichOneof("type")
+                if what == "alert":
+                    run.alerts.append((_FORMATS.get(el.alert.format, "?"), el.alert.body))
+                elif what == "exception":
+                    run.exceptions.append(f"{el.exception.type}: {el.exception.message}")
+                elif what == "button":
+                    run.buttons[el.button.id.rsplit("-", 1)[-1]] = el.button.id
+                elif what == "plotly_chart":
+                    run.charts += 1
+            elif kind == "script_finished":
+                run.finished = True
+                break
+        run.seconds = time.perf_counter() - t0
+        return run
+
+    def open(self, page: str, query: str = "", timeout: float = 120.0) -> Run:
+        self.send(page, query)
+        return self.wait(timeout)
+
+    def click(self, key: str, run: Run, timeout: float = 120.0) -> Run:
+        self.send(self.page, self.query, trigger=run.buttons[key])
+        return self.wait(timeout)
+
+    def close(self) -> None:
+        self._conn.__exit__(None, None, None)
+
+
+def proc_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def proc_children(pid: int) -> list[int]:
+    out: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return out
