@@ -7,6 +7,7 @@ import streamlit as st
 from viz import Look
 
 from . import link
+from .memory import tune_malloc
 
 __all__ = ["PAGES", "PROJECTOR", "page"]
 
@@ -128,6 +129,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     ``prefix`` starts every widget key of the page (``pg`` → ``pg_steps``); its URL names drop it.
     The page must call ``ui.link.finish()`` last.
     """
+    tune_malloc()  # once per server process: see ui.memory
     st.set_page_config(
         page_title=f"{title} · Descent Lab",
         page_icon=icon,
