@@ -97,23 +97,39 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         out.extend(rep)
         cols.extend([i] * len(rep))
     s = "".join(out)
-    # implicit multiplication the way students write it: 2x, 2 x, 3(x+1), (x+1)(y-1), )x
+    # implicit multiplication the way students write it: 2x, 2 x, 3(x+1), (x+1)(y-1), )x,
+    # sin(x)cos(y), 2sin(x), x y, x sin(y); not inside numbers (2e5, 1.5e-3) or names (x2, exp)
     pieces: list[str] = []
     new_cols: list[int] = []
     prev = -1  # index in s of the previous non-space character
     for j, ch in enumerate(s):
-        if (
-            prev >= 0
-            and ch in "xy("
-            and (s[prev] == ")" or (s[prev].isdigit() and not _in_name(s, prev)))
-        ):
-            pieces.append("*")
-            new_cols.append(cols[j])
+        in_name_before = j > 0 and (
+            s[j - 1].isalpha() or s[j - 1] == "_" or (s[j - 1].isdigit() and _in_name(s, j - 1))
+        )
+        starts_word = (ch.isalpha() or ch == "_") and not in_name_before
+        if prev >= 0 and (ch == "(" or starts_word) and not _exponent(s, prev, j):
+            after_number = s[prev].isdigit() and not _in_name(s, prev)
+            after_word = _word_char(s[prev]) and prev < j - 1 and starts_word  # "x y", "x sin"
+            if s[prev] == ")" or after_number or (after_word and ch != "("):
+                pieces.append("*")
+                new_cols.append(cols[j])
         pieces.append(ch)
         new_cols.append(cols[j])
         if not ch.isspace():
             prev = j
     return "".join(pieces), new_cols
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _exponent(s: str, prev: int, j: int) -> bool:
+    """Is ``s[j]`` the ``e`` of a number's exponent (``2e5``, ``1.5E-3``), not Euler's e?"""
+    if s[j] not in "eE" or prev != j - 1 or not s[prev].isdigit() or _in_name(s, prev):
+        return False
+    rest = s[j + 1 : j + 3]
+    return bool(rest) and (rest[0].isdigit() or (rest[0] in "+-" and rest[1:2].isdigit()))
 
 
 def _in_name(s: str, j: int) -> bool:

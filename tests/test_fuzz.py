@@ -1,17 +1,22 @@
 """Every page survives its widgets driven to extremes and random values: a message, never a traceback.
 
 A light version of the reliability test of the classroom issue: 30 random moves per page, each
-either an end of a widget's range or a random option, with a fixed seed per page.
+either an end of a widget's range or a random option, a typed formula (good or hostile), a button
+press, a pill, or a click on a clickable chart, with a fixed seed per page. An ``st.error`` is a
+failure unless the input was meant to be refused (a bad formula or an empty domain).
 """
 
 from __future__ import annotations
 
+import json
 import random
 
+import numpy as np
 import pytest
 
 import optim
-from surfaces import SURFACES
+import viz
+from surfaces import SURFACES, from_formula
 from tests.test_pages import open_page
 from ui.controls import CATEGORY, FORMULA
 from ui.frame import PAGES
@@ -60,24 +65,122 @@ def _move(w, rng: random.Random) -> bool:
     return True
 
 
+GOOD_FORMULAS = [
+    "x^2 + 10 y^2",
+    "(1 - x)^2 + 100(y - x^2)^2",
+    "sin(x)cos(y) + 0.1(x^2 + y^2)",
+    "abs(x) + softplus(y - 1)",
+    "sigmoid(sigmoid(x*y)) + x^2 + y^2",
+]
+BAD_FORMULAS = [
+    "x^^2",
+    "exp(exp(3e4))*x",
+    "foo(x)",
+    "",
+    "`[expired](http://example.invalid)`",
+    "*".join(f"sin({k}x+y)" for k in range(1, 19)),
+]
+SLOW_BUTTONS = {"sw_run"}  # a confirmed sweep costs up to 30 s of CPU: its own tests press it
+
+
+def _chart_click(at, rng: random.Random) -> str | None:
+    """Click a point of a clickable chart (a scatter point of its spec), as the browser would."""
+    charts = [c for c in at.get("plotly_chart") if c.key and c.key.endswith(("_contour", "_map"))]
+    if not charts:
+        return None
+    chart = rng.choice(charts)
+    spec = json.loads(chart.proto.spec)
+    traces = [d for d in spec["data"] if "x" in d and "y" in d and d.get("type") != "heatmap"]
+    if not traces:
+        return None
+    t = rng.choice(traces)
+    xs, ys = (np.atleast_1d(viz.decode(t[a])).astype(float) for a in ("x", "y"))
+    if not xs.size:
+        return None
+    i = rng.randrange(min(xs.size, ys.size))
+    point = {"x": float(xs[i]), "y": float(ys[i]), "curve_number": 0, "point_index": i}
+    at.session_state[chart.key] = {
+        "selection": {"points": [point], "point_indices": [i], "box": [], "lasso": []}
+    }
+    return f"click {chart.key}"
+
+
+def act(at, rng: random.Random) -> str | None:
+    """One random user action: type, press, pick a pill, click a chart, or move a widget."""
+    roll = rng.random()
+    pickers = [w for w in at.selectbox if w.key and w.key.endswith("_surface")]
+    if roll < 0.12 and not at.text_input and pickers and FORMULA in _raw_choices(pickers[0]):
+        pickers[0].set_value(FORMULA)
+        return "choose the formula surface"
+    if roll < 0.12 and at.text_input:
+        w = rng.choice(list(at.text_input))
+        text = rng.choice(GOOD_FORMULAS + BAD_FORMULAS)
+        w.set_value(text)
+        return f"type {text!r}"
+    if roll < 0.22:
+        buttons = [b for b in at.button if b.key and b.key not in SLOW_BUTTONS]
+        if buttons:
+            b = rng.choice(buttons)
+            b.click()
+            return f"press {b.key}"
+    if roll < 0.28 and at.button_group:
+        g = rng.choice(list(at.button_group))
+        if g.options:
+            g.set_value(rng.choice(g.options))
+            return f"pill {g.key}"
+    if roll < 0.36:
+        clicked = _chart_click(at, rng)
+        if clicked:
+            return clicked
+    widgets = [
+        w
+        for kind in ("slider", "select_slider", "selectbox", "toggle", "number_input")
+        for w in getattr(at, kind)
+        if w.key
+    ]
+    if not widgets:  # the home page, or a class link that hides every control
+        return None
+    w = rng.choice(widgets)
+    return f"move {w.key}" if _move(w, rng) else None
+
+
+def refused_on_purpose(at) -> bool:
+    """Is the page's typed formula (with its domain) one that the library itself refuses?"""
+    texts = [w for w in at.text_input if w.key and w.key.endswith("_formula")]
+    if not texts:
+        return False
+    prefix = texts[0].key.rsplit("_", 1)[0]
+    v = {w.key: w.value for w in at.number_input if w.key}
+    domain = tuple((v.get(f"{prefix}_{a}min", -3.0), v.get(f"{prefix}_{a}max", 3.0)) for a in "xy")
+    try:
+        from_formula(texts[0].value, domain)
+    except ValueError:
+        return True
+    return False
+
+
+def assert_no_error_from_valid_input(at, context) -> None:
+    """An ``st.error`` is a failure unless the library refuses the page's formula or domain."""
+    errors = [e.value for e in at.error]
+    if errors:
+        assert refused_on_purpose(at), (context, errors)
+        assert all("cannot be drawn" in e for e in errors), (context, errors)
+
+
 @pytest.mark.parametrize("path", [p[0] for p in PAGES if p[0] != "app.py"])
-def test_random_and_extreme_widget_values_never_raise(path):
+def test_random_and_extreme_inputs_never_raise_and_valid_ones_never_err(path):
     rng = random.Random(path)
     at = open_page(path)
-    moves = 0
-    for _ in range(60):
-        widgets = [
-            w
-            for kind in ("slider", "select_slider", "selectbox", "toggle", "number_input")
-            for w in getattr(at, kind)
-            if w.key
-        ]
-        w = rng.choice(widgets)
-        if not _move(w, rng):
+    moves, done = 0, []
+    for _ in range(120):
+        what = act(at, rng)
+        if what is None:
             continue
         at.run()
         moves += 1
-        assert not at.exception, (path, w.key, at.exception[0].stack_trace)
+        done.append(what)
+        assert not at.exception, (path, done, at.exception[0].stack_trace)
+        assert_no_error_from_valid_input(at, (path, done))
         if moves == 30:
             break
     assert moves == 30

@@ -16,8 +16,8 @@ import random
 import time
 from pathlib import Path
 
-from tests.test_fuzz import _move
-from tests.test_links import KINDS, controls, open_link
+from tests.test_fuzz import act, assert_no_error_from_valid_input
+from tests.test_links import controls, open_link
 from tests.test_pages import open_page
 from ui.frame import PAGES
 
@@ -62,6 +62,7 @@ def one_pass(rng: random.Random, links: int, moves: int) -> int:
         for _ in range(links):
             query = random_query(rng, names)
             at = open_link(path, query)  # asserts no exception
+            assert_no_error_from_valid_input(at, (path, query))
             reruns += 1
         if at is None:
             continue
@@ -69,16 +70,12 @@ def one_pass(rng: random.Random, links: int, moves: int) -> int:
         for _ in range(4 * moves):
             if done >= moves:
                 break
-            widgets = [
-                w for kind in KINDS for w in getattr(at, kind) if w.key and "_link" not in w.key
-            ]
-            if not widgets:
-                break
-            w = rng.choice(widgets)
-            if not _move(w, rng):
+            what = act(at, rng)  # type a formula, press, pick, click a chart, or move a widget
+            if what is None:
                 continue
             at.run()
-            assert not at.exception, (path, w.key, at.exception[0].stack_trace)
+            assert not at.exception, (path, what, at.exception[0].stack_trace)
+            assert_no_error_from_valid_input(at, (path, query, what))
             done += 1
             reruns += 1
         del at

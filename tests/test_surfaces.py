@@ -279,6 +279,16 @@ GOOD = [
     ("2x - 3(y + 1) + pi", lambda x, y: 2 * x - 3 * (y + 1) + np.pi),
     ("x² + y³ − 2·x", lambda x, y: x**2 + y**3 - 2 * x),
     ("2 x + 3 y^2 + (x + 1) (y - 1)", lambda x, y: 2 * x + 3 * y**2 + (x + 1) * (y - 1)),
+    (
+        "sin(x)cos(y) + 2sin(x) + x y + 1.5e-3x + x sin(y) + 2e",
+        lambda x, y: (
+            np.sin(x) * np.cos(y) + 2 * np.sin(x) + x * y + 1.5e-3 * x + x * np.sin(y) + 2 * np.e
+        ),
+    ),
+    (
+        "sigmoid(sigmoid(x y)) + softplus(x - y)",
+        lambda x, y: 1 / (1 + np.exp(-1 / (1 + np.exp(-x * y)))) + np.log1p(np.exp(x - y)),
+    ),
 ]
 
 
