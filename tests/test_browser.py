@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
@@ -375,4 +376,55 @@ def test_leaving_and_coming_back_keeps_each_pages_own_link(server, browser):
     tab.page.wait_for_function("location.search === '?steps=200'", timeout=30_000)
     tab.wait_charts(4)
     assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+def test_a_typo_in_a_formula_leaves_every_other_control_as_it_was(server, browser):
+    """Typing x^^2 then a good formula once moved every control to its minimum (steps 10,
+    η 0.0001, …) and the next touch wrote that into the URL; now only the formula changes."""
+    tab = Page(browser, server)
+    tab.page.goto(f"{server}/Playground?surface=formula&steps=300&speed=2&r2_lr=0.15")
+    tab.wait_charts(4)
+    before = tab.page.evaluate("location.search")
+    field = tab.page.get_by_test_id("stTextInputField").first
+    for text in ("x^^2", "x^2 + 10 y^2"):
+        field.fill(text)
+        field.press("Enter")
+        if text == "x^^2":
+            tab.page.get_by_text("This surface cannot be drawn").wait_for(timeout=30_000)
+        else:
+            tab.page.get_by_text("This surface cannot be drawn").wait_for(
+                state="detached", timeout=30_000
+            )
+        tab.page.wait_for_timeout(1500)
+        assert tab.page.locator(".js-plotly-plot").count() >= 4  # the figures stay
+    assert tab.page.evaluate("location.search") == before
+    tab.shot("formula-typo-fixed")
+    # Streamlit 1.67's sliders are react-aria: an <input type=range> carries the shown value
+    steps = tab.page.locator("[data-testid='stSidebar'] input[type='range'][aria-label='steps']")
+    assert steps.get_attribute("aria-valuetext") == "300"
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+def test_a_link_note_shows_url_text_as_text_never_as_a_link_or_image(server, browser):
+    tab = Page(browser, server)
+    asked: list[str] = []
+    tab.page.on(
+        "request", lambda r: urlparse(r.url).hostname == "example.invalid" and asked.append(r.url)
+    )
+    query = (
+        "steps=%60%5BYour%20session%20expired%5D(http://example.invalid/login)%60"
+        "&x0=!%5Bp%5D(http://example.invalid/p.png)&zz=" + "w" * 5000
+    )
+    tab.page.goto(f"{server}/Playground?{query}")
+    note = tab.page.locator("[data-testid='stAlert']", has_text="could not be used")
+    note.wait_for(timeout=60_000)
+    tab.wait_charts(4)
+    assert note.locator("a").count() == 0 and note.locator("img").count() == 0
+    text = note.inner_text()
+    assert "[Your session expired](http://example.invalid/login)" in text  # shown as typed
+    assert "w" * 61 not in text and "5003 characters" in text  # cut, with its length
+    assert asked == []
+    tab.shot("link-note-quoted")
     tab.page.close()
