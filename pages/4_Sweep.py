@@ -148,10 +148,14 @@ except ValueError as err:
 size = f"{n}×{n} = {n * n:,} runs × {steps} steps"
 if cost > AUTO_CPU and st.session_state.get(f"{P}_confirmed") != args:
     fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * (m / n) ** 2 <= AUTO_CPU]
+    fewer = int(steps * AUTO_CPU / cost // 10 * 10)
+    ways = ([f"a {fits[-1]}×{fits[-1]} grid at {steps} steps"] if fits else []) + (
+        [f"{fewer} steps per run on this grid"] if fewer >= 50 else []
+    )
     hint = (
-        f" A {fits[-1]}×{fits[-1]} grid at {steps} steps runs at once."
-        if fits
-        else " Fewer steps per run, or a smaller grid, runs at once."
+        f" What runs at once: {' or '.join(ways)}."
+        if ways
+        else " A smaller grid with fewer steps runs at once."
     )
     if cost > MAX_CPU:
         st.warning(

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEPLOYED = ["app.py", "pages", "optim", "surfaces", "viz", "ui", ".streamlit", "requirements.txt"]
@@ -87,11 +89,17 @@ def test_a_fresh_venv_from_requirements_runs_every_page(tmp_path):
         "        at.switch_page(page); at.run()\n"
         "    assert not at.exception, (page, at.exception)\n"
         "    print('ok', page, len(at.get('plotly_chart')))\n"
+        "at = AppTest.from_file('app.py', default_timeout=120)\n"
+        "at.query_params.update(surface='formula', formula='x^2 + sin(3y)')\n"
+        "at.switch_page('pages/1_Playground.py'); at.run()\n"
+        "assert not at.exception and not at.error, (at.exception, at.error)\n"
+        "print('formula', len(at.get('plotly_chart')))\n"
     )
     run = subprocess.run(
         [str(py), "-c", script], cwd=app, capture_output=True, text=True, timeout=600
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert run.stdout.count("ok ") == 1 + len(list((ROOT / "pages").glob("*.py")))
+    assert "formula 4" in run.stdout  # the formula sandbox runs from the deployed files
     # the checkout, not an installed copy, served the imports
     assert not list((venv / "lib").glob("python*/site-packages/optim"))

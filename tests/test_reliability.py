@@ -16,10 +16,14 @@ import random
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.test_fuzz import act, assert_no_error_from_valid_input
 from tests.test_links import controls, open_link
 from tests.test_pages import open_page
 from ui.frame import PAGES
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 GROWTH_BOUND_MB = 80.0

@@ -139,37 +139,109 @@ def figure_costs(repeat: int) -> None:
 
 
 def sweep_costs() -> None:
-    """The sweep lab's engine work: 60 × 60 runs × 200 steps in one ``run_summary`` call."""
-    import optim
+    """The sweep lab: the price from the probe against the CPU the shared job really used."""
     from surfaces import get_surface
-    from ui.sweep import WORKERS, sweep
+    from ui import jobs
+    from ui.sweep import AUTO_CPU, MAX_CPU, estimate, sweep
 
-    print("Sweep lab, 60 × 60 cells × 200 steps (issue bound 2 s)")
     print(
-        f"  one run_summary call on one thread | the lab's sweep(): 10 row blocks on {WORKERS} threads"
+        f"Sweep lab: price (probe) against CPU used, one job on one thread "
+        f"(runs at once ≤ {AUTO_CPU:g} s, asks ≤ {MAX_CPU:g} s, refuses above)"
     )
     cases = [
-        ("quadratic", "momentum", "beta"),
-        ("rosenbrock", "adam", "beta1"),
-        ("sigmoid_neuron", "adam", "beta1"),
-        ("linear_regression", "momentum", "beta"),
-        ("logistic_sparse", "rmsprop", "beta"),
+        ("quadratic", "momentum", "beta", 60, 200),
+        ("rosenbrock", "adam", "beta1", 60, 200),
+        ("sigmoid_neuron", "adam", "beta1", 60, 200),
+        ("linear_regression", "momentum", "beta", 60, 200),
+        ("logistic_sparse", "rmsprop", "beta", 60, 200),
+        ("logistic_sparse", "momentum", "beta", 100, 1000),  # the largest a link can ask for
     ]
-    for name, opt, yname in cases:
+    for name, opt, yname, n, steps in cases:
         s = get_surface(name)
         lo, _, hi = s.lr_range(opt)
-        lr, b = np.meshgrid(np.geomspace(lo / 10, hi * 10, 60), np.linspace(0.0, 0.99, 60))
-        x0 = np.tile(s.starts[0], (3600, 1))
-        t = time.perf_counter()
-        optim.run_summary(s, opt, x0, 200, lr=lr.ravel(), **{yname: b.ravel()})
-        one = time.perf_counter() - t
+        lrs = tuple(np.geomspace(lo / 10, hi * 10, n).tolist())
+        ys = tuple(np.linspace(0.0, 0.99, n).tolist())
         key = ("registry", name, tuple(s.params.items()))
-        t = time.perf_counter()
-        sweep(key, opt, (), yname, tuple(lr[0]), tuple(b[:, 0]), tuple(s.starts[0]), 200, 1e-6)
-        lab = time.perf_counter() - t
-        n_data = getattr(s, "n_data", 0)
-        extra = f"  ({n_data} examples)" if n_data else ""
-        print(f"  {name:18s} {opt:9s} {one:6.2f} s | {lab:6.2f} s{extra}")
+        args = (key, opt, (), yname, lrs, ys, tuple(map(float, s.starts[0])), steps, 1e-6)
+        t = time.process_time()
+        price = estimate(*args)
+        probe = time.process_time() - t
+        if price > MAX_CPU:
+            used, verdict = float("nan"), "refused"
+        else:
+            jobs._RESULTS.clear()
+            t = time.process_time()
+            sweep(*args)
+            used = time.process_time() - t
+            verdict = "runs at once" if price <= AUTO_CPU else "asks first"
+        print(
+            f"  {name:18s} {opt:9s} {n}×{n}×{steps:<4d} price {price:6.2f} s "
+            f"(probe {probe * 1e3:4.0f} ms) used {used:6.2f} s  {verdict}"
+        )
+
+
+def bounded_work() -> None:
+    """CPU per hostile formula (server and sandbox child) and each page's costliest link."""
+    from streamlit.testing.v1 import AppTest
+
+    from surfaces import from_formula, sandbox
+    from surfaces.formula import clear_caches
+
+    nested = "x*y"
+    for _ in range(20):
+        nested = f"sigmoid({nested})"
+    attacks = [
+        "exp(exp(3e4))*x",
+        "exp(exp(1e5))*x",
+        "exp(exp(exp(exp(5))))*x",
+        "exp(exp(1e4))*x",
+        "sin(exp(1e6))*x",
+        "exp(exp(1e12))*x",
+        "cosh(cosh(1e12))*x",
+        nested,
+        "*".join(f"sin({k}x+y)" for k in range(1, 19)),
+        "(1 - x)^2 + 100(y - x^2)^2 + sin(3x)exp(-y^2)",
+    ]
+    from_formula("x^2")  # the sandbox's helper process starts once per server
+    print("Formulas: CPU per analysis, server (parse + tape on a 300×300 mesh + gradient) + child")
+    for text in attacks:
+        clear_caches()
+        jobs0 = sandbox.stats()["jobs"]
+        t = time.process_time()
+        try:
+            s = from_formula(text)
+            s.mesh(300)
+            s.grad(np.zeros((8, 2)))
+            verdict = "usable"
+        except ValueError as err:
+            verdict = str(err)[:60]
+        server = time.process_time() - t
+        child = sandbox.stats()["last_cpu"] if sandbox.stats()["jobs"] > jobs0 else 0.0
+        print(f"  {text[:34]:34s} {server:5.2f} + {child:5.2f} s  {verdict}")
+
+    r8 = "newton,adam,momentum,nesterov,rmsprop,adagrad,gd,lion"
+    heavy = "+".join(f"sin({k}x+y)exp(-x y/{k + 1})" for k in range(1, 7))
+    worst = [
+        (PG, {"surface": "logistic_sparse", "runs": r8, "steps": "1000", "table": "1"}),
+        (PG, {"surface": "formula", "formula": heavy, "runs": r8, "steps": "1000"}),
+        ("pages/2_Learning_rate.py", {"steps": "100", "steps2": "300"}),
+        ("pages/3_Momentum.py", {"steps": "400", "kappa": "1000"}),
+        ("pages/4_Sweep.py", {"surface": "logistic_sparse", "n": "100", "steps": "1000"}),
+        ("pages/5_Adaptive.py", {"steps1": "1000", "steps4": "300"}),
+        ("pages/6_SGD.py", {"steps": "1000", "epochs": "20", "surface": "sigmoid_neuron"}),
+        ("pages/7_Gallery.py", {}),
+    ]
+    print("Each page's costliest link: server CPU of a fresh session, caches cold | warm")
+    for path, query in worst:
+        cpu = []
+        for _ in range(2):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.query_params.update(query)
+            at.switch_page(path)
+            t = time.process_time()
+            at.run()
+            cpu.append(time.process_time() - t)
+        print(f"  {Path(path).stem:16s} {cpu[0]:5.2f} | {cpu[1]:5.2f} s  {str(query)[:60]}")
 
 
 def _naive_contour_bytes(s, views) -> int:
@@ -327,6 +399,7 @@ def main() -> None:
     repeat = 6 if args.quick else 12
     np.seterr(all="ignore")
     figure_costs(repeat)
+    bounded_work()
     sweep_costs()
     payload_and_reruns(repeat)
     links_and_gallery(repeat)
