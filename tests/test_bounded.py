@@ -256,7 +256,7 @@ def test_the_most_expensive_sweep_a_link_can_ask_for_is_refused_with_advice():
 
 
 def test_an_expensive_sweep_waits_for_a_click_then_runs():
-    at = open_link(SW, {"surface": "logistic_sparse", "n": "60", "steps": "300"})
+    at = open_link(SW, {"surface": "logistic_sparse", "n": "40", "steps": "400"})
     assert any("takes a while" in i.value for i in at.info)
     assert not [c for c in at.get("plotly_chart") if '"heatmap"' in c.proto.spec]
     at.button(key="sw_run").click().run()
