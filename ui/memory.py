@@ -4,11 +4,12 @@ Streamlit runs every script run on a thread of its own. glibc gives threads thei
 arenas (up to 8 per core) and raises its mmap threshold after large frees, so NumPy's big
 temporaries end up in arenas that are never returned to the system: measured here, 30 sessions
 of mixed traffic left the server at 425 MB resident. Capping the arenas at two and keeping large
-blocks (≥ 1 MB) on ``mmap``, which is unmapped on free, brought the same traffic to 314 MB
-(``tests/test_load.py`` prints it; the arena cap alone gave 393 MB). The threshold is a trade:
-at 128 kB (306 MB) every mid-sized NumPy temporary became an ``mmap`` plus fresh zeroed pages,
-and a data-surface sweep cost 4.5× the CPU; at 1 MB it costs what it did (0.84 s against 0.67–0.76
-s, within noise). Elsewhere than glibc this does nothing.
+blocks (≥ 4 MB) on ``mmap``, which is unmapped on free, brought the same traffic to 323 MB
+(``tests/test_load.py`` prints it; the arena cap alone gave 393 MB). The threshold is a trade
+measured here: at 128 kB (306 MB) every mid-sized NumPy temporary became an ``mmap`` plus fresh
+zeroed pages and a linear-regression sweep cost 4.5× the CPU; at 1 MB (314 MB) a logistic
+sweep still cost 1.4×; at 4 MB the sweeps cost what they did (5.05 s against 5.17 s).
+Elsewhere than glibc this does nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 _done = False
 
 
-def tune_malloc(arenas: int = 2, threshold: int = 2**20) -> bool:
+def tune_malloc(arenas: int = 2, threshold: int = 4 * 2**20) -> bool:
     """Cap malloc arenas and fix the mmap/trim thresholds (glibc only); True if it was applied."""
     global _done
     if _done:

@@ -61,8 +61,9 @@ def _rows(ys: tuple, blocks: int) -> list[np.ndarray]:
 def estimate(key, opt, fixed, yaxis, lrs, ys, start, steps, tol, blocks: int = BLOCKS) -> float:
     """The sweep's cost in seconds of server CPU, priced from a probe (cached per family).
 
-    The probe runs one of the sweep's own row blocks for 1 and for :data:`PROBE_STEPS` steps; the
-    difference prices a step of a block, the rest its set-up, and the sweep is that many blocks
+    The probe runs one of the sweep's own row blocks for 1 and (twice, the faster counts) for
+    :data:`PROBE_STEPS` steps; the difference prices a step of a block, the rest its set-up, and
+    the sweep is that many blocks
     (priced :data:`SAFETY` high: measured sweeps cost 0.83–0.98 of the bare figure).
     """
     rows = _rows(ys, blocks)
@@ -71,13 +72,16 @@ def estimate(key, opt, fixed, yaxis, lrs, ys, start, steps, tol, blocks: int = B
         unit = _UNIT.get(family)
     if unit is None:
         block_ys = tuple(np.asarray(ys)[rows[0]])
-        times = []
-        for k in (1, PROBE_STEPS):
+
+        def cpu(k: int) -> float:
             t0 = time.thread_time()
             _block(key, opt, fixed, yaxis, lrs, block_ys, start, k, tol)
-            times.append(time.thread_time() - t0)
-        per_step = max(times[1] - times[0], 0.0) / (PROBE_STEPS - 1)
-        unit = (max(times[0] - per_step, 0.0), per_step)
+            return time.thread_time() - t0
+
+        one = cpu(1)
+        many = min(cpu(PROBE_STEPS), cpu(PROBE_STEPS))  # interference only ever adds time
+        per_step = max(many - one, 0.0) / (PROBE_STEPS - 1)
+        unit = (max(one - per_step, 0.0), per_step)
         with _UNIT_LOCK:
             _UNIT[family] = unit
             while len(_UNIT) > 128:
