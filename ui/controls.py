@@ -194,16 +194,27 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
             f"This surface cannot be drawn: {link.escape(str(err))}\n\n"
             f"The figures show {shown} until it is fixed; every other setting is kept."
         )
+        st.session_state[f"{prefix}_surface__refused"] = shown
         return fallback, surface_of(fallback)
     st.session_state[good_key] = key
+    st.session_state.pop(f"{prefix}_surface__refused", None)
     return key, surface
 
 
 def sidebar_surface(prefix: str) -> tuple[tuple, Surface]:
-    """The surface picker in the sidebar, under a heading."""
+    """The surface picker in the sidebar, under a heading; a refused surface is also said above
+    the figures (the sidebar's message may be out of sight, or folded away on a phone)."""
     with st.sidebar:
         st.subheader("Surface")
-        return surface_picker(prefix)
+        picked = surface_picker(prefix)
+    shown = st.session_state.get(f"{prefix}_surface__refused")
+    if shown:
+        st.warning(
+            f"The surface in the sidebar cannot be drawn (its message is there): these "
+            f"figures show {shown}.",
+            icon="✏️",
+        )
+    return picked
 
 
 def usable_optimizers(surface: Surface) -> list[str]:
