@@ -8,7 +8,7 @@ import viz
 from optim import schedules as _s
 from ui import controls, link
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
-from ui.frame import page
+from ui.frame import chart, page
 
 P = "pg"
 look = page(
@@ -32,8 +32,9 @@ with st.sidebar:
         if schedule[2]:
             sched = _s.warmup(sched, steps=schedule[2])
         st.latex(sched.latex)
-        st.plotly_chart(
-            viz.PrebuiltFigure(viz.schedule_figure(sched.factors(steps), look=look)),
+        chart(
+            viz.schedule_figure(sched.factors(steps), look=look),
+            "The learning-rate schedule: the factor multiplying η at each step",
             key=f"{P}_schedule_fig",
             config={"displayModeBar": False},
         )
@@ -83,8 +84,9 @@ contour = viz.contour_figure(
 )
 left, right = st.columns(2)
 with left:
-    event = st.plotly_chart(
-        viz.PrebuiltFigure(contour),
+    event = chart(
+        contour,
+        "Top view of the loss surface with each run's path from the start; press Play to animate",
         key=f"{P}_contour",
         on_select="rerun",
         selection_mode="points",
@@ -94,10 +96,9 @@ with left:
         st.rerun()
     st.caption("Top view. ▶ Play animates the runs; click anywhere on the map to start there.")
 with right:
-    st.plotly_chart(
-        viz.PrebuiltFigure(
-            viz.surface_figure(surface, views, surface_mesh(key), look=look, duration=duration)
-        ),
+    chart(
+        viz.surface_figure(surface, views, surface_mesh(key), look=look, duration=duration),
+        "3D view of the loss surface with each run's path and a ball per run",
         key=f"{P}_3d",
         config={"displaylogo": False},
     )
@@ -105,8 +106,9 @@ with right:
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(
-        viz.PrebuiltFigure(viz.loss_figure(views, surface.f_min, look=look)),
+    chart(
+        viz.loss_figure(views, surface.f_min, look=look),
+        "Loss against step for each run, on a log scale",
         key=f"{P}_loss",
         config={"displaylogo": False},
     )
@@ -115,23 +117,27 @@ with right:
     if dist is None:
         st.info("No known minimum for this surface, so there is no distance to plot.")
     else:
-        st.plotly_chart(viz.PrebuiltFigure(dist), key=f"{P}_dist", config={"displaylogo": False})
+        chart(
+            dist,
+            "Distance to the nearest minimum against step for each run, on a log scale",
+            key=f"{P}_dist",
+            config={"displaylogo": False},
+        )
 
 with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
     k = link.slider(
         "step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect", describe="inspector: step k"
     )
     st.dataframe(step_table(trajs, labels, k), hide_index=True)
-    st.plotly_chart(
-        viz.PrebuiltFigure(
-            viz.inspector_figure(
-                surface,
-                [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)],
-                k,
-                field_background(key),
-                look=look,
-            )
+    chart(
+        viz.inspector_figure(
+            surface,
+            [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)],
+            k,
+            field_background(key),
+            look=look,
         ),
+        "The step inspector: each run's position at step k, with arrows splitting its step",
         key=f"{P}_inspector",
     )
     st.caption(

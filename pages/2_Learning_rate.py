@@ -16,7 +16,7 @@ from optim import theory
 from surfaces import get_surface
 from ui import link
 from ui.cache import field_background
-from ui.frame import page
+from ui.frame import chart, page
 from viz import labs
 
 P = "lr"
@@ -116,19 +116,23 @@ for r, (e, name) in enumerate(zip(etas, names)):
         runs_l.append((label, (y - sigma * w[:, r]) ** 2, (y - sigma * exact) ** 2))
 left, mid, right = st.columns(3)
 with left:
-    st.plotly_chart(
-        viz.PrebuiltFigure(labs.iterates_figure(runs_w, y / sigma, "w_k", look=look)),
+    chart(
+        labs.iterates_figure(runs_w, y / sigma, "w_k", look=look),
+        "The iterate w_k against step k for each learning rate, with the target y/σ",
         key=f"{P}_w",
     )
     st.caption("Dots: the engine's GD. Dotted: eq. (3). Dashed: the answer y/σ.")
 with mid:
-    st.plotly_chart(
-        viz.PrebuiltFigure(labs.iterates_figure(runs_l, 0.0, "L(w_k)", log=True, look=look)),
+    chart(
+        labs.iterates_figure(runs_l, 0.0, "L(w_k)", log=True, look=look),
+        "Loss against step for each run, on a log scale",
         key=f"{P}_loss",
     )
 with right:
-    st.plotly_chart(
-        viz.PrebuiltFigure(labs.contraction_figure(eta, sigma, look=look)), key=f"{P}_factor"
+    chart(
+        labs.contraction_figure(eta, sigma, look=look),
+        "The contraction factor |1 − 2ησ²| against η, with the chosen η marked",
+        key=f"{P}_factor",
     )
 for r, name in enumerate(names):
     if traj.diverged_at[r] >= 0:
@@ -176,17 +180,17 @@ st.caption(
 )
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(
-        viz.PrebuiltFigure(labs.direction_errors_figure(errors, (s1, s2), eta2, look=look)),
+    chart(
+        labs.direction_errors_figure(errors, (s1, s2), eta2, look=look),
+        "The error along each singular direction against step: measured and theory",
         key=f"{P}_dirs",
     )
 with right:
     key2 = ("registry", "sigma_w", (("sigma1", s1), ("sigma2", s2), ("y1", 1.0), ("y2", 1.0)))
     view = viz.run_views([traj2], surface2, [f"GD η = {eta2:.4g}"])
-    st.plotly_chart(
-        viz.PrebuiltFigure(
-            viz.contour_figure(surface2, view, field_background(key2), look=look, height=460)
-        ),
+    chart(
+        viz.contour_figure(surface2, view, field_background(key2), look=look, height=460),
+        "Top view of the two-direction quadratic (σ₁, σ₂) with the run's path",
         key=f"{P}_path",
     )
 if fast >= 1 or traj2.diverged_at[0] >= 0:

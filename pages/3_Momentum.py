@@ -17,7 +17,7 @@ from surfaces import get_surface
 from ui import link
 from ui.cache import field_background
 from ui.controls import clicked_point, snap
-from ui.frame import page
+from ui.frame import chart, page
 from viz import labs
 
 P = "mo"
@@ -146,11 +146,16 @@ st.markdown(
 vel = trajs[1].velocity[:, 0, 1]
 scale = {"ema": 1.0, "pytorch": 1.0 - mu, "heavy_ball": (1.0 - mu) / eta}[conv]
 left, right = st.columns(2)
-left.plotly_chart(
-    viz.PrebuiltFigure(labs.impulse_figure(weights, window, look=look)), key=f"{P}_impulse"
+chart(
+    labs.impulse_figure(weights, window, look=look),
+    "The momentum buffer's weights on past gradients: an exponential window",
+    where=left,
+    key=f"{P}_impulse",
 )
-right.plotly_chart(
-    viz.PrebuiltFigure(labs.filter_figure(trajs[1].grad[:, 0, 1], vel * scale, look=look)),
+chart(
+    labs.filter_figure(trajs[1].grad[:, 0, 1], vel * scale, look=look),
+    "A noisy gradient coordinate and the momentum buffer's smoothed version of it",
+    where=right,
     key=f"{P}_filter",
 )
 
@@ -165,14 +170,16 @@ for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
 key = ("registry", "quadratic", (("angle_deg", 0.0), ("kappa", float(kappa)), ("scale", 1.0)))
 left, right = st.columns(2)
-left.plotly_chart(
-    viz.PrebuiltFigure(
-        viz.contour_figure(surface, views, field_background(key), look=look, height=480)
-    ),
+chart(
+    viz.contour_figure(surface, views, field_background(key), look=look, height=480),
+    "Top view of the quadratic with the paths of GD, heavy ball and Nesterov; press Play to animate",
+    where=left,
     key=f"{P}_race",
 )
-right.plotly_chart(
-    viz.PrebuiltFigure(viz.loss_figure(views, surface.f_min, look=look, height=420)),
+chart(
+    viz.loss_figure(views, surface.f_min, look=look, height=420),
+    "Loss against step for each run, on a log scale",
+    where=right,
     key=f"{P}_loss",
 )
 
@@ -187,12 +194,11 @@ a_grid = np.linspace(0.0, 4.5, 91)[1:]
 b_grid = np.linspace(0.0, 0.99, 100)
 rates = theory.momentum_rate(a_grid[None, :] / lam_max, b_grid[:, None], [lam_min, lam_max])
 a_opt, b_opt, r_opt = theory.momentum_optimal(lam_min, lam_max)
-event = st.plotly_chart(
-    viz.PrebuiltFigure(
-        labs.rate_map_figure(
-            a_grid, b_grid, rates, (alpha * lam_max, mu), (a_opt * lam_max, b_opt), look=look
-        )
+event = chart(
+    labs.rate_map_figure(
+        a_grid, b_grid, rates, (alpha * lam_max, mu), (a_opt * lam_max, b_opt), look=look
     ),
+    "The convergence rate over (step α·λ_max, β): darker converges faster; click to choose a point",
     key=f"{P}_map",
     on_select="rerun",
     selection_mode="points",

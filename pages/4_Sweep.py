@@ -10,10 +10,9 @@ import numpy as np
 import streamlit as st
 
 import optim
-import viz
 from optim import theory
 from ui import controls, link
-from ui.frame import page
+from ui.frame import chart, page
 from ui.sweep import AUTO_CPU, MAX_CPU, START_X, estimate, sweep
 from viz import labs
 
@@ -207,12 +206,11 @@ else:
     ztitle = "steps to tol"
 
 boundary = limit_curve(surface, opt_name, fixed, yaxis, ys)
-event = st.plotly_chart(
-    viz.PrebuiltFigure(
-        labs.sweep_figure(
-            lrs, ys, values, diverged, ytitle=ytitle, ztitle=ztitle, boundary=boundary, look=look
-        )
+event = chart(
+    labs.sweep_figure(
+        lrs, ys, values, diverged, ytitle=ytitle, ztitle=ztitle, boundary=boundary, look=look
     ),
+    "Heatmap of runs over log η and the vertical axis: colour is the final loss or steps to tolerance, red diverged; click a cell to open it in the playground",
     key=f"{P}_map",
     on_select="rerun",
     selection_mode="points",

@@ -14,7 +14,7 @@ from surfaces import get_surface
 from ui import link
 from ui.cache import field_background
 from ui.controls import nice_grid
-from ui.frame import page
+from ui.frame import chart, page
 from viz import PALETTE, labs
 
 P = "ad"
@@ -69,16 +69,16 @@ names = ["adagrad", "rmsprop", "adam"]
 trajs = race(s1, names, [{"lr": eta1}] * 3, steps1, s1.starts[0])
 views = viz.run_views(trajs, s1, [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)])
 left, right = st.columns(2)
-left.plotly_chart(
-    viz.PrebuiltFigure(
-        viz.contour_figure(
-            s1,
-            views,
-            field_background(key_of("sigmoid_neuron", dataset=dataset)),
-            look=look,
-            height=480,
-        )
+chart(
+    viz.contour_figure(
+        s1,
+        views,
+        field_background(key_of("sigmoid_neuron", dataset=dataset)),
+        look=look,
+        height=480,
     ),
+    "Top view of the quadratic with the adaptive runs' paths",
+    where=left,
     key=f"{P}_race1",
 )
 series = [
@@ -86,8 +86,10 @@ series = [
     for i, (n, t) in enumerate(zip(names, trajs))
     for d in (0, 1)
 ]
-right.plotly_chart(
-    viz.PrebuiltFigure(labs.lines_figure(series, "effective step η/(√v + ε)", log=True, look=look)),
+chart(
+    labs.lines_figure(series, "effective step η/(√v + ε)", log=True, look=look),
+    "Each coordinate's effective step η/(√v + ε) against step, on a log scale",
+    where=right,
     key=f"{P}_eff",
 )
 final = {n: float(t.loss[-1, 0]) for n, t in zip(names, trajs)}
@@ -121,18 +123,15 @@ for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
     summary = optim.run_summary(s, opt2, np.array([s.starts[0]]), steps2, tol=1e-4, lr=0.05)
     with col:
         st.markdown(f"**θ = {ang:g}°**")
-        st.plotly_chart(
-            viz.PrebuiltFigure(
-                viz.contour_figure(
-                    s,
-                    v,
-                    field_background(
-                        key_of("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
-                    ),
-                    look=look,
-                    height=440,
-                )
+        chart(
+            viz.contour_figure(
+                s,
+                v,
+                field_background(key_of("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)),
+                look=look,
+                height=440,
             ),
+            "Top view of a valley at this rotation with the adaptive run's path",
             key=f"{P}_valley{i}",
         )
         r = int(summary.steps_to_tol[0])
@@ -165,26 +164,25 @@ ts = race(
     s3.starts[0],
 )
 steps_taken = [np.abs(np.diff(t.xy[:, 0, 0])) / eta3 for t in ts]
-st.plotly_chart(
-    viz.PrebuiltFigure(
-        labs.lines_figure(
-            [
-                ("with bias correction", PALETTE[0], "solid", steps_taken[0]),
-                ("without", PALETTE[3], "solid", steps_taken[1]),
-                (
-                    "theory, first step without: (1−β₁)/√(1−β₂)",
-                    "#444444",
-                    "dash",
-                    np.full(30, (1 - b1) / np.sqrt(1 - b2)),
-                ),
-            ],
-            "|Δw₁| / η",
-            x0=1,
-            xtitle="step t",
-            look=look,
-            height=320,
-        )
+chart(
+    labs.lines_figure(
+        [
+            ("with bias correction", PALETTE[0], "solid", steps_taken[0]),
+            ("without", PALETTE[3], "solid", steps_taken[1]),
+            (
+                "theory, first step without: (1−β₁)/√(1−β₂)",
+                "#444444",
+                "dash",
+                np.full(30, (1 - b1) / np.sqrt(1 - b2)),
+            ),
+        ],
+        "|Δw₁| / η",
+        x0=1,
+        xtitle="step t",
+        look=look,
+        height=320,
     ),
+    "Adam's first steps with and without bias correction: step size against step",
     key=f"{P}_bias",
 )
 st.caption(
@@ -212,12 +210,10 @@ steps4 = link.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4", where=c
 ts4 = race(s4, ["gd", "adagrad"], [{"lr": eta4}, {"lr": eta4}], steps4, s4.starts[0])
 v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
-left.plotly_chart(
-    viz.PrebuiltFigure(
-        viz.contour_figure(
-            s4, v4, field_background(key_of("logistic_sparse")), look=look, height=460
-        )
-    ),
+chart(
+    viz.contour_figure(s4, v4, field_background(key_of("logistic_sparse")), look=look, height=460),
+    "Top view of the sparse logistic loss with each run's path",
+    where=left,
     key=f"{P}_sparse",
 )
 target = np.asarray(s4.minima[0])
@@ -238,19 +234,19 @@ st.dataframe(
     },
     hide_index=True,
 )
-right.plotly_chart(
-    viz.PrebuiltFigure(
-        labs.lines_figure(
-            [
-                ("AdaGrad, dense w₁", PALETTE[1], "solid", ts4[1].eff_lr[:, 0, 0]),
-                ("AdaGrad, sparse w₂", PALETTE[1], "dot", ts4[1].eff_lr[:, 0, 1]),
-                ("GD (both)", PALETTE[0], "solid", ts4[0].eff_lr[:, 0, 0]),
-            ],
-            "effective step",
-            log=True,
-            look=look,
-        )
+chart(
+    labs.lines_figure(
+        [
+            ("AdaGrad, dense w₁", PALETTE[1], "solid", ts4[1].eff_lr[:, 0, 0]),
+            ("AdaGrad, sparse w₂", PALETTE[1], "dot", ts4[1].eff_lr[:, 0, 1]),
+            ("GD (both)", PALETTE[0], "solid", ts4[0].eff_lr[:, 0, 0]),
+        ],
+        "effective step",
+        log=True,
+        look=look,
     ),
+    "The rare feature's effective step against step for each optimizer, on a log scale",
+    where=right,
     key=f"{P}_sparse_eff",
 )
 

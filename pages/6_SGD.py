@@ -15,7 +15,7 @@ from surfaces import get_surface
 from ui import link
 from ui.cache import field_background
 from ui.controls import nice_grid
-from ui.frame import page
+from ui.frame import chart, page
 from viz import PALETTE, labs
 
 P = "sg"
@@ -97,8 +97,11 @@ samples, full, per_example_var = gradient_cloud(name, tuple(map(float, w)), batc
 theory_var = per_example_var / batch
 measured_var = float(np.trace(np.cov(samples.T, bias=True)))
 left, right = st.columns([3, 2])
-left.plotly_chart(
-    viz.PrebuiltFigure(labs.gradient_cloud_figure(samples, full, look=look)), key=f"{P}_cloud"
+chart(
+    labs.gradient_cloud_figure(samples, full, look=look),
+    "Minibatch gradients around the full gradient, with the covariance ellipse Σ/B",
+    where=left,
+    key=f"{P}_cloud",
 )
 with right:
     st.metric("spread measured: tr Cov over 400 draws", f"{measured_var:.4g}")
@@ -165,13 +168,25 @@ spec = labs.add_schedule_panel(
     ],
     look=look,
 )
-st.plotly_chart(viz.PrebuiltFigure(spec), key=f"{P}_dance")
+chart(
+    spec,
+    "Top view: SGD dancing around the optimum with constant η and with decay",
+    key=f"{P}_dance",
+)
 st.caption("▶ Play: the cursors on the right follow the animation along each schedule.")
 left, right = st.columns(2)
-left.plotly_chart(
-    viz.PrebuiltFigure(viz.loss_figure(views, surface.f_min, look=look)), key=f"{P}_dance_loss"
+chart(
+    viz.loss_figure(views, surface.f_min, look=look),
+    "Loss against step for constant η and decay",
+    where=left,
+    key=f"{P}_dance_loss",
 )
-right.plotly_chart(viz.PrebuiltFigure(viz.distance_figure(views, look=look)), key=f"{P}_dance_dist")
+chart(
+    viz.distance_figure(views, look=look),
+    "Distance to the optimum against step for constant η and decay",
+    where=right,
+    key=f"{P}_dance_dist",
+)
 tail = steps // 4
 d_const = float(np.mean(views[0].dist[-tail:]))
 d_decay = float(np.mean(views[1].dist[-tail:]))
@@ -191,18 +206,17 @@ epochs = link.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
 b3 = 4
 steps3 = epochs * int(np.ceil(n / b3))
 finals, curves = epochs_race(name, tuple(map(float, start)), lr, b3, steps3)
-st.plotly_chart(
-    viz.PrebuiltFigure(
-        labs.lines_figure(
-            [
-                ("reshuffled epochs (mean of 20 seeds)", PALETTE[2], "solid", curves["shuffle"]),
-                ("with replacement (mean of 20 seeds)", PALETTE[3], "solid", curves["replacement"]),
-            ],
-            "L − L*",
-            log=True,
-            look=look,
-        )
+chart(
+    labs.lines_figure(
+        [
+            ("reshuffled epochs (mean of 20 seeds)", PALETTE[2], "solid", curves["shuffle"]),
+            ("with replacement (mean of 20 seeds)", PALETTE[3], "solid", curves["replacement"]),
+        ],
+        "L − L*",
+        log=True,
+        look=look,
     ),
+    "Distance to the optimum against epoch: reshuffled epochs against sampling with replacement",
     key=f"{P}_epochs_fig",
 )
 m1, m2 = st.columns(2)

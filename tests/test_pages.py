@@ -336,3 +336,24 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     solid = [a for a in insp["layout"]["annotations"] if a["opacity"] == 1.0]
     heads = {(round(a["x"], 5), round(a["y"], 5)) for a in solid}
     assert (round(float(adam.xy[8, 0, 0]), 5), round(float(adam.xy[8, 0, 1]), 5)) in heads
+
+
+def test_every_chart_has_an_accessible_name_saying_what_it_shows():
+    for path, *_ in PAGES:
+        at = open_page(path)
+        for c in at.get("plotly_chart"):
+            alt = c.proto.alt
+            assert len(alt) > 30, (path, c.key, alt)
+            names = [d.get("name") for d in json.loads(c.proto.spec)["data"] if d.get("name")]
+            assert all(n in alt for n in names[:3]), (path, c.key, alt, names)
+
+
+def test_runs_differ_by_dash_and_marker_not_by_colour_alone():
+    at = open_page(PG)
+    at.button(key="pg_add").click().run()
+    paths = [d for d in contour(at)["data"] if d.get("mode") == "lines+markers" and d.get("name")]
+    styles = {(d["line"]["dash"], d["marker"]["symbol"]) for d in paths}
+    assert len(paths) == 4 and len(styles) == 4
+    loss = next(s for s in specs(at) if s["layout"].get("yaxis", {}).get("type") == "log")
+    dashes = [d["line"]["dash"] for d in loss["data"] if d.get("name")]
+    assert len(set(dashes)) == len(dashes) == 4

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
+import viz
 from viz import Look
 
 from . import link
 from .memory import tune_malloc
 
-__all__ = ["PAGES", "PROJECTOR", "page"]
+__all__ = ["PAGES", "PROJECTOR", "chart", "page"]
 
 PROJECTOR = "_projector"  # session key of projector mode, shared by every page
 
@@ -153,3 +156,15 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
         st.caption(intro)
     link.notes_here()
     return Look.projector() if projector else Look()
+
+
+def chart(spec: dict, alt: str, where: Any = None, **kw: Any) -> Any:
+    """``st.plotly_chart`` of a prebuilt figure dict, named for screen readers.
+
+    ``alt`` says what the chart is for ("Top view of the loss surface with each run's path"); the
+    axes and the series' names are added from the figure itself, so the name follows the figure.
+    """
+    target = st if where is None else where
+    return target.plotly_chart(
+        viz.PrebuiltFigure(spec), alt=f"{alt}. {viz.describe(spec)}".rstrip(". "), **kw
+    )

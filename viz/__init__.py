@@ -9,7 +9,7 @@
 (21, [1, 2])
 """
 
-from .encode import PrebuiltFigure, b64, decode, payload_bytes
+from .encode import PrebuiltFigure, b64, decode, describe, payload_bytes
 from .export import standalone_html
 from .figures import (
     FramePlan,
@@ -40,6 +40,7 @@ __all__ = [
     "color",
     "contour_figure",
     "decode",
+    "describe",
     "distance_figure",
     "divergence_messages",
     "divergence_point",

@@ -68,3 +68,35 @@ class PrebuiltFigure(go.Figure):
 
     def to_plotly_json(self) -> dict[str, Any]:
         return self._prebuilt
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("text", "")
+    return " ".join(str(value or "").replace("<br>", " ").split())
+
+
+def describe(spec: dict[str, Any], limit: int = 8) -> str:
+    """What a figure shows, in words, for screen readers: its axes and its named series.
+
+    >>> describe({"data": [{"name": "1. gd"}, {"name": "2. adam"}, {}],
+    ...           "layout": {"xaxis": {"title": {"text": "step k"}}, "yaxis": {"title": "L"}}})
+    'L against step k; series: 1. gd, 2. adam'
+    """
+    layout = spec.get("layout", {})
+    x, y = _text(layout.get("xaxis", {}).get("title")), _text(layout.get("yaxis", {}).get("title"))
+    scene = layout.get("scene")
+    if scene:
+        z = _text(scene.get("zaxis", {}).get("title"))
+        axes = f"3D: {z or 'height'} over x and y"
+    elif x and y:
+        axes = f"{y} against {x}"
+    else:
+        axes = x or y
+    names: list[str] = []
+    for d in spec.get("data", []):
+        name = _text(d.get("name"))
+        if name and name not in names:
+            names.append(name)
+    shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return "; ".join(p for p in (axes, f"series: {shown}" if names else "") if p)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import style
 from .encode import b64
 from .style import GRID, MINIMUM, Look, base_layout, color
 
@@ -46,7 +47,7 @@ DEFAULT_LOOK = Look()
 
 @dataclass(frozen=True)
 class RunView:
-    """One run as the figures see it: its colour, legend label and exact path."""
+    """One run as the figures see it: its colour, dash and marker, legend label and exact path."""
 
     label: str
     color: str
@@ -54,6 +55,8 @@ class RunView:
     loss: np.ndarray  # (S+1,)
     diverged_at: int  # -1 if the run stayed finite and bounded
     dist: np.ndarray | None = None  # (S+1,) distance to the nearest known minimum
+    dash: str = "solid"  # colour is never the only carrier: each run has its dash and marker
+    symbol: str = "circle"
 
     @property
     def steps(self) -> int:
@@ -75,6 +78,8 @@ def run_views(trajectories: Sequence[Any], surface: Any, labels: Sequence[str] |
                 RunView(
                     label=labels[i] if labels is not None else f"{i + 1}. {traj.label(r)}",
                     color=color(i),
+                    dash=style.dash(i),
+                    symbol=style.symbol(i),
                     xy=xy,
                     loss=traj.loss[:, r],
                     diverged_at=int(traj.diverged_at[r]),
@@ -343,14 +348,16 @@ def contour_figure(
                 "mode": "lines+markers",
                 "name": v.label,
                 "legendgroup": group,
-                "line": {"color": v.color, "width": look.line},
-                "marker": {"size": look.marker * 0.45, "color": v.color},
+                "line": {"color": v.color, "width": look.line, "dash": v.dash},
+                "marker": {"size": look.marker * 0.6, "color": v.color, "symbol": v.symbol},
                 "hovertemplate": f"{v.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             }
         )
         animated.append(len(data))
         head = _head(v, v.steps, window, look)
         head["marker"].update({"color": v.color, "line": {"color": "white", "width": 1.5}})
+        if not v.diverged:
+            head["marker"]["symbol"] = v.symbol
         data.append(
             {
                 "type": "scatter",
@@ -505,7 +512,7 @@ def surface_figure(
                 "mode": "lines",
                 "name": v.label,
                 "legendgroup": f"run{i}",
-                "line": {"color": v.color, "width": look.line * 2},
+                "line": {"color": v.color, "width": look.line * 2, "dash": v.dash},
                 "hovertemplate": f"{v.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             }
         )
@@ -593,7 +600,7 @@ def _curve_figure(
                 "mode": "lines",
                 "name": v.label,
                 "legendgroup": f"run{i}",
-                "line": {"color": v.color, "width": look.line},
+                "line": {"color": v.color, "width": look.line, "dash": v.dash},
                 "hovertemplate": f"{v.label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
             }
         )

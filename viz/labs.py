@@ -12,7 +12,7 @@ import numpy as np
 from optim import theory
 
 from .encode import b64
-from .style import GRID, Look, base_layout, color
+from .style import GRID, Look, base_layout, color, symbol
 
 __all__ = [
     "REGIME_COLORS",
@@ -76,7 +76,7 @@ def iterates_figure(
                 "mode": "lines+markers",
                 "name": label,
                 "line": {"color": c, "width": look.line},
-                "marker": {"size": look.marker * 0.7, "color": c},
+                "marker": {"size": look.marker * 0.7, "color": c, "symbol": symbol(i)},
                 "hovertemplate": "k=%{x}: %{y:.6g} (engine)<extra></extra>",
             }
         )
@@ -239,7 +239,7 @@ def direction_errors_figure(
                 "y": b64(np.maximum(errors[:, i], 1e-300), "f8"),
                 "mode": "markers",
                 "name": f"direction {i + 1} (σ{'₁₂'[i]} = {s:g}), engine",
-                "marker": {"size": look.marker * 0.6, "color": c},
+                "marker": {"size": look.marker * 0.6, "color": c, "symbol": symbol(i)},
             }
         )
     layout = base_layout(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PALETTE", "Look", "base_layout", "color"]
+__all__ = ["DASHES", "PALETTE", "SYMBOLS", "Look", "base_layout", "color", "dash", "symbol"]
 
 # Okabe & Ito (2008), with Tol's olive for their yellow, which vanishes on a white projector screen.
 PALETTE = (
@@ -23,9 +23,38 @@ MINIMUM = "#FFD700"
 GRID = "#d0d0d0"
 
 
+# Colour is never the only way to tell runs apart (greyscale print, a washed-out projector, colour
+# blindness): each run also has its own dash and marker. Plotly's 3D lines take the first six.
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash")
+SYMBOLS = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "triangle-down",
+    "star",
+    "hexagon",
+    "cross",
+)
+
+
 def color(i: int) -> str:
     """Colour of run ``i`` (the same in every view)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def dash(i: int) -> str:
+    """Line dash of run ``i`` (the same in every view).
+
+    >>> [dash(i) for i in (0, 1, 2)]
+    ['solid', 'dash', 'dot']
+    """
+    return DASHES[i % len(DASHES)]
+
+
+def symbol(i: int) -> str:
+    """Marker symbol of run ``i``'s path and ball (a diverged run's head is always ✕)."""
+    return SYMBOLS[i % len(SYMBOLS)]
 
 
 @dataclass(frozen=True)
