@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -53,53 +53,109 @@ def test_nothing_deployed_needs_a_download_or_a_browser_at_run_time():
                 assert banned not in text, (path, banned)
 
 
-def test_a_fresh_venv_from_requirements_runs_every_page(tmp_path):
-    try:
-        urllib.request.urlopen("https://pypi.org/simple/streamlit/", timeout=10).close()
-    except OSError as err:
-        if IN_CI:
-            pytest.fail(f"CI=true but PyPI is unreachable: {err}")
-        pytest.skip(f"DEPLOY TEST SKIPPED: PyPI unreachable ({err})")
-    app = tmp_path / "app"
-    app.mkdir()
+MINORS = ("3.11", "3.12", "3.13")  # Community Cloud offers these; it picks a newer one by default
+PAGE_SCRIPT = (
+    "import sys\n"
+    "from streamlit.testing.v1 import AppTest\n"
+    "pages = ['app.py'] + sorted('pages/' + p for p in __import__('os').listdir('pages') "
+    "if p.endswith('.py'))\n"
+    "for page in pages:\n"
+    "    at = AppTest.from_file('app.py', default_timeout=120); at.run()\n"
+    "    if page != 'app.py':\n"
+    "        at.switch_page(page); at.run()\n"
+    "    assert not at.exception, (page, at.exception)\n"
+    "    print('ok', page, len(at.get('plotly_chart')))\n"
+    "at = AppTest.from_file('app.py', default_timeout=120)\n"
+    "at.query_params.update(surface='formula', formula='x^2 + sin(3y)')\n"
+    "at.switch_page('pages/1_Playground.py'); at.run()\n"
+    "assert not at.exception and not at.error, (at.exception, at.error)\n"
+    "print('formula', len(at.get('plotly_chart')))\n"
+    "print('python', '.'.join(map(str, sys.version_info[:3])))\n"
+)
+
+
+def _python(minor: str) -> str | None:
+    """An interpreter for ``minor`` on this machine: on the PATH, else under pyenv; None if none."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(f"python{minor}")]
+    candidates += [str(p) for p in sorted(root.glob(f"versions/{minor}.*/bin/python{minor}"))]
+    for exe in filter(None, candidates):
+        probe = subprocess.run(
+            [exe, "-c", "import sys, venv, ssl; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == minor:
+            return exe
+    return None
+
+
+def _deploy(exe: str, where: Path) -> tuple[bool, str]:
+    """A venv from ``requirements.txt`` alone, then every page from a copy of the deployed files."""
+    app = where / "app"
+    app.mkdir(parents=True)
     for name in DEPLOYED:
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, app / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, app / name)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    venv = where / "venv"
+    subprocess.run([exe, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
     install = subprocess.run(
-        [str(py), "-m", "pip", "install", "-q", "-r", str(app / "requirements.txt")],
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-compile",
+            "-r",
+            str(app / "requirements.txt"),
+        ],
         capture_output=True,
         text=True,
         timeout=900,
     )
-    assert install.returncode == 0, install.stderr[-2000:]
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        "pages = ['app.py'] + sorted('pages/' + p for p in __import__('os').listdir('pages') "
-        "if p.endswith('.py'))\n"
-        "for page in pages:\n"
-        "    at = AppTest.from_file('app.py', default_timeout=120); at.run()\n"
-        "    if page != 'app.py':\n"
-        "        at.switch_page(page); at.run()\n"
-        "    assert not at.exception, (page, at.exception)\n"
-        "    print('ok', page, len(at.get('plotly_chart')))\n"
-        "at = AppTest.from_file('app.py', default_timeout=120)\n"
-        "at.query_params.update(surface='formula', formula='x^2 + sin(3y)')\n"
-        "at.switch_page('pages/1_Playground.py'); at.run()\n"
-        "assert not at.exception and not at.error, (at.exception, at.error)\n"
-        "print('formula', len(at.get('plotly_chart')))\n"
-    )
+    if install.returncode != 0:
+        return False, "pip install failed:\n" + install.stderr[-2000:]
     run = subprocess.run(
-        [str(py), "-c", script], cwd=app, capture_output=True, text=True, timeout=600
+        [str(py), "-c", PAGE_SCRIPT], cwd=app, capture_output=True, text=True, timeout=600
     )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
-    assert run.stdout.count("ok ") == 1 + len(list((ROOT / "pages").glob("*.py")))
-    assert "formula 4" in run.stdout  # the formula sandbox runs from the deployed files
-    # the checkout, not an installed copy, served the imports
-    assert not list((venv / "lib").glob("python*/site-packages/optim"))
+    served = not list((venv / "lib").glob("python*/site-packages/optim"))
+    return run.returncode == 0 and served, run.stdout[-2000:] + run.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def deployments(tmp_path_factory):
+    """Every available CPython from 3.11 to 3.13, built and run side by side (2 cores here)."""
+    try:
+        urllib.request.urlopen("https://pypi.org/simple/streamlit/", timeout=10).close()
+    except OSError as err:
+        if IN_CI:
+            pytest.fail(f"CI=true but PyPI is unreachable: {err}")
+        pytest.skip(f"DEPLOY TEST SKIPPED: PyPI unreachable ({err})")
+    found = {m: _python(m) for m in MINORS}
+    if IN_CI and not (found["3.12"] or found["3.13"]):
+        pytest.fail("CI=true but neither CPython 3.12 nor 3.13 is on this machine")
+    base = tmp_path_factory.mktemp("deploy")
+    with ThreadPoolExecutor(2) as pool:
+        futures = {
+            m: pool.submit(_deploy, exe, base / m) for m, exe in found.items() if exe is not None
+        }
+        return {m: (futures[m].result() if m in futures else None) for m in MINORS}
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_a_fresh_venv_from_requirements_runs_every_page(deployments, minor, capsys):
+    result = deployments[minor]
+    if result is None:
+        with capsys.disabled():
+            print(f"\nDEPLOY TEST SKIPPED for CPython {minor}: not on this machine")
+        pytest.skip(f"DEPLOY TEST SKIPPED: CPython {minor} is not on this machine")
+    ok, out = result
+    assert ok, out
+    assert out.count("ok ") == 1 + len(list((ROOT / "pages").glob("*.py"))), out
+    assert "formula 4" in out  # the formula sandbox runs from the deployed files
+    assert f"python {minor}." in out
