@@ -33,6 +33,22 @@ st.markdown(
     "class link can hide every control but the one that matters today."
 )
 
+with st.expander("👩‍🏫 Teaching with Descent Lab: a projected class link in five minutes"):
+    st.markdown(
+        "1. Open the **Presets gallery** and pick today's scenario (each card names its lecture "
+        "note).\n"
+        "2. Switch on 📽️ **Projector mode** in the sidebar.\n"
+        "3. Set what the class should see first: a learning rate, a start, the steps.\n"
+        "4. In the sidebar's 🔗 **Share this view**, pick the controls students may touch: the "
+        "*class link* fixes and hides every other one.\n"
+        "5. Send the link (or the `<iframe>` snippet for a slide or a course page) and press "
+        "▶ **Play**.\n\n"
+        "**Before class:** a Community Cloud app sleeps after 12 hours without visitors. Open it "
+        "ten minutes before the lecture so the class does not wait for it to wake.\n\n"
+        "**Embedding:** add `embed=true` to any link for a page without Streamlit's toolbar "
+        "and footer; a class link keeps its controls hidden there too."
+    )
+
 st.markdown("#### One formula, three notations")
 st.markdown(
     "The lecture notes disagree on how to write momentum. Every page says which form it runs, "

@@ -430,3 +430,49 @@ def test_a_link_note_shows_url_text_as_text_never_as_a_link_or_image(server, bro
     assert asked == []
     tab.shot("link-note-quoted")
     tab.page.close()
+
+
+def test_an_embedded_class_link_renders_and_keeps_its_controls_hidden(server, browser):
+    tab = Page(browser, server)
+    tab.page.goto(f"{server}/Playground?embed=true&steps=300&hide=steps,surface")
+    tab.wait_charts(4)
+    tab.page.wait_for_timeout(1000)
+    assert tab.page.locator("[data-testid='stToolbar']").count() == 0  # Streamlit's embed mode
+    sidebar = tab.page.locator("[data-testid='stSidebar']")
+    assert sidebar.locator("input[type='range'][aria-label='steps']").count() == 0
+    assert tab.page.get_by_text("This class link fixes 2 setting").count() == 1
+    assert tab.page.locator("[data-testid='stAlert']", has_text="could not be used").count() == 0
+    search = tab.page.evaluate("location.search")
+    assert "embed=true" in search and "steps=300" in search
+    tab.shot("embedded-class-link")
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+def test_the_learning_rate_of_run_one_works_from_the_keyboard(server, browser):
+    """Tab to run 1's η slider (no mouse), move it with the arrow keys: the run changes."""
+    tab = Page(browser, server).open("Playground")
+    tab.wait_charts(4)
+    label = "learning rate η (log scale)"
+    reached = False
+    for _ in range(120):
+        tab.page.keyboard.press("Tab")
+        reached = tab.page.evaluate(
+            "l => document.activeElement && document.activeElement.getAttribute('aria-label') === l",
+            label,
+        )
+        if reached:
+            break
+    assert reached, "Tab never reached run 1's learning-rate slider"
+    before = tab.page.evaluate("document.activeElement.getAttribute('aria-valuetext')")
+    tab.page.keyboard.press("ArrowRight")
+    tab.page.keyboard.press("ArrowRight")
+    tab.page.wait_for_function("location.search.includes('r1_lr=')", timeout=30_000)
+    after = tab.page.evaluate(
+        "l => document.querySelector(`input[aria-label='${l}']`).getAttribute('aria-valuetext')",
+        label,
+    )
+    assert float(after) > float(before)
+    assert f"r1_lr={after}" in tab.page.evaluate("location.search")
+    assert tab.real_errors("Playground") == []
+    tab.page.close()

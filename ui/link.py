@@ -546,10 +546,21 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
             help="Teacher mode, as in TensorFlow Playground: the link below fixes every other "
             "setting at its current value and hides its control.",
         )
+        shared = query
         if keep:
-            class_query = {**query, HIDE: ",".join(n for n in names if n not in keep)}
+            shared = {**query, HIDE: ",".join(n for n in names if n not in keep)}
             st.caption(f"Class link (shows {len(keep)} of {len(names)} controls):")
-            st.code(url_of(class_query), language=None, wrap_lines=True)
+            st.code(url_of(shared), language=None, wrap_lines=True)
+        st.caption(
+            "To embed this view in a slide or a course page (no toolbar; the class link's hidden "
+            "controls stay hidden):"
+        )
+        st.code(
+            f'<iframe src="{url_of({**shared, "embed": "true"})}" width="100%" height="900" '
+            'style="border:0"></iframe>',
+            language="html",
+            wrap_lines=True,
+        )
         if run.prefix:
             st.button(
                 "↺ Reset this page to its defaults",

@@ -98,5 +98,7 @@ def describe(spec: dict[str, Any], limit: int = 8) -> str:
         name = _text(d.get("name"))
         if name and name not in names:
             names.append(name)
-    shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    shown = ", ".join(names[:limit]) + (
+        f" and {len(names) - limit} more" if len(names) > limit else ""
+    )
     return "; ".join(p for p in (axes, f"series: {shown}" if names else "") if p)
