@@ -139,7 +139,7 @@ def test_a_class_on_one_server(capsys):
 
         # A: light sessions alone
         with ThreadPoolExecutor(3) as pool:
-            quiet = list(pool.map(lambda st: _light(port, st), range(20, 320, 20)))
+            quiet = list(pool.map(lambda st: _light(port, st), range(20, 260, 20)))
         threads_idle = proc_threads(pid)
         rss_start = proc_rss_mb(pid)
 
@@ -157,7 +157,7 @@ def test_a_class_on_one_server(capsys):
             closed = [pool.submit(_closed_mid_run, port) for _ in range(3)]
             time.sleep(1.0)  # the sweeps are under way
             with ThreadPoolExecutor(3) as light:
-                swept = list(light.map(lambda st: _light(port, st), range(330, 630, 20)))
+                swept = list(light.map(lambda st: _light(port, st), range(330, 570, 20)))
             heavy = [f.result() for f in heavy]
             biggest = biggest.result()
             for f in closed:
@@ -169,7 +169,7 @@ def test_a_class_on_one_server(capsys):
             hostile = [pool.submit(_formula, port, text) for text in HOSTILE]
             legal = [pool.submit(_formula, port, text) for text in LEGAL_HEAVY]
             with ThreadPoolExecutor(3) as light:
-                stormed = list(light.map(lambda st: _light(port, st), range(640, 940, 20)))
+                stormed = list(light.map(lambda st: _light(port, st), range(640, 880, 20)))
             hostile = [f.result() for f in hostile]
             legal = [f.result() for f in legal]
         runs += [r for _, r in quiet + swept + stormed] + heavy + [biggest] + hostile + legal

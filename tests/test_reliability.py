@@ -91,7 +91,7 @@ def test_hundreds_of_random_links_and_moves_never_raise_and_memory_settles(capsy
     rng = random.Random(2026)
     t0 = time.perf_counter()
     counts, rss = [], [rss_mb()]
-    for links, moves in ((4, 10), (4, 10), (4, 10)):
+    for links, moves in ((3, 9), (3, 9), (3, 9)):
         counts.append(one_pass(rng, links, moves))
         gc.collect()
         rss.append(rss_mb())
