@@ -41,6 +41,7 @@ from . import sandbox
 from .base import Surface
 
 __all__ = [
+    "ATTACKS",
     "CPU_BUDGET",
     "FUNCTIONS",
     "MAX_LENGTH",
@@ -60,6 +61,22 @@ MAX_OPS = 400  # NumPy operations in the tape of the formula and its gradient (�
 CPU_BUDGET = 0.6  # seconds of CPU for SymPy's part, in the child process
 WALL_LIMIT = 4.0  # seconds before the child is killed, whatever it is doing
 CACHE_ENTRIES = 128
+
+# Formulas that once hung the server (minutes of CPU in SymPy), raised MemoryError in it, or took
+# 12–17 s: a regression list for the tests and the benchmark. Each must now end in a message (or,
+# for the nested σ, a usable surface) within the sandbox's budget.
+ATTACKS = (
+    "exp(exp(3e4))*x",
+    "exp(exp(1e5))*x",
+    "exp(exp(exp(exp(5))))*x",
+    "exp(exp(1e4))*x",
+    "sin(exp(1e6))*x",
+    "exp(exp(1e12))*x",
+    "cosh(cosh(1e12))*x",
+    "2^64*x",
+    "*".join(f"sin({k}x+y)" for k in range(1, 19)),  # a product rule too large to tape
+    "sigmoid(" * 20 + "x*y" + ")" * 20,
+)
 
 FUNCTIONS = (
     "sin",
