@@ -11,7 +11,7 @@ from . import schedules, theory
 from .base import Param, Switch
 from .blocks import clip_by_norm, clip_by_value
 from .engine import RunSpec, Summary, Trajectory, run, run_many, run_summary
-from .optimizers import OPTIMIZERS, STATE_LABELS, Optimizer, get_optimizer
+from .optimizers import OPTIMIZERS, STATE_LABELS, Optimizer, get_optimizer, lr_range
 
 __all__ = [
     "OPTIMIZERS",
@@ -25,6 +25,7 @@ __all__ = [
     "clip_by_norm",
     "clip_by_value",
     "get_optimizer",
+    "lr_range",
     "run",
     "run_many",
     "run_summary",

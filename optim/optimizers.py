@@ -62,6 +62,7 @@ class Optimizer:
     records: Mapping[str, str] = field(default_factory=dict)  # record name -> state field
     derive: Callable[..., dict[str, np.ndarray]] | None = None
     family: str = "sgd"
+    lr_scale: float = 1.0  # × the surface's η hint for its family (Lion's sign steps are larger)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -667,6 +668,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             "Chen et al. (2023)",
             records={"m": "m"},
             family="adaptive",
+            lr_scale=0.2,
         ),
         Optimizer(
             "newton",
@@ -692,6 +694,26 @@ OPTIMIZERS: dict[str, Optimizer] = {
         ),
     ]
 }
+
+
+def lr_range(surface: Any, optimizer: str | Optimizer) -> tuple[float, float, float]:
+    """The η range ``(low, default, high)`` that makes a good demo of ``optimizer`` on ``surface``.
+
+    The one authority on an optimizer's η range: the surface gives a hint per family (``lr_gd``
+    for plain and momentum methods, ``lr_adaptive`` for adaptive ones), the optimizer its family
+    and scale; second-order methods take steps of about 1.
+
+    >>> from surfaces import get_surface
+    >>> s = get_surface("rosenbrock")
+    >>> lr_range(s, "gd") == s.lr_gd, lr_range(s, "lion")[1] == s.lr_adaptive[1] * 0.2
+    (True, True)
+    """
+    opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
+    if opt.family == "second-order":
+        return (0.01, 1.0, 2.0)
+    lo, default, hi = surface.lr_adaptive if opt.family == "adaptive" else surface.lr_gd
+    k = opt.lr_scale
+    return (lo * k, default * k, hi * k)
 
 
 def get_optimizer(name: str) -> Optimizer:

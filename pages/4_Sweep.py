@@ -114,7 +114,7 @@ with c3.popover("Other hyperparameters (fixed)"):
         if p.name not in ("lr", yaxis):
             fixed[p.name] = float(controls.param_widget(p, f"{P}_{opt_name}_{p.name}", url=p.name))
 
-lo, _, hi = surface.lr_range(opt_name)
+lo, _, hi = optim.lr_range(surface, opt_name)
 lrs = np.geomspace(lo / 10, hi * 10, n)
 start = surface.starts[0] if surface.starts else controls.centre(surface)
 if yaxis == START_X:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import link
-from ui.cache import preset_thumbnail
 from ui.frame import PAGES, page
-from ui.presets import PRESETS
+from ui.presets import PRESETS, preset_thumbnail
 
 P = "ga"
 page(

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from optim.base import Param, Switch
+from vocab import Param, Switch
 
 __all__ = ["Surface", "SurfaceEntry", "polish"]
 
@@ -123,19 +123,6 @@ class Surface:
         mins = np.asarray(self.minima, dtype=float)
         diff = xy[..., None, :] - mins
         return np.sqrt(np.min(np.sum(diff * diff, axis=-1), axis=-1))
-
-    def lr_range(self, optimizer: str, family: str | None = None) -> LrHint:
-        """A learning-rate range ``(low, default, high)`` that makes a good demo for ``optimizer``."""
-        if family is None:
-            from optim import get_optimizer
-
-            family = get_optimizer(optimizer).family
-        if family == "adaptive":
-            lo, d, hi = self.lr_adaptive
-            return (lo / 5, d / 5, hi / 5) if optimizer == "lion" else (lo, d, hi)
-        if family == "second-order":
-            return (0.01, 1.0, 2.0)
-        return self.lr_gd
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from functools import cache
 
 import numpy as np
 
-from optim.base import Param
+from vocab import Param
 
 from .base import Surface, SurfaceEntry, polish
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from optim.base import Switch
+from vocab import Switch
 
 from .base import Surface, SurfaceEntry, polish
 

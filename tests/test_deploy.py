@@ -22,7 +22,17 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
-DEPLOYED = ["app.py", "pages", "optim", "surfaces", "viz", "ui", ".streamlit", "requirements.txt"]
+DEPLOYED = [
+    "app.py",
+    "pages",
+    "vocab",
+    "optim",
+    "surfaces",
+    "viz",
+    "ui",
+    ".streamlit",
+    "requirements.txt",
+]
 
 
 def _requirements() -> dict[str, Requirement]:
@@ -44,11 +54,9 @@ def test_requirements_match_pyproject():
 
 
 def test_nothing_deployed_needs_a_download_or_a_browser_at_run_time():
-    for folder in ("optim", "surfaces", "viz", "ui", "pages"):
+    for folder in ("vocab", "optim", "surfaces", "viz", "ui", "pages"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text()
-            if path.name == "bench.py":  # developer tool, not run by the app
-                continue
             for banned in ("playwright", "urllib.request", "requests.get", "cdn.plot.ly"):
                 assert banned not in text, (path, banned)
 

@@ -51,7 +51,7 @@ def test_engine_matches_reference_with_mixed_per_run_hyperparameters(name, switc
     surface = get_surface("banana")
     opt = optim.get_optimizer(name)
     x0 = np.array([[-1.5, 1.2], [-1.0, -0.3], [0.5, 1.0]])
-    base = surface.lr_range(name)[1]
+    base = optim.lr_range(surface, name)[1]
     hp: dict = {"lr": base * np.array([0.5, 1.0, 0.8]), **switches}
     if any(p.name == "beta" for p in opt.params):
         hp["beta"] = np.array([0.5, 0.9, 0.8])
@@ -88,7 +88,7 @@ def test_engine_matches_reference_with_mixed_per_run_hyperparameters(name, switc
 @pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
 def test_loss_goes_down_on_a_bowl_and_shapes_are_kept(name):
     surface = get_surface("quadratic", kappa=5)
-    lr = surface.lr_range(name)[1]
+    lr = optim.lr_range(surface, name)[1]
     traj = optim.run(surface, name, np.array([[2.0, 1.0], [-2.0, 2.5]]), 500, lr=lr)
     assert np.isfinite(traj.xy).all() and np.isfinite(traj.loss).all()
     assert (traj.loss[-1] < 0.05 * traj.loss[0]).all(), traj.loss[-1]

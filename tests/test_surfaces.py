@@ -116,7 +116,7 @@ def test_every_surface_runs_every_optimizer_from_its_starts(name):
     for opt in optim.OPTIMIZERS.values():
         if opt.needs_hessian and not s.has_hess:
             continue
-        lo, lr, hi = s.lr_range(opt.name)
+        lo, lr, hi = optim.lr_range(s, opt.name)
         assert lo <= lr <= hi
         t = optim.run(s, opt.name, np.array(s.starts), 50, lr=lr)
         assert t.xy.shape == (51, len(s.starts), 2)
@@ -168,9 +168,9 @@ def test_epoch_average_of_minibatch_gradients_is_the_full_gradient(name, batch):
 def test_same_seed_same_batches(name):
     s = get_surface(name)
     x0 = np.array(s.starts[:1])
-    a = optim.run(s, "gd", x0, 30, batch_size=3, seed=9, lr=s.lr_range("gd")[1])
-    b = optim.run(s, "gd", x0, 30, batch_size=3, seed=9, lr=s.lr_range("gd")[1])
-    c = optim.run(s, "gd", x0, 30, batch_size=3, seed=10, lr=s.lr_range("gd")[1])
+    a = optim.run(s, "gd", x0, 30, batch_size=3, seed=9, lr=optim.lr_range(s, "gd")[1])
+    b = optim.run(s, "gd", x0, 30, batch_size=3, seed=9, lr=optim.lr_range(s, "gd")[1])
+    c = optim.run(s, "gd", x0, 30, batch_size=3, seed=10, lr=optim.lr_range(s, "gd")[1])
     np.testing.assert_array_equal(a.xy, b.xy)
     assert not np.array_equal(a.xy, c.xy)
     assert s.data["X"].shape[0] == s.n_data and s.predict(s.minima[0], s.data["X"]).shape == (

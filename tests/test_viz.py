@@ -19,7 +19,9 @@ from viz.figures import _trail
 def _views(surface, names=("gd", "momentum", "adam"), steps=150, scale=None):
     scale = scale or {}
     specs = [
-        optim.RunSpec(n, [surface.starts[0]], {"lr": surface.lr_range(n)[1] * scale.get(n, 1)})
+        optim.RunSpec(
+            n, [surface.starts[0]], {"lr": optim.lr_range(surface, n)[1] * scale.get(n, 1)}
+        )
         for n in names
     ]
     trajs = optim.run_many(surface, specs, steps)

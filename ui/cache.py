@@ -125,19 +125,3 @@ def step_table(trajectories: list[optim.Trajectory], labels: list[str], k: int):
                 row[optim.STATE_LABELS.get(name, name)] = vec(arr[kk, 0])
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def preset_thumbnail(slug: str, size: int = 220) -> bytes:
-    """A preset's picture as a small looping GIF (Pillow, on the server), cached per preset."""
-    from viz import animated_gif, run_views
-
-    from .presets import PRESETS
-
-    p = next(p for p in PRESETS if p.slug == slug)
-    surface = surface_of(p.surface)
-    start = p.start or surface.starts[0]
-    runs = tuple((name, tuple(sorted(hp.items()))) for name, hp in p.runs)
-    trajs = simulate(p.surface, runs, tuple(map(float, start)), p.steps, batch_size=p.batch)
-    views = run_views(trajs, surface, [t.label() for t in trajs])
-    return animated_gif(surface, views, size=size, max_frames=40, duration_ms=90)

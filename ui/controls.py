@@ -242,7 +242,7 @@ def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[l
     their default is the surface's GD suggestion × (1 − β) with the default β = 0.9; the EECS 182
     form averages gradients instead of summing them and keeps the GD suggestion.
     """
-    lo, default, hi = surface.lr_range(optimizer)
+    lo, default, hi = optim.lr_range(surface, optimizer)
     if convention in ("pytorch", "heavy_ball"):
         default *= 0.1
         lo *= 0.1

@@ -11,9 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import streamlit as st
+
+from viz import animated_gif, run_views
+
+from .cache import simulate, surface_of
 from .controls import playground_query
 
-__all__ = ["PRESETS", "Preset"]
+__all__ = ["PRESETS", "Preset", "preset_thumbnail"]
 
 PG = "pages/1_Playground.py"
 
@@ -176,3 +181,15 @@ PRESETS: tuple[Preset, ...] = (
         steps=500,
     ),
 )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def preset_thumbnail(slug: str, size: int = 220) -> bytes:
+    """A preset's picture as a small looping GIF (Pillow, on the server), cached per preset."""
+    p = next(p for p in PRESETS if p.slug == slug)
+    surface = surface_of(p.surface)
+    start = p.start or surface.starts[0]
+    runs = tuple((name, tuple(sorted(hp.items()))) for name, hp in p.runs)
+    trajs = simulate(p.surface, runs, tuple(map(float, start)), p.steps, batch_size=p.batch)
+    views = run_views(trajs, surface, [t.label() for t in trajs])
+    return animated_gif(surface, views, size=size, max_frames=40, duration_ms=90)

@@ -4,7 +4,7 @@ Every builder returns a plain ``dict`` (``data``, ``layout``, optional ``frames`
 float32 typed arrays (:func:`viz.encode.b64`). The tests validate each against Plotly's schema once;
 pages wrap them in :class:`viz.encode.PrebuiltFigure` so reruns skip that validation.
 
-Animation design (sizes measured in PLATFORM_NOTES and ``python -m optim.bench``):
+Animation design (sizes measured in PLATFORM_NOTES and ``python -m bench.engine``):
 
 - the field is a PNG in ``layout.images`` (a contour trace vanishes while frames play);
 - frames name the traces they update (``traces``) and carry only those: each run's *trail* (the path

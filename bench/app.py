@@ -1,6 +1,6 @@
 """App benchmark: payload, rerun time, figure-building cost and cold start, printed, never asserted.
 
-Run with ``python -m ui.bench`` (``--quick`` for fewer repeats, ``--no-browser`` to skip the cold
+Run with ``python -m bench.app`` (``--quick`` for fewer repeats, ``--no-browser`` to skip the cold
 start measured in Chromium). Times are wall-clock on a shared machine: compare the ratios printed
 side by side in one run, not the absolute values across runs.
 """
@@ -113,7 +113,7 @@ def figure_costs(repeat: int) -> None:
             viz.distance_figure(views),
         )
 
-    from optim.bench import _time
+    from bench.engine import _time
 
     def timeit(fn, n):  # median in ms
         return _time(fn, n)[0] * 1e3
@@ -140,6 +140,7 @@ def figure_costs(repeat: int) -> None:
 
 def sweep_costs() -> None:
     """The sweep lab: the price from the probe against the CPU the shared job really used."""
+    import optim
     from surfaces import get_surface
     from ui import jobs
     from ui.sweep import AUTO_CPU, MAX_CPU, estimate, sweep
@@ -158,7 +159,7 @@ def sweep_costs() -> None:
     ]
     for name, opt, yname, n, steps in cases:
         s = get_surface(name)
-        lo, _, hi = s.lr_range(opt)
+        lo, _, hi = optim.lr_range(s, opt)
         lrs = tuple(np.geomspace(lo / 10, hi * 10, n).tolist())
         ys = tuple(np.linspace(0.0, 0.99, n).tolist())
         key = ("registry", name, tuple(s.params.items()))
@@ -346,7 +347,7 @@ def links_and_gallery(repeat: int) -> None:
     """What the URL layer costs per rerun, opening a shared link, and the gallery's thumbnails."""
     from streamlit.testing.v1 import AppTest
 
-    from ui import cache, link
+    from ui import link, presets
     from ui.presets import PRESETS
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -366,9 +367,9 @@ def links_and_gallery(repeat: int) -> None:
     for _ in range(2000):
         link._choice("0.0123", [0.001 * 1.2**k for k in range(40)])
     parse_us = (time.perf_counter() - t0) / 2000 * 1e6
-    cache.preset_thumbnail.clear()
+    presets.preset_thumbnail.clear()
     t0 = time.perf_counter()
-    total = sum(len(cache.preset_thumbnail(p.slug)) for p in PRESETS)
+    total = sum(len(presets.preset_thumbnail(p.slug)) for p in PRESETS)
     cold = time.perf_counter() - t0
     print("Links and presets")
     print(f"  controls in the URL layer on the default playground: {n}")

@@ -1,6 +1,6 @@
 """Benchmark: prints throughput, latency and memory figures measured in one run on this machine.
 
-Run with ``python -m optim.bench`` (add ``--quick`` for a shorter pass). Nothing here asserts a time:
+Run with ``python -m bench.engine`` (add ``--quick`` for a shorter pass). Nothing here asserts a time:
 the figures are for the notes and for comparing ratios measured side by side in the same run.
 """
 
@@ -126,7 +126,7 @@ def bench_throughput(steps: int, sizes: list[int], repeat: int) -> None:
 def bench_standard_comparison(repeat: int) -> None:
     s = get_surface("rosenbrock")
     names = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-    specs = [optim.RunSpec(n, [s.starts[0]], {"lr": s.lr_range(n)[1]}) for n in names]
+    specs = [optim.RunSpec(n, [s.starts[0]], {"lr": optim.lr_range(s, n)[1]}) for n in names]
     med, best = _time(lambda: optim.run_many(s, specs, 500), repeat)
     print("\n## The app's standard comparison: 6 optimizers × 1 start × 500 steps (run_many)")
     print(f"median {med * 1e3:.1f} ms, best {best * 1e3:.1f} ms  (target ≤ 20 ms)")
