@@ -16,7 +16,7 @@ import pytest
 from surfaces import from_formula, sandbox
 from surfaces.formula import ATTACKS as FORMULA_ATTACKS
 from surfaces.formula import CPU_BUDGET, MAX_OPS, clear_caches, program
-from tests.test_links import open_link
+from tests.helpers import open_link
 from ui import jobs
 
 HARD_CPU = CPU_BUDGET + 2.0  # RLIMIT_CPU: the budget rounded up, plus one second

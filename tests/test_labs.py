@@ -12,7 +12,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from tests.test_pages import open_page
+from tests.helpers import open_page
 from viz import labs
 
 LR = "pages/2_Learning_rate.py"

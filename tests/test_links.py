@@ -11,45 +11,23 @@ import random
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import viz
-from tests.test_fuzz import _move
-from tests.test_pages import PG, contour, open_page, specs
-from ui.frame import PAGES
+from tests.helpers import (
+    KINDS,
+    LAB_PAGES,
+    PG,
+    contour,
+    controls,
+    link_notes,
+    move,
+    open_link,
+    open_page,
+    specs,
+    widget_values,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB_PAGES = [p[0] for p in PAGES if p[0] != "app.py"]
-KINDS = ("slider", "select_slider", "selectbox", "radio", "toggle", "number_input", "text_input")
-
-
-def open_link(path: str, query: dict[str, str]) -> AppTest:
-    """A new session opened on ``path`` with ``query`` in its address."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.query_params.update(query)
-    if path != "app.py":
-        at.switch_page(path)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def widget_values(at: AppTest) -> list[tuple[str, str, object]]:
-    """Every control's (kind, label, value) in page order, the share panel's own widget excluded."""
-    return [
-        (kind, w.label, w.value)
-        for kind in KINDS
-        for w in getattr(at, kind)
-        if not (w.key or "").startswith("_link")
-    ]
-
-
-def link_notes(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning if "link's settings" in w.value]
-
-
-def controls(at: AppTest) -> dict:
-    return at.session_state["_link_run"].controls
 
 
 @pytest.mark.parametrize("path", LAB_PAGES)
@@ -67,7 +45,7 @@ def test_a_view_round_trips_through_its_url(path):
             break
         widgets = [w for kind in KINDS for w in getattr(at, kind) if w.key and "_link" not in w.key]
         w = rng.choice(widgets)
-        if w.key.startswith("projector") or not _move(w, rng):
+        if w.key.startswith("projector") or not move(w, rng):
             continue
         at.run()
         assert not at.exception, (w.key, at.exception)

@@ -13,37 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import viz
+from tests.helpers import PG, contour, open_page, paths, specs
 from ui.frame import PAGES
-
-ROOT = Path(__file__).resolve().parent.parent
-PG = "pages/1_Playground.py"
-
-
-def open_page(path: str = "app.py") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
-    if path != "app.py":
-        at.switch_page(path)
-        at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def contour(at: AppTest) -> dict:
-    return next(s for s in specs(at) if s["layout"].get("images"))
-
-
-def paths(at: AppTest) -> dict[str, np.ndarray]:
-    """Legend label -> (S+1, 2) path drawn on the contour (the initial view is the exact path)."""
-    out = {}
-    for d in contour(at)["data"]:
-        if d.get("mode") == "lines+markers" and d.get("name"):
-            out[d["name"]] = np.stack([viz.decode(d["x"]), viz.decode(d["y"])], -1)
-    return out
 
 
 def test_every_page_runs_without_exception():

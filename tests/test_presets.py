@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import optim
-from tests.test_links import controls, link_notes, open_link
-from tests.test_pages import open_page, paths, specs
+from tests.helpers import controls, link_notes, open_link, open_page, paths, specs
 from ui.cache import surface_of
 from ui.controls import lr_grid
 from ui.presets import PG, PRESETS

@@ -18,9 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_fuzz import act, assert_no_error_from_valid_input
-from tests.test_links import controls, open_link
-from tests.test_pages import open_page
+from tests.helpers import (
+    act,
+    assert_no_error_from_valid_input,
+    controls,
+    open_link,
+    open_page,
+)
 from ui.frame import PAGES
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,237 @@
+"""Helpers shared by the test modules: opening pages and links under AppTest, reading figures,
+and the random user actions of the fuzz and reliability tests.
+
+Pages run from ``app.py`` with ``switch_page`` (automatic page discovery, as in production); a
+"fresh session from the URL" is a new ``AppTest`` whose ``query_params`` are a link's.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+import optim
+import viz
+from surfaces import SURFACES, from_formula
+from ui.controls import CATEGORY, FORMULA
+from ui.frame import PAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+PG = "pages/1_Playground.py"
+
+
+LAB_PAGES = [p[0] for p in PAGES if p[0] != "app.py"]
+
+
+KINDS = ("slider", "select_slider", "selectbox", "radio", "toggle", "number_input", "text_input")
+
+
+def open_page(path: str = "app.py") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    if path != "app.py":
+        at.switch_page(path)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_link(path: str, query: dict[str, str]) -> AppTest:
+    """A new session opened on ``path`` with ``query`` in its address."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update(query)
+    if path != "app.py":
+        at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def contour(at: AppTest) -> dict:
+    return next(s for s in specs(at) if s["layout"].get("images"))
+
+
+def paths(at: AppTest) -> dict[str, np.ndarray]:
+    """Legend label -> (S+1, 2) path drawn on the contour (the initial view is the exact path)."""
+    out = {}
+    for d in contour(at)["data"]:
+        if d.get("mode") == "lines+markers" and d.get("name"):
+            out[d["name"]] = np.stack([viz.decode(d["x"]), viz.decode(d["y"])], -1)
+    return out
+
+
+def widget_values(at: AppTest) -> list[tuple[str, str, object]]:
+    """Every control's (kind, label, value) in page order, the share panel's own widget excluded."""
+    return [
+        (kind, w.label, w.value)
+        for kind in KINDS
+        for w in getattr(at, kind)
+        if not (w.key or "").startswith("_link")
+    ]
+
+
+def link_notes(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if "link's settings" in w.value]
+
+
+def controls(at: AppTest) -> dict:
+    return at.session_state["_link_run"].controls
+
+
+def raw_choices(w) -> list:
+    """Raw values of a select box whose labels come from a registry (surfaces, optimizers)."""
+    labels = {n: f"{CATEGORY[e.category]} · {e.title}" for n, e in SURFACES.items()}
+    labels[FORMULA] = "✏️ Your formula f(x, y)"
+    labels.update({n: o.title for n, o in optim.OPTIMIZERS.items()})
+    return [raw for raw, label in labels.items() if label in w.options]
+
+
+def move(w, rng: random.Random) -> bool:
+    """Set one widget to an extreme or random value; False if the widget cannot be driven here."""
+    kind = type(w).__name__
+    if kind == "Slider":
+        w.set_value(rng.choice([w.min, w.max]))
+    elif kind == "SelectSlider":
+        value = w.value
+        if isinstance(value, str):
+            return False
+        label = rng.choice([w.options[0], w.options[-1], rng.choice(w.options)])
+        try:
+            w.set_value(type(value)(float(label.rstrip("×"))))
+        except ValueError:
+            return False
+    elif kind == "Selectbox" and raw_choices(w):
+        w.set_value(rng.choice(raw_choices(w)))
+    elif kind == "Selectbox":
+        # AppTest's select_index stores the *label*; with another format_func that label is not a
+        # value of the widget, so those select boxes are driven by their own tests instead.
+        before = w.value
+        w.select_index(rng.randrange(len(w.options)))
+        try:
+            _ = w.index
+        except ValueError:
+            w.set_value(before)
+            return False
+    elif kind == "Toggle":
+        w.set_value(not w.value)
+    elif kind == "NumberInput":
+        w.set_value(rng.choice([w.min, w.max, 0]))
+    else:
+        return False
+    return True
+
+
+GOOD_FORMULAS = [
+    "x^2 + 10 y^2",
+    "(1 - x)^2 + 100(y - x^2)^2",
+    "sin(x)cos(y) + 0.1(x^2 + y^2)",
+    "abs(x) + softplus(y - 1)",
+    "sigmoid(sigmoid(x*y)) + x^2 + y^2",
+]
+
+
+BAD_FORMULAS = [
+    "x^^2",
+    "exp(exp(3e4))*x",
+    "foo(x)",
+    "",
+    "`[expired](http://example.invalid)`",
+    "*".join(f"sin({k}x+y)" for k in range(1, 19)),
+]
+
+
+SLOW_BUTTONS = {"sw_run"}  # a confirmed sweep costs up to 30 s of CPU: its own tests press it
+
+
+def chart_click(at, rng: random.Random) -> str | None:
+    """Click a point of a clickable chart (a scatter point of its spec), as the browser would."""
+    charts = [c for c in at.get("plotly_chart") if c.key and c.key.endswith(("_contour", "_map"))]
+    if not charts:
+        return None
+    chart = rng.choice(charts)
+    spec = json.loads(chart.proto.spec)
+    traces = [d for d in spec["data"] if "x" in d and "y" in d and d.get("type") != "heatmap"]
+    if not traces:
+        return None
+    t = rng.choice(traces)
+    xs, ys = (np.atleast_1d(viz.decode(t[a])).astype(float) for a in ("x", "y"))
+    if not xs.size:
+        return None
+    i = rng.randrange(min(xs.size, ys.size))
+    point = {"x": float(xs[i]), "y": float(ys[i]), "curve_number": 0, "point_index": i}
+    at.session_state[chart.key] = {
+        "selection": {"points": [point], "point_indices": [i], "box": [], "lasso": []}
+    }
+    return f"click {chart.key}"
+
+
+def act(at, rng: random.Random) -> str | None:
+    """One random user action: type, press, pick a pill, click a chart, or move a widget."""
+    roll = rng.random()
+    pickers = [w for w in at.selectbox if w.key and w.key.endswith("_surface")]
+    if roll < 0.12 and not at.text_input and pickers and FORMULA in raw_choices(pickers[0]):
+        pickers[0].set_value(FORMULA)
+        return "choose the formula surface"
+    if roll < 0.12 and at.text_input:
+        w = rng.choice(list(at.text_input))
+        text = rng.choice(GOOD_FORMULAS + BAD_FORMULAS)
+        w.set_value(text)
+        return f"type {text!r}"
+    if roll < 0.22:
+        buttons = [b for b in at.button if b.key and b.key not in SLOW_BUTTONS]
+        if buttons:
+            b = rng.choice(buttons)
+            b.click()
+            return f"press {b.key}"
+    if roll < 0.28 and at.button_group:
+        g = rng.choice(list(at.button_group))
+        if g.options:
+            g.set_value(rng.choice(g.options))
+            return f"pill {g.key}"
+    if roll < 0.36:
+        clicked = chart_click(at, rng)
+        if clicked:
+            return clicked
+    widgets = [
+        w
+        for kind in ("slider", "select_slider", "selectbox", "toggle", "number_input")
+        for w in getattr(at, kind)
+        if w.key
+    ]
+    if not widgets:  # the home page, or a class link that hides every control
+        return None
+    w = rng.choice(widgets)
+    return f"move {w.key}" if move(w, rng) else None
+
+
+def refused_on_purpose(at) -> bool:
+    """Is the page's typed formula (with its domain) one that the library itself refuses?"""
+    texts = [w for w in at.text_input if w.key and w.key.endswith("_formula")]
+    if not texts:
+        return False
+    prefix = texts[0].key.rsplit("_", 1)[0]
+    v = {w.key: w.value for w in at.number_input if w.key}
+    domain = tuple((v.get(f"{prefix}_{a}min", -3.0), v.get(f"{prefix}_{a}max", 3.0)) for a in "xy")
+    try:
+        from_formula(texts[0].value, domain)
+    except ValueError:
+        return True
+    return False
+
+
+def assert_no_error_from_valid_input(at, context) -> None:
+    """An ``st.error`` is a failure unless the library refuses the page's formula or domain."""
+    errors = [e.value for e in at.error]
+    if errors:
+        assert refused_on_purpose(at), (context, errors)
+        assert all("cannot be drawn" in e for e in errors), (context, errors)
