@@ -42,6 +42,91 @@ def _all_figures(surface, views):
     return figs
 
 
+def _builders() -> dict:
+    """Every figure builder of viz and viz.labs with example arguments: one registry."""
+    from viz import labs
+
+    s = get_surface("quadratic", kappa=10.0)
+    trajs, views = _views(s, steps=40)
+    bg = viz.png_data_uri(viz.field_png(s.mesh(40)[2], s.log_scale))
+    k = np.arange(30)
+    rng = np.random.default_rng(4)
+    contour = viz.contour_figure(s, views, bg, start=s.starts[0])
+    return {
+        "contour_figure": lambda: contour,
+        "surface_figure": lambda: viz.surface_figure(s, views, s.mesh(20)),
+        "loss_figure": lambda: viz.loss_figure(views, s.f_min),
+        "distance_figure": lambda: viz.distance_figure(views),
+        "schedule_figure": lambda: viz.schedule_figure(optim.schedules.step(10, 0.5).factors(40)),
+        "inspector_figure": lambda: viz.inspector_figure(
+            s, [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)], 5, bg
+        ),
+        "iterates_figure": lambda: labs.iterates_figure(
+            [("η = 0.3", 0.7**k, 0.7**k), ("η = 1.1", (-0.2) ** k, None)], 0.0, "w_k"
+        ),
+        "contraction_figure": lambda: labs.contraction_figure(0.3, 1.0),
+        "direction_errors_figure": lambda: labs.direction_errors_figure(
+            np.stack([0.9**k, 0.99**k], -1), (1.0, 0.3), 0.2
+        ),
+        "impulse_figure": lambda: labs.impulse_figure(0.1 * 0.9 ** k[::-1], 10.0),
+        "filter_figure": lambda: labs.filter_figure(rng.normal(size=40), np.zeros(40)),
+        "rate_map_figure": lambda: labs.rate_map_figure(
+            np.linspace(0.1, 4, 12),
+            np.linspace(0, 0.99, 10),
+            rng.uniform(0.2, 1.2, (10, 12)),
+            (1.0, 0.9),
+            (1.5, 0.5),
+        ),
+        "sweep_figure": lambda: labs.sweep_figure(
+            np.geomspace(0.01, 10, 8),
+            np.linspace(0, 0.9, 6),
+            rng.normal(size=(6, 8)),
+            rng.uniform(size=(6, 8)) > 0.7,
+            ytitle="β",
+            ztitle="log₁₀ L",
+            boundary=(np.full(6, 2.0), np.linspace(0, 0.9, 6)),
+        ),
+        "lines_figure": lambda: labs.lines_figure(
+            [("a", viz.color(0), "solid", 0.9**k), ("b", viz.color(1), "dash", 0.8**k)],
+            "L",
+            log=True,
+        ),
+        "gradient_cloud_figure": lambda: labs.gradient_cloud_figure(
+            rng.normal(size=(50, 2)), np.array([0.5, -0.2])
+        ),
+        "add_schedule_panel": lambda: labs.add_schedule_panel(
+            contour, [("step", viz.color(1), optim.schedules.step(10, 0.5).factors(41))]
+        ),
+    }
+
+
+def test_every_figure_builder_is_in_the_registry_and_draws_valid_plotly():
+    from viz import labs
+
+    public = {n for n in viz.__all__ if n.endswith("_figure")}
+    public |= {n for n in dir(labs) if n.endswith("_figure") or n.startswith("add_")}
+    public -= {"standalone_html"}
+    registry = _builders()
+    assert public <= set(registry), f"add example arguments for {sorted(public - set(registry))}"
+    for name, build in registry.items():
+        spec = build()
+        fig = go.Figure(spec)  # raises on any invalid property, in data, layout or frames
+        assert fig.data, name
+        json.dumps(spec)  # plain JSON: what Streamlit sends
+
+
+def test_builders_do_not_change_their_inputs():
+    from viz import labs
+
+    s = get_surface("quadratic")
+    _, views = _views(s, steps=30)
+    spec = viz.contour_figure(s, views, "")
+    before = json.dumps(spec)
+    panel = labs.add_schedule_panel(spec, [("c", viz.color(0), np.ones(31))])
+    assert json.dumps(spec) == before and panel is not spec
+    assert len(panel["data"]) == len(spec["data"]) + 2
+
+
 @pytest.mark.parametrize("name", ["quadratic", "rosenbrock", "himmelblau", "sigmoid_neuron"])
 def test_every_figure_is_valid_plotly(name):
     s = get_surface(name)

@@ -241,6 +241,8 @@ def _animation_controls(plan: FramePlan, look: Look, duration: int, redraw: bool
                 "steps": slider_steps,
             }
         ],
+        # which step each frame shows, as data (for builders that add panels beside the frames)
+        "meta": {"frame_steps": [int(k) for k in plan.steps]},
     }
 
 

@@ -5,6 +5,7 @@ Pure functions like :mod:`viz.figures`: arrays in, Plotly dicts out.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -614,11 +615,13 @@ def gradient_cloud_figure(
 def add_schedule_panel(
     spec: dict, schedules: Sequence[tuple[str, str, np.ndarray]], *, look: Look = DEFAULT_LOOK
 ) -> dict:
-    """Put η_k/η₀ beside an animated contour figure, with a cursor per schedule that the frames move.
+    """A copy of an animated contour figure with η_k/η₀ beside it and a cursor per schedule that the
+    frames move; ``spec`` itself is left as it was.
 
     ``schedules`` holds ``(label, colour, factors)`` with ``factors`` of length ≥ the last frame step.
-    The frame steps are read from the figure's slider labels.
+    The frame steps come from the figure's ``layout.meta.frame_steps``.
     """
+    spec = copy.deepcopy(spec)
     spec["layout"]["xaxis"]["domain"] = [0.0, 0.6]
     spec["layout"]["xaxis2"] = {
         "domain": [0.7, 1.0],
@@ -632,7 +635,7 @@ def add_schedule_panel(
         "gridcolor": GRID,
         "rangemode": "tozero",
     }
-    ks = [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]]
+    ks = list(spec["layout"]["meta"]["frame_steps"])
     cursors = []
     for label, c, factors in schedules:
         spec["data"].append(
