@@ -34,6 +34,7 @@ __all__ = [
     "scalar_limit",
     "scalar_one_step",
     "scalar_regime",
+    "stable_lr_limit",
     "to_pytorch",
 ]
 
@@ -187,6 +188,35 @@ def nesterov_limit(beta: Any, lam_max: float) -> np.ndarray:
     """
     b = np.asarray(beta, dtype=float)
     return 2.0 * (1.0 + b) / ((1.0 + 2.0 * b) * float(_lams(lam_max).max()))
+
+
+def stable_lr_limit(optimizer: str, lam_max: float, beta: Any = 0.9, convention: str = "pytorch"):
+    """The largest stable η on a quadratic with top curvature ``λ_max``, in the optimizer's own
+    notation (``beta`` may be an array: one limit per β); None where theory here says nothing.
+
+    GD: ``2/λ_max``. Heavy ball in PyTorch's form: ``α < (2 + 2μ)/λ_max``; Nesterov:
+    :func:`nesterov_limit`; each converted to ``convention`` by :func:`from_pytorch`.
+
+    >>> stable_lr_limit("gd", 4.0)
+    0.5
+    >>> float(stable_lr_limit("momentum", 1.0, 0.9))  # PyTorch form: (2 + 1.8)/1
+    3.8
+    >>> round(float(stable_lr_limit("momentum", 1.0, 0.1, "ema")), 9)  # EECS 182: μ = 0.9, η = α/β
+    38.0
+    >>> stable_lr_limit("adam", 1.0) is None
+    True
+    """
+    if optimizer == "gd":
+        return gd_limit(lam_max)
+    if optimizer not in ("momentum", "nesterov"):
+        return None
+    with np.errstate(all="ignore"):
+        mu = to_pytorch(1.0, beta, convention)[1]  # μ depends on β only
+        if optimizer == "momentum":
+            alpha = (2.0 + 2.0 * mu) / lam_max
+        else:
+            alpha = nesterov_limit(mu, lam_max)
+        return from_pytorch(alpha, mu, convention)[0]
 
 
 # --- the scalar EECS 182 example -----------------------------------------------------------------

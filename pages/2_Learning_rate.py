@@ -173,10 +173,10 @@ if slow < 1 and fast < 1:
     m4.metric("steps to shrink the error 10⁶×", f"{need}")
 else:
     m4.metric("steps to shrink the error 10⁶×", "never (diverges)")
+eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
 st.caption(
-    f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = "
-    f"{2 / (2 * smax**2 + 2 * smin**2):.4g}, both directions shrink by (κ−1)/(κ+1) = "
-    f"{((smax / smin) ** 2 - 1) / ((smax / smin) ** 2 + 1):.4g} per step."
+    f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
+    f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
 )
 left, right = st.columns(2)
 with left:

@@ -26,34 +26,15 @@ look = page(
 
 
 def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
-    """Theory's largest stable η along the y axis, where the surface is a quadratic."""
-    if not surface.has_hess:
+    """Theory's largest stable η along the y axis (``optim.theory``), where the surface is a quadratic."""
+    h = surface.constant_hessian()
+    if h is None or (opt != "gd" and yaxis not in ("beta", START_X)):
         return None
-    try:  # a typed formula's Hessian is analysed on first use, and may be refused
-        h0, h1 = surface.hess(np.zeros(2)), surface.hess(np.array([0.7, -0.3]))
-    except ValueError:
-        return None
-    if not np.allclose(h0, h1):
-        return None
-    lam_max = float(np.max(np.linalg.eigvalsh(h0)))
-    conv = hp.get("convention", "pytorch")
-    if opt == "gd":
-        return np.full(ys.shape, 2.0 / lam_max), ys
-    if opt in ("momentum", "nesterov") and yaxis == "beta":
-        with np.errstate(all="ignore"):
-            mu = theory.to_pytorch(1.0, ys, conv)[1]  # μ depends on β only
-            if opt == "momentum":
-                alpha = (2.0 + 2.0 * mu) / lam_max
-            else:
-                alpha = theory.nesterov_limit(mu, lam_max)
-            eta = theory.from_pytorch(alpha, mu, conv)[0]
-        return eta, ys
-    if opt in ("momentum", "nesterov") and yaxis == START_X:
-        b = hp.get("beta", 0.9)
-        _, mu = theory.to_pytorch(1.0, b, conv)
-        alpha = (2 + 2 * mu) / lam_max if opt == "momentum" else theory.nesterov_limit(mu, lam_max)
-        return np.full(ys.shape, theory.from_pytorch(alpha, mu, conv)[0]), ys
-    return None
+    beta = ys if yaxis == "beta" else hp.get("beta", 0.9)
+    eta = theory.stable_lr_limit(
+        opt, float(np.max(np.linalg.eigvalsh(h))), beta, hp.get("convention", "pytorch")
+    )
+    return None if eta is None else (np.broadcast_to(eta, ys.shape).astype(float), ys)
 
 
 def open_in_playground(key, opt, hp, start, steps) -> None:

@@ -95,6 +95,26 @@ class Surface:
         hxx, hxy, hyy = (_full_shape(h, shape) for h in (hxx, hxy, hyy))
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], axis=-2)
 
+    def constant_hessian(self) -> np.ndarray | None:
+        """The Hessian if it is the same everywhere (a quadratic), else None.
+
+        Checked at two points; a typed formula's Hessian, analysed on first use, may be refused
+        (None then too).
+
+        >>> from surfaces import get_surface
+        >>> sorted(np.linalg.eigvalsh(get_surface("quadratic", kappa=4.0).constant_hessian()))
+        [np.float64(0.25), np.float64(1.0)]
+        >>> get_surface("rosenbrock").constant_hessian() is None
+        True
+        """
+        if self.hess_fn is None:
+            return None
+        try:
+            h0, h1 = self.hess(np.zeros(2)), self.hess(np.array([0.7, -0.3]))
+        except ValueError:
+            return None
+        return h0 if np.allclose(h0, h1) and np.all(np.isfinite(h0)) else None
+
     # -- geometry ---------------------------------------------------------------------------------
     @property
     def plot_window(self) -> Box:
