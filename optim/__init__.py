@@ -10,7 +10,7 @@
 from . import schedules, theory
 from .base import Param, Switch
 from .blocks import clip_by_norm, clip_by_value
-from .engine import RunSpec, Summary, Trajectory, run, run_many, run_summary
+from .engine import RunOptions, RunSpec, Summary, Trajectory, run, run_many, run_summary
 from .optimizers import OPTIMIZERS, STATE_LABELS, Optimizer, get_optimizer, lr_range
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "STATE_LABELS",
     "Optimizer",
     "Param",
+    "RunOptions",
     "RunSpec",
     "Summary",
     "Switch",

@@ -22,10 +22,58 @@ from .blocks import clip_by_norm, clip_by_value
 from .optimizers import Optimizer, get_optimizer
 from .schedules import Schedule, constant
 
-__all__ = ["RunSpec", "Summary", "Trajectory", "run", "run_many", "run_summary"]
+__all__ = ["RunOptions", "RunSpec", "Summary", "Trajectory", "run", "run_many", "run_summary"]
 
 MAX_STEPS = 1_000_000
 MAX_RECORDED_VALUES = 200_000_000  # ~1.6 GB of float64: beyond it use run_summary
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How every run of one call is stepped: schedule, gradient clipping, noise, minibatches, bound.
+
+    A frozen record of primitives (and a :class:`~optim.schedules.Schedule`), so it hashes: a page
+    builds it from its widgets and hands it whole to :func:`run`, :func:`run_many`,
+    :func:`run_summary` and to caches. ``clip`` is a global-norm threshold or
+    ``("norm" | "value", threshold)``; ``noise`` adds ``N(0, σ²)`` to every gradient coordinate
+    (seeded); ``batch_size`` draws minibatches from a data-driven surface (``sampling`` ``"shuffle"``
+    = epochs of a fresh permutation, ``"replacement"`` = i.i.d. draws); a run leaving ``±bound``
+    counts as diverged (default: the surface's own bound).
+
+    >>> RunOptions(noise=0.1, seed=3) == RunOptions(noise=0.1, seed=3)
+    True
+    """
+
+    schedule: Schedule | None = None
+    clip: Any = None
+    noise: Any = None
+    batch_size: int | None = None
+    sampling: str = "shuffle"
+    seed: int = 0
+    bound: float | None = None
+
+
+_DEFAULT_OPTIONS = RunOptions()
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if value is default:
+        return True
+    if default is None or np.ndim(value) != 0:
+        return False
+    return bool(value == default)
+
+
+def _options(options: RunOptions | None, **keywords: Any) -> RunOptions:
+    """One record from ``options=`` or the equivalent keywords (not both)."""
+    given = {k: v for k, v in keywords.items() if not _is_default(v, getattr(_DEFAULT_OPTIONS, k))}
+    if options is None:
+        return RunOptions(**given) if given else _DEFAULT_OPTIONS
+    if not isinstance(options, RunOptions):
+        raise ValueError("options must be an optim.RunOptions.")
+    if given:
+        raise ValueError(f"give options= or {', '.join(sorted(given))}=, not both.")
+    return options
 
 
 @dataclass(frozen=True)
@@ -363,23 +411,16 @@ class _SummaryRecorder:
             self.reached[hit] = k + 1 if self.f_ref is not None else k
 
 
-def _simulate(
-    surface,
-    groups,
-    x0,
-    steps,
-    *,
-    schedule,
-    clip,
-    noise,
-    batch_size,
-    sampling,
-    seed,
-    bound,
-    recorder,
-    callback=None,
-):
+def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, recorder, callback=None):
     runs, dim = x0.shape
+    schedule, clip, noise, batch_size, sampling, seed = (
+        opts.schedule,
+        opts.clip,
+        opts.noise,
+        opts.batch_size,
+        opts.sampling,
+        opts.seed,
+    )
     factors = (schedule or constant()).factors(steps).tolist()
     clip = _prepare_clip(clip, runs)
     sigma = _prepare_noise(noise, runs)
@@ -488,7 +529,13 @@ def _check_surface(surface, groups, dim, batch_size, sampling):
         raise ValueError("sampling must be 'shuffle' (epochs) or 'replacement'.")
 
 
-def _common(surface, specs, steps, schedule, batch_size, sampling, bound):
+def _common(surface, specs, steps, opts: RunOptions):
+    schedule, batch_size, sampling, bound = (
+        opts.schedule,
+        opts.batch_size,
+        opts.sampling,
+        opts.bound,
+    )
     steps = _check_steps(steps)
     x0s = [_as_x0(x) for _, _, x in specs]
     dims = {x.shape[1] for x in x0s}
@@ -518,11 +565,13 @@ def run_many(
     sampling: str = "shuffle",
     seed: int = 0,
     bound: float | None = None,
+    options: RunOptions | None = None,
 ) -> list[Trajectory]:
     """Step several optimizers together; one gradient evaluation per step serves them all.
 
     All runs share the schedule, clipping, noise stream and minibatch sequence, so a comparison is
-    fair: every optimizer sees the same data in the same order.
+    fair: every optimizer sees the same data in the same order. Pass them as one
+    :class:`RunOptions` record (``options=``) or as the keywords of the same names.
 
     >>> from surfaces import get_surface
     >>> trajs = run_many(get_surface("booth"), [RunSpec("gd", [0, 0]), RunSpec("adam", [0, 0])], 50)
@@ -531,21 +580,8 @@ def run_many(
     """
     if not specs:
         raise ValueError("run_many needs at least one RunSpec.")
-    steps, groups, x0, bound = _common(
-        surface,
-        [(s.optimizer, s.hyperparams, s.x0) for s in specs],
-        steps,
-        schedule,
-        batch_size,
-        sampling,
-        bound,
-    )
-    rec = _FullRecorder(groups, steps, x0.shape[0], x0.shape[1])
-    _simulate(
-        surface,
-        groups,
-        x0,
-        steps,
+    opts = _options(
+        options,
         schedule=schedule,
         clip=clip,
         noise=noise,
@@ -553,8 +589,12 @@ def run_many(
         sampling=sampling,
         seed=seed,
         bound=bound,
-        recorder=rec,
     )
+    steps, groups, x0, bound = _common(
+        surface, [(s.optimizer, s.hyperparams, s.x0) for s in specs], steps, opts
+    )
+    rec = _FullRecorder(groups, steps, x0.shape[0], x0.shape[1])
+    _simulate(surface, groups, x0, steps, opts, bound, rec)
     diverged = rec.finish(surface, bound)
     out = []
     for g, states in zip(groups, rec.states):
@@ -590,6 +630,7 @@ def run(
     sampling: str = "shuffle",
     seed: int = 0,
     bound: float | None = None,
+    options: RunOptions | None = None,
     **hyperparams: Any,
 ) -> Trajectory:
     """Run ``R`` copies of one optimizer from ``x0`` (shape ``(R, D)``) for ``steps`` steps.
@@ -607,10 +648,8 @@ def run(
     ((101, 2, 2), [-1, -1])
     """
     name = optimizer.name if isinstance(optimizer, Optimizer) else optimizer
-    return run_many(
-        surface,
-        [RunSpec(name, x0, hyperparams)],
-        steps,
+    opts = _options(
+        options,
         schedule=schedule,
         clip=clip,
         noise=noise,
@@ -618,7 +657,8 @@ def run(
         sampling=sampling,
         seed=seed,
         bound=bound,
-    )[0]
+    )
+    return run_many(surface, [RunSpec(name, x0, hyperparams)], steps, options=opts)[0]
 
 
 def run_summary(
@@ -636,6 +676,7 @@ def run_summary(
     seed: int = 0,
     bound: float | None = None,
     callback: Callable[[int], None] | None = None,
+    options: RunOptions | None = None,
     **hyperparams: Any,
 ) -> Summary:
     """Like :func:`run` but keeps only per-run summaries: memory O(R), not O(steps·R).
@@ -653,15 +694,8 @@ def run_summary(
     """
     if not (np.isfinite(tol) and tol >= 0):
         raise ValueError("tol must be a non-negative number.")
-    steps, groups, x0, bound = _common(
-        surface, [(optimizer, hyperparams, x0)], steps, schedule, batch_size, sampling, bound
-    )
-    rec = _SummaryRecorder(x0.shape[0], surface, tol)
-    diverged = _simulate(
-        surface,
-        groups,
-        x0,
-        steps,
+    opts = _options(
+        options,
         schedule=schedule,
         clip=clip,
         noise=noise,
@@ -669,9 +703,10 @@ def run_summary(
         sampling=sampling,
         seed=seed,
         bound=bound,
-        recorder=rec,
-        callback=callback,
     )
+    steps, groups, x0, bound = _common(surface, [(optimizer, hyperparams, x0)], steps, opts)
+    rec = _SummaryRecorder(x0.shape[0], surface, tol)
+    diverged = _simulate(surface, groups, x0, steps, opts, bound, rec, callback)
     return Summary(
         optimizer=groups[0].opt.name,
         final_xy=rec.p,

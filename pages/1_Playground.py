@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 import viz
-from optim import schedules as _s
 from ui import controls, link
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
 from ui.frame import chart, page
@@ -28,12 +29,9 @@ with st.sidebar:
     steps = link.slider("steps", 10, 1000, 150, step=10, key=f"{P}_steps")
     schedule = controls.schedule_picker(P, steps)
     if schedule is not None:
-        sched = _s.make(schedule[0], **dict(schedule[1]))
-        if schedule[2]:
-            sched = _s.warmup(sched, steps=schedule[2])
-        st.latex(sched.latex)
+        st.latex(schedule.latex)
         chart(
-            viz.schedule_figure(sched.factors(steps), look=look),
+            viz.schedule_figure(schedule.factors(steps), look=look),
             "The learning-rate schedule: the factor multiplying η at each step",
             key=f"{P}_schedule_fig",
             config={"displayModeBar": False},
@@ -58,16 +56,7 @@ with st.expander(f"About this surface: {link.escape(surface.title)}"):
 
 try:
     trajs = simulate(
-        key,
-        tuple(r.key for r in runs),
-        start,
-        steps,
-        schedule,
-        grad.clip,
-        grad.noise,
-        grad.batch_size,
-        grad.sampling,
-        grad.seed,
+        key, tuple(r.key for r in runs), start, steps, dataclasses.replace(grad, schedule=schedule)
     )
 except ValueError as err:
     st.error(f"These settings cannot run: {err}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -437,3 +438,30 @@ def test_formulas_are_available_for_every_switch():
                 assert opt.formula(**{s.name: choice}).strip()
     assert "1-\\beta" in optim.OPTIMIZERS["momentum"].formula(convention="ema")
     assert optim.OPTIMIZERS["adam"].errata
+
+
+def test_run_options_record_equals_the_keywords_and_not_both():
+    s = get_surface("quadratic", kappa=10.0)
+    opts = optim.RunOptions(
+        schedule=schedules.step(20, 0.5), clip=("norm", 1.0), noise=0.3, seed=7, bound=50.0
+    )
+    x0 = np.array([[2.0, 1.0]])
+    a = optim.run(s, "momentum", x0, 60, lr=0.1, options=opts)
+    b = optim.run(
+        s,
+        "momentum",
+        x0,
+        60,
+        lr=0.1,
+        schedule=opts.schedule,
+        clip=opts.clip,
+        noise=0.3,
+        seed=7,
+        bound=50.0,
+    )
+    np.testing.assert_array_equal(a.xy, b.xy)
+    summary = optim.run_summary(s, "momentum", x0, 60, lr=0.1, options=opts)
+    np.testing.assert_array_equal(summary.final_xy, a.xy[-1])
+    assert hash(opts) == hash(dataclasses.replace(opts))  # a cache key
+    with pytest.raises(ValueError, match="not both"):
+        optim.run(s, "gd", x0, 5, lr=0.1, options=opts, seed=1)

@@ -53,33 +53,12 @@ def simulate(
     runs: tuple[RunKey, ...],
     start: tuple[float, float],
     steps: int,
-    schedule: tuple | None = None,
-    clip: tuple[str, float] | None = None,
-    noise: float = 0.0,
-    batch_size: int | None = None,
-    sampling: str = "shuffle",
-    seed: int = 0,
+    options: optim.RunOptions = optim.RunOptions(),  # noqa: B008 - a frozen record, never mutated
 ) -> list[optim.Trajectory]:
     """Run every optimizer from ``start`` in one engine call (``optim.run_many``)."""
     s = surface_of(key)
     specs = [optim.RunSpec(name, [start], dict(hp)) for name, hp in runs]
-    sched = None
-    if schedule is not None:
-        name, params, warm = schedule
-        sched = optim.schedules.make(name, **dict(params))
-        if warm:
-            sched = optim.schedules.warmup(sched, steps=warm)
-    return optim.run_many(
-        s,
-        specs,
-        steps,
-        schedule=sched,
-        clip=clip,
-        noise=noise or None,
-        batch_size=batch_size,
-        sampling=sampling,
-        seed=seed,
-    )
+    return optim.run_many(s, specs, steps, options=options)
 
 
 def trajectory_table(trajectories: list[optim.Trajectory], labels: list[str]):

@@ -23,7 +23,6 @@ from .cache import surface_of
 
 __all__ = [
     "FORMULA",
-    "Gradient",
     "RunChoice",
     "clicked_point",
     "gradient_picker",
@@ -547,8 +546,8 @@ def centre(surface: Surface) -> tuple[float, float]:
 
 
 # -- schedule and gradient --------------------------------------------------------------------------
-def schedule_picker(prefix: str, steps: int) -> tuple | None:
-    """Schedule name, its parameters and an optional warm-up; ``None`` for a constant rate."""
+def schedule_picker(prefix: str, steps: int) -> optim.schedules.Schedule | None:
+    """The schedule (with an optional warm-up) as one record; ``None`` for a constant rate."""
     sched = optim.schedules
     labels = {
         "constant": "constant η",
@@ -575,21 +574,12 @@ def schedule_picker(prefix: str, steps: int) -> tuple | None:
         warm_steps = float(param_widget(wp, f"{prefix}_warmup_steps"))
     if name == "constant" and not warm:
         return None
-    return (name, params, warm_steps)
+    made = sched.make(name, **dict(params))
+    return sched.warmup(made, steps=warm_steps) if warm else made
 
 
-@dataclass(frozen=True)
-class Gradient:
-    """How gradients are formed: clipping, noise (analytic surfaces) or minibatches (data)."""
-
-    clip: tuple[str, float] | None = None
-    noise: float = 0.0
-    batch_size: int | None = None
-    sampling: str = "shuffle"
-    seed: int = 0
-
-
-def gradient_picker(prefix: str, surface: Surface) -> Gradient:
+def gradient_picker(prefix: str, surface: Surface) -> optim.RunOptions:
+    """How gradients are formed, as the engine's own record (``optim.RunOptions``, no schedule)."""
     """Clipping for all surfaces; noise σ on analytic ones; batch size and sampling on data ones."""
     kind = link.selectbox(
         "Gradient clipping",
@@ -634,7 +624,12 @@ def gradient_picker(prefix: str, surface: Surface) -> Gradient:
         )
         if batch < n:
             seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
-        return Gradient(clip, 0.0, None if batch >= n else int(batch), sampling, seed)
+        return optim.RunOptions(
+            clip=clip,
+            batch_size=None if batch >= n else int(batch),
+            sampling=sampling,
+            seed=seed,
+        )
     sigma = link.select_slider(
         "gradient noise σ",
         [0.0, *nice_grid(0.01, 10.0)],
@@ -645,4 +640,4 @@ def gradient_picker(prefix: str, surface: Surface) -> Gradient:
     )
     if sigma > 0:
         seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{prefix}_seed"))
-    return Gradient(clip, float(sigma), None, "shuffle", seed)
+    return optim.RunOptions(clip=clip, noise=float(sigma) or None, seed=seed)

@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+import optim
 from viz import animated_gif, run_views
 
 from .cache import simulate, surface_of
@@ -190,6 +191,8 @@ def preset_thumbnail(slug: str, size: int = 220) -> bytes:
     surface = surface_of(p.surface)
     start = p.start or surface.starts[0]
     runs = tuple((name, tuple(sorted(hp.items()))) for name, hp in p.runs)
-    trajs = simulate(p.surface, runs, tuple(map(float, start)), p.steps, batch_size=p.batch)
+    trajs = simulate(
+        p.surface, runs, tuple(map(float, start)), p.steps, optim.RunOptions(batch_size=p.batch)
+    )
     views = run_views(trajs, surface, [t.label() for t in trajs])
     return animated_gif(surface, views, size=size, max_frames=40, duration_ms=90)
