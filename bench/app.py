@@ -143,6 +143,7 @@ def sweep_costs() -> None:
     import optim
     from surfaces import get_surface
     from ui import jobs
+    from ui.cache import surface_key
     from ui.sweep import AUTO_CPU, MAX_CPU, estimate, sweep
 
     print(
@@ -162,7 +163,7 @@ def sweep_costs() -> None:
         lo, _, hi = optim.lr_range(s, opt)
         lrs = tuple(np.geomspace(lo / 10, hi * 10, n).tolist())
         ys = tuple(np.linspace(0.0, 0.99, n).tolist())
-        key = ("registry", name, tuple(s.params.items()))
+        key = surface_key(name)
         args = (key, opt, (), yname, lrs, ys, tuple(map(float, s.starts[0])), steps, 1e-6)
         t = time.process_time()
         price = estimate(*args)

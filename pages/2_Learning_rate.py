@@ -15,7 +15,7 @@ import viz
 from optim import theory
 from surfaces import get_surface
 from ui import link
-from ui.cache import field_background
+from ui.cache import field_background, surface_key
 from ui.frame import chart, page
 from viz import labs
 
@@ -186,7 +186,7 @@ with left:
         key=f"{P}_dirs",
     )
 with right:
-    key2 = ("registry", "sigma_w", (("sigma1", s1), ("sigma2", s2), ("y1", 1.0), ("y2", 1.0)))
+    key2 = surface_key("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
     view = viz.run_views([traj2], surface2, [f"GD η = {eta2:.4g}"])
     chart(
         viz.contour_figure(surface2, view, field_background(key2), look=look, height=460),

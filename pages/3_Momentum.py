@@ -15,7 +15,7 @@ import viz
 from optim import theory
 from surfaces import get_surface
 from ui import link
-from ui.cache import field_background
+from ui.cache import field_background, surface_key
 from ui.controls import clicked_point, snap
 from ui.frame import chart, page
 from viz import labs
@@ -168,7 +168,7 @@ st.markdown(
 )
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
-key = ("registry", "quadratic", (("angle_deg", 0.0), ("kappa", float(kappa)), ("scale", 1.0)))
+key = surface_key("quadratic", kappa=kappa)
 left, right = st.columns(2)
 chart(
     viz.contour_figure(surface, views, field_background(key), look=look, height=480),

@@ -12,7 +12,7 @@ import optim
 import viz
 from surfaces import get_surface
 from ui import link
-from ui.cache import field_background
+from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
 from ui.frame import chart, page
 from viz import PALETTE, labs
@@ -35,11 +35,6 @@ def eta_picker(key: str, default: float, label: str = "η (all three)") -> float
 def race(surface, names, hps, steps, start):
     specs = [optim.RunSpec(n, [start], hp) for n, hp in zip(names, hps)]
     return optim.run_many(surface, specs, steps)
-
-
-def key_of(name: str, **params) -> tuple:
-    entry_params = get_surface(name, **params).params
-    return ("registry", name, tuple((k, v) for k, v in entry_params.items()))
 
 
 # -- 1. AdaGrad's step dies out ---------------------------------------------------------------------
@@ -73,7 +68,7 @@ chart(
     viz.contour_figure(
         s1,
         views,
-        field_background(key_of("sigmoid_neuron", dataset=dataset)),
+        field_background(surface_key("sigmoid_neuron", dataset=dataset)),
         look=look,
         height=480,
     ),
@@ -127,7 +122,9 @@ for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
             viz.contour_figure(
                 s,
                 v,
-                field_background(key_of("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)),
+                field_background(
+                    surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
+                ),
                 look=look,
                 height=440,
             ),
@@ -211,7 +208,9 @@ ts4 = race(s4, ["gd", "adagrad"], [{"lr": eta4}, {"lr": eta4}], steps4, s4.start
 v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
 chart(
-    viz.contour_figure(s4, v4, field_background(key_of("logistic_sparse")), look=look, height=460),
+    viz.contour_figure(
+        s4, v4, field_background(surface_key("logistic_sparse")), look=look, height=460
+    ),
     "Top view of the sparse logistic loss with each run's path",
     where=left,
     key=f"{P}_sparse",

@@ -13,7 +13,7 @@ import viz
 from optim import schedules
 from surfaces import get_surface
 from ui import link
-from ui.cache import field_background
+from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
 from ui.frame import chart, page
 from viz import PALETTE, labs
@@ -65,7 +65,7 @@ DATA = {
 name = link.selectbox("Data-driven surface", list(DATA), format_func=DATA.get, key=f"{P}_surface")
 surface = get_surface(name)
 n = surface.n_data
-skey = ("registry", name, tuple(surface.params.items()))
+skey = surface_key(name)
 
 # -- 1. the gradient cloud --------------------------------------------------------------------------
 st.subheader("1 · A minibatch gradient is the full gradient plus noise")

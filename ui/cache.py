@@ -14,12 +14,42 @@ import streamlit as st
 
 import optim
 import viz
-from surfaces import Surface, from_formula, get_surface
+from surfaces import SURFACES, Surface, from_formula, get_surface
 
-__all__ = ["field_background", "simulate", "surface_mesh", "surface_of", "trajectory_table"]
+__all__ = [
+    "field_background",
+    "formula_key",
+    "simulate",
+    "surface_key",
+    "surface_mesh",
+    "surface_of",
+    "trajectory_table",
+]
 
 SurfaceKey = tuple
 RunKey = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+def surface_key(name: str, **params: Any) -> SurfaceKey:
+    """The one way to name a registry surface: every parameter (defaults filled in), numbers as
+    floats, in the registry's order, so one surface has one key and its field is cached once.
+
+    >>> surface_key("quadratic", kappa=100)
+    ('registry', 'quadratic', (('kappa', 100.0), ('angle_deg', 0.0), ('scale', 1.0)))
+    """
+    entry = SURFACES[name]
+    values = entry.defaults() | params
+
+    def norm(v: Any) -> Any:
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    return ("registry", name, tuple((p.name, norm(values[p.name])) for p in entry.params))
+
+
+def formula_key(text: str, domain: tuple) -> SurfaceKey:
+    """The key of a typed formula on its plotting domain ``((xmin, xmax), (ymin, ymax))``."""
+    (x0, x1), (y0, y1) = domain
+    return ("formula", text, ((float(x0), float(x1)), (float(y0), float(y1))))
 
 
 @functools.lru_cache(maxsize=64)

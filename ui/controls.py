@@ -19,7 +19,7 @@ from surfaces import FUNCTIONS, SURFACES, Surface
 from surfaces.formula import MAX_LENGTH
 
 from . import link
-from .cache import surface_of
+from .cache import formula_key, surface_key, surface_of
 
 __all__ = [
     "FORMULA",
@@ -42,7 +42,7 @@ __all__ = [
 
 FORMULA = "formula"
 DEFAULT_FORMULA = "x^2 + 10 y^2"
-FORMULA_FALLBACK = ("formula", DEFAULT_FORMULA, ((-3.0, 3.0), (-3.0, 3.0)))
+FORMULA_FALLBACK = formula_key(DEFAULT_FORMULA, ((-3.0, 3.0), (-3.0, 3.0)))
 CATEGORY = {"lecture": "Lecture", "classic": "Classic", "shapes": "Shapes", "data": "Data"}
 _E12 = (1.0, 1.2, 1.5, 1.8, 2.2, 2.7, 3.3, 3.9, 4.7, 5.6, 6.8, 8.2)
 _BETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
@@ -165,16 +165,12 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
         xmax = link.number_input("x to", -1e4, 1e4, 3.0, key=f"{prefix}_xmax", where=c2)
         ymin = link.number_input("y from", -1e4, 1e4, -3.0, key=f"{prefix}_ymin", where=c1)
         ymax = link.number_input("y to", -1e4, 1e4, 3.0, key=f"{prefix}_ymax", where=c2)
-        key: tuple = (
-            "formula",
-            text,
-            ((float(xmin), float(xmax)), (float(ymin), float(ymax))),
-        )
+        key = formula_key(text, ((xmin, xmax), (ymin, ymax)))
     else:
         entry = SURFACES[name]
-        values = tuple((p.name, param_widget(p, f"{prefix}_{name}_{p.name}")) for p in entry.params)
-        values = tuple((k, float(v) if isinstance(v, (int, float)) else v) for k, v in values)
-        key = ("registry", name, values)
+        key = surface_key(
+            name, **{p.name: param_widget(p, f"{prefix}_{name}_{p.name}") for p in entry.params}
+        )
         if entry.summary:
             st.caption(entry.summary)
     good_key = f"{prefix}_surface__good"
@@ -183,7 +179,7 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
     except ValueError as err:
         fallback = st.session_state.get(good_key)
         if fallback is None or fallback[0] != key[0]:
-            fallback = FORMULA_FALLBACK if key[0] == "formula" else ("registry", default, ())
+            fallback = FORMULA_FALLBACK if key[0] == "formula" else surface_key(default)
         shown = (
             f"the last formula that worked, {link.quote(fallback[1], limit=MAX_LENGTH)}"
             if fallback[0] == "formula"

@@ -16,7 +16,7 @@ import streamlit as st
 import optim
 from viz import animated_gif, run_views
 
-from .cache import simulate, surface_of
+from .cache import simulate, surface_key, surface_of
 from .controls import playground_query
 
 __all__ = ["PRESETS", "Preset", "preset_thumbnail"]
@@ -25,7 +25,7 @@ PG = "pages/1_Playground.py"
 
 
 def _quadratic(kappa: float, angle: float = 0.0) -> tuple:
-    return ("registry", "quadratic", (("kappa", kappa), ("angle_deg", angle), ("scale", 1.0)))
+    return surface_key("quadratic", kappa=kappa, angle_deg=angle)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ PRESETS: tuple[Preset, ...] = (
         "squared gradient so far: after the steep descent into the valley its step is too small "
         "to follow the floor. RMSProp's moving average forgets and keeps going.",
         "Goodfellow Alg. 8.4 and 8.5; NPTEL AdaGrad and RMSProp lectures",
-        ("registry", "rosenbrock", (("b", 100.0),)),
+        surface_key("rosenbrock", b=100.0),
         (("adagrad", {"lr": 0.05}), ("rmsprop", {"lr": 0.05})),
         steps=500,
     ),
@@ -109,7 +109,7 @@ PRESETS: tuple[Preset, ...] = (
         "and leaves more than twice as fast. (Past the frame the saddle is unbounded: runs that "
         "keep going are marked diverged.)",
         "EECS 182 note on adaptive methods; Dauphin et al. (2014)",
-        ("registry", "saddle", ()),
+        surface_key("saddle"),
         (("gd", {"lr": 0.05}), ("adam", {"lr": 0.05})),
         steps=60,
     ),
@@ -119,7 +119,7 @@ PRESETS: tuple[Preset, ...] = (
         "On σw ≈ y the error is multiplied by 1 − 2ησ² each step: at η = 0.99/σ² it flips sign "
         "and barely shrinks, at 1.05/σ² it grows. The lab shows Fig. 1 of the lecture beside it.",
         "EECS 182, 15 Sept 2022, eq. (3) and Fig. 1",
-        ("registry", "sigma_w", (("sigma1", 1.0), ("sigma2", 0.5), ("y1", 1.0), ("y2", 1.0))),
+        surface_key("sigma_w", sigma1=1.0, sigma2=0.5),
         (("gd", {"lr": 0.99}),),
         start=(0.0, 0.0),
         steps=60,
@@ -132,7 +132,7 @@ PRESETS: tuple[Preset, ...] = (
         "Minibatches of one on a 60-point linear regression: with a constant step SGD reaches "
         "the optimum's neighbourhood and keeps jumping around it; a linear decay of η settles it.",
         "EECS 182 note 2, Fig. 3; COSI 165B Alg. 8.1",
-        ("registry", "linear_regression", ()),
+        surface_key("linear_regression"),
         (("gd", {"lr": 0.15}),),
         steps=800,
         batch=1,
@@ -155,7 +155,7 @@ PRESETS: tuple[Preset, ...] = (
         "The classic curved valley: GD creeps along the floor at the small η the walls allow, "
         "momentum and Nesterov gather speed along it, Adam follows the bend to the minimum at (1, 1).",
         "Rosenbrock (1960); SciPy's optimize test functions",
-        ("registry", "rosenbrock", (("b", 100.0),)),
+        surface_key("rosenbrock", b=100.0),
         (
             ("gd", {"lr": 0.001}),
             ("momentum", {"lr": 0.00047, "beta": 0.9, "convention": "pytorch"}),
@@ -170,7 +170,7 @@ PRESETS: tuple[Preset, ...] = (
         "Five optimizers from (1, 1.5) on Beale's function, with its flat plateau and steep "
         "ridges: GD is slowest, the adaptive methods cross the plateau and reach (3, 0.5).",
         "Beale (1958); the optimizer animations of A. Radford and L. Ruder (2016)",
-        ("registry", "beale", ()),
+        surface_key("beale"),
         (
             ("gd", {"lr": 0.001}),
             ("momentum", {"lr": 0.00047, "beta": 0.9, "convention": "pytorch"}),
