@@ -7,6 +7,7 @@ Hessian) are reset to the default *before* the widget is drawn, never silently m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,16 +70,18 @@ def nice_grid(lo: float, hi: float, include: float | None = None) -> list[float]
 
 
 def snap(value: Any, options: list[float]) -> float:
-    arr = np.asarray(options)
+    """The option nearest ``value`` (``ui.link.nearest``); the middle one if it is not a number.
+
+    >>> snap(0.0123, [0.01, 0.012, 0.015]), snap("x", [1.0, 2.0, 3.0])
+    (0.012, 2.0)
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return float(arr[len(arr) // 2])
-    if v in options:
-        return v
-    if v > 0 and arr.min() > 0:
-        return float(arr[np.argmin(np.abs(np.log(arr) - np.log(v)))])
-    return float(arr[np.argmin(np.abs(arr - v))])
+        return float(options[len(options) // 2])
+    if v in options or not math.isfinite(v):
+        return v if v in options else float(options[len(options) // 2])
+    return float(options[link.nearest(v, options)])
 
 
 def _fmt(v: float) -> str:

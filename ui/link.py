@@ -37,6 +37,7 @@ __all__ = [
     "escape",
     "finish",
     "hidden",
+    "nearest",
     "note",
     "notes_here",
     "number_input",
@@ -233,6 +234,20 @@ def _number(raw: str, integer: bool = False) -> float:
     return v
 
 
+def nearest(value: float, options: Sequence[float]) -> int:
+    """Index of the option nearest ``value``: on a log scale when all are positive, else linearly.
+
+    The one snap of the app (URL values and widgets both use it).
+
+    >>> nearest(0.0123, [0.01, 0.012, 0.015]), nearest(-0.4, [-1.0, 0.0, 1.0])
+    (1, 1)
+    """
+    nums = [float(o) for o in options]
+    if value > 0 and min(nums) > 0:
+        return min(range(len(nums)), key=lambda i: abs(math.log(nums[i] / value)))
+    return min(range(len(nums)), key=lambda i: abs(nums[i] - value))
+
+
 class Snapped(NamedTuple):
     """A URL value moved to the nearest allowed one, and what to tell the user about it."""
 
@@ -253,10 +268,7 @@ def _choice(raw: str, options: Sequence[Any]) -> Any:
             raise ValueError(f"is outside {_fmt_range(lo, hi)}")
         if v in nums:
             return options[nums.index(v)]
-        if lo > 0:
-            best = min(range(len(nums)), key=lambda i: abs(math.log(nums[i] / v)))
-        else:
-            best = min(range(len(nums)), key=lambda i: abs(nums[i] - v))
+        best = nearest(v, nums)
         return Snapped(
             options[best], f"is not on this control's grid; using the nearest, {texts[best]}"
         )
