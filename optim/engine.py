@@ -139,20 +139,13 @@ class Trajectory:
                 switches.append("ε inside √")
         if switches:
             parts.append(f"({', '.join(switches)})")
-        short = {
-            "lr": "η",
-            "beta": "β",
-            "beta1": "β₁",
-            "beta2": "β₂",
-            "weight_decay": "λ",
-            "damping": "δ",
-        }
-        for p in opt.params:
-            if p.name in short:
-                value = float(np.asarray(self.hyperparams[p.name]).reshape(-1)[r])
-                if p.name in ("beta2",) and value == p.default:
-                    continue
-                parts.append(f"{short[p.name]}={value:.3g}")
+        for p in opt.params:  # each parameter names its own symbol (vocab.Param.symbol)
+            if not p.symbol:
+                continue
+            value = float(np.asarray(self.hyperparams[p.name]).reshape(-1)[r])
+            if not p.legend_if_default and value == p.default:
+                continue
+            parts.append(f"{p.symbol}={value:.3g}")
         return " ".join(parts)
 
     def to_frame(self):

@@ -119,6 +119,7 @@ def _lr_param(default: float, ui_low: float = 1e-4, ui_high: float = 10.0) -> Pa
         ui_high=ui_high,
         log=True,
         help="Step size η (ε in Goodfellow, γ in some notes). Scaled by the schedule.",
+        symbol="η",
     )
 
 
@@ -132,6 +133,7 @@ _BETA = Param(
     ui_low=0.0,
     ui_high=0.999,
     help="How much of the past is kept. In the EECS 182 (ema) convention β weights the NEW gradient.",
+    symbol="β",
 )
 _EPS = Param(
     "eps",
@@ -143,6 +145,8 @@ _EPS = Param(
     ui_high=1e-1,
     log=True,
     help="Numerical-stability constant added to the denominator.",
+    symbol="ε",
+    legend_if_default=False,
 )
 _CONVENTION = Switch(
     "convention",
@@ -495,6 +499,7 @@ _BETA1 = Param(
     ui_low=0.0,
     ui_high=0.999,
     help="Decay of the first-moment EMA (EECS 182's β = 1 − β₁).",
+    symbol="β₁",
 )
 _BETA2 = Param(
     "beta2",
@@ -506,6 +511,8 @@ _BETA2 = Param(
     ui_low=0.5,
     ui_high=0.9999,
     help="Decay of the second-moment EMA (EECS 182's β′ = 1 − β₂).",
+    symbol="β₂",
+    legend_if_default=False,
 )
 _BC = Switch(
     "bias_correction",
@@ -521,7 +528,16 @@ _EPS_IN = Switch(
     (False, True),
     help="√(v̂ + ε) as the Deep Learning Refresher writes, instead of √v̂ + ε.",
 )
-_WD = Param("weight_decay", "weight decay λ", 0.01, low=0.0, high=1e3, ui_low=0.0, ui_high=0.5)
+_WD = Param(
+    "weight_decay",
+    "weight decay λ",
+    0.01,
+    low=0.0,
+    high=1e3,
+    ui_low=0.0,
+    ui_high=0.5,
+    symbol="λ",
+)
 
 _ADAM_SOURCE = (
     "Kingma & Ba (2015); Goodfellow et al., Deep Learning, Alg. 8.7; EECS 182 eq. (9)–(10)"
@@ -660,9 +676,36 @@ OPTIMIZERS: dict[str, Optimizer] = {
             lion_update,
             (
                 _lr_param(0.02, ui_high=1.0),
-                Param("beta1", "β₁", 0.9, low=0.0, high=1.0, high_open=True, ui_high=0.999),
-                Param("beta2", "β₂", 0.99, low=0.0, high=1.0, high_open=True, ui_high=0.9999),
-                Param("weight_decay", "weight decay λ", 0.0, low=0.0, high=1e3, ui_high=0.5),
+                Param(
+                    "beta1",
+                    "β₁",
+                    0.9,
+                    low=0.0,
+                    high=1.0,
+                    high_open=True,
+                    ui_high=0.999,
+                    symbol="β₁",
+                ),
+                Param(
+                    "beta2",
+                    "β₂",
+                    0.99,
+                    low=0.0,
+                    high=1.0,
+                    high_open=True,
+                    ui_high=0.9999,
+                    symbol="β₂",
+                    legend_if_default=False,
+                ),
+                Param(
+                    "weight_decay",
+                    "weight decay λ",
+                    0.0,
+                    low=0.0,
+                    high=1e3,
+                    ui_high=0.5,
+                    symbol="λ",
+                ),
             ),
             {None: _F["lion"]},
             "Chen et al. (2023)",
@@ -685,6 +728,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                     high=1e6,
                     ui_high=10.0,
                     help="Adds δI to the Hessian (Levenberg–Marquardt style).",
+                    symbol="δ",
                 ),
             ),
             {None: _F["newton"]},

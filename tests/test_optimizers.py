@@ -465,3 +465,16 @@ def test_run_options_record_equals_the_keywords_and_not_both():
     assert hash(opts) == hash(dataclasses.replace(opts))  # a cache key
     with pytest.raises(ValueError, match="not both"):
         optim.run(s, "gd", x0, 5, lr=0.1, options=opts, seed=1)
+
+
+def test_every_hyperparameter_names_its_symbol_and_shows_in_the_legend_when_changed():
+    s = get_surface("quadratic")
+    for name, opt in optim.OPTIMIZERS.items():
+        for p in opt.params:
+            assert p.symbol, (name, p.name)
+        if not s.has_hess and opt.needs_hessian:
+            continue
+        changed = {p.name: p.default * 0.5 if p.default else 0.25 for p in opt.params}
+        label = optim.run(s, name, np.ones((1, 2)), 2, **changed).label()
+        for p in opt.params:
+            assert f"{p.symbol}=" in label, (name, p.name, label)

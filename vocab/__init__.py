@@ -40,6 +40,8 @@ class Param:
     ui_high: float | None = None
     log: bool = False
     help: str = ""
+    symbol: str = ""  # short name in legends ("η", "β₁"); empty: left out of legends
+    legend_if_default: bool = True  # False: named in a legend only when changed (Adam's β₂)
 
     @property
     def slider(self) -> tuple[float, float]:
