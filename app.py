@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import optim
 from ui import link
 from ui.frame import PAGES, page
 
@@ -55,13 +56,8 @@ st.markdown(
     "and the engine implements each one exactly:"
 )
 st.markdown(
-    "| convention | update | where |\n"
-    "|---|---|---|\n"
-    "| EECS 182 (ema) | $a \\leftarrow (1-\\beta)a + \\beta\\nabla L,\\ w \\leftarrow w - \\eta a$ "
-    "| EECS 182 note, 15 Sept 2022 |\n"
-    "| heavy ball | $v \\leftarrow \\beta v - \\eta\\nabla L,\\ w \\leftarrow w + v$ "
-    "| Goodfellow Alg. 8.2, NPTEL |\n"
-    "| PyTorch | $v \\leftarrow \\mu v + \\nabla L,\\ w \\leftarrow w - \\eta v$ | `torch.optim.SGD` |"
+    "| convention | update | where |\n|---|---|---|\n"
+    + "\n".join(f"| {c.who} | ${c.latex}$ | {c.source} |" for c in optim.CONVENTIONS.values())
 )
 st.caption(
     "Same motion, different numbers: heavy ball with (η, β) equals PyTorch with (η, μ = β), and "

@@ -11,11 +11,21 @@ from . import schedules, theory
 from .base import Param, Switch
 from .blocks import clip_by_norm, clip_by_value
 from .engine import RunOptions, RunSpec, Summary, Trajectory, run, run_many, run_summary
-from .optimizers import OPTIMIZERS, STATE_LABELS, Optimizer, get_optimizer, lr_range
+from .optimizers import (
+    CONVENTIONS,
+    OPTIMIZERS,
+    STATE_LABELS,
+    Convention,
+    Optimizer,
+    get_optimizer,
+    lr_range,
+)
 
 __all__ = [
+    "CONVENTIONS",
     "OPTIMIZERS",
     "STATE_LABELS",
+    "Convention",
     "Optimizer",
     "Param",
     "RunOptions",

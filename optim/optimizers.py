@@ -28,7 +28,15 @@ import numpy as np
 from .base import Param, Switch, run_value
 from .blocks import accumulate_squares, bias_correction, ema, rms_scale, trace
 
-__all__ = ["OPTIMIZERS", "STATE_LABELS", "Optimizer", "get_optimizer"]
+__all__ = [
+    "CONVENTIONS",
+    "OPTIMIZERS",
+    "STATE_LABELS",
+    "Convention",
+    "Optimizer",
+    "get_optimizer",
+    "lr_range",
+]
 
 # What each recorded quantity means, for tables, legends and the step inspector.
 STATE_LABELS = {
@@ -148,17 +156,61 @@ _EPS = Param(
     symbol="ε",
     legend_if_default=False,
 )
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One textbook way to write momentum: who writes it so, the rule, and what it weighs."""
+
+    name: str
+    who: str  # short: "EECS 182"
+    rule: str  # plain text, for labels and tables
+    latex: str
+    source: str
+    weight: str  # the weight of the gradient from τ steps ago in the buffer, in this notation
+
+    @property
+    def label(self) -> str:
+        return f"{self.who}: {self.rule}"
+
+
+# The one source of the three notations: the switch below, the pages, the README (checked by a test).
+CONVENTIONS: dict[str, Convention] = {
+    c.name: c
+    for c in (
+        Convention(
+            "ema",
+            "EECS 182",
+            "a ← (1−β)a + β∇L, w ← w − ηa",
+            r"a \leftarrow (1-\beta)a + \beta\nabla L,\ w \leftarrow w - \eta a",
+            "EECS 182 (15 Sept 2022) eq. 6–7",
+            "β(1−β)^τ",
+        ),
+        Convention(
+            "heavy_ball",
+            "Goodfellow / NPTEL",
+            "v ← βv + η∇L, w ← w − v",
+            r"v \leftarrow \beta v + \eta\nabla L,\ w \leftarrow w - v",
+            "Goodfellow Alg. 8.2, NPTEL",
+            "ηβ^τ",
+        ),
+        Convention(
+            "pytorch",
+            "PyTorch",
+            "v ← βv + ∇L, w ← w − ηv",
+            r"v \leftarrow \beta v + \nabla L,\ w \leftarrow w - \eta v",
+            "torch.optim.SGD",
+            "β^τ",
+        ),
+    )
+}
 _CONVENTION = Switch(
     "convention",
     "convention",
     "pytorch",
-    ("ema", "heavy_ball", "pytorch"),
+    tuple(CONVENTIONS),
     help="Which textbook form of momentum.",
-    labels={
-        "ema": "EECS 182 note: a ← (1−β)a + β∇L",
-        "heavy_ball": "Goodfellow 8.2 / NPTEL: v ← βv + η∇L",
-        "pytorch": "PyTorch SGD: v ← βv + ∇L",
-    },
+    labels={name: c.label for name, c in CONVENTIONS.items()},
 )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "momentum_rate",
     "momentum_spectral_radius",
     "momentum_stable",
+    "momentum_weights",
     "nesterov_limit",
     "nesterov_rate",
     "nesterov_spectral_radius",
@@ -217,6 +218,24 @@ def stable_lr_limit(optimizer: str, lam_max: float, beta: Any = 0.9, convention:
         else:
             alpha = nesterov_limit(mu, lam_max)
         return from_pytorch(alpha, mu, convention)[0]
+
+
+def momentum_weights(tau: Any, lr: float, beta: float, convention: str) -> np.ndarray:
+    """The weight of the gradient from ``τ`` steps ago in the momentum buffer, in a notation.
+
+    Unrolled, every form's buffer is a weighted sum of past gradients: EECS 182's average gives
+    ``β(1−β)^τ``, PyTorch's sum ``β^τ``, the heavy ball's velocity ``η β^τ`` (it carries η).
+
+    >>> [round(float(w), 4) for w in momentum_weights([0, 1, 2], 0.5, 0.1, "ema")]
+    [0.1, 0.09, 0.081]
+    >>> momentum_weights([0, 1], 0.5, 0.9, "heavy_ball").tolist()
+    [0.5, 0.45]
+    """
+    tau = np.asarray(tau, dtype=float)
+    if convention == "ema":
+        return beta * (1.0 - beta) ** tau
+    mu = beta**tau
+    return lr * mu if convention == "heavy_ball" else mu
 
 
 # --- the scalar EECS 182 example -----------------------------------------------------------------

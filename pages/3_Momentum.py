@@ -21,11 +21,7 @@ from ui.frame import chart, page
 from viz import labs
 
 P = "mo"
-CONVENTIONS = {
-    "ema": "EECS 182: a ← (1−β)a + β∇L, w ← w − ηa",
-    "heavy_ball": "Goodfellow / NPTEL: v ← βv + η∇L, w ← w − v",
-    "pytorch": "PyTorch: v ← βv + ∇L, w ← w − ηv",
-}
+CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
 # 48 values per decade (10^(j/48), 3 significant digits): fine enough that a click on the rate map
 # or "go to the optimum" lands within ~2.5 % of the (α, β) asked for.
 ETA_GRID = sorted({float(f"{10 ** (j / 48):.3g}") for j in range(-144, 112)})
@@ -136,10 +132,10 @@ views = viz.run_views(trajs, surface, labels)
 st.subheader("1 · The buffer is a low-pass filter (EECS 182, Fig. 2)")
 window = 1.0 / (1.0 - mu) if mu < 1 else np.inf
 tau = np.arange(int(min(max(3 * window, 10), 200)) + 1)
-weights = {"ema": beta * (1 - beta) ** tau, "pytorch": mu**tau, "heavy_ball": eta * mu**tau}[conv]
+weights = theory.momentum_weights(tau, eta, beta, conv)
 st.markdown(
     f"Unrolled, the buffer is a weighted sum of past gradients: in this notation the gradient "
-    f"from τ steps ago has weight **{ {'ema': 'β(1−β)^τ', 'pytorch': 'β^τ', 'heavy_ball': 'η β^τ'}[conv] }**, "
+    f"from τ steps ago has weight **{optim.CONVENTIONS[conv].weight}**, "
     f"so it remembers about 1/(1 − μ) = **{window:.3g} steps**. Oscillating components cancel, "
     "the steady downhill component adds up."
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -478,3 +479,12 @@ def test_every_hyperparameter_names_its_symbol_and_shows_in_the_legend_when_chan
         label = optim.run(s, name, np.ones((1, 2)), 2, **changed).label()
         for p in opt.params:
             assert f"{p.symbol}=" in label, (name, p.name, label)
+
+
+def test_the_readme_states_each_convention_as_the_registry_does():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name, c in optim.CONVENTIONS.items():
+        assert f'| `"{name}"` | `{c.rule}` | {c.source} |' in readme, name
+    switch = next(s for s in optim.OPTIMIZERS["momentum"].switches if s.name == "convention")
+    assert switch.choices == tuple(optim.CONVENTIONS)
+    assert all(switch.labels[n] == c.label for n, c in optim.CONVENTIONS.items())
