@@ -56,7 +56,7 @@ class Optimizer:
     name: str
     title: str
     init: Callable[..., Any]
-    update: Callable[..., tuple[np.ndarray, Any, dict[str, np.ndarray]]]
+    update: Callable[..., tuple[np.ndarray, Any]]  # (new parameters, new state)
     params: tuple[Param, ...]
     formulas: Mapping[Any, str]
     source: str
