@@ -19,6 +19,7 @@ NPTEL forms) give a ``lookahead(params, state, lr, hp)``; ``newton`` asks the en
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -728,36 +729,10 @@ OPTIMIZERS: dict[str, Optimizer] = {
             lion_update,
             (
                 _lr_param(0.02, ui_high=1.0),
-                Param(
-                    "beta1",
-                    "β₁",
-                    0.9,
-                    low=0.0,
-                    high=1.0,
-                    high_open=True,
-                    ui_high=0.999,
-                    symbol="β₁",
-                ),
-                Param(
-                    "beta2",
-                    "β₂",
-                    0.99,
-                    low=0.0,
-                    high=1.0,
-                    high_open=True,
-                    ui_high=0.9999,
-                    symbol="β₂",
-                    legend_if_default=False,
-                ),
-                Param(
-                    "weight_decay",
-                    "weight decay λ",
-                    0.0,
-                    low=0.0,
-                    high=1e3,
-                    ui_high=0.5,
-                    symbol="λ",
-                ),
+                # Lion's β₁ interpolates the step's sign, β₂ tracks the momentum (Chen et al.)
+                dataclasses.replace(_BETA1, ui_low=None, help=""),
+                dataclasses.replace(_BETA2, default=0.99, ui_low=None, help=""),
+                dataclasses.replace(_WD, default=0.0, ui_low=None),
             ),
             {None: _F["lion"]},
             "Chen et al. (2023)",
