@@ -6,7 +6,8 @@ a process of its own, and the limits are the operating system's:
 
 - ``ITIMER_PROF`` raises :class:`OutOfTime` in the child after ``cpu`` seconds of CPU, so a job
   stuck in Python code ends with a clean answer;
-- ``RLIMIT_CPU`` kills it a second later if it is stuck in C code;
+- ``RLIMIT_CPU`` kills it at the next whole second of CPU (1 s for a budget under 1 s) if it
+  is stuck in C code;
 - ``RLIMIT_AS`` caps its address space, so a runaway allocation is a ``MemoryError`` in the child,
   never in the server;
 - after ``wall`` seconds the child is killed, whatever it is doing.
@@ -100,8 +101,8 @@ def _on_prof(signum: int, frame: Any) -> None:
 
 
 def _child(fd: int, fn: Callable, args: tuple, cpu: float, memory_mb: int) -> None:
-    hard = math.ceil(cpu) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (hard, hard + 1))
+    limit = max(1, math.ceil(cpu))  # whole seconds: SIGXCPU there, SIGKILL a second later
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
     if memory_mb:
         with open("/proc/self/statm") as f:
             size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
