@@ -767,23 +767,32 @@ OPTIMIZERS: dict[str, Optimizer] = {
 }
 
 
-def lr_range(surface: Any, optimizer: str | Optimizer) -> tuple[float, float, float]:
+def lr_range(
+    surface: Any, optimizer: str | Optimizer, convention: str | None = None
+) -> tuple[float, float, float]:
     """The η range ``(low, default, high)`` that makes a good demo of ``optimizer`` on ``surface``.
 
     The one authority on an optimizer's η range: the surface gives a hint per family (``lr_gd``
     for plain and momentum methods, ``lr_adaptive`` for adaptive ones), the optimizer its family
-    and scale; second-order methods take steps of about 1.
+    and scale; second-order methods take steps of about 1. With a momentum ``convention``,
+    heavy ball and PyTorch sum gradients and step about η/(1−β) once the buffer fills, so their
+    low end and default are the GD suggestion × (1 − β) at the default β = 0.9; the EECS 182 form
+    averages them and keeps the GD suggestion.
 
     >>> from surfaces import get_surface
     >>> s = get_surface("rosenbrock")
     >>> lr_range(s, "gd") == s.lr_gd, lr_range(s, "lion")[1] == s.lr_adaptive[1] * 0.2
     (True, True)
+    >>> lr_range(s, "momentum", "pytorch")[1] == s.lr_gd[1] * 0.1
+    True
     """
     opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
     if opt.family == "second-order":
         return (0.01, 1.0, 2.0)
     lo, default, hi = surface.lr_adaptive if opt.family == "adaptive" else surface.lr_gd
     k = opt.lr_scale
+    if convention in ("pytorch", "heavy_ball"):
+        return (lo * k * 0.1, default * k * 0.1, hi * k)
     return (lo * k, default * k, hi * k)
 
 

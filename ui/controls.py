@@ -234,16 +234,8 @@ class RunChoice:
 
 
 def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[list[float], float]:
-    """The η grid for this run and its default.
-
-    Heavy-ball and PyTorch momentum take steps of about η/(1−β) once the velocity builds up, so
-    their default is the surface's GD suggestion × (1 − β) with the default β = 0.9; the EECS 182
-    form averages gradients instead of summing them and keeps the GD suggestion.
-    """
-    lo, default, hi = optim.lr_range(surface, optimizer)
-    if convention in ("pytorch", "heavy_ball"):
-        default *= 0.1
-        lo *= 0.1
+    """The η grid for this run (E12 values up to 10× the top of ``optim.lr_range``) and its default."""
+    lo, default, hi = optim.lr_range(surface, optimizer, convention)
     return nice_grid(lo, hi * 10, default), float(f"{default:.3g}")
 
 
