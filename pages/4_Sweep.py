@@ -13,7 +13,7 @@ import optim
 from optim import theory
 from ui import controls, link
 from ui.frame import chart, page
-from ui.sweep import AUTO_CPU, MAX_CPU, START_X, estimate, sweep
+from ui.sweep import AUTO_CPU, MAX_CPU, START_X, estimate, shared_already, sweep
 from viz import labs
 
 P = "sw"
@@ -120,12 +120,12 @@ args = (
     steps,
     float(tol),
 )
-try:
-    cost = estimate(*args)
+size = f"{n}×{n} = {n * n:,} runs × {steps} steps"
+try:  # a sweep someone already ran (or is running) is shown at no extra cost
+    cost = 0.0 if shared_already(*args) else estimate(*args)
 except ValueError as err:
     st.error(f"This sweep cannot run: {link.escape(str(err))}")
     link.stop()
-size = f"{n}×{n} = {n * n:,} runs × {steps} steps"
 if cost > AUTO_CPU and st.session_state.get(f"{P}_confirmed") != args:
     fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * (m / n) ** 2 <= AUTO_CPU]
     fewer = int(steps * AUTO_CPU / cost // 10 * 10)

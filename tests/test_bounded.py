@@ -260,3 +260,14 @@ def test_an_expensive_sweep_waits_for_a_click_then_runs():
     assert [c for c in at.get("plotly_chart") if '"heatmap"' in c.proto.spec]
     at.radio(key="sw_metric").set_value("steps").run()  # same sweep, other colour: no new ask
     assert not at.info or not any("takes a while" in i.value for i in at.info)
+
+
+def test_a_sweep_someone_already_ran_is_shown_without_asking_again():
+    query = {"surface": "logistic_sparse", "n": "40", "steps": "450"}  # a sweep no other test runs
+    first = open_link(SW, query)
+    assert any("takes a while" in i.value for i in first.info)
+    first.button(key="sw_run").click().run()
+    assert [c for c in first.get("plotly_chart") if '"heatmap"' in c.proto.spec]
+    second = open_link(SW, query)  # another student opens the same link
+    assert not any("takes a while" in i.value for i in second.info)
+    assert [c for c in second.get("plotly_chart") if '"heatmap"' in c.proto.spec]

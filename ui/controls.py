@@ -79,8 +79,10 @@ def snap(value: Any, options: list[float]) -> float:
         v = float(value)
     except (TypeError, ValueError):
         return float(options[len(options) // 2])
-    if v in options or not math.isfinite(v):
-        return v if v in options else float(options[len(options) // 2])
+    if v in options:
+        return v
+    if not math.isfinite(v):
+        return float(options[len(options) // 2])
     return float(options[link.nearest(v, options)])
 
 

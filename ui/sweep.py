@@ -22,7 +22,7 @@ import optim
 from . import jobs
 from .cache import surface_of
 
-__all__ = ["AUTO_CPU", "MAX_CPU", "START_X", "estimate", "sweep"]
+__all__ = ["AUTO_CPU", "MAX_CPU", "START_X", "estimate", "shared_already", "sweep"]
 
 START_X = "start x₀"
 AUTO_CPU = 2.0  # seconds of server CPU a sweep may cost without asking
@@ -90,6 +90,16 @@ def estimate(key, opt, fixed, yaxis, lrs, ys, start, steps, tol, blocks: int = B
     return SAFETY * len(rows) * (setup + per_step * steps)
 
 
+def _key(*args) -> tuple:
+    return ("sweep", *args)
+
+
+def shared_already(key, opt, fixed, yaxis, lrs, ys, start, steps, tol) -> bool:
+    """True if this sweep is cached or being computed for someone: showing it costs nothing more."""
+    k = _key(key, opt, fixed, yaxis, lrs, ys, start, steps, tol)
+    return jobs.cached(k) is not None or any(j.key == k for j in jobs.running())
+
+
 def sweep(
     key: tuple,
     opt: str,
@@ -108,7 +118,7 @@ def sweep(
     One shared job per distinct sweep (see :mod:`ui.jobs`). Raises ``ValueError`` (from the
     engine) for settings that cannot run.
     """
-    cache_key = ("sweep", key, opt, fixed, yaxis, lrs, ys, start, steps, tol)
+    cache_key = _key(key, opt, fixed, yaxis, lrs, ys, start, steps, tol)
 
     def work(report: Callable[[float], None]) -> dict[str, np.ndarray]:
         parts, done = [], 0
