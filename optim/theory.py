@@ -13,6 +13,7 @@ The scalar example of EECS 182 is ``L(w) = (y − σw)²`` (note the missing ½:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,9 @@ __all__ = [
     "gd_limit",
     "gd_optimal",
     "gd_rate",
+    "Regime",
+    "momentum_on_grid",
+    "momentum_race",
     "momentum_optimal",
     "momentum_rate",
     "momentum_spectral_radius",
@@ -159,6 +163,49 @@ def momentum_optimal(lam_min: float, lam_max: float) -> tuple[float, float, floa
     return float(alpha), float(rate**2), float(rate)
 
 
+def momentum_on_grid(
+    alpha: float,
+    mu: float,
+    convention: str,
+    eta_grid: Any,
+    beta_grid: Any,
+    lams: Any | None = None,
+) -> tuple[float, float]:
+    r"""The ``(η, β)`` of ``convention``, on the widgets' grids, that runs PyTorch's ``(α, μ)``.
+
+    Without ``lams``: the grid point nearest the target (η on a log scale, β linearly), with μ first
+    clipped to what the β grid can express. With ``lams`` (the quadratic's spectrum): among the η
+    grid points around the target and every β, the one with the smallest worst-case rate. The
+    optimum lies only ``4/(√κ+1)²`` inside the stability limit, so the nearest grid point of the
+    optimum may diverge; the fastest one never does when the target converges.
+
+    >>> momentum_on_grid(0.5, 0.9, "ema", [1.0, 5.0, 10.0], [0.05, 0.1, 0.2])
+    (5.0, 0.1)
+    >>> eta, beta = momentum_on_grid(*momentum_optimal(1e-3, 1.0)[:2], "pytorch",
+    ...     np.geomspace(1e-2, 1e2, 193), np.round(np.arange(0, 1, 0.01), 2), [1e-3, 1.0])
+    >>> bool(momentum_rate(eta, beta, [1e-3, 1.0]) < 1)
+    True
+    """
+    etas = np.asarray(eta_grid, dtype=float)
+    betas = np.asarray(beta_grid, dtype=float)
+    lo, hi = float(betas.min()), float(betas.max())
+    mu_lo, mu_hi = (1.0 - hi, 1.0 - lo) if convention == "ema" else (lo, hi)
+    mu = float(np.clip(mu, mu_lo, mu_hi))
+    eta, beta = (float(v) for v in from_pytorch(alpha, mu, convention))
+    i = int(np.argmin(np.abs(np.log(etas / eta)))) if eta > 0 else 0
+    j = int(np.argmin(np.abs(betas - beta)))
+    if lams is None:
+        return float(etas[i]), float(betas[j])
+    near = etas[max(i - 3, 0) : i + 4]  # ±3 grid steps of η, every β
+    a, m = to_pytorch(near[:, None], betas[None, :], convention)
+    rates = momentum_rate(a, m, lams)
+    target = float(momentum_rate(alpha, mu, lams))
+    if not target < 1.0:  # an unstable target: show it as asked
+        return float(etas[i]), float(betas[j])
+    ii, jj = np.unravel_index(int(np.argmin(rates)), rates.shape)
+    return float(near[ii]), float(betas[jj])
+
+
 # --- Nesterov ------------------------------------------------------------------------------------
 
 
@@ -189,6 +236,57 @@ def nesterov_limit(beta: Any, lam_max: float) -> np.ndarray:
     """
     b = np.asarray(beta, dtype=float)
     return 2.0 * (1.0 + b) / ((1.0 + 2.0 * b) * float(_lams(lam_max).max()))
+
+
+@dataclass(frozen=True)
+class Regime:
+    """What theory says one linear method does on a quadratic: its rate and how it moves."""
+
+    rate: float  # worst spectral radius per step (≥ 1: diverges)
+    motion: str  # "diverges", "zig-zags", "creeps", "oscillates" or "glides"
+    limit: float  # the largest stable α·λ_max for these settings
+
+    @property
+    def steps_per_decade(self) -> float:
+        """Steps to shrink the error tenfold, ``ln 10 / −ln r`` (inf when it does not converge)."""
+        return float(np.log(10.0) / -np.log(self.rate)) if 0 < self.rate < 1 else float("inf")
+
+
+def momentum_race(alpha: float, mu: float, lams: Any) -> dict[str, Regime]:
+    r"""GD at step α, heavy ball and Nesterov at (α, μ) (PyTorch notation), on the spectrum ``lams``.
+
+    GD zig-zags when ``αλ_max > 1`` (the steep direction's factor ``1 − αλ_max`` is negative) and
+    creeps otherwise; a momentum method oscillates about the minimum when its slowest mode has
+    complex eigenvalues (the rate is then √μ) and glides in otherwise.
+
+    >>> r = momentum_race(1.3, 0.9, [0.02, 1.0])
+    >>> r["gd"].motion, r["heavy ball"].motion, round(r["nesterov"].rate, 4)
+    ('zig-zags', 'oscillates', 0.9363)
+    >>> momentum_race(1.5, 0.9, [0.02, 1.0])["nesterov"].motion
+    'diverges'
+    """
+    lam = _lams(lams)
+    lam_max = float(lam.max())
+    gd = float(gd_rate(alpha, lam))
+    hb = float(momentum_rate(alpha, mu, lam))
+    nag = float(nesterov_rate(alpha, mu, lam))
+
+    def motion(rate: float, complex_: bool) -> str:
+        if not rate < 1.0:
+            return "diverges"
+        return "oscillates" if complex_ else "glides"
+
+    # the slowest mode (λ_min) has complex eigenvalues when its discriminant is negative
+    lo = float(lam.min())
+    hb_disc = (1.0 + mu - alpha * lo) ** 2 - 4.0 * mu
+    nag_t = (1.0 + mu) * (1.0 - alpha * lo)
+    nag_disc = nag_t**2 - 4.0 * mu * (1.0 - alpha * lo)
+    gd_motion = "diverges" if not gd < 1.0 else ("zig-zags" if alpha * lam_max > 1.0 else "creeps")
+    return {
+        "gd": Regime(gd, gd_motion, 2.0),
+        "heavy ball": Regime(hb, motion(hb, hb_disc < 0), 2.0 + 2.0 * mu),
+        "nesterov": Regime(nag, motion(nag, nag_disc < 0), float(nesterov_limit(mu, 1.0))),
+    }
 
 
 def stable_lr_limit(optimizer: str, lam_max: float, beta: Any = 0.9, convention: str = "pytorch"):

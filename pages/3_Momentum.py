@@ -16,15 +16,14 @@ from optim import theory
 from surfaces import get_surface
 from ui import link
 from ui.cache import field_background, surface_key
-from ui.controls import clicked_point, snap
+from ui.controls import clicked_point, log_grid
 from ui.frame import chart, page
 from viz import labs
 
 P = "mo"
 CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
-# 48 values per decade (10^(j/48), 3 significant digits): fine enough that a click on the rate map
-# or "go to the optimum" lands within ~2.5 % of the (α, β) asked for.
-ETA_GRID = sorted({float(f"{10 ** (j / 48):.3g}") for j in range(-144, 112)})
+# 48 values per decade: fine enough that a click on the rate map lands within ~2.5 % of its α.
+ETA_GRID = log_grid(1e-3, 205.0, 48)
 look = page(
     "Momentum lab",
     "🏃",
@@ -39,27 +38,36 @@ look = page(
 BETA_RANGE = {"ema": (0.01, 0.99), "heavy_ball": (0.0, 0.99), "pytorch": (0.0, 0.99)}
 
 
-def _motion(alpha: float, mu: float, conv: str) -> tuple[float, float]:
-    """The η and β (on the widgets' grids) with which ``conv`` runs PyTorch's (α, μ) (clipped)."""
+def _set_motion(alpha: float, mu: float, conv: str, lams=None) -> None:
+    """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ): the nearest grid
+    point, or with the spectrum ``lams`` the fastest one around it (``theory.momentum_on_grid``)."""
+    st.session_state[f"{P}_eta"], st.session_state[f"{P}_beta"] = theory.momentum_on_grid(
+        alpha, mu, conv, ETA_GRID, _beta_grid(conv), lams
+    )
+
+
+def _beta_grid(conv: str) -> np.ndarray:
     lo, hi = BETA_RANGE[conv]
-    mu = float(np.clip(mu, 1.0 - hi if conv == "ema" else lo, 1.0 - lo if conv == "ema" else hi))
-    eta, beta = theory.from_pytorch(alpha, mu, conv)
-    return snap(float(eta), ETA_GRID), float(np.clip(round(float(beta), 2), lo, hi))
+    return np.round(np.arange(lo, hi + 1e-9, 0.01), 2)
 
 
-def _set_motion(alpha: float, mu: float, conv: str) -> None:
-    """Set the η and β widgets so that the chosen notation runs PyTorch's (α, μ)."""
-    st.session_state[f"{P}_eta"], st.session_state[f"{P}_beta"] = _motion(alpha, mu, conv)
+# A fresh page's motion (PyTorch's α, μ): GD at the same α zig-zags (αλ_max > 1), heavy ball
+# oscillates in at √μ, Nesterov (stable up to αλ_max < 1.357 at μ = 0.9) turns around sooner.
+DEFAULT_MOTION = (1.3, 0.9)
 
 
 def default_motion(conv: str) -> tuple[float, float]:
-    """A fresh page's η and β in ``conv``: (α, μ) = (1, 0.9) set in the EECS 182 form, converted."""
-    return _motion(*theory.to_pytorch(*_motion(1.0, 0.9, "ema"), "ema"), conv)
+    """A fresh page's η and β in ``conv``: :data:`DEFAULT_MOTION` set in the EECS 182 form, converted."""
+    grid = ETA_GRID, _beta_grid("ema")
+    ema = theory.momentum_on_grid(*DEFAULT_MOTION, "ema", *grid)
+    return theory.momentum_on_grid(
+        *theory.to_pytorch(*ema, "ema"), conv, ETA_GRID, _beta_grid(conv)
+    )
 
 
 # -- state carried between reruns, applied before the widgets are drawn -------------------------
 if f"{P}_eta" not in st.session_state:
-    _set_motion(1.0, 0.9, "ema")
+    _set_motion(*DEFAULT_MOTION, "ema")
 conv = link.selectbox(
     "Notation",
     list(CONVENTIONS),
@@ -74,7 +82,8 @@ if previous != conv:  # keep the motion: convert the current (η, β) into the n
 st.session_state[f"{P}_conv_prev"] = conv
 pending = st.session_state.pop(f"{P}_pending", None)
 if pending is not None:
-    _set_motion(*pending, conv)
+    alpha_asked, mu_asked, lams_asked = pending
+    _set_motion(alpha_asked, mu_asked, conv, lams_asked)
 
 c1, c2, c3, c4 = st.columns(4)
 kappa = link.select_slider(
@@ -157,10 +166,35 @@ chart(
 
 # -- 2. the race ----------------------------------------------------------------------------------
 st.subheader("2 · Zig-zag against smooth, heavy ball against Nesterov")
+race = theory.momentum_race(alpha, mu, [lam_min, lam_max])
+MOTION = {
+    "zig-zags": "zig-zags across the steep direction (1 − αλ_max = {f:.2f} flips its sign each step)",
+    "creeps": "creeps down without zig-zag (αλ_max ≤ 1)",
+    "oscillates": "overshoots and oscillates about the minimum",
+    "glides": "glides in without oscillating",
+}
+
+
+def _says(regime: theory.Regime, f: float = 0.0) -> str:
+    if regime.motion == "diverges":
+        return (
+            f"**diverges**: αλ_max = {alpha * lam_max:.3g} is beyond its limit {regime.limit:.3g}"
+        )
+    what = MOTION[regime.motion].format(f=f)
+    return (
+        f"{what}; rate **{regime.rate:.4f}**, about {regime.steps_per_decade:.0f} steps per decade"
+    )
+
+
 st.markdown(
-    "Same valley, same start. GD with momentum's α zig-zags across the steep direction; the "
-    "heavy ball smooths it and overshoots; Nesterov looks ahead before it steps, so it turns "
-    "around sooner (smaller U-turns)."
+    f"Same valley, same start, same step α = {alpha:.4g} (αλ_max = {alpha * lam_max:.3g}). "
+    "What theory says of each run here (worst eigen-direction):\n"
+    f"1. **GD** {_says(race['gd'], 1 - alpha * lam_max)};\n"
+    f"2. **heavy ball** {_says(race['heavy ball'])};\n"
+    f"3. **Nesterov** {_says(race['nesterov'])}. It looks ahead before it steps, so it turns "
+    "around sooner (smaller U-turns), at the price of a lower stability limit, "
+    f"2(1 + μ)/(1 + 2μ) = {race['nesterov'].limit:.3g} against heavy ball's 2 + 2μ = "
+    f"{race['heavy ball'].limit:.3g}."
 )
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
@@ -201,7 +235,7 @@ event = chart(
 )
 clicked = clicked_point(event, f"{P}_clicked")
 if clicked is not None:
-    st.session_state[f"{P}_pending"] = (clicked[0] / lam_max, clicked[1])
+    st.session_state[f"{P}_pending"] = (clicked[0] / lam_max, clicked[1], None)
     st.rerun()
 
 rate_theory = float(theory.momentum_rate(alpha, mu, [lam_min, lam_max]))
@@ -219,11 +253,14 @@ m3.metric("optimum (Goh): rate (√κ−1)/(√κ+1)", f"{r_opt:.4f}")
 st.button(
     "Go to the optimum",
     key=f"{P}_optimum",
-    on_click=lambda: st.session_state.update({f"{P}_pending": (a_opt, b_opt)}),
+    on_click=lambda: st.session_state.update({f"{P}_pending": (a_opt, b_opt, (lam_min, lam_max))}),
 )
 st.caption(
-    f"Optimum: α* = {a_opt:.4g}, β* = {b_opt:.4g}. The measured rate follows the theory up to a "
-    "polynomial factor where the 2×2 blocks are defective (at the optimum the error is ~k·rᵏ)."
+    f"Optimum: α* = {a_opt:.4g}, β* = {b_opt:.4g}, only {4 / (np.sqrt(kappa) + 1) ** 2:.2%} of "
+    "the step inside the stability limit, so “Go to the optimum” picks the fastest (η, β) the "
+    "sliders can show around it (in this notation), never one that diverges. The measured rate "
+    "follows the theory up to a polynomial factor where the 2×2 blocks are defective (at the "
+    "optimum the error is ~k·rᵏ)."
 )
 
 link.finish()

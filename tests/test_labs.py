@@ -183,6 +183,23 @@ def test_optimum_button_reaches_goh_rate_and_the_run_measures_it():
     assert measured == pytest.approx(theory_rate, abs=0.02)
 
 
+@pytest.mark.parametrize("conv", ["ema", "pytorch"])
+@pytest.mark.parametrize("kappa", [100, 1000])
+def test_the_optimum_button_never_diverges_and_stays_near_goh(kappa, conv):
+    """#14: the optimum lies only 4/(√κ+1)² inside the stability limit, so the nearest grid point
+    diverged at κ = 1000 (rate 1.14). The fastest grid point around it converges near r*."""
+    at = open_page(MO)
+    at.selectbox(key="mo_conv").set_value(conv).run()
+    at.select_slider(key="mo_kappa").set_value(kappa).run()
+    at.button(key="mo_optimum").click().run()
+    rate = float(_metric(at, "rate from theory"))
+    _, _, r_opt = theory.momentum_optimal(1 / kappa, 1.0)
+    assert r_opt <= rate < 1.0
+    assert (1 - rate) / (1 - r_opt) > 0.9  # at most ~10 % more steps than Goh's optimum
+    assert not any("2. heavy ball" in w.value for w in at.warning)  # GD, Nesterov may: said so
+    assert _metric(at, "rate measured") != "diverged"
+
+
 def test_filter_view_has_gain_one_and_smooths_the_zigzag():
     at = open_page(MO)
     spec = next(f for f in _figs(at) if f["data"][0].get("name") == "raw gradient ∂L/∂w₂")

@@ -488,3 +488,56 @@ def test_the_readme_states_each_convention_as_the_registry_does():
     switch = next(s for s in optim.OPTIMIZERS["momentum"].switches if s.name == "convention")
     assert switch.choices == tuple(optim.CONVENTIONS)
     assert all(switch.labels[n] == c.label for n, c in optim.CONVENTIONS.items())
+
+
+def test_the_readme_lists_the_errata_as_the_registry_does():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    errata = optim.OPTIMIZERS["adam"].errata
+    assert len(errata) >= 4
+    for e in errata:
+        assert f"\n- {e}\n" in readme, e
+
+
+def test_derived_views_are_the_numbers_the_update_used():
+    """m̂, v̂ and the effective step the inspector shows reproduce each step the engine took."""
+    s = get_surface("rosenbrock")
+    x0 = np.array([[-1.5, 2.0], [0.5, -0.5]])
+    for name in ("adam", "adamw", "nadam", "amsgrad", "adagrad", "rmsprop"):
+        traj = optim.run(s, name, x0, 30, lr=0.01)
+        st = traj.state
+        step = traj.xy[1:] - traj.xy[:-1]
+        if name in ("adagrad", "rmsprop"):
+            expect = -st["eff_lr"] * traj.grad
+        else:
+            expect = -st["eff_lr"] * st["m_hat"]
+        if name == "adamw":
+            expect = expect - 0.01 * 0.01 * traj.xy[:-1]
+        np.testing.assert_allclose(step, expect, rtol=1e-9, atol=1e-15, err_msg=name)
+
+
+@pytest.mark.parametrize("alpha", [0.7, 1.3, 1.5, 2.5, 4.0])
+@pytest.mark.parametrize("mu", [0.3, 0.9])
+def test_momentum_race_says_what_the_engine_does(alpha, mu):
+    """Each run's regime from theory (rate, zig-zag, divergence) against the engine on a quadratic."""
+    kappa = 50.0
+    s = get_surface("quadratic", kappa=kappa, angle_deg=0.0, scale=1.0)
+    race = theory.momentum_race(alpha, mu, [1 / kappa, 1.0])
+    x0 = np.array([[2.0, 1.5]])
+    runs = {
+        "gd": optim.run(s, "gd", x0, 400, lr=alpha),
+        "heavy ball": optim.run(s, "momentum", x0, 400, lr=alpha, beta=mu),
+        "nesterov": optim.run(s, "nesterov", x0, 400, lr=alpha, beta=mu),
+    }
+    for name, traj in runs.items():
+        regime = race[name]
+        assert (regime.motion == "diverges") == (traj.diverged_at[0] >= 0), (name, regime)
+        if regime.motion == "diverges":
+            continue
+        dist = np.linalg.norm(traj.xy[:, 0], axis=1)
+        measured = (dist[300] / dist[200]) ** (1 / 100)
+        assert measured == pytest.approx(regime.rate, abs=0.01), name
+    steep = runs["gd"].xy[:6, 0, 1]  # the steep coordinate (λ = 1) of GD
+    if race["gd"].motion == "zig-zags":
+        assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
+    elif race["gd"].motion == "creeps":
+        assert np.all(np.sign(steep) == np.sign(steep[0]))

@@ -69,6 +69,19 @@ def nice_grid(lo: float, hi: float, include: float | None = None) -> list[float]
     return sorted(set(out))
 
 
+def log_grid(lo: float, hi: float, per_decade: int) -> list[float]:
+    """``per_decade`` log-spaced values per decade (3 significant digits) covering ``[lo, hi]``.
+
+    Finer than :func:`nice_grid` where a click must land close to the point asked for.
+
+    >>> log_grid(1.0, 10.0, 4)
+    [1.0, 1.78, 3.16, 5.62, 10.0]
+    """
+    first = int(np.ceil(np.log10(lo) * per_decade - 1e-9))
+    last = int(np.floor(np.log10(hi) * per_decade + 1e-9))
+    return sorted({float(f"{10 ** (j / per_decade):.3g}") for j in range(first, last + 1)})
+
+
 def snap(value: Any, options: list[float]) -> float:
     """The option nearest ``value`` (``ui.link.nearest``); the middle one if it is not a number.
 

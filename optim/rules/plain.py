@@ -1,0 +1,35 @@
+r"""Gradient descent, and SGD: the same rule fed a minibatch or noisy gradient."""
+
+from __future__ import annotations
+
+from ..record import Empty, Optimizer, lr_param
+
+
+def gd_init(params, hp) -> Empty:
+    return Empty()
+
+
+def gd_update(g, state, params, lr, k, hp):
+    r"""Gradient descent, ``w_{k+1} = w_k − η_k g_k``.
+
+    With full gradients this is GD (EECS 182 eq. 2); with minibatch or noisy gradients it is SGD
+    (Goodfellow Alg. 8.1). The optimizer is the same: only where ``g`` comes from changes.
+    """
+    return params - lr * g, state
+
+
+GD_FORMULA = r"\begin{aligned} g_k &= \nabla L(w_k) \\ w_{k+1} &= w_k - \eta_k\, g_k \end{aligned}"
+
+
+ENTRIES = (
+    Optimizer(
+        "gd",
+        "Gradient descent (SGD with minibatches)",
+        gd_init,
+        gd_update,
+        (lr_param(0.1),),
+        {None: GD_FORMULA},
+        "EECS 182 eq. (2); Goodfellow Alg. 8.1 (SGD)",
+        notes="GD and SGD are the same rule: SGD feeds it a minibatch (or noisy) gradient.",
+    ),
+)
