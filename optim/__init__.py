@@ -7,7 +7,7 @@
 ((201, 1, 2), -1)
 """
 
-from . import schedules, theory
+from . import experiments, schedules, theory
 from .base import Param, Switch
 from .blocks import clip_by_norm, clip_by_value
 from .engine import RunOptions, RunSpec, Summary, Trajectory, run, run_many, run_summary
@@ -35,6 +35,7 @@ __all__ = [
     "Trajectory",
     "clip_by_norm",
     "clip_by_value",
+    "experiments",
     "get_optimizer",
     "lr_range",
     "run",

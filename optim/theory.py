@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "Regime",
     "from_pytorch",
     "gd_limit",
     "gd_optimal",
     "gd_rate",
-    "Regime",
     "momentum_on_grid",
-    "momentum_race",
     "momentum_optimal",
+    "momentum_race",
     "momentum_rate",
     "momentum_spectral_radius",
     "momentum_stable",

@@ -10,7 +10,7 @@ import streamlit as st
 
 import optim
 import viz
-from optim import schedules
+from optim import experiments, schedules
 from surfaces import get_surface
 from ui import link
 from ui.cache import field_background, surface_key
@@ -29,33 +29,13 @@ look = page(
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def gradient_cloud(name: str, w: tuple, batch: int, seed: int, draws: int = 400):
-    """``draws`` minibatch gradients at ``w`` (one seeded minibatch each, with replacement), the
-    full gradient, and tr Σ of the per-example gradients."""
-    surface = get_surface(name)
-    point = np.asarray(w)
-    idx = np.random.default_rng(seed).integers(0, surface.n_data, size=(draws, batch))
-    samples = np.stack([surface.grad_batch(point, i) for i in idx])
-    per_example = np.stack(
-        [surface.grad_batch(point, np.array([i])) for i in range(surface.n_data)]
-    )
-    return samples, surface.grad(point), float(np.trace(np.cov(per_example.T, bias=True)))
+def gradient_cloud(name: str, w: tuple, batch: int, seed: int) -> experiments.Cloud:
+    return experiments.minibatch_gradients(get_surface(name), w, batch, draws=400, seed=seed)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def epochs_race(name: str, start: tuple, lr: float, batch: int, steps: int, seeds: int = 20):
-    """Final gap and mean loss curve over ``seeds`` runs, for each sampling mode."""
-    surface = get_surface(name)
-    x0 = np.array([start])
-    finals, curves = {}, {}
-    for mode in ("shuffle", "replacement"):
-        runs = [
-            optim.run(surface, "gd", x0, steps, lr=lr, batch_size=batch, sampling=mode, seed=s)
-            for s in range(seeds)
-        ]
-        finals[mode] = np.array([float(r.loss[-1, 0]) - surface.f_min for r in runs])
-        curves[mode] = np.mean([r.loss[:, 0] - surface.f_min for r in runs], axis=0)
-    return finals, curves
+def epochs_race(name: str, start: tuple, lr: float, batch: int, steps: int) -> experiments.Race:
+    return experiments.sampling_race(get_surface(name), start, lr, batch, steps, seeds=20)
 
 
 DATA = {
@@ -93,9 +73,8 @@ w = {
     "halfway": 0.5 * (start + w_star),
     "at the optimum": w_star,
 }[where]
-samples, full, per_example_var = gradient_cloud(name, tuple(map(float, w)), batch, seed)
-theory_var = per_example_var / batch
-measured_var = float(np.trace(np.cov(samples.T, bias=True)))
+cloud = gradient_cloud(name, tuple(map(float, w)), batch, seed)
+samples, full = cloud.samples, cloud.full
 left, right = st.columns([3, 2])
 chart(
     labs.gradient_cloud_figure(samples, full, look=look),
@@ -104,9 +83,9 @@ chart(
     key=f"{P}_cloud",
 )
 with right:
-    st.metric("spread measured: tr Cov over 400 draws", f"{measured_var:.4g}")
-    st.metric("theory: tr Σ / B", f"{theory_var:.4g}")
-    st.metric("‖mean of the draws − ∇L(w)‖", f"{np.linalg.norm(samples.mean(0) - full):.3g}")
+    st.metric("spread measured: tr Cov over 400 draws", f"{cloud.spread:.4g}")
+    st.metric("theory: tr Σ / B", f"{cloud.predicted_spread:.4g}")
+    st.metric("‖mean of the draws − ∇L(w)‖", f"{cloud.bias:.3g}")
     st.caption(
         f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. At the optimum the contributions of all the "
         "examples balance and the full gradient vanishes, but a minibatch's do not (EECS 182 "
@@ -122,7 +101,7 @@ st.markdown(
     "(Robbins–Monro: Σ η_k = ∞, Σ η_k² < ∞). Both runs below see the same minibatches."
 )
 c1, c2, c3, c4 = st.columns(4)
-DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visible in 400 steps
+DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visible in 600 steps
 if st.session_state.get(f"{P}_lr__surface") != name:
     st.session_state[f"{P}_lr__surface"] = name
     st.session_state[f"{P}_lr"] = DEFAULT_LR[name]
@@ -135,22 +114,25 @@ lr = link.select_slider(
     where=c1,
 )
 b2 = link.select_slider("batch size", [1, 2, 4, 8, 16], value=1, key=f"{P}_b2", where=c2)
-steps = link.slider("steps", 100, 1000, 400, step=50, key=f"{P}_steps", where=c3)
+steps = link.slider("steps", 100, 1000, 600, step=50, key=f"{P}_steps", where=c3)
 decay = link.selectbox(
     "decay",
     ["linear", "inverse_time", "step"],
     format_func={
         "linear": "linear to 1 % (COSI 165B)",
-        "inverse_time": "1/t (t₀ = 20)",
-        "step": "halve every 100",
+        "inverse_time": "1/t (t₀ = a quarter of the steps)",
+        "step": "halve every quarter of the steps",
     }.get,
     key=f"{P}_decay",
     where=c4,
 )
+# Each decay is laid over the run's length: a 1/t decay with a small t₀ (20 at 400 steps) sums to
+# only 61 η₀ and stops SGD before it arrives, farther from w* than a constant η (#14).
+quarter = steps // 4
 sched = {
     "linear": schedules.linear(tau=steps, end_factor=0.01),
-    "inverse_time": schedules.inverse_time(t0=20),
-    "step": schedules.step(every=100, gamma=0.5),
+    "inverse_time": schedules.inverse_time(t0=quarter),
+    "step": schedules.step(every=quarter, gamma=0.5),
 }[decay]
 x0 = np.array([start])
 constant = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed)
@@ -190,9 +172,24 @@ chart(
 tail = steps // 4
 d_const = float(np.mean(views[0].dist[-tail:]))
 d_decay = float(np.mean(views[1].dist[-tail:]))
-m1, m2 = st.columns(2)
+budget = float(np.sum(sched.factors(steps)))
+m1, m2, m3 = st.columns(3)
 m1.metric("mean distance to w*, last quarter, constant η", f"{d_const:.3g}")
 m2.metric("… with decay", f"{d_decay:.3g}")
+m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
+if d_decay < d_const:
+    st.caption(
+        f"Decay ends {d_const / d_decay:.1f}× closer to w* on average over the last quarter. Its "
+        f"steps add up to Σ η_k = {budget:.0f} η₀ (constant: {steps} η₀): enough to arrive, then "
+        "small enough to stop the dance."
+    )
+else:
+    st.caption(
+        f"Here decay ends **farther** from w*: its steps add up to only Σ η_k = {budget:.0f} η₀ "
+        f"(constant: {steps} η₀), so η shrank before SGD arrived. Robbins–Monro promises "
+        "convergence in the limit, not in a given number of steps: give it more steps or a "
+        "larger η₀."
+    )
 
 # -- 3. epochs against replacement ------------------------------------------------------------------
 st.divider()

@@ -541,3 +541,21 @@ def test_momentum_race_says_what_the_engine_does(alpha, mu):
         assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
     elif race["gd"].motion == "creeps":
         assert np.all(np.sign(steep) == np.sign(steep[0]))
+
+
+def test_minibatch_cloud_against_the_closed_form_of_linear_regression():
+    """Per-example gradients of ½(wx + b − y)² are r·(x, 1): tr Σ from the data, by hand."""
+    from optim import experiments
+
+    s = get_surface("linear_regression")
+    w = np.array([0.3, -0.2])
+    cloud = experiments.minibatch_gradients(s, w, batch=8, draws=2000, seed=3)
+    per = np.stack([s.grad_batch(w, np.array([i])) for i in range(s.n_data)])
+    np.testing.assert_allclose(per.mean(0), s.grad(w), rtol=1e-12, atol=1e-12)
+    assert cloud.per_example == pytest.approx(np.trace(np.cov(per.T, bias=True)), rel=1e-12)
+    assert cloud.spread == pytest.approx(cloud.predicted_spread, rel=0.1)
+    assert cloud.bias < 4 * np.sqrt(cloud.predicted_spread / 2000)
+    race = experiments.sampling_race(s, s.starts[0], 0.05, 4, 60, seeds=4)
+    assert race.finals["shuffle"].shape == (4,) and race.curves["replacement"].shape == (61,)
+    one = optim.run(s, "gd", np.array([s.starts[0]]), 60, lr=0.05, batch_size=4, seed=2)
+    assert race.finals["shuffle"][2] == pytest.approx(one.loss[-1, 0] - s.f_min, rel=1e-12)

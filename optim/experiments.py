@@ -1,0 +1,80 @@
+"""The SGD lab's measurements, one call each: the minibatch-gradient cloud and the sampling race.
+
+Both take a data-driven surface (``surface.n_data``, ``surface.grad_batch``) and are seeded, so a page
+can cache them by their arguments.
+
+>>> from surfaces import get_surface
+>>> s = get_surface("linear_regression")
+>>> cloud = minibatch_gradients(s, s.minima[0], batch=4, draws=200, seed=0)
+>>> cloud.samples.shape, bool(abs(cloud.spread / cloud.predicted_spread - 1) < 0.3)
+((200, 2), True)
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .engine import run
+
+__all__ = ["Cloud", "Race", "minibatch_gradients", "sampling_race"]
+
+
+class Cloud(NamedTuple):
+    """``draws`` minibatch gradients at one point, the full gradient and the per-example spread."""
+
+    samples: np.ndarray  # (draws, D): one minibatch gradient per draw
+    full: np.ndarray  # (D,): ∇L(w) over every example
+    per_example: float  # tr Σ, Σ the covariance of the per-example gradients
+    batch: int
+
+    @property
+    def predicted_spread(self) -> float:
+        """Theory: a mean of B draws with replacement has covariance Σ/B, so tr Cov = tr Σ / B."""
+        return self.per_example / self.batch
+
+    @property
+    def spread(self) -> float:
+        """The measured tr Cov of the draws."""
+        return float(np.trace(np.cov(self.samples.T, bias=True)))
+
+    @property
+    def bias(self) -> float:
+        """‖mean of the draws − ∇L(w)‖: zero in expectation (the minibatch gradient is unbiased)."""
+        return float(np.linalg.norm(self.samples.mean(0) - self.full))
+
+
+def minibatch_gradients(surface: Any, w: Any, batch: int, draws: int = 400, seed: int = 0) -> Cloud:
+    """``draws`` minibatch gradients at ``w``, each of ``batch`` examples drawn with replacement."""
+    point = np.asarray(w, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, surface.n_data, size=(draws, batch))
+    samples = np.stack([surface.grad_batch(point, i) for i in idx])
+    per_example = np.stack(
+        [surface.grad_batch(point, np.array([i])) for i in range(surface.n_data)]
+    )
+    spread = float(np.trace(np.cov(per_example.T, bias=True)))
+    return Cloud(samples, np.asarray(surface.grad(point), dtype=float), spread, int(batch))
+
+
+class Race(NamedTuple):
+    """Reshuffled epochs against sampling with replacement, over several seeds."""
+
+    finals: dict[str, np.ndarray]  # mode -> (seeds,) final L − L*
+    curves: dict[str, np.ndarray]  # mode -> (steps + 1,) mean L − L* over the seeds
+
+
+def sampling_race(
+    surface: Any, start: Any, lr: float, batch: int, steps: int, seeds: int = 20
+) -> Race:
+    """SGD (``gd`` fed minibatches) from ``start`` with each sampling mode, seeds ``0 … seeds−1``."""
+    x0 = np.array([start], dtype=float)
+    finals, curves = {}, {}
+    for mode in ("shuffle", "replacement"):
+        runs = [
+            run(surface, "gd", x0, steps, lr=lr, batch_size=batch, sampling=mode, seed=s)
+            for s in range(seeds)
+        ]
+        gaps = np.array([r.loss[:, 0] - surface.f_min for r in runs])
+        finals[mode], curves[mode] = gaps[:, -1], gaps.mean(axis=0)
+    return Race(finals, curves)
