@@ -95,8 +95,10 @@ with c3.popover("Other hyperparameters (fixed)"):
         if p.name not in ("lr", yaxis):
             fixed[p.name] = float(controls.param_widget(p, f"{P}_{opt_name}_{p.name}", url=p.name))
 
-lo, _, hi = optim.lr_range(surface, opt_name)
-lrs = np.geomspace(lo / 10, hi * 10, n)
+# The axes are laid on the values the playground's widgets offer, so a clicked cell opens exactly
+# the run it shows (η on the run's E12 grid, β on the β grid), thinned to at most n per side.
+eta_grid, _ = controls.lr_grid(surface, opt_name, fixed.get("convention"))
+lrs = np.array(controls.thin(eta_grid, n))
 start = surface.starts[0] if surface.starts else controls.centre(surface)
 if yaxis == START_X:
     (x0, x1), _ = surface.plot_window
@@ -104,8 +106,13 @@ if yaxis == START_X:
     ytitle = f"start x₀ (y₀ = {start[1]:g})"
 else:
     p = next(p for p in opt.params if p.name == yaxis)
-    ylo, yhi = p.slider
-    ys = np.linspace(ylo, min(yhi, 0.995 if p.high_open else yhi), n)
+    grid = controls.widget_grid(p)
+    if grid is not None:
+        ys = np.array(controls.thin(grid, n))
+    else:
+        ylo, yhi = p.slider
+        step = controls.slider_step(p)
+        ys = np.unique(np.round(np.linspace(ylo, yhi, n) / step) * step)
     ytitle = p.label
 
 # -- the sweep: priced first, then one shared job with a progress bar -------------------------------
@@ -120,14 +127,15 @@ args = (
     steps,
     float(tol),
 )
-size = f"{n}×{n} = {n * n:,} runs × {steps} steps"
+cells = lrs.size * ys.size
+size = f"{lrs.size}×{ys.size} = {cells:,} runs × {steps} steps"
 try:  # a sweep someone already ran (or is running) is shown at no extra cost
     cost = 0.0 if shared_already(*args) else estimate(*args)
 except ValueError as err:
     st.error(f"This sweep cannot run: {link.escape(str(err))}")
     link.stop()
 if cost > AUTO_CPU and st.session_state.get(f"{P}_confirmed") != args:
-    fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * (m / n) ** 2 <= AUTO_CPU]
+    fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * m * m / cells <= AUTO_CPU]
     fewer = int(steps * AUTO_CPU / cost // 10 * 10)
     ways = ([f"a {fits[-1]}×{fits[-1]} grid at {steps} steps"] if fits else []) + (
         [f"{fewer} steps per run on this grid"] if fewer >= 50 else []
@@ -198,7 +206,7 @@ event = chart(
 )
 share = diverged.mean()
 st.caption(
-    f"{n * n:,} runs of {steps} steps. Red: diverged ({share:.0%} of cells). Grey: finite but "
+    f"{cells:,} runs of {steps} steps. Red: diverged ({share:.0%} of cells). Grey: finite but "
     f"never within {tol:g} of the minimum. Hover a cell for its value; click it to open that run "
     "in the playground."
     + (" Dashed white: the stability limit from theory." if boundary is not None else "")

@@ -27,6 +27,7 @@ __all__ = [
     "RunChoice",
     "clicked_point",
     "gradient_picker",
+    "log_grid",
     "lr_grid",
     "nice_grid",
     "param_widget",
@@ -34,11 +35,14 @@ __all__ = [
     "runs_editor",
     "schedule_picker",
     "sidebar_surface",
+    "slider_step",
     "snap",
     "start_picker",
     "surface_picker",
     "take_click",
+    "thin",
     "usable_optimizers",
+    "widget_grid",
 ]
 
 FORMULA = "formula"
@@ -46,8 +50,8 @@ DEFAULT_FORMULA = "x^2 + 10 y^2"
 FORMULA_FALLBACK = formula_key(DEFAULT_FORMULA, ((-3.0, 3.0), (-3.0, 3.0)))
 CATEGORY = {"lecture": "Lecture", "classic": "Classic", "shapes": "Shapes", "data": "Data"}
 _E12 = (1.0, 1.2, 1.5, 1.8, 2.2, 2.7, 3.3, 3.9, 4.7, 5.6, 6.8, 8.2)
-_BETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
-_BETAS += (0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
+# β values: every hundredth up to 0.99 (a sweep's rows land on them), then the long memories.
+_BETAS = (*(round(0.01 * i, 2) for i in range(100)), 0.995, 0.999, 0.9995, 0.9999)
 
 
 def nice_grid(lo: float, hi: float, include: float | None = None) -> list[float]:
@@ -128,21 +132,54 @@ def param_widget(
             format_func=lambda c: p.labels.get(c, str(c)),
             **common,
         )
-    lo, hi = p.slider
-    if p.log or p.name.startswith("beta"):
-        grid = (
-            nice_grid(max(lo, 1e-12), hi, default)
-            if p.log
-            else sorted({b for b in _BETAS if lo <= b <= hi} | {float(default)})
-        )
+    grid = widget_grid(p, default)
+    if grid is not None:
         if key in st.session_state and st.session_state[key] not in grid:
             st.session_state[key] = snap(st.session_state[key], grid)
         return link.select_slider(
             p.label, grid, value=snap(default, grid), format_func=_fmt, **common
         )
+    lo, hi = p.slider
+    return link.slider(
+        p.label, float(lo), float(hi), value=float(default), step=slider_step(p), **common
+    )
+
+
+def widget_grid(p: Param, default: float | None = None) -> list[float] | None:
+    """The values a parameter's widget offers: a log E12 grid, the β grid, or None (a slider).
+
+    The Sweep lab lays its axes on these values, so a clicked cell is a value the widget shows.
+
+    >>> from optim import OPTIMIZERS
+    >>> widget_grid(OPTIMIZERS["momentum"].params[1])[-3:]
+    [0.99, 0.995, 0.999]
+    """
+    lo, hi = p.slider
+    default = p.default if default is None else default
+    if p.log:
+        return nice_grid(max(lo, 1e-12), hi, default)
+    if p.name.startswith("beta"):
+        return sorted({b for b in _BETAS if lo <= b <= hi} | {float(default)})
+    return None
+
+
+def slider_step(p: Param) -> float:
+    """A linear slider's step: a power of ten, about 1/200 of its span."""
+    lo, hi = p.slider
     span = hi - lo
-    step = float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
-    return link.slider(p.label, float(lo), float(hi), value=float(default), step=step, **common)
+    return float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
+
+
+def thin(values: list[float], n: int) -> list[float]:
+    """At most ``n`` of ``values``, evenly spread by index, the first and last kept.
+
+    >>> thin([1, 2, 3, 4, 5], 3), thin([1, 2], 5)
+    ([1, 3, 5], [1, 2])
+    """
+    if len(values) <= n:
+        return list(values)
+    idx = np.unique(np.round(np.linspace(0, len(values) - 1, n)).astype(int))
+    return [values[i] for i in idx]
 
 
 # -- surfaces ---------------------------------------------------------------------------------------
@@ -249,9 +286,10 @@ class RunChoice:
 
 
 def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[list[float], float]:
-    """The η grid for this run (E12 values up to 10× the top of ``optim.lr_range``) and its default."""
+    """The η grid for this run and its default: E12 values from a tenth of ``optim.lr_range``'s low
+    end to 10× its top (the Sweep lab's η axis is laid on these values too)."""
     lo, default, hi = optim.lr_range(surface, optimizer, convention)
-    return nice_grid(lo, hi * 10, default), float(f"{default:.3g}")
+    return nice_grid(lo / 10, hi * 10, default), float(f"{default:.3g}")
 
 
 def _add_run(prefix: str, names: list[str]) -> None:
