@@ -20,6 +20,7 @@ import numpy as np
 
 __all__ = [
     "Regime",
+    "adam_first_step",
     "from_pytorch",
     "gd_limit",
     "gd_optimal",
@@ -287,6 +288,16 @@ def momentum_race(alpha: float, mu: float, lams: Any) -> dict[str, Regime]:
         "heavy ball": Regime(hb, motion(hb, hb_disc < 0), 2.0 + 2.0 * mu),
         "nesterov": Regime(nag, motion(nag, nag_disc < 0), float(nesterov_limit(mu, 1.0))),
     }
+
+
+def adam_first_step(beta1: float, beta2: float, bias_correction: bool = True) -> float:
+    r"""Adam's first step per coordinate, in units of η (ε → 0): 1 with bias correction, else
+    ``(1−β₁)/√(1−β₂)`` (m₁ = (1−β₁)g, v₁ = (1−β₂)g²).
+
+    >>> adam_first_step(0.9, 0.999), round(adam_first_step(0.9, 0.999, False), 4)
+    (1.0, 3.1623)
+    """
+    return 1.0 if bias_correction else float((1.0 - beta1) / np.sqrt(1.0 - beta2))
 
 
 def stable_lr_limit(optimizer: str, lam_max: float, beta: Any = 0.9, convention: str = "pytorch"):

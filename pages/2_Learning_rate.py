@@ -168,9 +168,12 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
 m2.metric("usable η < 1/σ_max²", f"{unit2:.4g}")
 m3.metric("factor, slow direction", f"{slow:.4g}")
+steep = theory.scalar_regime(eta2, smax)
 if slow < 1 and fast < 1:
     need = math.ceil(math.log(1e-6) / math.log(max(slow, fast))) if max(slow, fast) > 0 else 1
     m4.metric("steps to shrink the error 10⁶×", f"{need}")
+elif steep == "period-2":
+    m4.metric("steps to shrink the error 10⁶×", "never (period 2)")
 else:
     m4.metric("steps to shrink the error 10⁶×", "never (diverges)")
 eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
@@ -193,7 +196,14 @@ with right:
         "Top view of the two-direction quadratic (σ₁, σ₂) with the run's path",
         key=f"{P}_path",
     )
-if fast >= 1 or traj2.diverged_at[0] >= 0:
+if steep == "period-2" and traj2.diverged_at[0] < 0:
+    st.info(
+        f"η = 1/σ_max² = {unit2:.4g} exactly: the steep direction's error flips sign with the same "
+        "size every step (factor |1 − 2ησ_max²| = 1), a period-2 bounce that neither grows nor "
+        "shrinks, while the flat direction converges. Any larger η diverges.",
+        icon="↔️",
+    )
+elif fast >= 1 or traj2.diverged_at[0] >= 0:
     where = (
         f"GD diverged at step {int(traj2.diverged_at[0])}"
         if traj2.diverged_at[0] >= 0

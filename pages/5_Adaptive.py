@@ -10,6 +10,7 @@ import streamlit as st
 
 import optim
 import viz
+from optim import theory
 from surfaces import get_surface
 from ui import link
 from ui.cache import field_background, surface_key
@@ -170,7 +171,7 @@ chart(
                 "theory, first step without: (1−β₁)/√(1−β₂)",
                 "#444444",
                 "dash",
-                np.full(30, (1 - b1) / np.sqrt(1 - b2)),
+                np.full(30, theory.adam_first_step(b1, b2, bias_correction=False)),
             ),
         ],
         "|Δw₁| / η",
@@ -184,7 +185,7 @@ chart(
 )
 st.caption(
     f"First step: {steps_taken[0][0]:.3g} η with correction, {steps_taken[1][0]:.3g} η without "
-    f"(theory {(1 - b1) / np.sqrt(1 - b2):.3g} η)."
+    f"(theory {theory.adam_first_step(b1, b2, bias_correction=False):.3g} η)."
 )
 with st.expander("Errata in the lecture notes (the engine implements the correct math)"):
     for e in optim.OPTIMIZERS["adam"].errata:
@@ -194,8 +195,10 @@ with st.expander("Errata in the lecture notes (the engine implements the correct
 st.divider()
 st.subheader("4 · A rare feature")
 s4 = get_surface("logistic_sparse")
+rare = int(np.count_nonzero(s4.X[:, 1]))
 st.markdown(
-    "Logistic regression where feature 2 is non-zero in only ~8 % of the examples. Its gradient "
+    f"Logistic regression where feature 2 is non-zero in only {rare} of the {s4.n_data} examples "
+    f"({rare / s4.n_data:.0%}). Its gradient "
     "is rare, so with one global η GD's w₂ lags behind its w₁; AdaGrad divides each coordinate "
     "by its own gradient history, so the rare coordinate gets the larger step."
 )

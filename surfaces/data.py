@@ -278,7 +278,7 @@ def logistic_sparse() -> DataSurface:
         ),
         reference="NPTEL AdaGrad motivation (sparse features); Duchi et al. (2011)",
         notes=(
-            "Feature 1 is dense, feature 2 is non-zero in only ~8% of examples: its gradient is "
+            "Feature 1 is dense, feature 2 is non-zero in only 22 of 200 examples (11 %): its gradient is "
             "small and rare, so one global η moves w₂ slowly; AdaGrad scales it up."
         ),
         starts=((-2.5, -2.5), (4.0, -2.0)),

@@ -411,3 +411,27 @@ def test_at_the_optimum_the_full_gradient_vanishes_but_minibatches_do_not():
     full = cloud["data"][1]["x"][1], cloud["data"][1]["y"][1]
     assert np.hypot(*full) < 1e-8
     assert m["spread measured: tr Cov over 400 draws"] > 0.1
+
+
+def test_the_rare_feature_text_counts_the_data():
+    at = open_page(AD)
+    s = get_surface("logistic_sparse")
+    rare = int(np.count_nonzero(s.X[:, 1]))
+    share = f"{rare / s.n_data:.0%}"
+    assert any(f"{rare} of the {s.n_data} examples ({share})" in m.value for m in at.markdown)
+    assert f"{rare} of {s.n_data} examples" in s.notes
+
+
+def test_two_directions_at_one_over_sigma_max_squared_is_period_two_not_divergence():
+    """#14: at η = 1/σ_max² the steep direction bounces (factor 1), it does not blow up."""
+    at = open_page("pages/2_Learning_rate.py")
+    unit = theory.scalar_limit(1.0)  # σ₁ = 1 is the larger default
+    at.slider(key="lr_eta2").set_value(unit).run()
+    assert not at.exception
+    m = {x.label: x.value for x in at.metric}
+    assert m["steps to shrink the error 10⁶×"] == "never (period 2)"
+    assert any("period-2 bounce" in i.value for i in at.info)
+    assert not any("blows up" in w.value or "diverg" in w.value for w in at.warning)
+    at.slider(key="lr_eta2").set_value(round(1.01 * unit, 12)).run()
+    m = {x.label: x.value for x in at.metric}
+    assert m["steps to shrink the error 10⁶×"] == "never (diverges)"
