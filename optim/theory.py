@@ -165,27 +165,16 @@ def momentum_optimal(lam_min: float, lam_max: float) -> tuple[float, float, floa
 
 
 def momentum_on_grid(
-    alpha: float,
-    mu: float,
-    convention: str,
-    eta_grid: Any,
-    beta_grid: Any,
-    lams: Any | None = None,
+    alpha: float, mu: float, convention: str, eta_grid: Any, beta_grid: Any
 ) -> tuple[float, float]:
-    r"""The ``(η, β)`` of ``convention``, on the widgets' grids, that runs PyTorch's ``(α, μ)``.
+    r"""The ``(η, β)`` of ``convention``, on the widgets' grids, nearest PyTorch's ``(α, μ)``.
 
-    Without ``lams``: the grid point nearest the target (η on a log scale, β linearly), with μ first
-    clipped to what the β grid can express. With ``lams`` (the quadratic's spectrum): among the η
-    grid points around the target and every β, the one with the smallest worst-case rate. The
-    optimum lies only ``4/(√κ+1)²`` inside the stability limit, so the nearest grid point of the
-    optimum may diverge; the fastest one never does when the target converges.
+    μ is first clipped to what the β grid can express; η is snapped on a log scale, β linearly.
+    Near the optimum, which lies only ``4/(√κ+1)²`` inside the stability limit, the nearest grid
+    point may diverge: set the optimum exactly instead (the Momentum lab does).
 
     >>> momentum_on_grid(0.5, 0.9, "ema", [1.0, 5.0, 10.0], [0.05, 0.1, 0.2])
     (5.0, 0.1)
-    >>> eta, beta = momentum_on_grid(*momentum_optimal(1e-3, 1.0)[:2], "pytorch",
-    ...     np.geomspace(1e-2, 1e2, 193), np.round(np.arange(0, 1, 0.01), 2), [1e-3, 1.0])
-    >>> bool(momentum_rate(eta, beta, [1e-3, 1.0]) < 1)
-    True
     """
     etas = np.asarray(eta_grid, dtype=float)
     betas = np.asarray(beta_grid, dtype=float)
@@ -195,16 +184,7 @@ def momentum_on_grid(
     eta, beta = (float(v) for v in from_pytorch(alpha, mu, convention))
     i = int(np.argmin(np.abs(np.log(etas / eta)))) if eta > 0 else 0
     j = int(np.argmin(np.abs(betas - beta)))
-    if lams is None:
-        return float(etas[i]), float(betas[j])
-    near = etas[max(i - 3, 0) : i + 4]  # ±3 grid steps of η, every β
-    a, m = to_pytorch(near[:, None], betas[None, :], convention)
-    rates = momentum_rate(a, m, lams)
-    target = float(momentum_rate(alpha, mu, lams))
-    if not target < 1.0:  # an unstable target: show it as asked
-        return float(etas[i]), float(betas[j])
-    ii, jj = np.unravel_index(int(np.argmin(rates)), rates.shape)
-    return float(near[ii]), float(betas[jj])
+    return float(etas[i]), float(betas[j])
 
 
 # --- Nesterov ------------------------------------------------------------------------------------
