@@ -44,10 +44,12 @@ def lr_range(
     >>> s = get_surface("rosenbrock")
     >>> lr_range(s, "gd") == s.lr_gd, lr_range(s, "lion")[1] == s.lr_adaptive[1] * 0.2
     (True, True)
-    >>> lr_range(s, "momentum", "pytorch")[1] == s.lr_gd[1] * 0.1
+    >>> lr_range(s, "momentum", "pytorch")[1] == s.lr_gd[1] * 0.1 == lr_range(s, "momentum")[1]
     True
     """
     opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
+    if convention is None:  # the optimizer's own default notation, if it has one
+        convention = next((s.default for s in opt.switches if s.name == "convention"), None)
     if opt.family == "second-order":
         return (0.01, 1.0, 2.0)
     lo, default, hi = surface.lr_adaptive if opt.family == "adaptive" else surface.lr_gd

@@ -93,6 +93,9 @@ with right:
     )
     st.caption("3D view: drag to turn it, scroll to zoom. ▶ Play moves a ball along each path.")
 
+finish = viz.finish_line(views, surface.f_min)
+if finish:
+    st.markdown(finish)
 left, right = st.columns(2)
 with left:
     chart(

@@ -90,7 +90,8 @@ def quadratic(kappa: float, angle_deg: float, scale: float) -> Surface:
         ),
         params={"kappa": kappa, "angle_deg": angle_deg, "scale": scale},
         starts=(start, (2.0 * c + 1.0 * s, 2.0 * s - 1.0 * c)),
-        lr_gd=(0.01 / lam_max, 1.0 / lam_max, 2.5 / lam_max),
+        # default 1.6/λ_max: GD overshoots the steep direction (factor −0.6) and zig-zags
+        lr_gd=(0.01 / lam_max, 1.6 / lam_max, 2.5 / lam_max),
         lr_adaptive=(1e-3, 0.1, 1.0),
     )
 
@@ -519,7 +520,7 @@ ENTRIES = [
             Param(
                 "kappa",
                 "condition number κ",
-                10.0,
+                50.0,
                 low=1.0,
                 high=1e6,
                 ui_low=1.0,

@@ -98,8 +98,14 @@ def test_convention_switch_changes_the_formula_and_the_default_rate():
     assert not at.exception
     new = [e.value for e in at.latex]
     assert new != latex and any(r"(1-\beta)" in x or "1 - \\beta" in x for x in new)
+    # the run keeps its motion: PyTorch (η, β) = (0.16, 0.9) is EECS 182 (η/(1−β), 1−β) = (1.6, 0.1)
     lr = at.select_slider(key="pg_r1_momentum_lr").value
-    assert float(lr) == pytest.approx(1.0)  # the EECS 182 form keeps the GD step
+    beta = at.select_slider(key="pg_r1_momentum_beta").value
+    assert (float(lr), float(beta)) == (pytest.approx(1.6), pytest.approx(0.1))
+    at.selectbox(key="pg_r1_momentum_convention").set_value("heavy_ball").run()
+    lr = at.select_slider(key="pg_r1_momentum_lr").value
+    beta = at.select_slider(key="pg_r1_momentum_beta").value
+    assert (float(lr), float(beta)) == (pytest.approx(0.16), pytest.approx(0.9))
 
 
 def test_steps_schedule_noise_and_clipping_drive_the_runs():
@@ -294,7 +300,7 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     at.slider(key="pg_inspect").set_value(7).run()
     assert not at.exception
     table = at.dataframe[0].value
-    s = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
+    s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)  # the default surface
     adam = optim.run(s, "adam", np.array([s.starts[0]]), 150, lr=0.1)
     row = table.iloc[2]
     g = adam.grad[7, 0]
@@ -328,3 +334,18 @@ def test_runs_differ_by_dash_and_marker_not_by_colour_alone():
     loss = next(s for s in specs(at) if s["layout"].get("yaxis", {}).get("type") == "log")
     dashes = [d["line"]["dash"] for d in loss["data"] if d.get("name")]
     assert len(set(dashes)) == len(dashes) == 4
+
+
+def test_the_default_playground_tells_its_surface_story():
+    """#14: 'the zig-zag of GD, the cure of momentum' — at the defaults GD zig-zags (the steep
+    coordinate changes sign every step) and momentum reaches the tolerance first (GD at η = 1
+    dropped to the valley floor in one step and won)."""
+    at = open_page(PG)
+    p = paths(at)
+    gd = next(v for k, v in p.items() if k.startswith("1. gd"))
+    steep = gd[:6, 1]
+    assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
+    line = next(m.value for m in at.markdown if m.value.startswith("🏁"))
+    assert "1. gd" in line and "not within 150 steps" in line.split(";")[0]
+    momentum = int(line.split(";")[1].rsplit("step ", 1)[1])
+    assert momentum < 150

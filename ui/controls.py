@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 import optim
+from optim import theory
 from optim.base import Param, Switch
 from surfaces import FUNCTIONS, SURFACES, Surface
 from surfaces.formula import MAX_LENGTH
@@ -292,6 +293,29 @@ def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[l
     return nice_grid(lo / 10, hi * 10, default), float(f"{default:.3g}")
 
 
+def _convert_motion(
+    prefix: str, slot: int, name: str, convention: Any, grid: list[float], context: tuple
+) -> None:
+    """A run switched to another momentum notation keeps its motion: (η, β) are converted through
+    PyTorch's (α, μ) and snapped to the new grids, as the Momentum lab does (EECS 182's β = 0.9
+    is almost plain GD, not PyTorch's β = 0.9)."""
+    prev_key = f"{prefix}_r{slot}_{name}_convention__prev"
+    previous = st.session_state.get(prev_key)
+    st.session_state[prev_key] = convention
+    lr_key, beta_key = f"{prefix}_r{slot}_{name}_lr", f"{prefix}_r{slot}_{name}_beta"
+    if convention is None or previous is None or previous == convention:
+        return
+    if lr_key not in st.session_state or beta_key not in st.session_state:
+        return
+    beta_param = next(p for p in optim.OPTIMIZERS[name].params if p.name == "beta")
+    betas = [b for b in widget_grid(beta_param) if convention != "ema" or b > 0]
+    alpha, mu = theory.to_pytorch(st.session_state[lr_key], st.session_state[beta_key], previous)
+    eta, beta = theory.momentum_on_grid(alpha, mu, convention, grid, betas)
+    st.session_state[lr_key], st.session_state[beta_key] = eta, beta
+    ctx_key, ctx = context
+    st.session_state[ctx_key] = ctx  # converted, not reset to the new notation's default
+
+
 def _add_run(prefix: str, names: list[str]) -> None:
     slots = st.session_state[f"{prefix}_slots"]
     if len(slots) >= 8:
@@ -401,8 +425,9 @@ def runs_editor(
                 convention = hp.get("convention")
                 grid, lr_default = lr_grid(surface, name, convention)
                 lr_key = f"{prefix}_r{slot}_{name}_lr"
-                ctx_key = f"{lr_key}__context"  # a new surface or convention resets η
+                ctx_key = f"{lr_key}__context"  # a new surface resets η
                 context = (surface_key, convention)
+                _convert_motion(prefix, slot, name, convention, grid, (ctx_key, context))
                 if st.session_state.get(ctx_key) != context or (
                     st.session_state.get(lr_key) not in grid
                 ):

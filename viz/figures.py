@@ -710,6 +710,30 @@ def divergence_messages(views: Sequence[RunView]) -> list[str]:
     return out
 
 
+def finish_line(views: Sequence[RunView], f_min: float | None, tol: float = 1e-6) -> str | None:
+    """The race's result in one line: the step at which each run first got within ``tol`` of the
+    minimum's loss, or why it did not (None when the surface has no known minimum).
+
+    >>> v = RunView("1. GD", "#000", np.zeros((3, 2)), np.array([1.0, 1e-3, 1e-7]), -1)
+    >>> finish_line([v], 0.0)
+    '🏁 Steps to reach L − L* ≤ 1e-06: **1. GD**: step 2.'
+    """
+    if f_min is None:
+        return None
+    parts = []
+    for v in views:
+        if v.diverged:
+            parts.append(f"**{v.label}**: diverged at step {v.diverged_at}")
+            continue
+        hit = np.flatnonzero(np.asarray(v.loss) - f_min <= tol)
+        parts.append(
+            f"**{v.label}**: step {int(hit[0])}"
+            if hit.size
+            else f"**{v.label}**: not within {v.steps} steps"
+        )
+    return f"🏁 Steps to reach L − L* ≤ {tol:g}: " + "; ".join(parts) + "."
+
+
 def inspector_figure(
     surface: Any,
     runs: Sequence[tuple[RunView, np.ndarray, np.ndarray]],
