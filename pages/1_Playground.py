@@ -120,11 +120,16 @@ with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
     k = link.slider(
         "step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect", describe="inspector: step k"
     )
-    st.dataframe(step_table(trajs, labels, k), hide_index=True)
+    st.dataframe(step_table(surface, trajs, labels, k), hide_index=True)
     chart(
         viz.inspector_figure(
             surface,
-            [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)],
+            [
+                viz.Inspected(
+                    v, t.lr[:, 0], t.state["lookahead"][:, 0] if "lookahead" in t.state else None
+                )
+                for v, t in zip(views, trajs)
+            ],
             k,
             field_background(key),
             look=look,
@@ -133,8 +138,10 @@ with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
         key=f"{P}_inspector",
     )
     st.caption(
-        "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k); "
-        "dotted, what momentum or adaptive scaling added to it."
+        "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k) with "
+        "the exact gradient at w_k; dotted, what momentum, adaptive scaling, noise or a look-ahead "
+        "added to it. A Nesterov run (EECS 182 and NPTEL forms) shows its look-ahead point as a "
+        "hollow diamond, with its gradient step as a thin arrow."
     )
 
 st.subheader("📋 Trajectories")

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import viz
-from tests.helpers import PG, contour, open_page, paths, specs
+from tests.helpers import PG, contour, open_link, open_page, paths, specs
 from ui.frame import PAGES
 
 
@@ -305,14 +305,34 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     row = table.iloc[2]
     g = adam.grad[7, 0]
     assert row["∇L(w_k)"] == f"({g[0]:.4g}, {g[1]:.4g})"
+    assert "None" not in table.to_string() and "nan" not in table.to_string()
     assert row["η_k"] == pytest.approx(0.1)
     step = adam.xy[8, 0] - adam.xy[7, 0]
     assert row["step w_{k+1} − w_k"] == f"({step[0]:.4g}, {step[1]:.4g})"
     assert row["bias-corrected first moment"].startswith("(")
-    insp = next(f for f in specs(at) if f["layout"].get("annotations"))
-    solid = [a for a in insp["layout"]["annotations"] if a["opacity"] == 1.0]
-    heads = {(round(a["x"], 5), round(a["y"], 5)) for a in solid}
+    taken_name = viz.figures.ARROWS[0][0]
+    insp = next(f for f in specs(at) if any(d.get("name") == taken_name for d in f["data"]))
+    solid = [d for d in insp["data"] if d.get("name") == taken_name]
+    assert {d["line"]["dash"] for d in solid} == {"solid"}
+    heads = {(round(d["x"][1], 5), round(d["y"][1], 5)) for d in solid}
     assert (round(float(adam.xy[8, 0, 0]), 5), round(float(adam.xy[8, 0, 1]), 5)) in heads
+
+
+def test_inspector_separates_nesterovs_look_ahead_gradient():
+    """#14: for Nesterov (EECS 182 form) ∇L(w_k) and the gradient used (at the look-ahead point)
+    are separate columns, with the look-ahead point; the map draws the point."""
+    at = open_link(PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5"})
+    at.slider(key="pg_inspect").set_value(5).run()
+    table = at.dataframe[0].value
+    assert {"g_k (gradient used)", "∇L(w_k)", "look-ahead point"} <= set(table.columns)
+    gd, nag = table.iloc[0], table.iloc[1]
+    assert gd["g_k (gradient used)"] == gd["∇L(w_k)"] and gd["look-ahead point"] == "—"
+    assert nag["g_k (gradient used)"] != nag["∇L(w_k)"] and nag["look-ahead point"] != "—"
+    insp = next(
+        f for f in specs(at) if any("look-ahead" in (d.get("name") or "") for d in f["data"])
+    )
+    point = next(d for d in insp["data"] if (d.get("name") or "").startswith("look-ahead point"))
+    assert f"({point['x'][1]:.4g}, {point['y'][1]:.4g})" == nag["look-ahead point"]
 
 
 def test_every_chart_has_an_accessible_name_saying_what_it_shows():

@@ -59,7 +59,7 @@ def _builders() -> dict:
         "distance_figure": lambda: viz.distance_figure(views),
         "schedule_figure": lambda: viz.schedule_figure(optim.schedules.step(10, 0.5).factors(40)),
         "inspector_figure": lambda: viz.inspector_figure(
-            s, [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)], 5, bg
+            s, [viz.Inspected(v, t.lr[:, 0]) for v, t in zip(views, trajs)], 5, bg
         ),
         "iterates_figure": lambda: labs.iterates_figure(
             [("η = 0.3", 0.7**k, 0.7**k), ("η = 1.1", (-0.2) ** k, None)], 0.0, "w_k"
@@ -307,15 +307,44 @@ def test_animated_gif_is_drawn_without_a_browser():
         assert np.any(np.all(np.abs(last.astype(int) - rgb) <= 8, axis=-1)), v.label
 
 
+def _arrows(spec, name):
+    return [d for d in spec["data"] if d.get("name") == name]
+
+
 def test_inspector_figure_is_valid_and_splits_the_step():
     s = get_surface("rosenbrock")
     trajs, views = _views(s, names=("momentum", "adam"), steps=40)
     spec = viz.inspector_figure(
-        s, [(v, t.grad[:, 0], t.lr[:, 0]) for v, t in zip(views, trajs)], 10, ""
+        s, [viz.Inspected(v, t.lr[:, 0]) for v, t in zip(views, trajs)], 10, ""
     )
     go.Figure(spec)
-    arrows = spec["layout"]["annotations"]
-    assert len(arrows) == 6  # 3 per run: taken, GD part, extra
-    taken, gd, extra = arrows[:3]
-    assert (extra["x"], extra["y"]) == (taken["x"], taken["y"])  # GD part + extra = step taken
-    assert (gd["x"], gd["y"]) == (extra["ax"], extra["ay"])
+    (taken_name, _, _), (gd_name, _, _), (extra_name, _, _) = viz.figures.ARROWS
+    taken, gd, extra = (_arrows(spec, n) for n in (taken_name, gd_name, extra_name))
+    assert len(taken) == len(gd) == len(extra) == 2  # one per run
+    assert {a["line"]["dash"] for a in gd} == {"dash"} and {a["line"]["dash"] for a in extra} == {
+        "dot"
+    }
+    for t, g, e, traj in zip(taken, gd, extra, trajs):
+        assert (e["x"][1], e["y"][1]) == (t["x"][1], t["y"][1])  # GD part + extra = step taken
+        assert (g["x"][1], g["y"][1]) == (e["x"][0], e["y"][0])
+        w = traj.xy[10, 0]  # the dashed arrow is −η∇L at w_k itself
+        expect = w - traj.lr[10, 0] * np.asarray(s.grad(w))
+        np.testing.assert_allclose([g["x"][1], g["y"][1]], expect, rtol=1e-12)
+        assert t["marker"]["symbol"] == "arrow" and t["marker"]["angleref"] == "previous"
+
+
+def test_inspector_draws_nesterovs_look_ahead_point_and_its_gradient():
+    s = get_surface("quadratic", kappa=20.0)
+    traj = optim.run(s, "nesterov", np.array([s.starts[0]]), 20, lr=1.0, beta=0.5, convention="ema")
+    (view,) = viz.run_views([traj], s)
+    spec = viz.inspector_figure(
+        s, [viz.Inspected(view, traj.lr[:, 0], traj.state["lookahead"][:, 0])], 4, ""
+    )
+    go.Figure(spec)
+    point = next(d for d in spec["data"] if d.get("name", "").startswith("look-ahead point"))
+    q = traj.state["lookahead"][4, 0]
+    np.testing.assert_allclose([point["x"][1], point["y"][1]], q)
+    arrow = _arrows(spec, "−η_k∇L(look-ahead)")[0]
+    np.testing.assert_allclose(
+        [arrow["x"][1], arrow["y"][1]], q - traj.lr[4, 0] * traj.grad[4, 0], rtol=1e-12
+    )

@@ -104,12 +104,14 @@ def trajectory_table(trajectories: list[optim.Trajectory], labels: list[str]):
     return pd.concat(frames, ignore_index=True)
 
 
-def step_table(trajectories: list[optim.Trajectory], labels: list[str], k: int):
-    """One row per run at step ``k``: the iterate, loss, η_k, gradient, the step taken, the state.
+def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str], k: int):
+    """One row per run at step ``k``: the iterate, loss, η_k, gradients, the step taken, the state.
 
-    State columns are the optimizer's records at that step (velocity / first moment, second
-    moment, their bias-corrected values, the effective per-coordinate step), as the engine stored
-    them after the update from ``w_k``.
+    ``g_k`` is the gradient the run used. Where it is not the exact ∇L(w_k) for some run (Nesterov
+    evaluates it at a look-ahead point; noise and minibatches perturb it), both columns are shown,
+    with the look-ahead point. State columns are the optimizer's records at that step (velocity /
+    first moment, second moment, their bias-corrected values, the effective per-coordinate step),
+    as the engine stored them after the update from ``w_k``. A value a run does not have is "—".
     """
     import pandas as pd
 
@@ -118,19 +120,33 @@ def step_table(trajectories: list[optim.Trajectory], labels: list[str], k: int):
             "(" + ", ".join(f"{float(v):.4g}" for v in a) + ")" if np.all(np.isfinite(a)) else "—"
         )
 
-    rows = []
+    rows, differs = [], False
     for label, t in zip(labels, trajectories):
         kk = min(k, t.steps - 1)
+        w = t.xy[kk, 0]
+        with np.errstate(all="ignore"):
+            exact = np.asarray(surface.grad(w), dtype=float)
+        used = t.grad[kk, 0]
+        differs |= bool(np.all(np.isfinite(used)) and not np.allclose(used, exact, rtol=1e-9))
         row = {
             "run": label,
-            "w_k": vec(t.xy[kk, 0]),
+            "w_k": vec(w),
             "L(w_k)": float(t.loss[kk, 0]),
             "η_k": float(t.lr[kk, 0]),
-            "∇L(w_k)": vec(t.grad[kk, 0]),
-            "step w_{k+1} − w_k": vec(t.xy[kk + 1, 0] - t.xy[kk, 0]),
+            "g_k (gradient used)": vec(used),
+            "∇L(w_k)": vec(exact),
+            "look-ahead point": vec(t.state["lookahead"][kk, 0]) if "lookahead" in t.state else "—",
+            "step w_{k+1} − w_k": vec(t.xy[kk + 1, 0] - w),
         }
         for name, arr in t.state.items():
             if name != "lookahead":
                 row[optim.STATE_LABELS.get(name, name)] = vec(arr[kk, 0])
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if not differs:  # every run used ∇L(w_k) itself: one gradient column
+        table = table.drop(columns=["∇L(w_k)"]).rename(columns={"g_k (gradient used)": "∇L(w_k)"})
+    if (table["look-ahead point"] == "—").all():
+        table = table.drop(columns=["look-ahead point"])
+    state = [c for c in table.columns if table[c].dtype == object]
+    table[state] = table[state].fillna("—")
+    return table

@@ -13,6 +13,7 @@ from .encode import PrebuiltFigure, b64, decode, describe, payload_bytes
 from .export import standalone_html
 from .figures import (
     FramePlan,
+    Inspected,
     RunView,
     contour_figure,
     distance_figure,
@@ -33,6 +34,7 @@ from .style import PALETTE, Look, color
 __all__ = [
     "PALETTE",
     "FramePlan",
+    "Inspected",
     "Look",
     "PrebuiltFigure",
     "RunView",
