@@ -64,7 +64,7 @@ except ValueError as err:
 
 labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 views = viz.run_views(trajs, surface, labels)
-for msg in viz.divergence_messages(views):
+for msg in viz.divergence_messages(views, surface):
     st.warning(msg, icon="💥")
 
 duration = round(60 / speed)

@@ -369,3 +369,16 @@ def test_the_default_playground_tells_its_surface_story():
     assert "1. gd" in line and "not within 150 steps" in line.split(";")[0]
     momentum = int(line.split(";")[1].rsplit("step ", 1)[1])
     assert momentum < 150
+
+
+def test_an_undefined_start_and_a_jump_across_a_pole_are_told_apart_from_a_large_step():
+    """#14: log(x) + y² started at x < 0 'diverged at step 0' with advice to lower η; 1/x + y²
+    jumped across its pole silently."""
+    at = open_link(PG, {"surface": "formula", "formula": "log(x) + y^2", "x0": "-1", "y0": "1"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "cannot start" in warnings and "smaller learning rate would not help" in warnings
+    at = open_link(
+        PG, {"surface": "formula", "formula": "1/x + y^2", "x0": "-0.5", "y0": "1", "runs": "gd"}
+    )
+    warnings = " ".join(w.value for w in at.warning)
+    assert "jumped across a singularity" in warnings, warnings
