@@ -9,7 +9,7 @@ import streamlit as st
 import viz
 from ui import controls, link
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
-from ui.frame import chart, page
+from ui.frame import chart, map_size, page, phone
 
 P = "pg"
 look = page(
@@ -46,13 +46,11 @@ with st.sidebar:
         key=f"{P}_speed",
     )
 
-runs = controls.runs_editor(P, surface, key)
-with st.expander(f"About this surface: {link.escape(surface.title)}"):
-    st.latex(surface.latex)
-    if surface.notes:
-        st.caption(surface.notes)
-    if surface.reference:
-        st.caption(f"Reference: {surface.reference}")
+# The map and the runs side by side, the map first (and first on a phone, where columns stack):
+# the picture and the η sliders that drive it are on screen together, on a projector too.
+map_col, runs_col = st.columns([3, 1.3])
+with runs_col:
+    runs = controls.runs_editor(P, surface, key, compact=True)
 
 try:
     trajs = simulate(
@@ -64,38 +62,47 @@ except ValueError as err:
 
 labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 views = viz.run_views(trajs, surface, labels)
-for msg in viz.divergence_messages(views, surface):
-    st.warning(msg, icon="💥")
+with runs_col:  # beside the map: what happened to each run
+    finish = viz.finish_line(views, surface.f_min)
+    if finish:
+        st.markdown(finish)
+    for msg in viz.divergence_messages(views, surface):
+        st.warning(msg, icon="💥")
 
 duration = round(60 / speed)
 contour = viz.contour_figure(
-    surface, views, field_background(key), start=start, look=look, duration=duration
+    surface,
+    views,
+    field_background(key),
+    start=start,
+    look=look,
+    duration=duration,
+    **map_size(look),
 )
-left, right = st.columns(2)
-with left:
+# On a phone the map takes no clicks: Streamlit 1.67 turns a selectable chart's dragmode false
+# into "pan", which captures touch drags, so the page could not scroll past it.
+touch = phone()
+with map_col:
     event = chart(
         contour,
         "Top view of the loss surface with each run's path from the start; press Play to animate",
         key=f"{P}_contour",
-        on_select="rerun",
+        on_select="ignore" if touch else "rerun",
         selection_mode="points",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )
-    if controls.take_click(P, event):
+    if not touch and controls.take_click(P, event):
         st.rerun()
-    st.caption("Top view. ▶ Play animates the runs; click anywhere on the map to start there.")
-with right:
-    chart(
-        viz.surface_figure(surface, views, surface_mesh(key), look=look, duration=duration),
-        "3D view of the loss surface with each run's path and a ball per run",
-        key=f"{P}_3d",
-        config={"displaylogo": False},
+    st.caption(
+        "Top view, drawn to scale. ▶ Play animates the runs; "
+        + ("set the start under “Start point”." if touch else "click on the map to start there.")
     )
-    st.caption("3D view: drag to turn it, scroll to zoom. ▶ Play moves a ball along each path.")
-
-finish = viz.finish_line(views, surface.f_min)
-if finish:
-    st.markdown(finish)
+with st.expander(f"About this surface: {link.escape(surface.title)}"):
+    st.latex(surface.latex)
+    if surface.notes:
+        st.caption(surface.notes)
+    if surface.reference:
+        st.caption(f"Reference: {surface.reference}")
 left, right = st.columns(2)
 with left:
     chart(
@@ -115,6 +122,20 @@ with right:
             key=f"{P}_dist",
             config={"displaylogo": False},
         )
+
+if link.toggle(
+    "🧊 Show the 3D view",
+    key=f"{P}_3d_on",
+    help="The surface in 3D with a ball per run. Drawn on request: it is the slowest chart to "
+    "draw (software WebGL), and the top view above carries the same paths.",
+):
+    chart(
+        viz.surface_figure(surface, views, surface_mesh(key), look=look, duration=duration),
+        "3D view of the loss surface with each run's path and a ball per run",
+        key=f"{P}_3d",
+        config={"displaylogo": False},
+    )
+    st.caption("3D view: drag to turn it, scroll to zoom. ▶ Play moves a ball along each path.")
 
 with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
     k = link.slider(

@@ -33,6 +33,10 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+PHONE_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
 SHOTS = Path(os.environ.get("ARTIFACTS_DIR", ROOT / "artifacts")) / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -116,8 +120,9 @@ def browser(server):
 class Page:
     """A browser tab that records console errors and failed requests."""
 
-    def __init__(self, browser, base: str):
-        self.page = browser.new_page(viewport={"width": 1600, "height": 2200})
+    def __init__(self, browser, base: str, size=(1600, 2200), phone: bool = False):
+        kw = {"user_agent": PHONE_AGENT, "is_mobile": True, "has_touch": True} if phone else {}
+        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]}, **kw)
         self.base = base
         self.errors: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -155,7 +160,7 @@ class Page:
 
 CHARTS = {
     "app.py": 0,
-    "pages/1_Playground.py": 4,
+    "pages/1_Playground.py": 3,  # the 3D view is drawn on request
     "pages/2_Learning_rate.py": 5,
     "pages/3_Momentum.py": 5,
     "pages/4_Sweep.py": 1,
@@ -270,7 +275,7 @@ def _camera(page):
     "Strict: when an upgrade fixes it, this test passes and must lose its xfail.",
 )
 def test_3d_camera_survives_a_rerun(server, browser):
-    tab = Page(browser, server).open("Playground")
+    tab = Page(browser, server).open("Playground?3d_on=1")
     tab.wait_charts(4)
     index = tab.page.evaluate(
         "() => [...document.querySelectorAll('.js-plotly-plot')]"
@@ -399,7 +404,7 @@ def test_a_typo_in_a_formula_leaves_every_other_control_as_it_was(server, browse
                 state="detached", timeout=30_000
             )
         tab.page.wait_for_timeout(1500)
-        assert tab.page.locator(".js-plotly-plot").count() >= 4  # the figures stay
+        assert tab.page.locator(".js-plotly-plot").count() >= 3  # the figures stay
     assert tab.page.evaluate("location.search") == before
     tab.shot("formula-typo-fixed")
     # Streamlit 1.67's sliders are react-aria: an <input type=range> carries the shown value
@@ -477,4 +482,96 @@ def test_the_learning_rate_of_run_one_works_from_the_keyboard(server, browser):
         "v => new URLSearchParams(location.search).get('r1_lr') === v", arg=after, timeout=30_000
     )
     assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+# -- the screen as a teacher sees it: desktop, projector, phone ---------------------------------------
+_MAP_GEOMETRY = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+      g => g._fullLayout && g._fullLayout.images && g._fullLayout.images.length
+           && g._fullLayout.updatemenus && g._fullLayout.updatemenus.length);
+  const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
+                     return {x: r.x, y: r.y, w: r.width, h: r.height}; };
+  const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
+  return {
+    plot: box(gd.querySelector('.nsewdrag')),
+    legend: box(gd.querySelector('.legend')),
+    buttons: box(gd.querySelector('.updatemenu-container')),
+    slider: box(gd.querySelector('.slider-container')),
+    xticks: [...gd.querySelectorAll('.xtick text')].map(box),
+    xscale: xa._length / Math.abs(xa.range[1] - xa.range[0]),
+    yscale: ya._length / Math.abs(ya.range[1] - ya.range[0]),
+    dragmode: fl.dragmode,
+  };
+}"""
+
+
+def _overlap(a, b) -> bool:
+    if a is None or b is None:
+        return False
+    return not (
+        a["x"] + a["w"] <= b["x"] + 1
+        or b["x"] + b["w"] <= a["x"] + 1
+        or a["y"] + a["h"] <= b["y"] + 1
+        or b["y"] + b["h"] <= a["y"] + 1
+    )
+
+
+def _map_geometry(tab) -> dict:
+    tab.page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].some("
+        "g => g._fullLayout && g._fullLayout.images && g._fullLayout.images.length)",
+        timeout=60_000,
+    )
+    tab.page.wait_for_timeout(1500)
+    return tab.page.evaluate(_MAP_GEOMETRY)
+
+
+def _assert_clean_map(g: dict, where: str) -> None:
+    assert abs(g["xscale"] / g["yscale"] - 1) < 0.02, (where, g["xscale"], g["yscale"])
+    for name in ("legend", "buttons", "slider"):
+        assert not _overlap(g[name], g["plot"]), (where, name, g[name], g["plot"])
+    for tick in g["xticks"]:
+        assert not _overlap(g["buttons"], tick) and not _overlap(g["slider"], tick), (where, tick)
+    assert not _overlap(g["legend"], g["buttons"]), where
+
+
+def test_desktop_the_map_is_large_to_scale_and_nothing_covers_it(server, browser):
+    tab = Page(browser, server, size=(1440, 900)).open("Playground")
+    g = _map_geometry(tab)
+    tab.page.screenshot(path=str(SHOTS / "screen-desktop-1440x900.png"))
+    _assert_clean_map(g, "desktop")
+    assert g["plot"]["w"] >= 0.45 * 1440, g["plot"]
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+def test_projector_the_map_and_its_learning_rate_are_above_the_fold(server, browser):
+    tab = Page(browser, server, size=(1280, 720)).open("Playground?projector=1")
+    g = _map_geometry(tab)
+    tab.page.screenshot(path=str(SHOTS / "screen-projector-1280x720.png"))
+    _assert_clean_map(g, "projector")
+    assert g["plot"]["y"] >= 0 and g["plot"]["y"] + g["plot"]["h"] <= 720, g["plot"]
+    assert g["buttons"]["y"] + g["buttons"]["h"] <= 720, g["buttons"]
+    eta = tab.page.locator("input[type='range'][aria-label='learning rate η (log scale)']").first
+    box = eta.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 720, box
+    font = tab.page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
+    assert font == "20px"  # projector mode is on, from the link
+    tab.page.close()
+
+
+def test_phone_starts_with_the_sidebar_closed_and_the_map_lets_the_page_scroll(server, browser):
+    tab = Page(browser, server, size=(390, 844), phone=True).open("Playground")
+    g = _map_geometry(tab)
+    tab.page.screenshot(path=str(SHOTS / "screen-phone-390x844.png"))
+    _assert_clean_map(g, "phone")
+    assert g["dragmode"] is False  # a touch drag on the map scrolls the page
+    assert g["plot"]["x"] >= 0 and g["plot"]["x"] + g["plot"]["w"] <= 390, g["plot"]
+    covered = tab.page.evaluate(
+        "() => { const s = document.querySelector('[data-testid=\"stSidebar\"]');"
+        " if (!s) return 0; const r = s.getBoundingClientRect();"
+        " return Math.max(0, Math.min(r.right, 390) - Math.max(r.left, 0)); }"
+    )
+    assert covered < 40, covered  # collapsed: it covered ~300 px (77 %) before
     tab.page.close()

@@ -36,8 +36,10 @@ def test_home_page_links_every_page():
 def test_playground_default_view():
     at = open_page(PG)
     figs = specs(at)
-    assert any("scene" in f["layout"] for f in figs)  # 3D
+    assert not any("scene" in f["layout"] for f in figs)  # the 3D view is drawn on request
     assert sum(1 for f in figs if f["layout"].get("yaxis", {}).get("type") == "log") == 2
+    at.toggle(key="pg_3d_on").set_value(True).run()
+    assert any("scene" in f["layout"] for f in specs(at))
     c = contour(at)
     assert len(c["frames"]) == 150 and c["layout"]["sliders"][0]["active"] == 149
     assert c["layout"]["sliders"][0]["steps"][-1]["label"] == "150"
@@ -119,7 +121,7 @@ def test_steps_schedule_noise_and_clipping_drive_the_runs():
     assert any(
         not np.allclose(a, b, equal_nan=True) for a, b in zip(paths(at).values(), base.values())
     )
-    assert len(specs(at)) == 6  # the schedule's curve joins the 5 figures
+    assert len(specs(at)) == 5  # the schedule's curve joins the 4 figures (3D on request)
     at.select_slider(key="pg_noise").set_value(1.0).run()
     noisy = paths(at)
     at.number_input(key="pg_seed").set_value(7).run()
@@ -262,6 +264,7 @@ def test_suggested_start_pill_moves_the_start_and_clears_itself():
 
 def test_animation_speed_sets_the_frame_duration():
     at = open_page(PG)
+    at.toggle(key="pg_3d_on").set_value(True).run()
     play = contour(at)["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
     assert play["frame"]["duration"] == 60 and play["frame"]["redraw"] is False
     at.select_slider(key="pg_speed").set_value(2.0).run()

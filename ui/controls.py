@@ -293,6 +293,15 @@ def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[l
     return nice_grid(lo / 10, hi * 10, default), float(f"{default:.3g}")
 
 
+def _tab_title(prefix: str, i: int, slot: int) -> str:
+    """A run's tab: its position, optimizer and, for momentum methods, the notation it runs."""
+    name = st.session_state.get(f"{prefix}_r{slot}_opt", "gd")
+    conv = st.session_state.get(f"{prefix}_r{slot}_{name}_convention")
+    if conv is None and any(s.name == "convention" for s in optim.OPTIMIZERS[name].switches):
+        conv = next(s.default for s in optim.OPTIMIZERS[name].switches if s.name == "convention")
+    return f"{i + 1}. {name}" + (f" ({conv})" if conv else "")
+
+
 def _convert_motion(
     prefix: str, slot: int, name: str, convention: Any, grid: list[float], context: tuple
 ) -> None:
@@ -366,8 +375,12 @@ def runs_editor(
     surface_key: tuple,
     defaults: tuple[str, ...] = ("gd", "momentum", "adam"),
     max_runs: int = 8,
+    compact: bool = False,
 ) -> list[RunChoice]:
     """Tabs of runs, each an optimizer with its own hyperparameters, its formula, and a remove button.
+
+    ``compact`` stacks a run's controls in one column (for a narrow column beside the map); tabs
+    are titled by position, optimizer and notation ("2. momentum (pytorch)"), as the legend is.
 
     The same optimizer may appear twice with different settings. Learning rates use a log grid
     around the surface's suggestion, up to 10× its upper hint so divergence is reachable.
@@ -390,16 +403,13 @@ def runs_editor(
             st.toast("Newton's method needs a Hessian; that run switched to gradient descent.")
     fixed_runs = link.hidden("runs")
 
-    titles = [
-        f"{i + 1}. {optim.OPTIMIZERS[st.session_state.get(f'{prefix}_r{s}_opt', 'gd')].title}"
-        for i, s in enumerate(slots)
-    ]
+    titles = [_tab_title(prefix, i, s) for i, s in enumerate(slots)]
     tabs = st.tabs(titles)
     choices = []
     for i, (slot, tab) in enumerate(zip(slots, tabs)):
         r = f"r{i + 1}"
         with tab:
-            c1, c2, c3 = st.columns([1.0, 1.2, 1.6])
+            c1, c2, c3 = (st.container(),) * 3 if compact else st.columns([1.0, 1.2, 1.6])
             with c1:
                 opt_key = f"{prefix}_r{slot}_opt"
                 if fixed_runs:

@@ -12,7 +12,7 @@ from viz import Look
 from . import link
 from .memory import tune_malloc
 
-__all__ = ["PAGES", "PROJECTOR", "chart", "page"]
+__all__ = ["PAGES", "PROJECTOR", "chart", "map_size", "page", "phone"]
 
 PROJECTOR = "_projector"  # session key of projector mode, shared by every page
 
@@ -71,8 +71,9 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
 
 _CSS = """
 <style>
-/* Tighter top padding: the figures matter more than whitespace on a projector. */
-.block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
+/* Tighter padding: the figures matter more than whitespace (Streamlit's wide layout pads 5rem). */
+.block-container {padding-top: 2.2rem; padding-bottom: 2rem; padding-left: 2rem;
+                  padding-right: 2rem;}
 </style>
 """
 
@@ -83,6 +84,9 @@ _PROJECTOR_CSS = """
 html {font-size: 20px;}
 [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
 [data-testid="stWidgetLabel"] {color: #000 !important;}
+/* the room needs the figure, not the page's title: a compact header keeps it above the fold */
+.block-container {padding-top: 2.4rem; padding-left: 1rem; padding-right: 1rem;}
+h1 {font-size: 1.6rem !important; padding: 0 0 0.2rem 0 !important;}
 </style>
 """
 
@@ -133,11 +137,14 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     The page must call ``ui.link.finish()`` last.
     """
     tune_malloc()  # once per server process: see ui.memory
+    # "auto" starts the sidebar collapsed on a phone (it covered 77 % of a 390 px screen); a
+    # projector link starts it collapsed everywhere, so the room sees the figure first.
+    projector_link = str(st.query_params.get("projector", "")).lower() in ("1", "true", "on")
     st.set_page_config(
         page_title=f"{title} · Descent Lab",
         page_icon=icon,
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="collapsed" if projector_link else "auto",
     )
     st.markdown(_CSS, unsafe_allow_html=True)
     page_key = "".join(c for c in title if c.isalnum())
@@ -152,10 +159,31 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     if projector:
         st.markdown(_PROJECTOR_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
-    if intro:
+    if intro and not projector:  # on a projector the teacher says it
         st.caption(intro)
     link.notes_here()
     return Look.projector() if projector else Look()
+
+
+def phone() -> bool:
+    """Whether the browser says it is a phone ("Mobi" in its User-Agent, as MDN recommends): the
+    server cannot see the screen's width, and a map sized for a laptop leaves a phone a gap."""
+    try:
+        agent = st.context.headers.get("User-Agent", "") or ""
+    except Exception:  # no browser (AppTest, bare mode)
+        return False
+    return "Mobi" in agent
+
+
+def map_size(look: Look, main: bool = True) -> dict[str, int]:
+    """``height`` and legend ``width`` of a map for this screen: the page's main map is large on a
+    laptop (its plot ≥ 45 % of a 1440 px window), fits the fold at 1280×720 on a projector, and is
+    about as tall as wide on a phone."""
+    if phone():
+        return {"height": 560, "width": 300}
+    if look.font > 14:  # projector
+        return {"height": 550, "width": 820}
+    return {"height": 845 if main else 540, "width": 700 if main else 560}
 
 
 def chart(spec: dict, alt: str, where: Any = None, **kw: Any) -> Any:

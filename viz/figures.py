@@ -34,7 +34,9 @@ __all__ = [
     "distance_figure",
     "divergence_messages",
     "divergence_point",
+    "legend_rows",
     "loss_figure",
+    "map_layout",
     "plan_frames",
     "pole_crossing",
     "run_views",
@@ -195,8 +197,20 @@ def _field_image(background: str, window: Box) -> dict[str, Any]:
     }
 
 
-def _animation_controls(plan: FramePlan, look: Look, duration: int, redraw: bool) -> dict:
-    """Play / Pause / Resume buttons and a step slider for ``layout``."""
+def _animation_controls(
+    plan: FramePlan,
+    look: Look,
+    duration: int,
+    redraw: bool,
+    below: tuple[float, float | None] | None = None,
+) -> dict:
+    """Play / Pause / Resume buttons and a step slider for ``layout``.
+
+    With ``below`` (from :func:`map_layout`: the distance from the plot area's bottom edge to the
+    buttons, and to the slider when it needs its own row, as fractions of the plot's height), the
+    controls sit under the x-axis title and never cover a tick label; without it they sit at fixed
+    fractions.
+    """
     frame = {"duration": duration, "redraw": redraw}
     play = {"frame": frame, "transition": {"duration": 0}, "mode": "immediate"}
     buttons = [
@@ -213,35 +227,40 @@ def _animation_controls(plan: FramePlan, look: Look, duration: int, redraw: bool
         {"label": str(int(k)), "method": "animate", "args": [[str(i)], step_args]}
         for i, k in enumerate(plan.steps)
     ]
+    menu = {
+        "type": "buttons",
+        "direction": "left",
+        "showactive": False,
+        "x": 0.0,
+        "xanchor": "left",
+        "y": -0.07,
+        "yanchor": "top",
+        "pad": {"t": 0, "r": 10},
+        "font": {"size": look.font},
+        "buttons": buttons,
+    }
+    slider = {
+        "active": len(plan.steps) - 1,
+        "x": 0.0,
+        "len": 1.0,
+        "y": -0.15,
+        "yanchor": "top",
+        "pad": {"t": 30, "b": 0},
+        "currentvalue": {"prefix": "step ", "font": {"size": look.font}},
+        "font": {"size": max(look.font - 4, 8)},
+        "transition": {"duration": 0},
+        "steps": slider_steps,
+    }
+    if below is not None:  # y is in units of the plot area's height: fractions of it
+        buttons_at, slider_at = below
+        menu.update(y=-buttons_at, yanchor="top")
+        if slider_at is None:  # one row: the buttons, then the slider beside them
+            slider.update(x=0.45, len=0.55, y=-buttons_at, yanchor="top", pad={"t": 0, "b": 0})
+        else:
+            slider.update(x=0.0, len=1.0, y=-slider_at, yanchor="top", pad={"t": 0, "b": 0})
     return {
-        "updatemenus": [
-            {
-                "type": "buttons",
-                "direction": "left",
-                "showactive": False,
-                "x": 0.0,
-                "xanchor": "left",
-                "y": -0.07,
-                "yanchor": "top",
-                "pad": {"t": 0, "r": 10},
-                "font": {"size": look.font},
-                "buttons": buttons,
-            }
-        ],
-        "sliders": [
-            {
-                "active": len(plan.steps) - 1,
-                "x": 0.0,
-                "len": 1.0,
-                "y": -0.15,
-                "yanchor": "top",
-                "pad": {"t": 30, "b": 0},
-                "currentvalue": {"prefix": "step ", "font": {"size": look.font}},
-                "font": {"size": max(look.font - 4, 8)},
-                "transition": {"duration": 0},
-                "steps": slider_steps,
-            }
-        ],
+        "updatemenus": [menu],
+        "sliders": [slider],
         # which step each frame shows, as data (for builders that add panels beside the frames)
         "meta": {"frame_steps": [int(k) for k in plan.steps]},
     }
@@ -279,6 +298,88 @@ def _minimum_traces(surface: Any, look: Look, z_of=None) -> list[dict[str, Any]]
     return traces
 
 
+def legend_rows(labels: Sequence[str], look: Look, width: int) -> int:
+    """How many rows a horizontal legend of ``labels`` takes in ``width`` pixels (an estimate:
+    a symbol and gap of ~3 em, ~0.55 em per character)."""
+    rows, used = 1, 0.0
+    for label in labels:
+        w = look.font * (3.0 + 0.55 * len(label))
+        if used and used + w > width:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def map_layout(
+    window: Box,
+    look: Look,
+    height: int,
+    legend: Sequence[str] = (),
+    width: int = 640,
+    controls: bool = True,
+) -> tuple[dict[str, Any], tuple[float, float | None] | None]:
+    """Axes, margins and legend of a top-view map, and where its animation controls go.
+
+    * Equal scale: one unit of x is as long on screen as one unit of y (``scaleanchor``), so the
+      conditioning and the zig-zag angles are what the lesson says. A window more than 3:1 is
+      drawn stretched instead, and says so ("y stretched ×k") under the plot.
+    * The legend sits above the plot in a top margin sized for its rows at ``width`` pixels, so a
+      long legend makes the figure taller, never the plot smaller.
+    * Axis titles x and y; with ``controls``, Play/Pause and the step slider go under the x title,
+      on one row (on two below 500 px); the second value places them, in fractions of the plot
+      height.
+    """
+    (x0, x1), (y0, y1) = window
+    rows = legend_rows(legend, look, width) if legend else 0
+    top = 16 + rows * int(look.font * 1.9)
+    tick, title = int(look.font * 1.5), int(look.font * 1.7)
+    narrow = width < 500  # a phone: the step slider gets its own row under the buttons
+    row = int(look.font * 3.6) + 26
+    bottom = tick + title + ((2 * row if narrow else row) if controls else 8)
+    plot = max(height - (16 + int(look.font * 1.9)) - bottom, 120)  # as if one legend row
+    aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
+    equal = 1 / 3 <= aspect <= 3
+    xaxis: dict[str, Any] = {
+        "range": [x0, x1],
+        "autorange": False,
+        "showgrid": False,
+        "zeroline": False,
+        "constrain": "domain",
+        "title": {"text": "x", "standoff": 4},
+    }
+    yaxis: dict[str, Any] = {
+        "range": [y0, y1],
+        "autorange": False,
+        "showgrid": False,
+        "zeroline": False,
+        "constrain": "domain",
+        "constraintoward": "bottom",  # a narrow screen: the map stays on its axis and controls
+        "title": {"text": "y", "standoff": 4},
+    }
+    if equal:
+        yaxis.update(scaleanchor="x", scaleratio=1)
+    else:
+        xaxis["title"]["text"] = f"x   (not to scale: y stretched ×{1 / aspect:.3g})"
+    layout = {
+        "height": plot + top + bottom,
+        "margin": {"l": 60, "r": 16, "t": top, "b": bottom},
+        "legend": {
+            "orientation": "h",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "x": 0,
+            "font": {"size": look.font},
+        },
+        "xaxis": xaxis,
+        "yaxis": yaxis,
+    }
+    if not controls:
+        return layout, None
+    below = (tick + title + 6) / plot
+    return layout, (below, (below + row / plot) if narrow else None)
+
+
 def contour_figure(
     surface: Any,
     views: Sequence[RunView],
@@ -288,12 +389,16 @@ def contour_figure(
     window: Box | None = None,
     look: Look = DEFAULT_LOOK,
     height: int = 560,
+    width: int = 640,
     duration: int = 60,
     max_frames: int = 150,
     budget: int = 40_000,
     click_grid: int = 41,
 ) -> dict[str, Any]:
     """The animated top view: the field as a PNG ``background`` (a data URI), every run's path.
+
+    Drawn to scale (see :func:`map_layout`); ``height`` is the figure's height before its legend
+    rows, estimated at ``width`` pixels, are added above the plot.
 
     Trace order: the click grid (invisible markers that make a click choose the start point), then
     per run ghost (only when trails are thinned), trail and head, then minima and the start marker.
@@ -404,31 +509,19 @@ def contour_figure(
             fdata.append(_head(v, kk, window, look, full=v.diverged))
         frames.append({"name": str(fi), "data": fdata, "traces": animated})
 
+    names = [d["name"] for d in data if d.get("name") and d.get("showlegend", True)]
+    geometry, below = map_layout(window, look, height, names, width)
     layout = base_layout(
         look,
         height,
-        xaxis={
-            "range": [x0, x1],
-            "autorange": False,
-            "showgrid": False,
-            "zeroline": False,
-            "constrain": "domain",
-        },
-        yaxis={
-            "range": [y0, y1],
-            "autorange": False,
-            "showgrid": False,
-            "zeroline": False,
-            "title": {"text": "y"},
-        },
         images=[_field_image(background, window)],
         clickmode="event+select",
-        dragmode="pan",
+        dragmode=False,  # a touch drag scrolls the page on a phone; zoom and pan stay in the bar
         hovermode="closest",
-        margin={"l": 60, "r": 20, "t": 40, "b": 170},
         uirevision=f"{surface.name}",
     )
-    layout.update(_animation_controls(plan, look, duration, redraw=False))
+    layout.update(geometry)
+    layout.update(_animation_controls(plan, look, duration, redraw=False, below=below))
     return {"data": data, "layout": layout, "frames": frames}
 
 

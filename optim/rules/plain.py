@@ -24,7 +24,7 @@ GD_FORMULA = r"\begin{aligned} g_k &= \nabla L(w_k) \\ w_{k+1} &= w_k - \eta_k\,
 ENTRIES = (
     Optimizer(
         "gd",
-        "Gradient descent (SGD with minibatches)",
+        "Gradient descent",
         gd_init,
         gd_update,
         (lr_param(0.1),),
