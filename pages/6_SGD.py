@@ -115,14 +115,15 @@ lr = link.select_slider(
 )
 b2 = link.select_slider("batch size", [1, 2, 4, 8, 16], value=1, key=f"{P}_b2", where=c2)
 steps = link.slider("steps", 100, 1000, 600, step=50, key=f"{P}_steps", where=c3)
+DECAYS = {
+    "linear": "linear to 1 % (COSI 165B)",
+    "inverse_time": "1/t (t₀ = a quarter of the steps)",
+    "step": "halve every quarter of the steps",
+}
 decay = link.selectbox(
     "decay",
-    ["linear", "inverse_time", "step"],
-    format_func={
-        "linear": "linear to 1 % (COSI 165B)",
-        "inverse_time": "1/t (t₀ = a quarter of the steps)",
-        "step": "halve every quarter of the steps",
-    }.get,
+    list(DECAYS),
+    format_func=DECAYS.get,
     key=f"{P}_decay",
     where=c4,
 )
@@ -146,7 +147,7 @@ spec = labs.add_schedule_panel(
     spec,
     [
         ("constant", PALETTE[0], np.ones(steps + 1)),
-        (decay, PALETTE[1], sched.factors(steps + 1)),
+        (DECAYS[decay], PALETTE[1], sched.factors(steps + 1)),
     ],
     look=look,
 )

@@ -388,7 +388,7 @@ def test_schedule_cursor_follows_the_animation():
     dance = next(f for f in _figs(at) if "xaxis2" in f["layout"])
     go.Figure(dance)
     ks = [int(s["label"]) for s in dance["layout"]["sliders"][0]["steps"]]
-    line = next(d for d in dance["data"] if d.get("name") == "schedule: linear")
+    line = next(d for d in dance["data"] if d.get("name") == "schedule: linear to 1 % (COSI 165B)")
     factors = viz.decode(line["y"])
     for i in (0, 50, len(ks) - 1):
         cursor = dance["frames"][i]["data"][-1]

@@ -13,6 +13,7 @@ from PIL import Image
 import optim
 import viz
 from surfaces import SURFACES, get_surface
+from viz import labs
 from viz.figures import _trail
 
 
@@ -44,7 +45,6 @@ def _all_figures(surface, views):
 
 def _builders() -> dict:
     """Every figure builder of viz and viz.labs with example arguments: one registry."""
-    from viz import labs
 
     s = get_surface("quadratic", kappa=10.0)
     trajs, views = _views(s, steps=40)
@@ -348,3 +348,34 @@ def test_inspector_draws_nesterovs_look_ahead_point_and_its_gradient():
     np.testing.assert_allclose(
         [arrow["x"][1], arrow["y"][1]], q - traj.lr[4, 0] * traj.grad[4, 0], rtol=1e-12
     )
+
+
+def test_hover_and_markers_name_what_they_show():
+    """#14: the sweep's hover named nothing ("η=10^-0.764, 0.5059: -6.886"); the rate map's
+    "your (α, β)" was a white ring, invisible on light cells; a diverged run's label could be cut."""
+    lrs, ys = np.geomspace(0.01, 10, 8), np.linspace(0, 0.9, 6)
+    spec = labs.sweep_figure(
+        lrs, ys, np.zeros((6, 8)), np.zeros((6, 8), bool), ytitle="momentum β", ztitle="log₁₀ L"
+    )
+    cells = next(d for d in spec["data"] if "click: open" in d.get("hovertemplate", ""))
+    assert (
+        "η = %{customdata[0]" in cells["hovertemplate"]
+        and "momentum β = " in cells["hovertemplate"]
+    )
+    assert "log₁₀ L = %{customdata[1]" in cells["hovertemplate"]
+    np.testing.assert_allclose(viz.decode(cells["customdata"])[:8, 0], lrs, rtol=1e-6)
+    rate = labs.rate_map_figure(
+        np.linspace(0.1, 4, 12),
+        np.linspace(0, 0.99, 10),
+        np.full((10, 12), 0.5),
+        (1.0, 0.9),
+        (2, 0.5),
+    )
+    rings = [d for d in rate["data"] if d.get("x") == [1.0] and d.get("y") == [0.9]]
+    assert {r["marker"]["line"]["color"] for r in rings} == {"black", "white"}
+    s = get_surface("quadratic")
+    traj = optim.run(s, "gd", np.array([[2.9, 2.9]]), 20, lr=3.0)
+    (view,) = viz.run_views([traj], s)
+    spec = viz.contour_figure(s, [view], "")
+    head = next(d for d in spec["data"] if d.get("text") and "diverged" in d["text"][0])
+    assert head["cliponaxis"] is False and head["textposition"].endswith("left")

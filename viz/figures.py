@@ -162,11 +162,16 @@ def _head(view: RunView, k: int, window: Box, look: Look, full: bool = True) -> 
     """
     if view.diverged and k >= view.diverged_at:
         x, y = _point(divergence_point(view, window))
+        (x0, x1), (y0, y1) = window
+        # the label grows away from the nearest edges, so it is never cut off by the plot area
+        side = "left" if x[0] > (x0 + x1) / 2 else "right"
+        level = "bottom" if y[0] > (y0 + y1) / 2 else "top"
         return {
             "x": x,
             "y": y,
             "mode": "markers+text",
             "text": [f"diverged at step {view.diverged_at}"],
+            "textposition": f"{level} {side}",
             "marker": {"symbol": "x", "size": look.marker * 1.6},
         }
     x, y = _point(view.xy[k])
@@ -469,13 +474,13 @@ def contour_figure(
         data.append(
             {
                 "type": "scatter",
+                "textposition": "top center",
                 **head,
                 "legendgroup": group,
                 "showlegend": False,
                 "hoverinfo": "skip",
-                "textposition": "top center",
                 "textfont": {"color": v.color, "size": look.font},
-                "cliponaxis": True,
+                "cliponaxis": False,
             }
         )
 
@@ -657,7 +662,13 @@ def surface_figure(
         scene={
             "xaxis": {**axis, "range": [x0, x1], "title": {"text": "x"}},
             "yaxis": {**axis, "range": [y0, y1], "title": {"text": "y"}},
-            "zaxis": {**axis, "range": [zlo, zhi + 2 * lift], "title": {"text": ztitle}},
+            "zaxis": {
+                **axis,
+                "range": [zlo, zhi + 2 * lift],
+                "title": {"text": ztitle},
+                "nticks": 4,  # the short z axis: more ticks overlapped
+                "tickformat": ".3~g",
+            },
             "aspectmode": "manual",
             "aspectratio": {"x": 1, "y": 1, "z": 0.6},
             "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},

@@ -412,6 +412,20 @@ def rate_map_figure(
                 "line": {"color": "#222", "width": 1},
             },
         },
+        {  # a black halo under a white ring: visible on the dark and the light cells alike
+            "type": "scatter",
+            "x": [current[0]],
+            "y": [current[1]],
+            "mode": "markers",
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "marker": {
+                "symbol": "circle-open",
+                "size": look.marker * 2.2,
+                "color": "black",
+                "line": {"color": "black", "width": 6},
+            },
+        },
         {
             "type": "scatter",
             "x": [current[0]],
@@ -420,10 +434,11 @@ def rate_map_figure(
             "name": "your (α, β)",
             "marker": {
                 "symbol": "circle-open",
-                "size": look.marker * 2,
+                "size": look.marker * 2.2,
                 "color": "white",
-                "line": {"color": "white", "width": 3},
+                "line": {"color": "white", "width": 2.5},
             },
+            "hovertemplate": "your (α, β): αλ_max=%{x:.3g}, β=%{y:.3g}<extra></extra>",
         },
     ]
     layout = base_layout(
@@ -482,11 +497,14 @@ def sweep_figure(
             "type": "scatter",
             "x": b64(gx.ravel(), "f4"),
             "y": b64(gy.ravel(), "f4"),
-            "customdata": b64(np.where(diverged, np.nan, values).ravel(), "f4"),
+            "customdata": b64(
+                np.stack([10 ** gx.ravel(), np.where(diverged, np.nan, values).ravel()], -1), "f4"
+            ),
             "mode": "markers",
             "marker": {"size": 8, "opacity": 0},
             "showlegend": False,
-            "hovertemplate": "η=10^%{x:.3f}, %{y:.4g}: %{customdata:.4g}"
+            "hovertemplate": f"η = %{{customdata[0]:.4g}}, {ytitle} = %{{y:.4g}}"
+            f"<br>{ztitle} = %{{customdata[1]:.4g}}"
             "<br>click: open in the playground<extra></extra>",
         },
     ]
