@@ -23,20 +23,20 @@ look = page(
 key, surface = controls.sidebar_surface(P)
 
 with st.sidebar:
-    st.subheader("Start point")
-    start = controls.start_picker(P, surface, key)
-    st.subheader("Steps and schedule")
-    steps = link.slider("steps", 10, 1000, 150, step=10, key=f"{P}_steps")
-    schedule = controls.schedule_picker(P, steps)
-    if schedule is not None:
-        st.latex(schedule.latex)
-        chart(
-            viz.schedule_figure(schedule.factors(steps), look=look),
-            "The learning-rate schedule: the factor multiplying η at each step",
-            key=f"{P}_schedule_fig",
-            config={"displayModeBar": False},
-        )
-    with st.expander("Gradient: clipping, noise, minibatches"):
+    with link.section("Start point"):
+        start = controls.start_picker(P, surface, key)
+    with link.section("Steps and schedule"):
+        steps = link.slider("steps", 10, 1000, 150, step=10, key=f"{P}_steps")
+        schedule = controls.schedule_picker(P, steps)
+        if schedule is not None:
+            st.latex(schedule.latex)
+            chart(
+                viz.schedule_figure(schedule.factors(steps), look=look),
+                "The learning-rate schedule: the factor multiplying η at each step",
+                key=f"{P}_schedule_fig",
+                config={"displayModeBar": False},
+            )
+    with link.section("Gradient: clipping, noise, minibatches", expander=True):
         grad = controls.gradient_picker(P, surface)
     speed = link.select_slider(
         "animation speed",
@@ -137,33 +137,43 @@ if link.toggle(
     )
     st.caption("3D view: drag to turn it, scroll to zoom. ▶ Play moves a ball along each path.")
 
-with st.expander("🔍 Step inspector: the numbers and arrows at one step"):
-    k = link.slider(
-        "step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect", describe="inspector: step k"
-    )
-    st.dataframe(step_table(surface, trajs, labels, k), hide_index=True)
-    chart(
-        viz.inspector_figure(
-            surface,
-            [
-                viz.Inspected(
-                    v, t.lr[:, 0], t.state["lookahead"][:, 0] if "lookahead" in t.state else None
-                )
-                for v, t in zip(views, trajs)
-            ],
-            k,
-            field_background(key),
-            look=look,
-        ),
-        "The step inspector: each run's position at step k, with arrows splitting its step",
-        key=f"{P}_inspector",
-    )
-    st.caption(
-        "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k) with "
-        "the exact gradient at w_k; dotted, what momentum, adaptive scaling, noise or a look-ahead "
-        "added to it. A Nesterov run (EECS 182 and NPTEL forms) shows its look-ahead point as a "
-        "hollow diamond, with its gradient step as a thin arrow."
-    )
+if link.waiting("inspect"):  # a link to a step opens the inspector on it
+    st.session_state[f"{P}_inspector_open"] = True
+inspector = st.expander(
+    "🔍 Step inspector: the numbers and arrows at one step",
+    key=f"{P}_inspector_open",
+    on_change=lambda: None,  # tracks its open state: nothing inside is drawn while it is closed
+)
+with inspector:
+    if inspector.open:
+        k = link.slider(
+            "step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect", describe="inspector: step k"
+        )
+        st.dataframe(step_table(surface, trajs, labels, k), hide_index=True)
+        chart(
+            viz.inspector_figure(
+                surface,
+                [
+                    viz.Inspected(
+                        v,
+                        t.lr[:, 0],
+                        t.state["lookahead"][:, 0] if "lookahead" in t.state else None,
+                    )
+                    for v, t in zip(views, trajs)
+                ],
+                k,
+                field_background(key),
+                look=look,
+            ),
+            "The step inspector: each run's position at step k, with arrows splitting its step",
+            key=f"{P}_inspector",
+        )
+        st.caption(
+            "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k) with "
+            "the exact gradient at w_k; dotted, what momentum, adaptive scaling, noise or a look-ahead "
+            "added to it. A Nesterov run (EECS 182 and NPTEL forms) shows its look-ahead point as a "
+            "hollow diamond, with its gradient step as a thin arrow."
+        )
 
 st.subheader("📋 Trajectories")
 c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1])

@@ -575,3 +575,32 @@ def test_phone_starts_with_the_sidebar_closed_and_the_map_lets_the_page_scroll(s
     )
     assert covered < 40, covered  # collapsed: it covered ~300 px (77 %) before
     tab.page.close()
+
+
+def test_reset_resets_every_control_and_the_share_panel_stays_open(server, browser):
+    """#14: the share panel closed after each class-link pick; "↺ Reset" left the steps slider at
+    its old value and the table toggle on (the browser kept showing forgotten widgets' values)."""
+    tab = Page(browser, server).open("Playground?steps=300&table=1")
+    tab.wait_charts(3)
+    steps = tab.page.locator("[data-testid='stSidebar'] input[type='range'][aria-label='steps']")
+    assert steps.get_attribute("aria-valuetext") == "300"
+    tab.page.get_by_text("🔗 Share this view").click()
+    tab.page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect'] input").click()
+    tab.page.get_by_role("option").first.click()
+    tab.page.keyboard.press("Escape")
+    tab.page.wait_for_timeout(2500)
+    reset = tab.page.get_by_role("button", name="↺ Reset this page to its defaults")
+    assert reset.is_visible()  # the panel is still open after the pick
+    reset.click()
+    tab.page.wait_for_function(
+        "() => { const s = document.querySelector("
+        "\"[data-testid='stSidebar'] input[type='range'][aria-label='steps']\");"
+        " return s && s.getAttribute('aria-valuetext') === '150'; }",
+        timeout=30_000,
+    )
+    tab.page.wait_for_timeout(2000)
+    table = tab.page.locator("label", has_text="Show the table").locator("input")
+    assert not table.is_checked()
+    assert tab.page.evaluate("location.search") == ""
+    assert tab.real_errors("Playground") == []
+    tab.page.close()

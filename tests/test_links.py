@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -215,3 +216,15 @@ def test_a_typed_formula_survives_the_url():
     ]
     shared = next(c.value for c in at.code)
     assert "%2B" in shared and "%5E" in shared  # + and ^ are escaped in the copied link
+
+
+def test_a_class_link_leaves_no_empty_heading_in_the_sidebar():
+    """#14: a class link hid the controls but left 'Surface', 'Start point', … headings."""
+    at = open_page(PG)
+    at.multiselect(key="_link_keep_Playground").set_value(["r1_lr"]).run()
+    code = next(c.value for c in at.code if "hide=" in c.value and "iframe" not in c.value)
+    query = {k: v[0] for k, v in parse_qs(urlparse(code).query).items()}
+    student = open_link(PG, query)
+    assert [h.value for h in student.sidebar.subheader] == []
+    assert [e.label for e in student.sidebar.expander] == ["🔗 Share this view"]
+    assert student.select_slider(key="pg_r0_gd_lr")  # the one control the class sees

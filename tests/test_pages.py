@@ -300,6 +300,9 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     from surfaces import get_surface
 
     at = open_page(PG)
+    assert not any(c.key == "pg_inspector" for c in at.get("plotly_chart"))  # closed: not drawn
+    at.session_state["pg_inspector_open"] = True  # the reader opens the inspector
+    at.run()
     at.slider(key="pg_inspect").set_value(7).run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -324,8 +327,9 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
 def test_inspector_separates_nesterovs_look_ahead_gradient():
     """#14: for Nesterov (EECS 182 form) ∇L(w_k) and the gradient used (at the look-ahead point)
     are separate columns, with the look-ahead point; the map draws the point."""
-    at = open_link(PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5"})
-    at.slider(key="pg_inspect").set_value(5).run()
+    at = open_link(
+        PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5", "inspect": "5"}
+    )  # a link to a step opens the inspector there
     table = at.dataframe[0].value
     assert {"g_k (gradient used)", "∇L(w_k)", "look-ahead point"} <= set(table.columns)
     gd, nag = table.iloc[0], table.iloc[1]

@@ -255,8 +255,7 @@ def surface_picker(prefix: str, default: str = "quadratic") -> tuple[tuple, Surf
 def sidebar_surface(prefix: str) -> tuple[tuple, Surface]:
     """The surface picker in the sidebar, under a heading; a refused surface is also said above
     the figures (the sidebar's message may be out of sight, or folded away on a phone)."""
-    with st.sidebar:
-        st.subheader("Surface")
+    with st.sidebar, link.section("Surface"):
         picked = surface_picker(prefix)
     shown = st.session_state.get(f"{prefix}_surface__refused")
     if shown:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -46,6 +47,7 @@ __all__ = [
     "parse_bool",
     "quote",
     "radio",
+    "section",
     "select_slider",
     "selectbox",
     "share_here",
@@ -55,6 +57,7 @@ __all__ = [
     "text_input",
     "toggle",
     "url_of",
+    "waiting",
 ]
 
 HIDE = "hide"  # URL parameter: the controls a class link hides, comma-separated
@@ -64,6 +67,7 @@ _LAST = "_link_last"  # page -> its last URL parameters, restored when coming ba
 _PENDING = "_link_pending"
 _NOTES = "_link_notes"
 _HIDDEN = "_link_hidden"
+_DEFAULTS = "_link_defaults"  # widget key -> its default, as the last run drew it (for reset)
 
 
 MAX_QUOTED = 60  # characters of a URL value echoed back in a note; the rest is cut
@@ -133,6 +137,7 @@ class _Run:
     notes_slot: Any
     share_slot: Any = None
     controls: dict[str, Control] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # widget key -> default value
 
 
 def _state() -> Any:
@@ -193,6 +198,31 @@ def note(message: str) -> None:
 def take(name: str) -> str | None:
     """The URL's raw text for ``name`` if it is waiting (for controls that parse it themselves)."""
     return _state().get(_PENDING, {}).pop(name, None)
+
+
+@contextmanager
+def section(title: str, expander: bool = False) -> Iterator[None]:
+    """A heading (or an expander) over some controls that vanishes when a class link hides them
+    all, so a student's sidebar has no empty headings."""
+    slot = st.empty()
+    run = _run()
+    before = set(run.controls)
+    with slot.container():
+        if expander:
+            with st.expander(title):
+                yield
+        else:
+            st.subheader(title)
+            yield
+    added = set(run.controls) - before
+    hide = _state().get(_HIDDEN, set())
+    if added and added <= hide:
+        slot.empty()
+
+
+def waiting(name: str) -> bool:
+    """True if the URL holds ``name`` and no control has read it yet."""
+    return name in _state().get(_PENDING, {})
 
 
 def hidden(name: str) -> bool:
@@ -309,6 +339,7 @@ def _control(
     else:
         value = draw({} if key in st.session_state else initial)
     _run().controls[name] = Control(name, describe or label, encode(value), encode(default))
+    _run().defaults[key] = default
     return value
 
 
@@ -484,13 +515,24 @@ def _show_all() -> None:
     _state()[_HIDDEN] = set()
 
 
+def _noop() -> None:
+    """An ``on_change`` that only asks Streamlit to track a container's open state."""
+
+
 def _dismiss() -> None:
     _state()[_NOTES] = []
 
 
 def _reset(prefix: str) -> None:
+    """Every control of the page back to its default. Each widget is *set* to its default, not
+    only forgotten: a browser keeps showing a forgotten widget's last value (the steps slider
+    stayed at 300 and the table toggle on), while a value set in a callback is sent to it."""
     ss = _state()
+    defaults = dict(ss.get(_DEFAULTS, {}))
     _clear(prefix)
+    for key, value in defaults.items():
+        if key.startswith(f"{prefix}_"):
+            ss[key] = value
     ss[_HIDDEN] = set()
     ss[_PENDING] = {}
 
@@ -506,6 +548,7 @@ def finish() -> None:
                 "these settings); ignored."
             )
     ss[_PENDING] = {}
+    ss[_DEFAULTS] = dict(run.defaults)
     query = params()
     ss.setdefault(_LAST, {})[run.page] = query
     if _current_query() != query:
@@ -534,7 +577,9 @@ def finish() -> None:
 
 def _share_panel(run: _Run, query: dict[str, str]) -> None:
     where = run.share_slot.container() if run.share_slot is not None else st.sidebar
-    with where.expander("🔗 Share this view"):
+    # A keyed expander with a callback keeps its open state across reruns: picking the class
+    # link's controls one by one no longer closes the panel after each pick.
+    with where.expander("🔗 Share this view", key="_link_share_open", on_change=_noop):
         st.caption(
             "The address bar always holds this exact view. Copy it (button at the right of the "
             "box) to send it to a class or put it on a slide."
