@@ -121,7 +121,7 @@ def test_steps_schedule_noise_and_clipping_drive_the_runs():
     assert any(
         not np.allclose(a, b, equal_nan=True) for a, b in zip(paths(at).values(), base.values())
     )
-    assert len(specs(at)) == 5  # the schedule's curve joins the 4 figures (3D on request)
+    assert len(specs(at)) == 4  # the schedule's curve joins the 3 (3D and inspector on request)
     at.select_slider(key="pg_noise").set_value(1.0).run()
     noisy = paths(at)
     at.number_input(key="pg_seed").set_value(7).run()
@@ -245,7 +245,7 @@ def test_newton_is_offered_only_where_there_is_a_hessian():
 
 def test_csv_table_has_every_run():
     at = open_page(PG)
-    assert len(at.dataframe) == 1  # the step inspector's; the trajectory table only on request
+    assert len(at.dataframe) == 0  # the inspector's only when open, the trajectories on request
     at.toggle(key="pg_table").set_value(True).run()
     df = at.dataframe[-1].value
     assert set(df["run"]) == {1, 2, 3} and len(df) == 3 * 151
