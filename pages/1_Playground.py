@@ -198,7 +198,8 @@ c3.download_button(
     file_name=f"descent-lab-{surface.name}.gif",
     mime="image/gif",
     key=f"{P}_gif",
-    help="Drawn on the server with Pillow: 480 × 480 px, up to 60 frames.",
+    help="Drawn on the server with Pillow: a 480 px map with its axes, start, minima and a "
+    "legend, up to 60 frames.",
 )
 if link.toggle("Show the table", key=f"{P}_table", where=c4):
     st.dataframe(trajectory_table(trajs, labels), hide_index=True, height=320)

@@ -296,15 +296,22 @@ def test_animated_gif_is_drawn_without_a_browser():
     _, views = _views(s, steps=150, scale={"gd": 2.5})  # GD diverges: its ✕ is drawn
     gif = viz.animated_gif(s, views, size=240, max_frames=40)
     img = Image.open(io.BytesIO(gif))
-    assert img.format == "GIF" and img.size == (240, 240) and img.n_frames == 40
+    left, top, bottom, _, canvas = viz.gif.geometry(240, len(views))
+    assert img.format == "GIF" and img.size == canvas and img.n_frames == 40
     img.seek(0)
     first = np.asarray(img.convert("RGB")).copy()
     img.seek(img.n_frames - 1)
     last = np.asarray(img.convert("RGB"))
     assert not np.array_equal(first, last)
-    for v in views:  # every run's colour is on the last frame
+    map_ = last[top : top + 240, left : left + 240].astype(int)
+    legend = last[top + 240 + bottom :].astype(int)
+    for v in views:  # every run's colour is on the map's last frame, and in the legend
         rgb = np.array([int(v.color[i : i + 2], 16) for i in (1, 3, 5)])
-        assert np.any(np.all(np.abs(last.astype(int) - rgb) <= 8, axis=-1)), v.label
+        assert np.any(np.all(np.abs(map_ - rgb) <= 8, axis=-1)), v.label
+        assert np.any(np.all(np.abs(legend - rgb) <= 8, axis=-1)), v.label
+    r, g, b = map_[..., 0], map_[..., 1], map_[..., 2]
+    gold = (r > 200) & (g > 150) & (g < 235) & (b < 90)  # gold after the 64-colour palette
+    assert gold.sum() > 10  # the minimum's star
 
 
 def _arrows(spec, name):
