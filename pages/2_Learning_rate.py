@@ -16,7 +16,7 @@ from optim import theory
 from surfaces import get_surface
 from ui import link
 from ui.cache import field_background, surface_key
-from ui.frame import chart, page
+from ui.frame import chart, map_size, page
 from viz import labs
 
 P = "lr"
@@ -100,16 +100,14 @@ fig1 = link.toggle(
 )
 
 etas = [eta] + ([0.1 * unit, 0.8 * unit, 1.05 * unit] if fig1 else [])
-names = ["your η"] + (
-    ["slow (0.1/σ²)", "oscillating (0.8/σ²)", "diverging (1.05/σ²)"] if fig1 else []
-)
+names = ["yours"] + (["slow, 0.1/σ²", "oscillating, 0.8/σ²", "diverging, 1.05/σ²"] if fig1 else [])
 surface = get_surface("sigma_w", sigma1=sigma, sigma2=sigma, y1=y, y2=y)
 traj = optim.run(surface, "gd", np.tile([[w0, w0]], (len(etas), 1)), steps, lr=np.array(etas))
 w = traj.xy[:, :, 0]  # (S+1, R): the first coordinate is exactly the scalar problem
 k = np.arange(steps + 1)
 runs_w, runs_l = [], []
 for r, (e, name) in enumerate(zip(etas, names)):
-    label = f"{name}: η = {e:.4g}"
+    label = f"η = {e:.4g} ({name})"
     exact = theory.scalar_closed_form(w0, y, sigma, e, k)
     runs_w.append((label, w[:, r], exact))
     with np.errstate(all="ignore"):
@@ -192,7 +190,9 @@ with right:
     key2 = surface_key("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
     view = viz.run_views([traj2], surface2, [f"GD η = {eta2:.4g}"])
     chart(
-        viz.contour_figure(surface2, view, field_background(key2), look=look, height=460),
+        viz.contour_figure(
+            surface2, view, field_background(key2), look=look, **map_size(look, main=False)
+        ),
         "Top view of the two-direction quadratic (σ₁, σ₂) with the run's path",
         key=f"{P}_path",
     )

@@ -17,7 +17,7 @@ from surfaces import get_surface
 from ui import link
 from ui.cache import field_background, surface_key
 from ui.controls import clicked_point, log_grid
-from ui.frame import chart, page
+from ui.frame import chart, map_size, page
 from viz import labs
 
 P = "mo"
@@ -223,7 +223,9 @@ for msg in viz.divergence_messages(views):
 key = surface_key("quadratic", kappa=kappa)
 left, right = st.columns(2)
 chart(
-    viz.contour_figure(surface, views, field_background(key), look=look, height=480),
+    viz.contour_figure(
+        surface, views, field_background(key), look=look, **map_size(look, main=False)
+    ),
     "Top view of the quadratic with the paths of GD, heavy ball and Nesterov; press Play to animate",
     where=left,
     key=f"{P}_race",

@@ -15,7 +15,7 @@ from surfaces import get_surface
 from ui import link
 from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
-from ui.frame import chart, page
+from ui.frame import chart, map_size, page
 from viz import PALETTE, labs
 
 P = "ad"
@@ -71,7 +71,7 @@ chart(
         views,
         field_background(surface_key("sigmoid_neuron", dataset=dataset)),
         look=look,
-        height=480,
+        **map_size(look, main=False),
     ),
     "Top view of the quadratic with the adaptive runs' paths",
     where=left,
@@ -127,7 +127,7 @@ for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
                     surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
                 ),
                 look=look,
-                height=440,
+                **map_size(look, main=False),
             ),
             "Top view of a valley at this rotation with the adaptive run's path",
             key=f"{P}_valley{i}",
@@ -212,7 +212,11 @@ v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
 chart(
     viz.contour_figure(
-        s4, v4, field_background(surface_key("logistic_sparse")), look=look, height=460
+        s4,
+        v4,
+        field_background(surface_key("logistic_sparse")),
+        look=look,
+        **map_size(look, main=False),
     ),
     "Top view of the sparse logistic loss with each run's path",
     where=left,

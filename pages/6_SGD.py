@@ -142,7 +142,7 @@ labels = [f"constant η = {lr:g}", f"decaying from η₀ = {lr:g}"]
 views = viz.run_views([constant, decayed], surface, labels)
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
-spec = viz.contour_figure(surface, views, field_background(skey), look=look, height=500)
+spec = viz.contour_figure(surface, views, field_background(skey), look=look, height=560, width=640)
 spec = labs.add_schedule_panel(
     spec,
     [

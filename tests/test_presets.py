@@ -100,7 +100,7 @@ def test_edge_of_divergence_preset_shows_the_oscillating_regime_and_fig1():
     at = open_link(p.page, p.query)
     assert any("[oscillating]" in m.value for m in at.markdown if "-badge[" in m.value)
     names = " ".join(str(d.get("name")) for d in specs(at)[0]["data"])
-    assert "slow (0.1/σ²)" in names and "diverging (1.05/σ²)" in names  # Fig. 1 beside it
+    assert "(slow, 0.1/σ²)" in names and "(diverging, 1.05/σ²)" in names  # Fig. 1 beside it
 
 
 def test_sgd_dance_settles_with_decay():

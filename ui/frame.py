@@ -176,14 +176,16 @@ def phone() -> bool:
 
 
 def map_size(look: Look, main: bool = True) -> dict[str, int]:
-    """``height`` and legend ``width`` of a map for this screen: the page's main map is large on a
+    """``height`` and ``width`` hint of a map for this screen: the page's main map is large on a
     laptop (its plot ≥ 45 % of a 1440 px window), fits the fold at 1280×720 on a projector, and is
-    about as tall as wide on a phone."""
+    about as tall as wide on a phone; a lab's map in a half-width column (``main=False``) is
+    smaller. The width sizes the legend's rows and decides whether the step slider fits beside
+    the Play buttons."""
     if phone():
         return {"height": 560, "width": 300}
     if look.font > 14:  # projector
-        return {"height": 550, "width": 820}
-    return {"height": 845 if main else 540, "width": 700 if main else 560}
+        return {"height": 550, "width": 820} if main else {"height": 540, "width": 520}
+    return {"height": 845, "width": 700} if main else {"height": 540, "width": 520}
 
 
 def chart(spec: dict, alt: str, where: Any = None, **kw: Any) -> Any:

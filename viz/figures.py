@@ -207,14 +207,14 @@ def _animation_controls(
     look: Look,
     duration: int,
     redraw: bool,
-    below: tuple[float, float | None] | None = None,
+    below: tuple[float, float] | None = None,
 ) -> dict:
     """Play / Pause / Resume buttons and a step slider for ``layout``.
 
     With ``below`` (from :func:`map_layout`: the distance from the plot area's bottom edge to the
-    buttons, and to the slider when it needs its own row, as fractions of the plot's height), the
-    controls sit under the x-axis title and never cover a tick label; without it they sit at fixed
-    fractions.
+    buttons, as a fraction of the plot's height; then the slider's row below them, or, negative,
+    minus the slider's x on the buttons' row), the controls sit under the x-axis title and never
+    cover a tick label; without it they sit at fixed fractions.
     """
     frame = {"duration": duration, "redraw": redraw}
     play = {"frame": frame, "transition": {"duration": 0}, "mode": "immediate"}
@@ -259,8 +259,9 @@ def _animation_controls(
     if below is not None:  # y is in units of the plot area's height: fractions of it
         buttons_at, slider_at = below
         menu.update(y=-buttons_at, yanchor="top")
-        if slider_at is None:  # one row: the buttons, then the slider beside them
-            slider.update(x=0.45, len=0.55, y=-buttons_at, yanchor="top", pad={"t": 0, "b": 0})
+        if slider_at < 0:  # one row: the buttons, then the slider beside them from x = −slider_at
+            x = -slider_at
+            slider.update(x=x, len=1 - x, y=-buttons_at, yanchor="top", pad={"t": 0, "b": 0})
         else:
             slider.update(x=0.0, len=1.0, y=-slider_at, yanchor="top", pad={"t": 0, "b": 0})
     return {
@@ -322,7 +323,7 @@ def map_layout(
     legend: Sequence[str] = (),
     width: int = 640,
     controls: bool = True,
-) -> tuple[dict[str, Any], tuple[float, float | None] | None]:
+) -> tuple[dict[str, Any], tuple[float, float] | None]:
     """Axes, margins and legend of a top-view map, and where its animation controls go.
 
     * Equal scale: one unit of x is as long on screen as one unit of y (``scaleanchor``), so the
@@ -331,14 +332,19 @@ def map_layout(
     * The legend sits above the plot in a top margin sized for its rows at ``width`` pixels, so a
       long legend makes the figure taller, never the plot smaller.
     * Axis titles x and y; with ``controls``, Play/Pause and the step slider go under the x title,
-      on one row (on two below 500 px); the second value places them, in fractions of the plot
-      height.
+      on one row when ``width`` leaves the slider room beside the buttons, else on two; the second
+      value places them (see :func:`_animation_controls`).
     """
     (x0, x1), (y0, y1) = window
     rows = legend_rows(legend, look, width) if legend else 0
     top = 16 + rows * int(look.font * 1.9)
     tick, title = int(look.font * 1.5), int(look.font * 1.7)
-    narrow = width < 500  # a phone: the step slider gets its own row under the buttons
+    # Play / Pause / Resume take about this many pixels; the step slider starts after them, or
+    # gets its own row when the plot is too narrow for both (a phone, a half-width column)
+    buttons = sum(len(t) * 0.6 * look.font + 26 for t in ("▶ Play", "⏸ Pause", "⏯ Resume"))
+    paper = max(width - 76, 1)
+    slider_x = (buttons + 16) / paper
+    narrow = slider_x > 0.6
     row = int(look.font * 3.6) + 26
     bottom = tick + title + ((2 * row if narrow else row) if controls else 8)
     plot = max(height - (16 + int(look.font * 1.9)) - bottom, 120)  # as if one legend row
@@ -382,7 +388,7 @@ def map_layout(
     if not controls:
         return layout, None
     below = (tick + title + 6) / plot
-    return layout, (below, (below + row / plot) if narrow else None)
+    return layout, (below, (below + row / plot) if narrow else -slider_x)
 
 
 def contour_figure(

@@ -13,6 +13,7 @@ import numpy as np
 from optim import theory
 
 from .encode import b64
+from .figures import legend_rows
 from .style import GRID, Look, base_layout, color, symbol
 
 __all__ = [
@@ -47,10 +48,13 @@ def iterates_figure(
     log: bool = False,
     look: Look = DEFAULT_LOOK,
     height: int = 340,
+    width: int = 340,
 ) -> dict:
     """Series against k: each run's measured values (markers) and its closed form (a line).
 
-    ``runs`` holds ``(label, measured, closed_form_or_None)``; ``target`` is drawn dashed.
+    ``runs`` holds ``(label, measured, closed_form_or_None)``; ``target`` is drawn dashed. The
+    legend lists each run once (its closed form is the dotted line in the run's colour, grouped
+    with it) and gets the rows it needs at ``width`` pixels above the plot, which keeps its height.
     """
     data = []
     for i, (label, measured, exact) in enumerate(runs):
@@ -64,6 +68,8 @@ def iterates_figure(
                     "y": b64(exact, "f8"),
                     "mode": "lines",
                     "name": f"{label} — closed form",
+                    "legendgroup": f"run{i}",
+                    "showlegend": False,
                     "line": {"color": c, "width": look.line * 0.6, "dash": "dot"},
                     "hovertemplate": "k=%{x}: %{y:.6g} (closed form)<extra></extra>",
                 }
@@ -76,6 +82,7 @@ def iterates_figure(
                 "y": b64(measured, "f8"),
                 "mode": "lines+markers",
                 "name": label,
+                "legendgroup": f"run{i}",
                 "line": {"color": c, "width": look.line},
                 "marker": {"size": look.marker * 0.7, "color": c, "symbol": symbol(i)},
                 "hovertemplate": "k=%{x}: %{y:.6g} (engine)<extra></extra>",
@@ -94,9 +101,10 @@ def iterates_figure(
                 "line": {"color": "#444", "dash": "dash", "width": 1.5},
             }
         )
+    extra = (legend_rows([r[0] for r in runs], look, width) - 1) * int(look.font * 1.9)
     layout = base_layout(
         look,
-        height,
+        height + extra,
         xaxis={"title": {"text": "step k"}, "gridcolor": GRID},
         yaxis={
             "title": {"text": ytitle},
@@ -106,7 +114,9 @@ def iterates_figure(
         },
         shapes=shapes,
         hovermode="closest",
+        margin={"l": 60, "r": 20, "t": 40 + extra, "b": 50},
     )
+    layout["legend"].update(yref="container", y=1.0, yanchor="top")
     return {"data": data, "layout": layout}
 
 
@@ -417,7 +427,8 @@ def rate_map_figure(
             "x": [current[0]],
             "y": [current[1]],
             "mode": "markers",
-            "showlegend": False,
+            "name": "your (α, β)",  # the legend shows the black ring (a white one is invisible)
+            "legendgroup": "yours",
             "hoverinfo": "skip",
             "marker": {
                 "symbol": "circle-open",
@@ -432,6 +443,8 @@ def rate_map_figure(
             "y": [current[1]],
             "mode": "markers",
             "name": "your (α, β)",
+            "legendgroup": "yours",
+            "showlegend": False,
             "marker": {
                 "symbol": "circle-open",
                 "size": look.marker * 2.2,
