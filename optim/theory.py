@@ -40,6 +40,7 @@ __all__ = [
     "scalar_limit",
     "scalar_one_step",
     "scalar_regime",
+    "stable_lr_curve",
     "stable_lr_limit",
     "to_pytorch",
 ]
@@ -307,6 +308,31 @@ def stable_lr_limit(optimizer: str, lam_max: float, beta: Any = 0.9, convention:
         else:
             alpha = nesterov_limit(mu, lam_max)
         return from_pytorch(alpha, mu, convention)[0]
+
+
+def stable_lr_curve(
+    hessian: Any, optimizer: str, hp: dict, axis: str | None, values: Any
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Theory's largest stable η along a sweep's vertical axis, as ``(η, values)`` points.
+
+    ``hessian`` is the surface's constant Hessian (None: not a quadratic, no curve). Along
+    ``axis = "beta"`` the limit changes with β; along an axis that does not touch the curvature
+    or β (``axis=None``: a start coordinate) it is one η for every row. Other axes (ε, λ, …), and
+    optimizers theory says nothing of here, give None.
+
+    >>> eta, ys = stable_lr_curve(np.diag([0.1, 1.0]), "momentum", {}, "beta", [0.0, 0.5])
+    >>> eta.tolist(), ys.tolist()
+    ([2.0, 3.0], [0.0, 0.5])
+    >>> stable_lr_curve(np.diag([0.1, 1.0]), "momentum", {}, "eps", [0.0]) is None
+    True
+    """
+    ys = np.asarray(values, dtype=float)
+    if hessian is None or (optimizer != "gd" and axis not in ("beta", None)):
+        return None
+    lam_max = float(np.max(np.linalg.eigvalsh(np.asarray(hessian, dtype=float))))
+    beta = ys if axis == "beta" else hp.get("beta", 0.9)
+    eta = stable_lr_limit(optimizer, lam_max, beta, hp.get("convention", "pytorch"))
+    return None if eta is None else (np.broadcast_to(eta, ys.shape).astype(float), ys)
 
 
 def momentum_weights(tau: Any, lr: float, beta: float, convention: str) -> np.ndarray:

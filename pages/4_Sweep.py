@@ -25,18 +25,6 @@ look = page(
 )
 
 
-def limit_curve(surface, opt: str, hp: dict, yaxis: str, ys: np.ndarray):
-    """Theory's largest stable η along the y axis (``optim.theory``), where the surface is a quadratic."""
-    h = surface.constant_hessian()
-    if h is None or (opt != "gd" and yaxis not in ("beta", START_X)):
-        return None
-    beta = ys if yaxis == "beta" else hp.get("beta", 0.9)
-    eta = theory.stable_lr_limit(
-        opt, float(np.max(np.linalg.eigvalsh(h))), beta, hp.get("convention", "pytorch")
-    )
-    return None if eta is None else (np.broadcast_to(eta, ys.shape).astype(float), ys)
-
-
 def open_in_playground(key, opt, hp, start, steps) -> None:
     """Open a cell's run in the playground: a link with its surface, optimizer, η, β, start, steps."""
     link.open_page(
@@ -194,7 +182,9 @@ else:
     values = np.where(hit >= 0, hit, np.nan).astype(float)
     ztitle = "steps to tol"
 
-boundary = limit_curve(surface, opt_name, fixed, yaxis, ys)
+boundary = theory.stable_lr_curve(
+    surface.constant_hessian(), opt_name, fixed, None if yaxis == START_X else yaxis, ys
+)
 event = chart(
     labs.sweep_figure(
         lrs, ys, values, diverged, ytitle=ytitle, ztitle=ztitle, boundary=boundary, look=look
