@@ -165,5 +165,5 @@ def test_a_fresh_venv_from_requirements_runs_every_page(deployments, minor, caps
     ok, out = result
     assert ok, out
     assert out.count("ok ") == 1 + len(list((ROOT / "pages").glob("*.py"))), out
-    assert "formula 4" in out  # the formula sandbox runs from the deployed files
+    assert "formula 2" in out  # the formula sandbox runs from the deployed files (map, loss)
     assert f"python {minor}." in out

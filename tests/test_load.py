@@ -228,9 +228,9 @@ def test_a_class_on_one_server(capsys):
         said += [w for w in r.texts("warning") if "could not be used" in w]  # a link's own note
         assert said, (text, r.alerts)
         assert "http" not in said[0] or "`" in said[0], (text, said)  # quoted, never a link
-        assert r.charts >= 3, text
+        assert r.charts >= 2, text  # the map and the loss (3D on request)
     for text, r in zip(LEGAL_HEAVY, legal):
-        assert not r.texts("error") and r.charts >= 3, (text, r.alerts)
+        assert not r.texts("error") and r.charts >= 2, (text, r.alerts)
     # the shared sweep finished for the student who stayed; the largest one was refused
     assert heavy[0].charts >= 1 and not heavy[0].texts("error")
     assert any("too large for a shared server" in w for w in biggest.texts("warning"))
