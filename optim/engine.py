@@ -427,7 +427,8 @@ def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, record
     lr_groups = lr_base
     looks = [g.opt.lookahead_fn(g.hp) for g in groups]
     any_lookahead = any(f is not None for f in looks)
-    plan = [(g.opt.update, g.sl, g.hp, g.opt.needs_hessian) for g in groups]
+    plan = [(g.opt.update, g.sl, g.hp, g.opt.needs_hessian, g.opt.needs_loss) for g in groups]
+    loss_fn = getattr(surface, "f", None)
 
     grad_fn = getattr(surface, "grad_quiet", surface.grad)  # we are inside errstate already
     online = recorder.online  # summaries need the loss every step; full records check afterwards
@@ -455,10 +456,14 @@ def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, record
             if clip is not None:
                 grad = clip[0](grad, clip[1])
             parts = []
-            for i, (update, sl, hp, needs_hess) in enumerate(plan):
+            for i, (update, sl, hp, needs_hess, needs_loss) in enumerate(plan):
                 if needs_hess:
                     new_g, states[i] = update(
                         grad[sl], states[i], p[sl], lr_groups[i], k, hp, hess=surface.hess(q[sl])
+                    )
+                elif needs_loss:  # a line search evaluates the loss along its direction
+                    new_g, states[i] = update(
+                        grad[sl], states[i], p[sl], lr_groups[i], k, hp, loss=loss_fn
                     )
                 else:
                     new_g, states[i] = update(grad[sl], states[i], p[sl], lr_groups[i], k, hp)

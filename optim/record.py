@@ -44,6 +44,9 @@ STATE_LABELS = {
     "v_hat": "bias-corrected second moment",
     "eff_lr": "effective per-coordinate step size",
     "lookahead": "point where the gradient was evaluated",
+    "s": "newest curvature pair: s = w_k − w_{k−1}",
+    "y": "newest curvature pair: y = ∇L(w_k) − ∇L(w_{k−1})",
+    "h0": "initial inverse-Hessian scale sᵀy / yᵀy (per run)",
 }
 
 
@@ -65,6 +68,7 @@ class Optimizer:
     lookahead: Callable[..., np.ndarray] | None = None
     lookahead_if: Callable[[Mapping[str, Any]], bool] = lambda hp: True
     needs_hessian: bool = False
+    needs_loss: bool = False  # update(..., loss=f): a line search evaluates L along its direction
     records: Mapping[str, str] = field(default_factory=dict)  # record name -> state field
     derive: Callable[..., dict[str, np.ndarray]] | None = None
     family: str = "sgd"

@@ -22,6 +22,16 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
     lr_at = lr_at or (lambda k: 1.0)
     z = [0.0] * d
     buf, m, v, vmax = list(z), list(z), list(z), list(z)
+    # L-BFGS (torch.optim.LBFGS, max_iter=1): pairs oldest first, last direction and step
+    pairs_s: list[list[float]] = []
+    pairs_y: list[list[float]] = []
+    pairs_rho: list[float] = []
+    lb_d, lb_t, lb_prev, lb_iter = list(z), 0.0, list(z), 0
+    lb_s, lb_y, lb_h0 = list(z), list(z), 1.0
+
+    def dot(a, b):
+        return sum(a[i] * b[i] for i in range(d))
+
     xs, states = [list(w)], []
     conv = hp.get("convention")
     for k in range(steps):
@@ -106,6 +116,51 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
             det = a * dd - b_ * c
             step = [(dd * g[0] - b_ * g[1]) / det, (-c * g[0] + a * g[1]) / det]
             new = [w[i] - lr * step[i] for i in range(d)]
+        elif name == "lbfgs":
+            hist = int(hp["history"])
+            if max(abs(c) for c in g) > 1e-7:  # else: torch returns before anything
+                lb_iter += 1
+                if lb_iter == 1:
+                    lb_d = [-c for c in g]
+                else:
+                    y = [g[i] - lb_prev[i] for i in range(d)]
+                    s_ = [lb_d[i] * lb_t for i in range(d)]
+                    ys = dot(y, s_)
+                    if ys > 1e-10:
+                        if len(pairs_s) == hist:
+                            pairs_s.pop(0), pairs_y.pop(0), pairs_rho.pop(0)
+                        pairs_s.append(s_), pairs_y.append(y), pairs_rho.append(1.0 / ys)
+                        lb_h0 = ys / dot(y, y)
+                        lb_s, lb_y = s_, y
+                    q = [-c for c in g]
+                    al = [0.0] * len(pairs_s)
+                    for i in range(len(pairs_s) - 1, -1, -1):
+                        al[i] = dot(pairs_s[i], q) * pairs_rho[i]
+                        q = [q[j] - al[i] * pairs_y[i][j] for j in range(d)]
+                    r = [q[j] * lb_h0 for j in range(d)]
+                    for i in range(len(pairs_s)):
+                        be = dot(pairs_y[i], r) * pairs_rho[i]
+                        r = [r[j] + (al[i] - be) * pairs_s[i][j] for j in range(d)]
+                    lb_d = r
+                lb_prev = list(g)
+                if lb_iter == 1:
+                    lb_t = min(1.0, 1.0 / sum(abs(c) for c in g)) * lr
+                else:
+                    lb_t = lr
+                gtd = dot(g, lb_d)
+                if gtd <= -1e-9:
+                    if hp.get("line_search") == "armijo":
+                        lb_t = lr
+                        f0 = float(surface.f(np.array(w)))
+                        for _ in range(30):
+                            f1 = float(
+                                surface.f(np.array([w[i] + lb_t * lb_d[i] for i in range(d)]))
+                            )
+                            if math.isfinite(f1) and f1 <= f0 + 1e-4 * lb_t * gtd:
+                                break
+                            lb_t *= 0.5
+                    new = [w[i] + lb_t * lb_d[i] for i in range(d)]
+            st.update(s=list(lb_s), y=list(lb_y), h0=[lb_h0] * d)
         else:
             raise KeyError(name)
         w = new

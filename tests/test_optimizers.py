@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import warnings
 from pathlib import Path
@@ -21,6 +22,7 @@ VARIANTS += [
     (n, {"convention": c}) for n in ("momentum", "nesterov") for c in ("ema", "heavy_ball")
 ]
 VARIANTS += [("adam", {"bias_correction": False}), ("adam", {"eps_inside": True})]
+VARIANTS += [("lbfgs", {"history": 2}), ("lbfgs", {"line_search": "armijo"})]
 VARIANT_IDS = [n + "".join(f"-{v}" for v in s.values()) for n, s in VARIANTS]
 
 
@@ -559,3 +561,39 @@ def test_minibatch_cloud_against_the_closed_form_of_linear_regression():
     assert race.finals["shuffle"].shape == (4,) and race.curves["replacement"].shape == (61,)
     one = optim.run(s, "gd", np.array([s.starts[0]]), 60, lr=0.05, batch_size=4, seed=2)
     assert race.finals["shuffle"][2] == pytest.approx(one.loss[-1, 0] - s.f_min, rel=1e-12)
+
+
+def test_lbfgs_matches_torch_step_by_step():
+    """#15: torch.optim.LBFGS(lr=η, max_iter=1, history_size=m, line_search_fn=None) in float64,
+    one torch step per engine step (bench/lbfgs_reference.py wrote the file with torch 2.13)."""
+    ref = json.loads((Path(__file__).parent / "data" / "lbfgs_torch.json").read_text())
+    assert {c["surface"] for c in ref["cases"]} == {"quadratic", "rosenbrock"}
+    for case in ref["cases"]:
+        s = get_surface(case["surface"], **case["params"])
+        assert case["steps"] >= 30
+        traj = optim.run(
+            s,
+            "lbfgs",
+            np.array([case["start"]]),
+            case["steps"],
+            lr=case["lr"],
+            history=case["history"],
+        )
+        np.testing.assert_allclose(traj.xy[:, 0], case["xy"], rtol=0, atol=1e-9, err_msg=str(case))
+    assert ref["cases"][0]["xy"][-1] != ref["cases"][0]["xy"][0]  # it moved
+
+
+def test_lbfgs_pairs_are_the_curvature_and_armijo_descends():
+    s = get_surface("quadratic", kappa=20.0, angle_deg=30.0)
+    h = np.array(s.hess(np.zeros((1, 2))))[0]
+    traj = optim.run(s, "lbfgs", np.array([s.starts[0], [2.0, 1.0]]), 8, lr=1.0)
+    sp, yp = traj.state["s"][2:], traj.state["y"][2:]
+    np.testing.assert_allclose(yp, sp @ h.T, rtol=1e-9, atol=1e-12)  # y = H s on a quadratic
+    dist = np.linalg.norm(traj.xy[-1], axis=1)
+    assert (dist < 1e-3 * np.linalg.norm(traj.xy[0], axis=1)).all()
+    r = get_surface("rosenbrock")
+    arm = optim.run(r, "lbfgs", np.array([[-1.5, 2.0]]), 60, lr=1.0, line_search="armijo")
+    assert np.all(np.diff(arm.loss[:, 0]) <= 1e-12)  # sufficient decrease: never up
+    assert arm.loss[-1, 0] < 1e-6 * arm.loss[0, 0]
+    plain = optim.run(r, "lbfgs", np.array([[-1.5, 2.0]]), 60, lr=1.0)
+    assert np.any(np.diff(plain.loss[:, 0]) > 0)  # without it, t = 1 overshoots on Rosenbrock
