@@ -70,6 +70,16 @@ with runs_col:  # beside the map: what happened to each run
         st.warning(msg, icon="💥")
 
 duration = round(60 / speed)
+looking = [i for i, t in enumerate(trajs) if "lookahead" in t.state]
+trails = None
+if looking and link.toggle(
+    "Show Nesterov's look-ahead points",
+    key=f"{P}_lookahead",
+    help="Where each Nesterov run (EECS 182 and NPTEL forms) took its gradient: w − η(1−β)a or "
+    "w − βv, one step ahead of the iterate (note 000 eq. 8, note 003).",
+    where=runs_col,
+):
+    trails = {i: trajs[i].state["lookahead"][:, 0] for i in looking}
 contour = viz.contour_figure(
     surface,
     views,
@@ -78,6 +88,7 @@ contour = viz.contour_figure(
     look=look,
     duration=duration,
     **map_size(look),
+    trails=trails,
 )
 # On a phone the map takes no clicks: Streamlit 1.67 turns a selectable chart's dragmode false
 # into "pan", which captures touch drags, so the page could not scroll past it.

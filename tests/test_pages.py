@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import optim
 import viz
+from surfaces import get_surface
 from tests.helpers import PG, contour, open_link, open_page, paths, specs
 from ui.frame import PAGES
 
@@ -389,3 +391,25 @@ def test_an_undefined_start_and_a_jump_across_a_pole_are_told_apart_from_a_large
     )
     warnings = " ".join(w.value for w in at.warning)
     assert "jumped across a singularity" in warnings, warnings
+
+
+def test_nesterovs_look_ahead_points_on_the_map_on_request():
+    """#15: the look-ahead point ∇L(w − η(1−β)a) is computed; a toggle draws it on the map."""
+    at = open_link(PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5"})
+    names = [d.get("name") for d in contour(at)["data"]]
+    assert "look-ahead points of run 2" not in names
+    at.toggle(key="pg_lookahead").set_value(True).run()
+    trail = next(d for d in contour(at)["data"] if d.get("name") == "look-ahead points of run 2")
+    s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
+    run = optim.run(
+        s,
+        "nesterov",
+        np.array([s.starts[0]]),
+        150,
+        lr=float(at.select_slider(key="pg_r1_nesterov_lr").value),
+        beta=0.5,
+        convention="ema",
+    )
+    np.testing.assert_allclose(viz.decode(trail["x"]), run.state["lookahead"][:, 0, 0], rtol=1e-6)
+    plain = open_page(PG)  # no Nesterov run: no toggle
+    assert not [t for t in plain.toggle if t.key == "pg_lookahead"]

@@ -405,11 +405,13 @@ def contour_figure(
     max_frames: int = 150,
     budget: int = 40_000,
     click_grid: int = 41,
+    trails: dict[int, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """The animated top view: the field as a PNG ``background`` (a data URI), every run's path.
 
     Drawn to scale (see :func:`map_layout`); ``height`` is the figure's height before its legend
-    rows, estimated at ``width`` pixels, are added above the plot.
+    rows, estimated at ``width`` pixels, are added above the plot. ``trails`` maps a run's index to
+    points drawn as faint open diamonds in its colour (Nesterov's look-ahead points, ``(S, 2)``).
 
     Trace order: the click grid (invisible markers that make a click choose the start point), then
     per run ghost (only when trails are thinned), trail and head, then minima and the start marker.
@@ -490,6 +492,25 @@ def contour_figure(
             }
         )
 
+    for i, points in (trails or {}).items():  # e.g. Nesterov's look-ahead points, not animated
+        v = views[i]
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(points[:, 0]),
+                "y": b64(points[:, 1]),
+                "mode": "markers",
+                "name": f"look-ahead points of run {i + 1}",
+                "legendgroup": f"run{i}",
+                "marker": {
+                    "symbol": "diamond-open",
+                    "size": look.marker * 0.8,
+                    "color": v.color,
+                    "opacity": 0.55,
+                },
+                "hovertemplate": "look-ahead point (%{x:.4g}, %{y:.4g})<extra></extra>",
+            }
+        )
     data.extend(_minimum_traces(surface, look))
     if start is not None:
         data.append(
