@@ -154,6 +154,21 @@ def _logistic_terms(w1, w2, X, Y, order):
     return d * x1 * x1, d * x1 * x2, d * x2 * x2
 
 
+def _relu_terms(w, b, X, Y, order):
+    """½(relu(w x + b) − y)² per example. At the kink (w x + b = 0) the unit counts as inactive:
+    relu′(0) = 0, the subgradient PyTorch's backward uses, so a dead unit's gradient is exactly 0."""
+    x = X[:, 0]
+    z = w * x + b
+    on = z > 0
+    r = np.where(on, z, 0.0) - Y
+    if order == 0:
+        return (0.5 * r * r,)
+    a = on.astype(float)
+    if order == 1:
+        return r * a * x, r * a
+    return a * x * x, a * x, a
+
+
 def _logistic_full(xy, X, Y, order):
     """Mean logistic loss (order 0) or gradient (order 1) of all examples at once.
 
@@ -261,6 +276,36 @@ def linear_regression() -> DataSurface:
 
 
 @cache
+def relu_neuron() -> DataSurface:
+    rng = np.random.default_rng(3)
+    x = np.linspace(-2.0, 3.0, 16)
+    Y = np.maximum(1.5 * x - 1.0, 0.0) + 0.1 * rng.standard_normal(16)
+    s = _make(
+        name="relu_neuron",
+        title="One ReLU unit (w, b): the elbow and dead units",
+        domain=((-3.0, 3.0), (-3.0, 3.0)),
+        latex=r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\big(\max(0,\, w x_i + b) - y_i\big)^2",
+        reference="EECS 182 note 001 §2: the ReLU elbow max(0, wx + b), elbow at x = −b/w",
+        notes=(
+            "The unit's elbow sits at x = −b/w. Where w x_i + b ≤ 0 for every example the unit is "
+            "dead: the loss is flat (½·mean y²) and the gradient exactly 0, so gradient descent "
+            "cannot move. At the kink the subgradient relu′(0) = 0 is used, as PyTorch does."
+        ),
+        starts=((-1.0, 2.0), (0.5, -2.5), (2.5, 2.5)),
+        lr_gd=(0.01, 0.3, 2.0),
+        lr_adaptive=(1e-3, 0.1, 1.0),
+        X=x[:, None],
+        Y=Y,
+        sample_terms=_relu_terms,
+        predict_fn=lambda p, X: np.maximum(p[0] * X[..., 0] + p[1], 0.0),
+        data_kind="regression",
+        kind="data",
+    )
+    m = _global_min(s)
+    return replace(s, minima=(m,), f_min=float(s.f(np.array(m))))
+
+
+@cache
 def logistic_sparse() -> DataSurface:
     rng = np.random.default_rng(5)
     n = 200
@@ -320,6 +365,13 @@ ENTRIES = [
         "data",
         linear_regression,
         summary="Slope and intercept on 60 noisy points.",
+    ),
+    SurfaceEntry(
+        "relu_neuron",
+        "One ReLU unit",
+        "data",
+        relu_neuron,
+        summary="The elbow finds the data, or the unit dies: a flat region where the gradient is 0.",
     ),
     SurfaceEntry(
         "logistic_sparse",

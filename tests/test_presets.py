@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import optim
+from surfaces import get_surface
 from tests.helpers import controls, link_notes, open_link, open_page, paths, specs
 from ui.cache import surface_of
 from ui.controls import lr_grid
@@ -25,9 +26,9 @@ def engine(slug: str) -> list[optim.Trajectory]:
     return optim.run_many(s, specs, p.steps, batch_size=p.batch)
 
 
-def test_ten_presets_with_unique_names_and_rates_on_the_playground_grid():
-    assert len(PRESETS) == 10
-    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 10
+def test_twelve_presets_with_unique_names_and_rates_on_the_playground_grid():
+    assert len(PRESETS) == 12
+    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 12
     for p in PRESETS:
         if p.page == PG:  # the link carries exactly the η the card (and the test) runs
             s = surface_of(p.surface)
@@ -57,7 +58,7 @@ def test_gallery_shows_every_preset_with_its_link_and_picture():
     at = open_page("pages/7_Gallery.py")
     links = [e.proto for e in at.get("page_link") if e.proto.label.startswith("Open")]
     assert sorted(urlencode(p.query) for p in PRESETS) == sorted(pl.query_string for pl in links)
-    assert len(at.get("image")) == 10
+    assert len(at.get("image")) == len(PRESETS) == 12
 
 
 def test_zigzag_bounces_across_the_valley_only_near_the_limit():
@@ -124,3 +125,53 @@ def test_banana_and_beale_races():
     assert max(mom.loss[-1, 0], nag.loss[-1, 0]) < 0.01
     finals = [float(t.loss[-1, 0]) for t in engine("beale")]
     assert finals[0] == max(finals) and max(finals[2:]) < 0.01
+
+
+def _relu_gap(traj, s):
+    return traj.loss[-1, 0] - s.f_min
+
+
+def test_relu_elbow_preset_every_run_brings_the_elbow_to_the_bend():
+    s = surface_of(BY_SLUG["relu_elbow"].surface)
+    for t in engine("relu_elbow"):
+        w, b = t.xy[-1, 0]
+        assert _relu_gap(t, s) < 1e-5, t.label()
+        assert -b / w == pytest.approx(0.6, abs=0.05)  # the elbow at the data's bend
+        w0 = t.xy[0, 0, 0]
+        assert w0 < 0 < w  # it turned round
+
+
+def test_dead_relu_preset_gd_and_adam_stop_in_the_flat_region_momentum_gets_through():
+    s = surface_of(BY_SLUG["dead_relu"].surface)
+    gd, momentum, adam = engine("dead_relu")
+    dead = 0.5 * np.mean(s.Y**2) - s.f_min  # the loss gap where the unit is off everywhere
+    for t in (gd, adam):
+        assert _relu_gap(t, s) > 0.95 * dead, t.label()  # far from the fit
+        assert np.abs(t.grad[-1, 0]).max() < 0.02  # the gradient has all but vanished
+        assert t.loss[-51, 0] - t.loss[-1, 0] < 1e-3  # stalled: the last 50 steps gain nothing
+        z = t.xy[-1, 0, 0] * s.X[:, 0] + t.xy[-1, 0, 1]
+        on = z > 0
+        assert on.sum() <= 4 and np.all(np.abs(s.Y[on]) < 0.3)  # on only where y ≈ 0 (noise 0.1)
+    assert _relu_gap(momentum, s) < 1e-5
+    assert np.all(adam.grad[-1, 0] == 0)  # Adam's unit is off for every example: exactly 0
+
+
+def test_relu_gradient_is_the_pytorch_subgradient():
+    """Away from the kinks: central differences. At a kink (w x_i + b = 0): relu′(0) = 0."""
+    s = get_surface("relu_neuron")
+    rng = np.random.default_rng(1)
+    for w in rng.uniform(-3, 3, (20, 2)):
+        z = w[0] * s.X[:, 0] + w[1]
+        if np.min(np.abs(z)) < 1e-3:
+            continue
+        h = 1e-6
+        num = [(s.f(w + e) - s.f(w - e)) / (2 * h) for e in (np.array([h, 0]), np.array([0, h]))]
+        np.testing.assert_allclose(s.grad(w), num, rtol=1e-6, atol=1e-8)
+    x0 = float(s.X[5, 0])
+    w = np.array([1.0, -x0])  # example 5 exactly at the kink
+    on = (w[0] * s.X[:, 0] + w[1]) > 0
+    r = np.where(on, w[0] * s.X[:, 0] + w[1], 0.0) - s.Y
+    expect = [np.mean(r * on * s.X[:, 0]), np.mean(r * on)]
+    np.testing.assert_allclose(s.grad(w), expect, rtol=1e-12)
+    dead = np.array([0.5, -2.5])  # off for every example: flat, gradient exactly 0
+    assert np.all(s.grad(dead) == 0) and s.f(dead) == pytest.approx(0.5 * np.mean(s.Y**2))

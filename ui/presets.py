@@ -181,6 +181,38 @@ PRESETS: tuple[Preset, ...] = (
         start=(1.0, 1.5),
         steps=500,
     ),
+    Preset(
+        "relu_elbow",
+        "The elbow finds the data",
+        "One ReLU unit max(0, wx + b) fitted over (w, b): from w = −1 its elbow −b/w starts on "
+        "the wrong side; GD, momentum and Adam all turn it round and bring the elbow to the "
+        "data's bend near x = 0.6.",
+        "EECS 182 note 001 §2 (the ReLU elbow)",
+        surface_key("relu_neuron"),
+        (
+            ("gd", {"lr": 0.3}),
+            ("momentum", {"lr": 0.03, "beta": 0.9, "convention": "pytorch"}),
+            ("adam", {"lr": 0.1}),
+        ),
+        start=(-1.0, 2.0),
+        steps=300,
+    ),
+    Preset(
+        "dead_relu",
+        "A dead ReLU",
+        "From (w, b) = (−2, 0.5) Adam's unit ends off for every example (a gradient of exactly 0) "
+        "and GD's on for two points with y ≈ 0 only: both stall far from the fit. Momentum's "
+        "speed carries it across the flat region to the fit. Try gradient noise.",
+        "EECS 182 note 001 §2 (dead ReLUs)",
+        surface_key("relu_neuron"),
+        (
+            ("gd", {"lr": 0.3}),
+            ("momentum", {"lr": 0.03, "beta": 0.9, "convention": "pytorch"}),
+            ("adam", {"lr": 0.1}),
+        ),
+        start=(-2.0, 0.5),
+        steps=300,
+    ),
 )
 
 
