@@ -16,9 +16,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .engine import run
+from . import theory
+from .engine import run, run_summary
 
-__all__ = ["Cloud", "Race", "measured_rate", "minibatch_gradients", "sampling_race"]
+__all__ = [
+    "Cloud",
+    "Conditioning",
+    "Race",
+    "conditioning",
+    "measured_rate",
+    "minibatch_gradients",
+    "sampling_race",
+]
 
 
 class Cloud(NamedTuple):
@@ -102,3 +111,40 @@ def measured_rate(dist: Any, floor: float | None = None) -> float:
     if last < 2 * q or d[last - 2 * q : last - q].max() == 0:
         return float("nan")
     return float((d[last - q : last].max() / d[last - 2 * q : last - q].max()) ** (1.0 / q))
+
+
+class Conditioning(NamedTuple):
+    """How well a quadratic loss is conditioned, and what that costs GD and Adam."""
+
+    kappa: float  # λ_max / λ_min of the (constant) Hessian
+    eta_star: float  # GD's best constant step 2/(λ_min + λ_max)
+    rate: float  # GD's rate there, (κ − 1)/(κ + 1)
+    gd_steps: int  # GD at η* to L − L* ≤ tol (−1: not within ``steps``)
+    adam_steps: int  # Adam at ``adam_lr`` to the same tolerance
+
+
+def conditioning(
+    surface: Any, start: Any, tol: float = 1e-6, steps: int = 2000, adam_lr: float = 0.1
+) -> Conditioning:
+    """κ, GD's best step and rate from theory, and the steps GD (at η*) and Adam take to ``tol``.
+
+    >>> from surfaces import get_surface
+    >>> c = conditioning(get_surface("quadratic", kappa=10.0), (2.0, 1.0))
+    >>> round(c.kappa, 6), round(c.eta_star, 4), c.gd_steps > 0
+    (10.0, 1.8182, True)
+    """
+    h = surface.constant_hessian()
+    if h is None:
+        raise ValueError(f"{surface.name} is not a quadratic: its conditioning varies.")
+    lam = np.linalg.eigvalsh(np.asarray(h, dtype=float))
+    eta, rate = theory.gd_optimal(float(lam[0]), float(lam[-1]))
+    x0 = np.array([start], dtype=float)
+    gd = run_summary(surface, "gd", x0, steps, tol=tol, lr=eta)
+    adam = run_summary(surface, "adam", x0, steps, tol=tol, lr=adam_lr)
+    return Conditioning(
+        float(lam[-1] / lam[0]),
+        float(eta),
+        float(rate),
+        int(gd.steps_to_tol[0]),
+        int(adam.steps_to_tol[0]),
+    )

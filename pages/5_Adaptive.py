@@ -10,8 +10,9 @@ import streamlit as st
 
 import optim
 import viz
-from optim import theory
+from optim import experiments, theory
 from surfaces import get_surface
+from surfaces.data import FEATURES
 from ui import link
 from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
@@ -254,6 +255,66 @@ chart(
     "The rare feature's effective step against step for each optimizer, on a log scale",
     where=right,
     key=f"{P}_sparse_eff",
+)
+
+# -- 5. normalization as conditioning ---------------------------------------------------------------
+st.divider()
+st.subheader("5 · Normalize the inputs: conditioning by hand (note 004, batch norm's motivation)")
+st.markdown(
+    "The same 60-point regression y ≈ a·x + b, three ways of feeding it x. The loss is a quadratic "
+    "in (a, b) whose Hessian is the inputs' second-moment matrix, so **the data set κ**: inputs "
+    "that are not centred couple slope and intercept into a tilted valley; centring decouples "
+    "them; standardizing also equalizes their scales. Batch normalization does this to every "
+    "layer's inputs, batch by batch. Each run below is GD at its own best step η* = 2/(λ_min + "
+    "λ_max) and Adam at η = 0.1, from the same corner of each map."
+)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def normalized(features: str) -> tuple:
+    s = get_surface("linear_regression", features=features)
+    c = experiments.conditioning(s, s.starts[0])
+    return c, race(s, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60, s.starts[0])
+
+
+rows = []
+for col, (features, label) in zip(st.columns(3), FEATURES.items()):
+    c, ts5 = normalized(features)
+    s5 = get_surface("linear_regression", features=features)
+    v5 = viz.run_views(ts5, s5, [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
+    with col:
+        st.markdown(f"**{label}** · κ = {c.kappa:.3g}")
+        chart(
+            viz.contour_figure(
+                s5,
+                v5,
+                field_background(surface_key("linear_regression", features=features)),
+                look=look,
+                height=460,
+                width=330,
+            ),
+            f"Top view of the regression loss with {label} inputs and the first 60 steps of GD "
+            "and Adam",
+            key=f"{P}_norm_{features}",
+        )
+    rows.append(
+        {
+            "inputs": label,
+            "κ": f"{c.kappa:.3g}",
+            "GD's best η*": f"{c.eta_star:.3g}",
+            "GD rate (κ−1)/(κ+1)": f"{c.rate:.3g}",
+            "GD steps to L − L* ≤ 1e-6": c.gd_steps if c.gd_steps >= 0 else "> 2000",
+            "Adam (η = 0.1) steps": c.adam_steps if c.adam_steps >= 0 else "> 2000",
+        }
+    )
+st.dataframe(rows, hide_index=True)
+raw, _, std = (normalized(f)[0] for f in FEATURES)
+st.caption(
+    f"Standardizing cuts κ from {raw.kappa:.3g} to {std.kappa:.3g} and GD's steps from "
+    f"{raw.gd_steps} to {std.gd_steps}. Adam, the other cure, rescales each coordinate by its own "
+    "gradient history: it cannot undo the coupling of raw inputs (a rotation, §2), so here it "
+    f"needs {raw.adam_steps} steps on raw inputs and {std.adam_steps} on standardized ones at "
+    "η = 0.1; normalizing the data helps every optimizer."
 )
 
 link.finish()

@@ -243,33 +243,63 @@ def sigmoid_neuron(dataset: str) -> DataSurface:
     return replace(s, minima=(m,), f_min=float(s.f(np.array(m))))
 
 
+FEATURES = {
+    "raw": "raw x ∈ [0, 3]",
+    "centred": "centred x − x̄",
+    "standardized": "standardized (x − x̄)/s",
+}
+
+
 @cache
-def linear_regression() -> DataSurface:
+def linear_regression(features: str = "raw") -> DataSurface:
+    """Slope and intercept on 60 noisy points; ``features`` centres or standardizes the input
+    first, which is what makes the valley round (batch norm's motivation, note 004)."""
     rng = np.random.default_rng(11)
-    x = np.sort(rng.uniform(0.0, 3.0, 60))
-    Y = 2.0 * x + 1.0 + 0.5 * rng.standard_normal(60)
+    raw = np.sort(rng.uniform(0.0, 3.0, 60))
+    Y = 2.0 * raw + 1.0 + 0.5 * rng.standard_normal(60)
+    x = {
+        "raw": raw,
+        "centred": raw - raw.mean(),
+        "standardized": (raw - raw.mean()) / raw.std(),
+    }[features]
     X = x[:, None]
     A = np.stack([x, np.ones_like(x)], axis=1)
     coef = np.linalg.lstsq(A, Y, rcond=None)[0]
     ev = np.linalg.eigvalsh(A.T @ A / len(x))
+    a0, b0 = float(coef[0]), float(coef[1])
+    domain = (
+        ((-2.0, 6.0), (-3.0, 5.0))
+        if features == "raw"
+        else ((round(a0) - 4.0, round(a0) + 4.0), (round(b0) - 4.0, round(b0) + 4.0))
+    )
+    (dx0, dx1), (dy0, dy1) = domain
+    starts = ((dx0 + 0.5, dy1 - 1.0), (dx1 - 1.0, dy0 + 0.5))
+    what = {
+        "raw": "Inputs x ∈ [0, 3] are not centred, so slope and intercept are coupled: a tilted "
+        "valley",
+        "centred": "Centred inputs decouple slope and intercept: an axis-aligned bowl, stretched "
+        "only by var(x)",
+        "standardized": "Standardized inputs (mean 0, variance 1): a round bowl",
+    }[features]
     s = _make(
         name="linear_regression",
         title="Linear regression (slope, intercept)",
-        domain=((-2.0, 6.0), (-3.0, 5.0)),
+        domain=domain,
         latex=r"L(a, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\,(a x_i + b - y_i)^2",
-        reference="EECS 182 note 2 (SGD on least squares); Deep Learning Refresher week 5",
-        notes=(
-            f"Inputs x ∈ [0, 3] are not centred, so slope and intercept are coupled: a tilted valley "
-            f"with κ = {ev[1] / ev[0]:.1f}. GD is stable for η < {2 / ev[1]:.3f}."
-        ),
-        starts=((-1.5, 4.0), (5.0, -2.5)),
-        lr_gd=(1e-3, 0.2, 0.6),
+        reference="EECS 182 note 2 (SGD on least squares); Deep Learning Refresher week 5; "
+        "note 004 (normalization)",
+        notes=f"{what} with κ = {ev[1] / ev[0]:.1f}. GD is stable for η < {2 / ev[1]:.3f}.",
+        params={"features": features},
+        starts=starts,
+        lr_gd=(1e-3, 0.2, 0.6)
+        if features == "raw"
+        else (1e-3, float(f"{1 / ev[1]:.2g}"), float(f"{2.5 / ev[1]:.2g}")),
         lr_adaptive=(1e-3, 0.1, 1.0),
         X=X,
         Y=Y,
         sample_terms=_linear_terms,
         predict_fn=lambda p, X: p[0] * X[..., 0] + p[1],
-        minima=((float(coef[0]), float(coef[1])),),
+        minima=((a0, b0),),
         kind="data",
     )
     return replace(s, f_min=float(s.f(coef)))
@@ -364,7 +394,8 @@ ENTRIES = [
         "Linear regression",
         "data",
         linear_regression,
-        summary="Slope and intercept on 60 noisy points.",
+        (Switch("features", "input features", "raw", tuple(FEATURES), labels=FEATURES),),
+        summary="Slope and intercept on 60 noisy points; centring the inputs rounds the valley.",
     ),
     SurfaceEntry(
         "relu_neuron",

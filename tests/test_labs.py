@@ -438,3 +438,23 @@ def test_two_directions_at_one_over_sigma_max_squared_is_period_two_not_divergen
     at.slider(key="lr_eta2").set_value(round(1.01 * unit, 12)).run()
     m = {x.label: x.value for x in at.metric}
     assert m["steps to shrink the error 10⁶×"] == "never (diverges)"
+
+
+def test_normalizing_the_inputs_rounds_the_valley_and_speeds_up_gd():
+    """#15 item 4: raw, centred and standardized inputs: κ, GD at its best step, Adam."""
+    at = open_page(AD)
+    table = next(d.value for d in at.dataframe if "GD's best η*" in d.value.columns)
+    kappa = [float(k) for k in table["κ"]]
+    assert kappa[0] > 10 and kappa[0] > kappa[1] > kappa[2] == pytest.approx(1.0, abs=1e-6)
+    gd = [int(x) for x in table["GD steps to L − L* ≤ 1e-6"]]
+    assert gd[0] > 10 * gd[2] and gd[2] <= 2
+    for features in ("raw", "standardized"):  # the table is the engine's numbers
+        s = get_surface("linear_regression", features=features)
+        lam = np.linalg.eigvalsh(s.constant_hessian())
+        eta, _ = theory.gd_optimal(lam[0], lam[1])
+        run = optim.run_summary(s, "gd", np.array([s.starts[0]]), 2000, tol=1e-6, lr=eta)
+        row = {"raw": 0, "standardized": 2}[features]
+        assert gd[row] == int(run.steps_to_tol[0])
+    maps = [c for c in at.get("plotly_chart") if c.key.startswith("ad_norm_")]
+    assert len(maps) == 3
+    assert any("Standardizing cuts κ" in c.value for c in at.caption)
