@@ -25,6 +25,7 @@ __all__ = [
     "gd_limit",
     "gd_optimal",
     "gd_rate",
+    "heavy_ball_two_step",
     "momentum_on_grid",
     "momentum_optimal",
     "momentum_race",
@@ -35,6 +36,7 @@ __all__ = [
     "nesterov_limit",
     "nesterov_rate",
     "nesterov_spectral_radius",
+    "rc_time_constant",
     "scalar_closed_form",
     "scalar_contraction",
     "scalar_limit",
@@ -333,6 +335,29 @@ def stable_lr_curve(
     beta = ys if axis == "beta" else hp.get("beta", 0.9)
     eta = stable_lr_limit(optimizer, lam_max, beta, hp.get("convention", "pytorch"))
     return None if eta is None else (np.broadcast_to(eta, ys.shape).astype(float), ys)
+
+
+def heavy_ball_two_step(w_prev: Any, w: Any, grad: Any, gamma: float, beta: float) -> np.ndarray:
+    """Note 004's other form of momentum, ``w_{k+1} = w_k − γ∇L(w_k) + β(w_k − w_{k−1})``.
+
+    It is heavy ball exactly: with ``v_k = w_{k−1} − w_k`` the Goodfellow/NPTEL update
+    ``v ← βv + γ∇L, w ← w − v`` reads the same (PyTorch's α, μ are this γ, β).
+
+    >>> heavy_ball_two_step([1.0], [0.5], [2.0], 0.1, 0.9).round(12).tolist()
+    [-0.15]
+    """
+    w_prev, w, grad = (np.asarray(a, dtype=float) for a in (w_prev, w, grad))
+    return w - gamma * grad + beta * (w - w_prev)
+
+
+def rc_time_constant(mu: float) -> float:
+    """The RC (in steps) of note 000's low-pass filter (eq. 4) whose kernel ``e^{−τ/RC}/RC``
+    decays like momentum's weights ``μ^τ``: ``RC = −1/ln μ`` (≈ 1/(1 − μ) for μ near 1).
+
+    >>> round(rc_time_constant(0.9), 3)
+    9.491
+    """
+    return float(-1.0 / np.log(mu)) if 0 < mu < 1 else float("inf")
 
 
 def momentum_weights(tau: Any, lr: float, beta: float, convention: str) -> np.ndarray:

@@ -92,8 +92,12 @@ factor = float(theory.scalar_contraction(eta, sigma))
 st.badge(regime, color=BADGE[regime], icon=None)
 st.markdown(
     f"**{theory.REGIMES[regime]}.** Error factor per step $|1-2\\eta\\sigma^2|$ = {factor:.4g}; "
-    f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g}, $1/\\sigma^2$ = {unit:.4g}."
+    f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g} (note 004's $\\gamma_{{opt}}$, the "
+    f"one-step size), $1/\\sigma^2 = 2\\gamma_{{opt}}$ = {unit:.4g}."
 )
+with st.expander("Erratum in the lecture notes at 2γ_opt"):
+    for e in optim.OPTIMIZERS["gd"].errata:
+        st.markdown(f"- {e}")
 fig1 = link.toggle(
     "Add Fig. 1 of the lecture: a slow, an oscillating and a diverging step size",
     key=f"{P}_fig1",

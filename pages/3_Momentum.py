@@ -186,6 +186,36 @@ chart(
     key=f"{P}_filter",
 )
 
+with st.expander("Two more ways to write it: note 004's two-step form and note 000's RC filter"):
+    # note 004: w_{k+1} = w_k − γ∇L(w_k) + β(w_k − w_{k−1}), checked on this page's heavy-ball run
+    hb_xy, hb_g = trajs[1].xy[:, 0], trajs[1].grad[:, 0]
+    w_prev = np.vstack([hb_xy[:1], hb_xy[:-2]])  # w_{−1} = w_0: the buffer starts at zero
+    two_step = theory.heavy_ball_two_step(w_prev, hb_xy[:-1], hb_g, alpha, mu)
+    with np.errstate(all="ignore"):
+        residual = float(np.nanmax(np.abs(two_step - hb_xy[1:]))) if steps else 0.0
+    st.latex(
+        r"w_{k+1} = w_k - \gamma\,\nabla L(w_k) + \beta\,(w_k - w_{k-1})"
+        r"\qquad (\gamma = \alpha,\ \beta = \mu \text{ in PyTorch's notation})"
+    )
+    st.markdown(
+        f"The same heavy ball, written with the last step instead of a buffer (note 004, “SGD "
+        f"with momentum II”): with γ = {alpha:.4g} and β = {mu:.4g} it reproduces the run above "
+        f"to **{residual:.1e}** (largest difference over its {steps} steps)."
+    )
+    rc = theory.rc_time_constant(mu)
+    st.latex(
+        r"V_{out}(t) = \int_{-\infty}^{t} V_{in}(\tau)\,\frac{e^{-(t-\tau)/RC}}{RC}\,d\tau"
+        r"\qquad \text{(note 000, eq. 4)}"
+    )
+    st.markdown(
+        f"The RC circuit's kernel e^(−τ/RC)/RC is the continuous version of the weights in the "
+        f"chart above: they decay like μ^τ, which is e^(−τ/RC) with **RC = −1/ln μ = {rc:.3g} "
+        f"steps** (the window 1/(1 − μ) = {window:.3g} steps is its approximation). A larger RC "
+        "averages over more gradients: a lower cut-off frequency."
+    )
+    for e in optim.OPTIMIZERS["momentum"].errata:
+        st.caption(f"Erratum: {e}")
+
 # -- 2. the race ----------------------------------------------------------------------------------
 st.subheader("2 · Zig-zag against smooth, heavy ball against Nesterov")
 race = theory.momentum_race(alpha, mu, [lam_min, lam_max])

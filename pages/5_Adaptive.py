@@ -189,8 +189,9 @@ st.caption(
     f"(theory {theory.adam_first_step(b1, b2, bias_correction=False):.3g} η)."
 )
 with st.expander("Errata in the lecture notes (the engine implements the correct math)"):
-    for e in optim.OPTIMIZERS["adam"].errata:
-        st.markdown(f"- {e}")
+    for name in ("rmsprop", "adam"):
+        for e in optim.OPTIMIZERS[name].errata:
+            st.markdown(f"- **{optim.OPTIMIZERS[name].title}.** {e}")
 
 # -- 4. sparse features -----------------------------------------------------------------------------
 st.divider()
@@ -302,7 +303,7 @@ for col, (features, label) in zip(st.columns(3), FEATURES.items()):
             "inputs": label,
             "κ": f"{c.kappa:.3g}",
             "GD's best η*": f"{c.eta_star:.3g}",
-            "GD rate (κ−1)/(κ+1)": f"{c.rate:.3g}",
+            "GD rate (κ−1)/(κ+1)": f"{c.rate:.3g}" if c.rate > 1e-12 else "0",
             "GD steps to L − L* ≤ 1e-6": c.gd_steps if c.gd_steps >= 0 else "> 2000",
             "Adam (η = 0.1) steps": c.adam_steps if c.adam_steps >= 0 else "> 2000",
         }

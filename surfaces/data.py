@@ -225,8 +225,10 @@ def sigmoid_neuron(dataset: str) -> DataSurface:
         latex=r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\big(\sigma(w x_i + b) - y_i\big)^2",
         reference="19CSE437 (after NPTEL Deep Learning): one sigmoid neuron fitted over (w, b)",
         notes=(
-            "Flat plateaus where the sigmoid saturates, a steep drop near the fit. NPTEL's code sums "
-            "the error over examples; this is the mean (the gradient its GD applies)."
+            "Flat plateaus where the sigmoid saturates, a steep drop near the fit. This loss is the "
+            "mean over examples, whose gradient NPTEL's GD code applies (η·Σ∇/N); its Momentum "
+            "and NAG code adds the gradients without dividing, so reproduce those with η × N "
+            f"(N = {len(Y)} here)."
         ),
         params={"dataset": dataset},
         starts=((-2.0, -2.0), (-5.0, 5.0), (4.0, 4.0)),

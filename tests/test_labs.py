@@ -458,3 +458,21 @@ def test_normalizing_the_inputs_rounds_the_valley_and_speeds_up_gd():
     maps = [c for c in at.get("plotly_chart") if c.key.startswith("ad_norm_")]
     assert len(maps) == 3
     assert any("Standardizing cuts κ" in c.value for c in at.caption)
+
+
+def test_momentum_lab_shows_note_004s_two_step_form_and_the_rc_filter():
+    """#15 item 5: the other momentum form reproduces the run; the RC constant is −1/ln μ."""
+    at = open_page(MO)
+    text = " ".join(m.value for m in at.markdown)
+    residual = float(text.split("it reproduces the run above to **")[1].split("**")[0])
+    assert residual < 1e-12
+    rc = float(text.split("RC = −1/ln μ = ")[1].split(" ")[0])
+    assert rc == pytest.approx(-1 / np.log(0.9), rel=1e-3)  # μ = 0.9 at the defaults
+    assert any("NPTEL" in c.value for c in at.caption)  # the sums-vs-mean erratum
+
+
+def test_learning_rate_lab_names_gamma_opt_and_records_the_erratum():
+    at = open_page(LR)
+    text = " ".join(m.value for m in at.markdown)
+    assert "gamma_{opt}" in text and "2\\gamma_{opt}" in text
+    assert any("period 2" in m.value for m in at.markdown if "2γ_opt" in m.value)

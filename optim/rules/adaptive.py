@@ -49,6 +49,10 @@ def derive(rec, grad, lr, t, hp):
     return {"eff_lr": step_size(rec["v"], lr, hp)}
 
 
+RMSPROP_ERRATA = (
+    "19CSE437 (NPTEL) RMSProp slide expands V₃ = (0.9)²(0.1)∇ω₁² + (0.9)(0.1)∇ω₂² and drops "
+    "the newest term: V₃ = (0.9)²(0.1)∇ω₁² + (0.9)(0.1)∇ω₂² + (0.1)∇ω₃² (its V₄ has it).",
+)
 ADAGRAD_FORMULA = (
     r"\begin{aligned} r_{k+1} &= r_k + g_k \odot g_k \\ "
     r"w_{k+1} &= w_k - \frac{\eta}{\delta + \sqrt{r_{k+1}}} \odot g_k \end{aligned}"
@@ -80,6 +84,7 @@ ENTRIES = (
         (lr_param(0.05, ui_high=2.0), BETA, EPS),
         {None: RMSPROP_FORMULA},
         "Hinton (2012) lecture 6e; NPTEL; Deep Learning Refresher; torch.optim.RMSprop",
+        errata=RMSPROP_ERRATA,
         records={"v": "v"},
         derive=derive,
         family="adaptive",

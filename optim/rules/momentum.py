@@ -95,6 +95,13 @@ CONVENTION = Switch(
 )
 
 
+ERRATA = (
+    "19CSE437 (NPTEL) code: its Momentum and NAG loops add up the gradients of every example "
+    "(dw += …; v = γv + η·dw) while its GD loop divides by N (η·dw/N), so the same η is N times "
+    "larger for them. The engine averages: use η × N to reproduce NPTEL's momentum runs.",
+)
+
+
 class MomentumState(NamedTuple):
     buf: np.ndarray  # (R, D): a (ema), v (heavy_ball, pytorch)
 
@@ -169,6 +176,7 @@ ENTRIES = (
         switches=(CONVENTION,),
         formula_key=lambda hp: hp["convention"],
         notes="ema(η, β) ≡ pytorch(ηβ, 1−β) ≡ heavy_ball(ηβ, 1−β) at constant η.",
+        errata=ERRATA,
         records={"m": "buf"},
     ),
     Optimizer(

@@ -18,6 +18,11 @@ def gd_update(g, state, params, lr, k, hp):
     return params - lr * g, state
 
 
+ERRATA = (
+    "Note 004 (Gradient Descent IV) says γ ≥ 2γ_opt diverges; at γ = 2γ_opt (η = 1/σ² on the "
+    "scalar problem, 2/λ on a quadratic) GD neither converges nor diverges: it bounces between "
+    "two points forever (period 2). It diverges for γ > 2γ_opt.",
+)
 GD_FORMULA = r"\begin{aligned} g_k &= \nabla L(w_k) \\ w_{k+1} &= w_k - \eta_k\, g_k \end{aligned}"
 
 
@@ -31,5 +36,6 @@ ENTRIES = (
         {None: GD_FORMULA},
         "EECS 182 eq. (2); Goodfellow Alg. 8.1 (SGD)",
         notes="GD and SGD are the same rule: SGD feeds it a minibatch (or noisy) gradient.",
+        errata=ERRATA,
     ),
 )
