@@ -13,6 +13,7 @@ from .blocks import clip_by_norm, clip_by_value
 from .engine import RunOptions, RunSpec, Summary, Trajectory, run, run_many, run_summary
 from .optimizers import (
     CONVENTIONS,
+    ERRATA,
     OPTIMIZERS,
     STATE_LABELS,
     Convention,
@@ -23,6 +24,7 @@ from .optimizers import (
 
 __all__ = [
     "CONVENTIONS",
+    "ERRATA",
     "OPTIMIZERS",
     "STATE_LABELS",
     "Convention",

@@ -461,9 +461,16 @@ def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, record
                     new_g, states[i] = update(
                         grad[sl], states[i], p[sl], lr_groups[i], k, hp, hess=surface.hess(q[sl])
                     )
-                elif needs_loss:  # a line search evaluates the loss along its direction
+                elif needs_loss:  # a line search evaluates the loss (or ∇L) along its direction
                     new_g, states[i] = update(
-                        grad[sl], states[i], p[sl], lr_groups[i], k, hp, loss=loss_fn
+                        grad[sl],
+                        states[i],
+                        p[sl],
+                        lr_groups[i],
+                        k,
+                        hp,
+                        loss=loss_fn,
+                        gradient=grad_fn,
                     )
                 else:
                     new_g, states[i] = update(grad[sl], states[i], p[sl], lr_groups[i], k, hp)

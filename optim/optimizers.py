@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .record import STATE_LABELS, Optimizer
+from .record import OTHER_ERRATA, STATE_LABELS, Optimizer
 from .rules import adam, adaptive, lion, momentum, plain, second_order
 from .rules.momentum import CONVENTIONS, Convention
 
 __all__ = [
     "CONVENTIONS",
+    "ERRATA",
     "OPTIMIZERS",
     "STATE_LABELS",
     "Convention",
@@ -26,6 +27,10 @@ __all__ = [
 # The order the pickers list them in: as the notes introduce them, the second-order reference last.
 _FAMILIES = (plain, momentum, adaptive, adam, lion, second_order)
 OPTIMIZERS: dict[str, Optimizer] = {o.name: o for family in _FAMILIES for o in family.ENTRIES}
+
+
+# Every erratum the notes hold, in one place: the optimizers' own, then the others.
+ERRATA: tuple[str, ...] = tuple(e for o in OPTIMIZERS.values() for e in o.errata) + OTHER_ERRATA
 
 
 def lr_range(

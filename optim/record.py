@@ -29,12 +29,20 @@ __all__ = [
     "BETA1",
     "BETA2",
     "EPS",
+    "OTHER_ERRATA",
     "STATE_LABELS",
     "WEIGHT_DECAY",
     "Empty",
     "Optimizer",
     "lr_param",
 ]
+
+# Errata in the notes that belong to no optimizer (the others are each entry's ``errata``).
+OTHER_ERRATA = (
+    "Note 004 writes Xavier initialisation as w_ij ~ U(−6/√(n_in + n_out), 6/√(n_in + n_out)); "
+    "Glorot & Bengio (2010), and the note's own table, have U(−√(6/(n_in + n_out)), "
+    "√(6/(n_in + n_out))).",
+)
 
 # What each recorded quantity means, for tables, legends and the step inspector.
 STATE_LABELS = {
@@ -68,7 +76,7 @@ class Optimizer:
     lookahead: Callable[..., np.ndarray] | None = None
     lookahead_if: Callable[[Mapping[str, Any]], bool] = lambda hp: True
     needs_hessian: bool = False
-    needs_loss: bool = False  # update(..., loss=f): a line search evaluates L along its direction
+    needs_loss: bool = False  # update(..., loss=f, gradient=∇f): for a line search
     records: Mapping[str, str] = field(default_factory=dict)  # record name -> state field
     derive: Callable[..., dict[str, np.ndarray]] | None = None
     family: str = "sgd"

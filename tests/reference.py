@@ -159,6 +159,13 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
                             if math.isfinite(f1) and f1 <= f0 + 1e-4 * lb_t * gtd:
                                 break
                             lb_t *= 0.5
+                    if hp.get("line_search") == "secant":
+                        ahead = [
+                            float(c)
+                            for c in surface.grad(np.array([w[i] + lb_d[i] for i in range(d)]))
+                        ]
+                        curv = sum(lb_d[i] * (ahead[i] - g[i]) for i in range(d))
+                        lb_t = lr * (-gtd / curv) if curv > 0 else lr
                     new = [w[i] + lb_t * lb_d[i] for i in range(d)]
             st.update(s=list(lb_s), y=list(lb_y), h0=[lb_h0] * d)
         else:

@@ -23,6 +23,7 @@ VARIANTS += [
 ]
 VARIANTS += [("adam", {"bias_correction": False}), ("adam", {"eps_inside": True})]
 VARIANTS += [("lbfgs", {"history": 2}), ("lbfgs", {"line_search": "armijo"})]
+VARIANTS += [("lbfgs", {"line_search": "secant"})]
 VARIANT_IDS = [n + "".join(f"-{v}" for v in s.values()) for n, s in VARIANTS]
 
 
@@ -496,7 +497,8 @@ def test_the_readme_lists_the_errata_as_the_registry_does():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     errata = [e for o in optim.OPTIMIZERS.values() for e in o.errata]
     assert len(optim.OPTIMIZERS["adam"].errata) >= 4 and len(errata) >= 7
-    for e in errata:
+    assert optim.ERRATA[: len(errata)] == tuple(errata) and len(optim.ERRATA) == len(errata) + 1
+    for e in optim.ERRATA:
         assert f"\n- {e}\n" in readme, e
 
 
@@ -597,3 +599,15 @@ def test_lbfgs_pairs_are_the_curvature_and_armijo_descends():
     assert arm.loss[-1, 0] < 1e-6 * arm.loss[0, 0]
     plain = optim.run(r, "lbfgs", np.array([[-1.5, 2.0]]), 60, lr=1.0)
     assert np.any(np.diff(plain.loss[:, 0]) > 0)  # without it, t = 1 overshoots on Rosenbrock
+
+
+@pytest.mark.parametrize(("kappa", "angle"), [(2.0, 10.0), (20.0, 30.0), (50.0, -45.0)])
+def test_lbfgs_with_the_secant_step_ends_on_a_2d_quadratic_minimum_in_two_steps(kappa, angle):
+    """#15: from anywhere (500 random starts), exact steps along conjugate directions. (From
+    κ ≈ 100 on, a few starts stop early: torch's tolerance_change, gᵀd > −1e-9, fires where the
+    gradient is already ~1e-5 — kept, to match torch.)"""
+    s = get_surface("quadratic", kappa=kappa, angle_deg=angle)
+    x0 = np.random.default_rng(0).uniform(-3, 3, (500, 2))
+    traj = optim.run(s, "lbfgs", x0, 3, lr=1.0, line_search="secant")
+    rel = np.linalg.norm(traj.xy[2], axis=1) / np.linalg.norm(x0, axis=1)
+    assert rel.max() < 1e-9

@@ -115,7 +115,7 @@ def two_loop(g, S, Y, rho, count, h0):
     return r
 
 
-def lbfgs_update(g, state, params, lr, k, hp, loss=None):
+def lbfgs_update(g, state, params, lr, k, hp, loss=None, gradient=None):
     r"""L-BFGS (Nocedal 1980; Nocedal & Wright Alg. 7.4 and 7.5), as ``torch.optim.LBFGS``.
 
     One engine step is one ``optimizer.step(closure)`` of ``torch.optim.LBFGS(params, lr=η,
@@ -130,9 +130,12 @@ def lbfgs_update(g, state, params, lr, k, hp, loss=None):
       updated, the point is not).
 
     ``line_search="armijo"`` (ours; torch offers only strong Wolfe) halves ``t`` from η until
-    ``L(w + t d) ≤ L(w) + 10⁻⁴ t gᵀd`` (at most 30 times). On a quadratic the secant pairs are
-    exact curvature (``y = H s``), which is what lets L-BFGS approach Newton's step without a
-    Hessian.
+    ``L(w + t d) ≤ L(w) + 10⁻⁴ t gᵀd`` (at most 30 times). ``line_search="secant"`` takes
+    ``t = η · (−gᵀd) / dᵀ(∇L(w + d) − ∇L(w))`` from one extra gradient: the exact minimizer along
+    ``d`` on a quadratic, where L-BFGS then ends on the minimum of a 2-D bowl in two steps from
+    anywhere (conjugate directions); elsewhere, or if the curvature along ``d`` is not positive,
+    ``t = η``. On a quadratic the secant pairs are exact curvature (``y = H s``), which is what lets
+    L-BFGS approach Newton's step without a Hessian.
     """
     R = params.shape[0]
     m = state.S.shape[1]
@@ -171,6 +174,10 @@ def lbfgs_update(g, state, params, lr, k, hp, loss=None):
             if not todo.any():
                 break
             t = np.where(todo[:, None], 0.5 * t, t)
+    if hp.get("line_search") == "secant" and gradient is not None and step.any():
+        curv = np.sum(d * (np.asarray(gradient(params + d), dtype=float) - g), axis=1)
+        exact = np.where(curv > 0, -gtd / np.where(curv > 0, curv, 1.0), 1.0)
+        t = lr_col * np.where(np.isfinite(exact), exact, 1.0)[:, None]
     new_params = np.where(step[:, None], params + t * d, params)
 
     keep = ~active[:, None]  # torch returned before touching its state
@@ -207,10 +214,15 @@ LINE_SEARCH = Switch(
     "line_search",
     "line search",
     "none",
-    ("none", "armijo"),
+    ("none", "armijo", "secant"),
     help="none: t = η, as torch.optim.LBFGS(line_search_fn=None); armijo: halve t from η until "
-    "the loss drops enough.",
-    labels={"none": "none (t = η)", "armijo": "backtracking (Armijo)"},
+    "the loss drops enough; secant: the step that is exact on a quadratic, from one extra "
+    "gradient.",
+    labels={
+        "none": "none (t = η)",
+        "armijo": "backtracking (Armijo)",
+        "secant": "secant (exact on a quadratic)",
+    },
 )
 
 ENTRIES += (
