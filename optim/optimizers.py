@@ -54,7 +54,7 @@ def lr_range(
     """
     opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
     if convention is None:  # the optimizer's own default notation, if it has one
-        convention = next((s.default for s in opt.switches if s.name == "convention"), None)
+        convention = opt.defaults().get("convention")
     if opt.family == "second-order":
         return (0.01, 1.0, 2.0)
     lo, default, hi = surface.lr_adaptive if opt.family == "adaptive" else surface.lr_gd

@@ -100,7 +100,12 @@ with map_col:
         key=f"{P}_contour",
         on_select="ignore" if touch else "rerun",
         selection_mode="points",
-        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        config={
+            "displaylogo": False,
+            "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+            # a phone shows the bar always, over the legend's first run; it cannot zoom by touch
+            "displayModeBar": not touch,
+        },
     )
     if not touch and controls.take_click(P, event):
         st.rerun()

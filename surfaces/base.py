@@ -81,6 +81,12 @@ class Surface:
         return out
 
     @property
+    def may_have_poles(self) -> bool:
+        """Whether the loss can be undefined or unbounded inside the window: only a typed formula
+        (``1/x``, ``log(x)``); the catalog's and the data surfaces' losses are finite everywhere."""
+        return self.kind == "formula"
+
+    @property
     def has_hess(self) -> bool:
         return self.hess_fn is not None
 

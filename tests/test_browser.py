@@ -502,6 +502,7 @@ _MAP_GEOMETRY = """() => {
     xscale: xa._length / Math.abs(xa.range[1] - xa.range[0]),
     yscale: ya._length / Math.abs(ya.range[1] - ya.range[0]),
     dragmode: fl.dragmode,
+    modebar: box(gd.querySelector('.modebar-btn')),
   };
 }"""
 
@@ -567,6 +568,7 @@ def test_phone_starts_with_the_sidebar_closed_and_the_map_lets_the_page_scroll(s
     tab.page.screenshot(path=str(SHOTS / "screen-phone-390x844.png"))
     _assert_clean_map(g, "phone")
     assert g["dragmode"] is False  # a touch drag on the map scrolls the page
+    assert g["modebar"] is None, g["modebar"]  # no toolbar over run 1's label
     assert g["plot"]["x"] >= 0 and g["plot"]["x"] + g["plot"]["w"] <= 390, g["plot"]
     covered = tab.page.evaluate(
         "() => { const s = document.querySelector('[data-testid=\"stSidebar\"]');"

@@ -296,8 +296,7 @@ def _tab_title(prefix: str, i: int, slot: int) -> str:
     """A run's tab: its position, optimizer and, for momentum methods, the notation it runs."""
     name = st.session_state.get(f"{prefix}_r{slot}_opt", "gd")
     conv = st.session_state.get(f"{prefix}_r{slot}_{name}_convention")
-    if conv is None and any(s.name == "convention" for s in optim.OPTIMIZERS[name].switches):
-        conv = next(s.default for s in optim.OPTIMIZERS[name].switches if s.name == "convention")
+    conv = conv or optim.OPTIMIZERS[name].defaults().get("convention")
     return f"{i + 1}. {name}" + (f" ({conv})" if conv else "")
 
 
