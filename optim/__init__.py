@@ -10,7 +10,17 @@
 from . import experiments, schedules, theory
 from .base import Param, Switch
 from .blocks import clip_by_norm, clip_by_value
-from .engine import RunOptions, RunSpec, Summary, Trajectory, run, run_many, run_summary
+from .engine import (
+    Paths,
+    RunOptions,
+    RunSpec,
+    Summary,
+    Trajectory,
+    run,
+    run_many,
+    run_paths,
+    run_summary,
+)
 from .optimizers import (
     CONVENTIONS,
     ERRATA,
@@ -42,6 +52,8 @@ __all__ = [
     "lr_range",
     "run",
     "run_many",
+    "run_paths",
+    "Paths",
     "run_summary",
     "schedules",
     "theory",

@@ -22,7 +22,17 @@ from .blocks import clip_by_norm, clip_by_value
 from .optimizers import Optimizer, get_optimizer
 from .schedules import Schedule, constant
 
-__all__ = ["RunOptions", "RunSpec", "Summary", "Trajectory", "run", "run_many", "run_summary"]
+__all__ = [
+    "Paths",
+    "RunOptions",
+    "RunSpec",
+    "Summary",
+    "Trajectory",
+    "run",
+    "run_many",
+    "run_paths",
+    "run_summary",
+]
 
 MAX_STEPS = 1_000_000
 MAX_RECORDED_VALUES = 200_000_000  # ~1.6 GB of float64: beyond it use run_summary
@@ -372,6 +382,73 @@ class _FullRecorder:
                 for arr in states.values():
                     arr[used[:, g.sl]] = np.nan
         return diverged_at
+
+
+class _PathRecorder(_FullRecorder):
+    """Keeps only the iterates: a bank of hundreds of runs costs (steps+1)·R·D floats, no more."""
+
+    def __init__(self, steps: int, runs: int, dim: int):
+        if (steps + 1) * runs * (dim + 1) > MAX_RECORDED_VALUES:
+            raise ValueError(f"{steps} steps × {runs} runs is too many paths to keep.")
+        self._xy = []
+
+    def step(self, k, p, loss, g, lr, states, q):
+        self._xy.append(p)
+
+    def finish(self, surface, bound: float) -> np.ndarray:
+        self.xy = np.stack(self._xy)
+        self._xy = []
+        with np.errstate(all="ignore"):
+            self.loss = np.asarray(surface.f(self.xy), dtype=float)
+            bad = _bad_rows(self.xy, self.loss, bound)
+        hit = bad.any(axis=0)
+        diverged_at = np.where(hit, np.argmax(bad, axis=0), -1)
+        if hit.any():
+            after = hit & (np.arange(self.xy.shape[0])[:, None] > diverged_at)
+            self.xy[after] = np.nan
+            self.loss[after] = np.nan
+            self.xy[~np.isfinite(self.xy)] = np.nan
+            self.loss[~np.isfinite(self.loss)] = np.nan
+        return diverged_at
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Only the paths of many runs: ``xy (steps+1, R, D)``, ``loss (steps+1, R)``, ``diverged_at``.
+
+    Row for row what :func:`run_many` records for the same specs, without gradients or state.
+    """
+
+    xy: np.ndarray
+    loss: np.ndarray
+    diverged_at: np.ndarray
+
+
+def run_paths(
+    surface: Any, specs: Sequence[RunSpec], steps: int, *, options: RunOptions | None = None
+) -> Paths:
+    """The iterates and losses of every run of ``specs``, stepped together (see :func:`run_many`).
+
+    For banks of paths (one run at many learning rates): memory is the paths alone. Runs are rows
+    in the order of ``specs``. Gradient noise is drawn per row, so a noisy run's path depends on
+    its row; with ``options.noise`` unset, every row is the path :func:`run` gives alone.
+
+    >>> from surfaces import get_surface
+    >>> s = get_surface("quadratic", kappa=10)
+    >>> p = run_paths(s, [RunSpec("gd", [[1.0, 1.0]] * 3, {"lr": np.array([0.1, 1.0, 3.0])})], 50)
+    >>> p.xy.shape, p.diverged_at.tolist()
+    ((51, 3, 2), [-1, -1, 12])
+    """
+    if not specs:
+        raise ValueError("run_paths needs at least one RunSpec.")
+    opts = _options(options)
+    steps, groups, x0, bound = _common(
+        surface, [(s.optimizer, s.hyperparams, s.x0) for s in specs], steps, opts
+    )
+    rec = _PathRecorder(steps, x0.shape[0], x0.shape[1])
+    _simulate(surface, groups, x0, steps, opts, bound, rec)
+    diverged = rec.finish(surface, bound)
+    return Paths(rec.xy, rec.loss, diverged)
 
 
 class _SummaryRecorder:

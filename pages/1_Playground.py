@@ -7,7 +7,7 @@ import dataclasses
 import streamlit as st
 
 import viz
-from ui import controls, link
+from ui import controls, link, race
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
 from ui.frame import chart, map_size, page, phone
 
@@ -80,38 +80,52 @@ if looking and link.toggle(
     where=runs_col,
 ):
     trails = {i: trajs[i].state["lookahead"][:, 0] for i in looking}
-contour = viz.contour_figure(
+show_3d = link.toggle(
+    "🧊 Show the 3D view",
+    key=f"{P}_3d_on",
+    help="The surface in 3D with a ball per run, under the curves, driven by the same player. "
+    "Drawn on request: it is the slowest view to draw (software WebGL).",
+    where=runs_col,
+)
+options = dataclasses.replace(grad, schedule=schedule)
+touch = phone()  # a phone's map takes no clicks, so a touch drag scrolls the page
+note = None
+axes: list = []
+if options.noise:
+    note = (
+        "Scrubbing is off while gradient noise is on: every η would draw other noise, so the "
+        "paths could not be compared. Move the sliders beside the map instead."
+    )
+else:
+    axes = race.run_axes(P, runs, surface)
+spec = viz.race_spec(
     surface,
     views,
     field_background(key),
+    banks=race.banks_for(key, [r.key for r in runs], axes, start, steps, options),
     start=start,
     look=look,
     duration=duration,
     **map_size(look),
     trails=trails,
+    mesh=surface_mesh(key) if show_3d else None,
+    clicks=not touch,
+    note=note,
 )
-# On a phone the map takes no clicks: Streamlit 1.67 turns a selectable chart's dragmode false
-# into "pan", which captures touch drags, so the page could not scroll past it.
-touch = phone()
 with map_col:
-    event = chart(
-        contour,
-        "Top view of the loss surface with each run's path from the start; press Play to animate",
-        key=f"{P}_contour",
-        on_select="ignore" if touch else "rerun",
-        selection_mode="points",
-        config={
-            "displaylogo": False,
-            "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-            # a phone shows the bar always, over the legend's first run; it cannot zoom by touch
-            "displayModeBar": not touch,
-        },
+    race.mount(
+        spec,
+        key=f"{P}_map",
+        axes=axes,
+        on_start=lambda x, y: controls.set_start(P, x, y),
+        alt="Top view of the loss surface with each run's path from the start, its player, "
+        "scrubbers for η and β, and the loss and distance curves",
     )
-    if not touch and controls.take_click(P, event):
-        st.rerun()
     st.caption(
-        "Top view, drawn to scale. ▶ Play animates the runs; "
-        + ("set the start under “Start point”." if touch else "click on the map to start there.")
+        "Top view, drawn to scale. ▶ Play (or Space) animates every view; ← → step; "
+        "**Scrub** redraws a run at another η or β at once, and the page follows when you let "
+        "go. "
+        + ("Set the start under “Start point”." if touch else "Click on the map to start there.")
     )
 with st.expander(f"About this surface: {link.escape(surface.title)}"):
     st.latex(surface.latex)
@@ -119,39 +133,6 @@ with st.expander(f"About this surface: {link.escape(surface.title)}"):
         st.caption(surface.notes)
     if surface.reference:
         st.caption(f"Reference: {surface.reference}")
-left, right = st.columns(2)
-with left:
-    chart(
-        viz.loss_figure(views, surface.f_min, look=look),
-        "Loss against step for each run, on a log scale",
-        key=f"{P}_loss",
-        config={"displaylogo": False},
-    )
-with right:
-    dist = viz.distance_figure(views, look=look)
-    if dist is None:
-        st.info("No known minimum for this surface, so there is no distance to plot.")
-    else:
-        chart(
-            dist,
-            "Distance to the nearest minimum against step for each run, on a log scale",
-            key=f"{P}_dist",
-            config={"displaylogo": False},
-        )
-
-if link.toggle(
-    "🧊 Show the 3D view",
-    key=f"{P}_3d_on",
-    help="The surface in 3D with a ball per run. Drawn on request: it is the slowest chart to "
-    "draw (software WebGL), and the top view above carries the same paths.",
-):
-    chart(
-        viz.surface_figure(surface, views, surface_mesh(key), look=look, duration=duration),
-        "3D view of the loss surface with each run's path and a ball per run",
-        key=f"{P}_3d",
-        config={"displaylogo": False},
-    )
-    st.caption("3D view: drag to turn it, scroll to zoom. ▶ Play moves a ball along each path.")
 
 if link.waiting("inspect"):  # a link to a step opens the inspector on it
     st.session_state[f"{P}_inspector_open"] = True
@@ -202,7 +183,12 @@ c1.download_button(
 )
 c2.download_button(
     "⬇️ Animated figure (HTML, plays offline)",
-    data=lambda: viz.standalone_html(contour, title=f"Descent Lab · {surface.title}"),
+    data=lambda: viz.standalone_html(
+        viz.contour_figure(
+            surface, views, field_background(key), start=start, look=look, trails=trails
+        ),
+        title=f"Descent Lab · {surface.title}",
+    ),
     file_name=f"descent-lab-{surface.name}.html",
     mime="text/html",
     key=f"{P}_html",

@@ -154,6 +154,27 @@ def test_run_many_equals_separate_runs_and_shares_data():
             np.testing.assert_array_equal(traj.state[key], alone.state[key])
 
 
+def test_run_paths_is_run_many_row_for_row_at_many_learning_rates():
+    """A bank (one run at many η, with minibatches, a schedule and diverging rows) is each run
+    alone: the same iterates, losses and divergence steps."""
+    surface = get_surface("linear_regression")
+    lrs = np.geomspace(0.01, 3.0, 9)
+    opts = optim.RunOptions(batch_size=16, seed=4, schedule=schedules.step(30, 0.5))
+    specs = [
+        optim.RunSpec("momentum", [[1.5, -1.0]] * lrs.size, {"lr": lrs, "beta": 0.8}),
+        optim.RunSpec("adam", [[1.5, -1.0]] * 2, {"lr": np.array([0.05, 0.3])}),
+    ]
+    bank = optim.run_paths(surface, specs, 60, options=opts)
+    assert bank.xy.shape == (61, 11, 2)
+    assert (bank.diverged_at[:9] >= 0).any() and (bank.diverged_at[:9] < 0).any()
+    rows = [("momentum", {"beta": 0.8}, lr) for lr in lrs] + [("adam", {}, 0.05), ("adam", {}, 0.3)]
+    for r, (name, hp, lr) in enumerate(rows):
+        alone = optim.run(surface, name, [[1.5, -1.0]], 60, options=opts, lr=lr, **hp)
+        np.testing.assert_array_equal(bank.xy[:, r], alone.xy[:, 0])
+        np.testing.assert_array_equal(bank.loss[:, r], alone.loss[:, 0])
+        assert bank.diverged_at[r] == alone.diverged_at[0]
+
+
 # --- closed forms ------------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "sidebar_surface",
     "slider_step",
     "snap",
+    "set_start",
     "start_picker",
     "surface_picker",
     "take_click",
@@ -529,7 +530,8 @@ def playground_query(
 
 
 # -- start point ------------------------------------------------------------------------------------
-def _set_start(prefix: str, x: float, y: float) -> None:
+def set_start(prefix: str, x: float, y: float) -> None:
+    """Move the start point (a click on the map, a suggested start)."""
     st.session_state[f"{prefix}_x0"] = float(x)
     st.session_state[f"{prefix}_y0"] = float(y)
 
@@ -538,7 +540,7 @@ def _pick_start(prefix: str, starts: dict[str, tuple[float, float]]) -> None:
     """A suggested start was chosen: move there and clear the pill (it is an action, not a mode)."""
     choice = st.session_state.get(f"{prefix}_starts")
     if choice in starts:
-        _set_start(prefix, *starts[choice])
+        set_start(prefix, *starts[choice])
     st.session_state[f"{prefix}_starts"] = None
 
 
@@ -580,11 +582,11 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
     ctx = f"{prefix}_start__surface"
     pending = st.session_state.pop(f"{prefix}_pending_start", None)
     if pending is not None and st.session_state.get(ctx) == surface_key:
-        _set_start(prefix, *pending)
+        set_start(prefix, *pending)
     if st.session_state.get(ctx) != surface_key:
         st.session_state[ctx] = surface_key
         first = surface.starts[0] if surface.starts else centre(surface)
-        _set_start(prefix, *first)
+        set_start(prefix, *first)
     first = surface.starts[0] if surface.starts else centre(surface)
     (x0, x1), (y0, y1) = surface.plot_window
     span = 10 * max(x1 - x0, y1 - y0)

@@ -29,11 +29,13 @@ from .figures import (
     surface_figure,
 )
 from .gif import animated_gif
+from .race import Bank, race_spec
 from .raster import field_levels, field_png, png_data_uri
 from .style import PALETTE, Look, color
 
 __all__ = [
     "PALETTE",
+    "Bank",
     "FramePlan",
     "Inspected",
     "Look",
@@ -56,6 +58,7 @@ __all__ = [
     "payload_bytes",
     "plan_frames",
     "png_data_uri",
+    "race_spec",
     "pole_crossing",
     "run_views",
     "schedule_figure",

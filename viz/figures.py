@@ -350,6 +350,8 @@ def map_layout(
     plot = max(height - (16 + int(look.font * 1.9)) - bottom, 120)  # as if one legend row
     aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
     equal = 1 / 3 <= aspect <= 3
+    if equal and not controls:  # no room left unused above the map: as tall as its width allows
+        plot = max(min(plot, int(paper * aspect)), 120)
     axis = {"autorange": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
     xaxis: dict[str, Any] = {**axis, "range": [x0, x1], "title": {"text": "x", "standoff": 4}}
     yaxis: dict[str, Any] = {

@@ -1,0 +1,586 @@
+// The race view (see ui/race.py and viz/race.py): plotly.js plots driven by one player, and
+// scrubbers that redraw a run from its bank of paths, all in the browser.
+
+const CACHE = (window.__raceChunks = window.__raceChunks || new Map());
+const MAX_CHUNKS = 160;
+
+function loadPlotly() {
+  if (!window.__racePlotly) {
+    window.__racePlotly = new Promise((resolve, reject) => {
+      if (window.Plotly) return resolve(window.Plotly);
+      const s = document.createElement("script");
+      s.src = new URL("app/static/plotly.min.js", document.baseURI).href;
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => {
+        window.__racePlotly = null;
+        reject(new Error("could not load plotly.js"));
+      };
+      document.head.appendChild(s);
+    });
+  }
+  return window.__racePlotly;
+}
+
+function f32(spec) {
+  if (!spec || Array.isArray(spec)) return new Float32Array(spec || []);
+  const bin = atob(spec.bdata);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+function keep(name, raw) {
+  if (CACHE.has(name)) return;
+  let value = raw;
+  if (raw && raw.xy) value = { xy: f32(raw.xy), loss: f32(raw.loss), div: raw.div, G: raw.G, F: raw.F };
+  CACHE.set(name, value);
+  while (CACHE.size > MAX_CHUNKS) CACHE.delete(CACHE.keys().next().value);
+}
+
+const fmt = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : +v.toPrecision(4)).toString();
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function build(parent) {
+  const root = el("div", "race");
+  root.tabIndex = 0;
+  const note = el("div", "race-note");
+  const map = el("div", "race-map");
+  const bar = el("div", "race-bar");
+  const btn = (label, title, cls) => {
+    const b = el("button", cls, label);
+    b.type = "button";
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    bar.appendChild(b);
+    return b;
+  };
+  const S = { root, note, map };
+  S.reset = btn("⏮", "Back to the start (Home)");
+  S.back = btn("◀", "One step back (←)");
+  S.play = btn("▶ Play", "Play or pause (Space)", "race-play");
+  S.fwd = btn("▶|", "One step forward (→)");
+  S.end = btn("⏭", "To the last step (End)");
+  S.slider = el("input");
+  S.slider.type = "range";
+  S.slider.min = 0;
+  S.slider.step = 1;
+  S.slider.setAttribute("aria-label", "step");
+  bar.appendChild(S.slider);
+  S.k = el("span", "race-k");
+  bar.appendChild(S.k);
+  S.where = el("div", "race-where");
+  S.scrub = el("div", "race-scrub");
+  S.curves = el("div", "race-curves");
+  S.loss = el("div", "race-loss");
+  S.dist = el("div", "race-dist");
+  S.curves.append(S.loss, S.dist);
+  S.three = el("div", "race-3d");
+  root.append(note, map, bar, S.where, S.scrub, S.curves, S.three);
+  parent.appendChild(root);
+  S.fi = null;
+  S.playing = null;
+  S.busy3d = false;
+  return S;
+}
+
+// -- one run's path at the current frame ----------------------------------------------------------
+
+function source(S, r) {
+  // the run's data now: the server's path, or a bank row if one of its axes is scrubbed
+  const run = S.data.runs[r];
+  for (const a of run.axes) {
+    const j = S.sel[r][a.name];
+    if (j !== a.index) {
+      const c = CACHE.get(a.chunk);
+      const F = c.F;
+      return {
+        xy: c.xy.subarray(j * F * 2, (j + 1) * F * 2),
+        loss: c.loss.subarray(j * F, (j + 1) * F),
+        div: c.div[j],
+        ks: S.data.bank_steps,
+        value: a.values[j],
+        axis: a,
+      };
+    }
+  }
+  if (!S.cur[r]) {
+    const xy = f32(run.xy);
+    const ks = Array.from({ length: run.steps + 1 }, (_, i) => i);
+    S.cur[r] = { xy, loss: f32(run.loss), div: run.diverged_at, ks };
+  }
+  return S.cur[r];
+}
+
+function lastIndex(ks, k) {
+  let lo = 0, hi = ks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ks[mid] <= k) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+function inside(S, x, y) {
+  const [[x0, x1], [y0, y1]] = S.data.map.window;
+  return isFinite(x) && isFinite(y) && x >= x0 && x <= x1 && y >= y0 && y <= y1;
+}
+
+function divergencePoint(S, src) {
+  const n = lastIndex(src.ks, src.div);
+  for (let i = n; i >= 0; i--) {
+    const x = src.xy[2 * i], y = src.xy[2 * i + 1];
+    if (inside(S, x, y)) return [x, y];
+  }
+  return [src.xy[0], src.xy[1]];
+}
+
+function mapFrame(S, r, k) {
+  const src = source(S, r);
+  const run = S.data.runs[r];
+  const n = lastIndex(src.ks, k);
+  const stride = src === S.cur[r] ? S.data.frames.stride : 1;
+  const xs = [], ys = [];
+  for (let i = 0; i <= n; i += stride) { xs.push(src.xy[2 * i]); ys.push(src.xy[2 * i + 1]); }
+  if (stride > 1 && n % stride) { xs.push(src.xy[2 * n]); ys.push(src.xy[2 * n + 1]); }
+  const size = S.data.marker;
+  let head;
+  if (src.div >= 0 && k >= src.div) {
+    const [x, y] = divergencePoint(S, src);
+    const [[x0, x1], [y0, y1]] = S.data.map.window;
+    const side = x > (x0 + x1) / 2 ? "left" : "right";
+    const level = y > (y0 + y1) / 2 ? "bottom" : "top";
+    head = {
+      x: [x], y: [y], mode: "markers+text", text: [`diverged at step ${src.div}`],
+      textposition: `${level} ${side}`,
+      marker: { symbol: "x", size: size * 1.6, color: run.color, line: { color: "white", width: 1.5 } },
+    };
+  } else {
+    head = {
+      x: [src.xy[2 * n]], y: [src.xy[2 * n + 1]], mode: "markers", text: [""],
+      marker: { symbol: run.symbol, size, color: run.color, line: { color: "white", width: 1.5 } },
+    };
+  }
+  return [{ x: xs, y: ys }, head];
+}
+
+function label(S, r) {
+  const src = source(S, r);
+  const run = S.data.runs[r];
+  if (!src.axis) return run.label;
+  return `${run.label.split(" ")[0]} ${run.label.split(" ")[1] || ""} · ${src.axis.symbol}=${fmt(src.value)} (scrubbed)`.replace("  ", " ");
+}
+
+// -- figures ----------------------------------------------------------------------------------------
+
+function mapTraces(S, k) {
+  const d = S.data;
+  const traces = [];
+  d.runs.forEach((run, r) => {
+    const [trail, head] = mapFrame(S, r, k);
+    traces.push({
+      type: "scatter", ...trail, mode: "lines+markers", name: label(S, r), legendgroup: `run${r}`,
+      line: { color: run.color, width: d.line, dash: run.dash },
+      marker: { size: d.marker * 0.6, color: run.color, symbol: run.symbol },
+      hovertemplate: `${run.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
+    });
+    traces.push({
+      type: "scatter", ...head, legendgroup: `run${r}`, showlegend: false, hoverinfo: "skip",
+      textfont: { color: run.color, size: d.font }, cliponaxis: false,
+    });
+  });
+  d.runs.forEach((run, r) => {
+    if (!run.trail) return;
+    const t = f32(run.trail);
+    const xs = [], ys = [];
+    for (let i = 0; i < t.length; i += 2) { xs.push(t[i]); ys.push(t[i + 1]); }
+    traces.push({
+      type: "scatter", x: xs, y: ys, mode: "markers", name: `look-ahead points of run ${r + 1}`,
+      legendgroup: `run${r}`, visible: source(S, r) === S.cur[r],
+      marker: { symbol: "diamond-open", size: d.marker * 0.8, color: run.color, opacity: 0.55 },
+      hovertemplate: "look-ahead point (%{x:.4g}, %{y:.4g})<extra></extra>",
+    });
+  });
+  return traces.concat(d.map.static);
+}
+
+function series(S, r, kind) {
+  const src = source(S, r);
+  const n = src.ks.length;
+  const y = new Float32Array(n);
+  const fmin = S.data.f_min;
+  for (let i = 0; i < n; i++) {
+    let v;
+    if (kind === "loss") {
+      v = src.loss[i];
+      if (fmin !== null && fmin !== undefined) v -= fmin;
+      if (S.data.curves.loss_log) v = isFinite(v) ? Math.max(v, 1e-16) : NaN;
+    } else {
+      const x = src.xy[2 * i], yy = src.xy[2 * i + 1];
+      v = Infinity;
+      for (const [mx, my] of S.data.minima) v = Math.min(v, Math.hypot(x - mx, yy - my));
+      v = isFinite(v) ? Math.max(v, 1e-16) : NaN;
+    }
+    y[i] = v;
+  }
+  return { x: src.ks, y };
+}
+
+function cursor(layout, k) {
+  const r = layout.yaxis.range || [0, 1];
+  const log = layout.yaxis.type === "log";
+  return { x: [k, k], y: log ? [10 ** r[0], 10 ** r[1]] : r };
+}
+
+function curveTraces(S, kind, k) {
+  const d = S.data;
+  const traces = d.runs.map((run, r) => ({
+    type: "scatter", ...series(S, r, kind), mode: "lines", name: run.label,
+    line: { color: run.color, width: d.line, dash: run.dash },
+    hovertemplate: `${run.label}<br>step %{x}: %{y:.4g}<extra></extra>`,
+  }));
+  traces.push({
+    type: "scatter", ...cursor(d.curves[kind], k), mode: "lines", hoverinfo: "skip",
+    showlegend: false, line: { color: "#444", width: 1.5, dash: "dot" },
+  });
+  return traces;
+}
+
+function height3d(S, loss) {
+  const t = S.data.surface3d;
+  let z = loss;
+  if (t.log) z = Math.log10(loss - t.raw_min + t.delta);
+  if (!isFinite(z)) return NaN;
+  return Math.min(Math.max(z, t.zlo), t.zhi) + t.lift;
+}
+
+function threeTraces(S, k) {
+  const d = S.data;
+  const t = d.surface3d;
+  const traces = [CACHE.get(t.surface).trace];
+  d.runs.forEach((run, r) => {
+    const src = source(S, r);
+    const xs = [], ys = [], zs = [];
+    for (let i = 0; i < src.ks.length; i++) {
+      const x = src.xy[2 * i], y = src.xy[2 * i + 1];
+      const ok = inside(S, x, y);
+      xs.push(ok ? x : NaN); ys.push(ok ? y : NaN); zs.push(ok ? height3d(S, src.loss[i]) : NaN);
+    }
+    traces.push({
+      type: "scatter3d", x: xs, y: ys, z: zs, mode: "lines", name: run.label,
+      line: { color: run.color, width: t.line, dash: run.dash },
+      hovertemplate: `${run.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
+    });
+    traces.push({ type: "scatter3d", ...ball(S, r, k), mode: "markers", showlegend: false, hoverinfo: "skip",
+      marker: { size: t.ball, color: run.color } });
+  });
+  return traces.concat(t.static);
+}
+
+function ball(S, r, k) {
+  const src = source(S, r);
+  let n = lastIndex(src.ks, k), x, y;
+  if (src.div >= 0 && k >= src.div) {
+    [x, y] = divergencePoint(S, src);
+    n = -1;
+  } else { x = src.xy[2 * n]; y = src.xy[2 * n + 1]; }
+  let loss = n >= 0 ? src.loss[n] : NaN;
+  if (n < 0) {  // the ✕: the height of its last finite loss
+    for (let i = lastIndex(src.ks, src.div); i >= 0 && !isFinite(loss); i--) loss = src.loss[i];
+  }
+  return { x: [x], y: [y], z: [height3d(S, loss)] };
+}
+
+// -- drawing ----------------------------------------------------------------------------------------
+
+function steps(S) { return S.data.frames.steps; }
+function stepOf(S) { return steps(S)[S.fi]; }
+
+function showStep(S) {
+  const n = steps(S).length - 1;
+  S.slider.max = n;
+  S.slider.value = S.fi;
+  const k = stepOf(S);
+  S.k.textContent = `step ${k} / ${steps(S)[n]}`;
+  S.slider.setAttribute("aria-valuetext", `step ${k}`);
+}
+
+function moveTo(S, fi, P) {
+  const n = steps(S).length - 1;
+  S.fi = Math.max(0, Math.min(n, fi));
+  showStep(S);
+  drawFrame(S, P);
+}
+
+function drawFrame(S, P, which) {
+  // only the moving traces: trail and head of each run, the curves' cursor, the 3D balls
+  const k = stepOf(S);
+  const d = S.data;
+  const runs = which || d.runs.map((_, r) => r);
+  const opts = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+  const data = [], idx = [];
+  for (const r of runs) {
+    const [trail, head] = mapFrame(S, r, k);
+    data.push(trail, head);
+    idx.push(2 * r, 2 * r + 1);
+  }
+  P.animate(S.map, { data, traces: idx }, opts).catch(() => {});
+  if (d.curves) {
+    for (const kind of ["loss", "dist"]) {
+      const gd = kind === "loss" ? S.loss : S.dist;
+      if (!d.curves[kind] || !gd._fullLayout) continue;
+      P.animate(gd, { data: [cursor(d.curves[kind], k)], traces: [d.runs.length] }, opts).catch(() => {});
+    }
+  }
+  draw3d(S, P);
+}
+
+function draw3d(S, P) {
+  // a 3D redraw costs ~0.5 s in software WebGL: one at a time; the latest step wins
+  const d = S.data;
+  if (!d.surface3d || !S.three._fullLayout) return;
+  if (S.busy3d) { S.want3d = true; return; }
+  S.busy3d = true;
+  S.want3d = false;
+  const balls = d.runs.map((_, r) => ball(S, r, stepOf(S)));
+  P.restyle(S.three, { x: balls.map((b) => b.x), y: balls.map((b) => b.y), z: balls.map((b) => b.z) },
+    d.runs.map((_, r) => 2 + 2 * r))
+    .catch(() => {})
+    .then(() => { S.busy3d = false; if (S.want3d) draw3d(S, P); });
+}
+
+function redrawRun(S, P, r) {
+  // a scrubbed run: its trail and head, and its curves; the rest of the figure stays
+  const d = S.data;
+  const k = stepOf(S);
+  const opts = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+  P.animate(S.map, { data: mapFrame(S, r, k), traces: [2 * r, 2 * r + 1] }, opts).catch(() => {});
+  if (d.curves) {  // the map first; the curves in the next frame, the latest value winning
+    S.curvesDue = S.curvesDue || new Set();
+    S.curvesDue.add(r);
+    if (!S.curvesTimer) {
+      S.curvesTimer = requestAnimationFrame(() => setTimeout(() => {
+        const due = [...S.curvesDue];
+        S.curvesDue.clear();
+        S.curvesTimer = null;
+        for (const kind of ["loss", "dist"]) {
+          const gd = kind === "loss" ? S.loss : S.dist;
+          if (!d.curves[kind] || !gd._fullLayout) continue;
+          const data = due.map((q) => { const s = series(S, q, kind); return { x: s.x, y: s.y }; });
+          P.animate(gd, { data, traces: due }, opts).catch(() => {});
+        }
+      }, 0));
+    }
+  }
+  if (d.surface3d && S.three._fullLayout) {
+    clearTimeout(S.timer3d);  // the 3D paths follow once the scrubber rests (a 3D redraw is slow)
+    S.timer3d = setTimeout(() => P.react(S.three, threeTraces(S, stepOf(S)), S.three.layout).catch(() => {}), 250);
+  }
+}
+
+function relabel(S, P, runs) {
+  // legend names say which runs show a scrubbed value (a restyle redraws the whole map: on release)
+  P.restyle(S.map, { name: runs.map((r) => label(S, r)) }, runs.map((r) => 2 * r)).catch(() => {});
+}
+
+function play(S, P) {
+  if (S.playing) return pause(S);
+  if (S.fi >= steps(S).length - 1) moveTo(S, 0, P);
+  S.play.textContent = "⏸ Pause";
+  S.playing = setInterval(() => {
+    if (S.fi >= steps(S).length - 1) return pause(S);
+    moveTo(S, S.fi + 1, P);
+  }, Math.max(16, S.data.duration));
+}
+
+function pause(S) {
+  if (S.playing) clearInterval(S.playing);
+  S.playing = null;
+  S.play.textContent = "▶ Play";
+}
+
+// -- scrubbers --------------------------------------------------------------------------------------
+
+function buildScrub(S, P) {
+  const d = S.data;
+  S.scrub.replaceChildren();
+  const scrubbable = d.runs.map((run, r) => r).filter((r) => d.runs[r].axes.length);
+  if (!scrubbable.length) return;
+  if (S.pick === undefined || !scrubbable.includes(S.pick)) S.pick = scrubbable[0];
+  const title = el("span", "race-where", "Scrub");
+  S.scrub.appendChild(title);
+  if (scrubbable.length > 1) {
+    const pick = el("select");
+    pick.setAttribute("aria-label", "run to scrub");
+    for (const r of scrubbable) {
+      const o = el("option", null, `run ${d.runs[r].label.split(" ").slice(0, 2).join(" ")}`);
+      o.value = r;
+      pick.appendChild(o);
+    }
+    pick.value = S.pick;
+    pick.onchange = () => { S.pick = +pick.value; buildScrub(S, P); };
+    S.scrub.appendChild(pick);
+  }
+  const r = S.pick;
+  for (const a of d.runs[r].axes) {
+    const lab = el("label");
+    const name = el("span", null, a.symbol);
+    const input = el("input");
+    input.type = "range";
+    input.min = 0;
+    input.max = a.values.length - 1;
+    input.step = 1;
+    input.value = S.sel[r][a.name];
+    input.className = `race-scrub-${a.name}`;
+    input.setAttribute("aria-label", `scrub ${a.symbol} of run ${r + 1}`);
+    const val = el("span", "race-val", fmt(a.values[S.sel[r][a.name]]));
+    input.oninput = () => {
+      const j = +input.value;
+      val.textContent = fmt(a.values[j]);
+      setAxis(S, r, a, j, P);
+    };
+    input.onchange = () => {
+      relabel(S, P, S.data.runs.map((_, q) => q));
+      clearTimeout(S.syncTimer);
+      const j = +input.value;
+      S.sync.textContent = j === a.index ? "" : `${a.symbol} = ${fmt(a.values[j])}: updating the page…`;
+      if (j === a.index) return;
+      S.syncTimer = setTimeout(() => S.setTrigger("scrub", { run: r, name: a.name, value: a.values[j] }), 700);
+    };
+    lab.append(name, input, val);
+    S.scrub.appendChild(lab);
+  }
+  S.sync = el("span", "race-sync", "");
+  S.scrub.appendChild(S.sync);
+}
+
+function setAxis(S, r, a, j, P) {
+  // one run's axis (and its group's) to index j; the run's other axes back to the page's values
+  const touched = new Set();
+  S.data.runs.forEach((run, q) => {
+    for (const b of run.axes) {
+      const same = q === r && b.name === a.name;
+      const grouped = a.group && b.group === a.group;
+      if (same || grouped) {
+        let jj = j;
+        if (!same) {  // nearest value of that run's grid
+          let best = Infinity;
+          b.values.forEach((v, i) => { const e = Math.abs(Math.log(v / a.values[j])); if (e < best) { best = e; jj = i; } });
+        }
+        S.sel[q][b.name] = jj;
+        touched.add(q);
+      }
+    }
+  });
+  for (const q of touched) {
+    for (const b of S.data.runs[q].axes) {
+      if (!(b.name === a.name || (a.group && b.group === a.group))) S.sel[q][b.name] = b.index;
+    }
+  }
+  for (const q of touched) redrawRun(S, P, q);
+}
+
+// -- render -----------------------------------------------------------------------------------------
+
+function render(S, d, P) {
+  const fresh = !S.data || S.data.frames.steps.length !== d.frames.steps.length;
+  const atEnd = S.fi === null || (S.data && S.fi >= S.data.frames.steps.length - 1);
+  S.data = d;
+  S.cur = {};
+  S.sel = d.runs.map((run) => Object.fromEntries(run.axes.map((a) => [a.name, a.index])));
+  if (fresh || atEnd) S.fi = d.frames.steps.length - 1;
+  S.fi = Math.min(S.fi, d.frames.steps.length - 1);
+  S.root.style.setProperty("--race-font", `${Math.max(13, d.font)}px`);
+  S.root.setAttribute("aria-label", d.alt || "race view");
+  S.note.textContent = d.note || "";
+  const k = stepOf(S);
+  const config = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false,
+    modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  const layout = JSON.parse(JSON.stringify(d.map.layout));
+  layout.images = [{ ...d.map.image, source: CACHE.get(d.map.image.chunk).png }];
+  delete layout.images[0].chunk;
+  const jobs = [P.react(S.map, mapTraces(S, k), layout, config)];
+  if (d.curves) {
+    S.curves.style.display = "";
+    jobs.push(P.react(S.loss, curveTraces(S, "loss", k), d.curves.loss, { displaylogo: false, responsive: true }));
+    if (d.curves.dist) {
+      S.dist.style.display = "";
+      jobs.push(P.react(S.dist, curveTraces(S, "dist", k), d.curves.dist, { displaylogo: false, responsive: true }));
+    } else { S.dist.style.display = "none"; if (S.dist._fullLayout) P.purge(S.dist); }
+  } else S.curves.style.display = "none";
+  if (d.surface3d) {
+    S.three.style.display = "";
+    jobs.push(P.react(S.three, threeTraces(S, k), d.surface3d.layout, { displaylogo: false, responsive: true }));
+  } else { S.three.style.display = "none"; if (S.three._fullLayout) P.purge(S.three); }
+  showStep(S);
+  buildScrub(S, P);
+  return Promise.all(jobs).then(() => { S.root.dataset.ready = String(Date.now()); });
+}
+
+function wire(S, P) {
+  if (S.wired) return;
+  S.wired = true;
+  S.play.onclick = () => play(S, P);
+  S.reset.onclick = () => { pause(S); moveTo(S, 0, P); };
+  S.end.onclick = () => { pause(S); moveTo(S, steps(S).length - 1, P); };
+  S.back.onclick = () => { pause(S); moveTo(S, S.fi - 1, P); };
+  S.fwd.onclick = () => { pause(S); moveTo(S, S.fi + 1, P); };
+  S.slider.oninput = () => { pause(S); moveTo(S, +S.slider.value, P); };
+  S.root.addEventListener("keydown", (e) => {
+    if (e.target.tagName === "INPUT" || e.target.tagName === "SELECT") return;
+    const keys = { " ": () => play(S, P), ArrowLeft: () => S.back.onclick(), ArrowRight: () => S.fwd.onclick(),
+      Home: () => S.reset.onclick(), End: () => S.end.onclick() };
+    if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+  });
+  const toData = (e) => {
+    const fl = S.map._fullLayout;
+    if (!fl) return null;
+    const xa = fl.xaxis, ya = fl.yaxis;
+    const box = S.map.getBoundingClientRect();
+    const px = e.clientX - box.left - xa._offset, py = e.clientY - box.top - ya._offset;
+    if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
+    return [xa.p2c(px), ya.p2c(py)];
+  };
+  S.map.addEventListener("click", (e) => {
+    if (!S.data.map.clicks) return;
+    const p = toData(e);
+    if (!p) return;
+    S.where.textContent = `start: (${fmt(p[0])}, ${fmt(p[1])})…`;
+    S.setTrigger("start", [p[0], p[1]]);
+  });
+  S.map.addEventListener("mousemove", (e) => {
+    const p = toData(e);
+    S.where.textContent = p ? `(${fmt(p[0])}, ${fmt(p[1])})` + (S.data.map.clicks ? " · click: start here" : "") : "";
+  });
+  S.map.addEventListener("mouseleave", () => { S.where.textContent = ""; });
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let S = parentElement.__race;
+  if (!S) S = parentElement.__race = build(parentElement);
+  S.setTrigger = setTriggerValue;
+  for (const [name, raw] of Object.entries(data.chunks || {})) keep(name, raw);
+  const missing = (data.need || []).filter((n) => !CACHE.has(n));
+  if (missing.length) {
+    S.note.textContent = "Loading…";
+    setTriggerValue("missing", missing);
+    return;
+  }
+  loadPlotly()
+    .then((P) => {
+      wire(S, P);
+      return render(S, data, P);
+    })
+    .catch((err) => {
+      console.error(err);
+      S.note.className = "race-note race-error";
+      S.note.textContent = `The animated view could not be drawn: ${err.message || err}`;
+    });
+  return () => pause(S);
+}

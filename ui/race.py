@@ -1,0 +1,253 @@
+"""The race view in the page: a Streamlit component (v2, no iframe) that draws ``viz.race_spec``.
+
+Why a component, not ``st.plotly_chart`` (measured, see the README's "Interaction" section):
+
+* Streamlit 1.67 remounts a plotly chart whose spec changed (a full redraw, the 3D camera lost,
+  streamlit #8882). The component is mounted once per key; a rerun hands it new data and it
+  updates its plots in place (``Plotly.react``), so the 3D camera and the zoom survive.
+* The browser animates and scrubs by itself: one set of controls (▶, ⏸, a step back or forward,
+  reset, a step slider, the keys Space, ←, →, Home, End) drives the top view, the 3D balls and a
+  cursor on the loss and distance curves; the η and β scrubbers redraw a run from its bank with no
+  round trip, and tell the server the value once the slider is let go.
+* Chunks (the field image, the banks) are sent once per browser session: the server remembers the
+  names it sent in ``st.session_state``, the browser keeps them in a bounded cache and asks again
+  for any it lacks.
+
+plotly.js is the copy the ``plotly`` package ships, served by Streamlit's static file serving
+(``static/plotly.min.js``, copied there on first use, ignored by git) and loaded once per page.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optim
+from viz.race import Bank, bank_steps
+
+from .cache import RunKey, SurfaceKey, surface_of
+
+__all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js"]
+
+ROOT = Path(__file__).resolve().parent.parent
+JS = (Path(__file__).with_name("race.js")).read_text(encoding="utf-8")
+CSS = (Path(__file__).with_name("race.css")).read_text(encoding="utf-8")
+SENT = "_race_sent"  # names of the chunks this session's browser has been sent
+MAX_SENT = 400
+BANK_BUDGET = 120_000  # rows × steps of one bank: ≤ ~0.3 s of CPU on a data surface
+BETA_BANK = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+BETA_BANK += (0.995, 0.999)
+
+
+@functools.lru_cache(maxsize=1)
+def plotly_js() -> bool:
+    """Put the plotly package's ``plotly.min.js`` in the app's ``static/`` folder (once).
+
+    False if it cannot be written (a read-only checkout): the page then says the view is missing.
+    """
+    import plotly
+
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    target = ROOT / "static" / "plotly.min.js"
+    try:
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            target.parent.mkdir(exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)
+        return True
+    except OSError:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _component():
+    return st.components.v2.component("descent_lab.race", js=JS, css=CSS, isolate_styles=False)
+
+
+class Axis(tuple):
+    """A scrubbable parameter of one run: ``(run index, name, symbol, grid, widget key, group)``.
+
+    ``group``: axes of one group move together (the Momentum lab's runs share α).
+    """
+
+    def __new__(cls, run: int, name: str, symbol: str, grid, key: str, group: str | None = None):
+        return super().__new__(cls, (run, name, symbol, tuple(float(g) for g in grid), key, group))
+
+    run = property(lambda s: s[0])
+    name = property(lambda s: s[1])
+    symbol = property(lambda s: s[2])
+    grid = property(lambda s: s[3])
+    key = property(lambda s: s[4])
+    group = property(lambda s: s[5])
+
+
+def thin_grid(grid: Sequence[float], keep: float, most: int) -> tuple[float, ...]:
+    """At most ``most`` values of ``grid``, evenly spaced in position, always with ``keep``.
+
+    >>> thin_grid([1, 2, 3, 4, 5, 6, 7, 8, 9], 4, 4)
+    (1.0, 4.0, 6.0, 9.0)
+    """
+    grid = [float(g) for g in grid]
+    if len(grid) <= most:
+        out = set(grid)
+    else:
+        idx = np.unique(np.round(np.linspace(0, len(grid) - 1, max(most, 2))).astype(int))
+        out = {grid[i] for i in idx}
+    out.add(float(keep))
+    return tuple(sorted(out))
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def bank(
+    key: SurfaceKey,
+    run: RunKey,
+    name: str,
+    values: tuple[float, ...],
+    start: tuple[float, float],
+    steps: int,
+    options: optim.RunOptions = optim.RunOptions(),  # noqa: B008 - frozen record
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``run`` at every value of parameter ``name`` in one engine call (``optim.run_paths``).
+
+    Returns float32 ``xy (G, F, 2)`` and ``loss (G, F)`` at :func:`viz.race.bank_steps` and the
+    divergence steps ``(G,)``. Cached on primitives: a bank over η does not depend on η, so moving
+    η reuses it.
+    """
+    optimizer, hp = run
+    hp = dict(hp)
+    hp[name] = np.asarray(values, dtype=float)
+    x0 = np.tile(np.asarray(start, dtype=float), (len(values), 1))
+    paths = optim.run_paths(
+        surface_of(key), [optim.RunSpec(optimizer, x0, hp)], steps, options=options
+    )
+    ks = bank_steps(steps)
+    with np.errstate(all="ignore"):
+        xy = paths.xy[ks].transpose(1, 0, 2).astype(np.float32)
+        loss = paths.loss[ks].T.astype(np.float32)
+    return xy, loss, paths.diverged_at.astype(int)
+
+
+def banks_for(
+    key: SurfaceKey,
+    runs: Sequence[RunKey],
+    axes: Sequence[Axis],
+    start: tuple[float, float],
+    steps: int,
+    options: optim.RunOptions,
+) -> list[list[Bank]]:
+    """Each run's banks for the given axes, within a budget of rows × steps per bank."""
+    out: list[list[Bank]] = [[] for _ in runs]
+    most = max(4, BANK_BUDGET // max(steps, 1))
+    for ax in axes:
+        optimizer, hp = runs[ax.run]
+        current = float(dict(hp)[ax.name])
+        values = thin_grid(ax.grid, current, most)
+        xy, loss, div = bank(key, runs[ax.run], ax.name, values, start, steps, options)
+        out[ax.run].append(
+            Bank(ax.name, ax.symbol, values, values.index(current), xy, loss, div)
+        )
+    return out
+
+
+def run_axes(prefix: str, runs: Sequence[Any], surface: Any) -> list[Axis]:
+    """The Playground's scrubbable axes: every run's η, and its β (or β₁) where it has one."""
+    from . import controls
+
+    slots = st.session_state.get(f"{prefix}_slots", [])
+    axes = []
+    for i, (choice, slot) in enumerate(zip(runs, slots)):
+        hp = dict(choice.hyperparams)
+        grid, _ = controls.lr_grid(surface, choice.optimizer, hp.get("convention"))
+        axes.append(Axis(i, "lr", "η", grid, f"{prefix}_r{slot}_{choice.optimizer}_lr"))
+        for p in optim.OPTIMIZERS[choice.optimizer].params:
+            if p.name in ("beta", "beta1"):
+                wgrid = controls.widget_grid(p) or []
+                beta_grid = [b for b in wgrid if b in BETA_BANK or b == hp[p.name]]
+                key = f"{prefix}_r{slot}_{choice.optimizer}_{p.name}"
+                axes.append(Axis(i, p.name, p.symbol or "β", beta_grid, key))
+    return axes
+
+
+def _missing(state_key: str) -> None:
+    names = (st.session_state.get(state_key) or {}).get("missing")
+    sent = st.session_state.get(SENT)
+    if names and isinstance(sent, dict) and isinstance(names, list):
+        for n in names[:200]:
+            sent.pop(str(n), None)
+
+
+def _scrubbed(state_key: str, targets: Mapping[tuple[int, str], str], grids) -> None:
+    """The browser let go of a scrubber: set that widget to the value (one of its grid's)."""
+    value = (st.session_state.get(state_key) or {}).get("scrub")
+    try:
+        run, name, v = int(value["run"]), str(value["name"]), float(value["value"])
+    except (TypeError, KeyError, ValueError):
+        return
+    widget = targets.get((run, name))
+    grid = grids.get((run, name), ())
+    if widget is None or not grid:
+        return
+    nearest = min(grid, key=lambda g: abs(g - v))
+    if abs(nearest - v) <= 1e-9 * max(abs(v), 1.0):  # only values the widget offers
+        st.session_state[widget] = nearest
+
+
+def _clicked(state_key: str, on_start: Callable[[float, float], None] | None) -> None:
+    value = (st.session_state.get(state_key) or {}).get("start")
+    try:
+        x, y = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return
+    if on_start is not None and np.isfinite(x) and np.isfinite(y):
+        on_start(round(x, 4), round(y, 4))
+
+
+def mount(
+    spec: dict[str, Any],
+    key: str,
+    *,
+    axes: Sequence[Axis] = (),
+    on_start: Callable[[float, float], None] | None = None,
+    alt: str = "",
+) -> None:
+    """Draw ``spec`` (from :func:`viz.race_spec`) as the race view under ``key``.
+
+    Chunks already sent to this browser are left out (only their names travel); ``axes`` are the
+    widgets the scrubbers set when let go; ``on_start(x, y)`` receives a click on the map.
+    """
+    if not plotly_js():
+        st.error("The animated view cannot load its plotting library (the app folder is read-only).")
+        return
+    sent = st.session_state.setdefault(SENT, {})
+    if len(sent) > MAX_SENT:
+        sent.clear()
+    chunks = spec.get("chunks", {})
+    data = {k: v for k, v in spec.items() if k != "chunks"}
+    data["chunks"] = {n: c for n, c in chunks.items() if n not in sent}
+    data["need"] = sorted(chunks)
+    data["alt"] = alt
+    for n in chunks:
+        sent[n] = True
+    targets = {(a.run, a.name): a.key for a in axes}
+    grids = {(a.run, a.name): a.grid for a in axes}
+    groups = {(a.run, a.name): a.group for a in axes}
+    data["runs"] = [
+        {**run, "axes": [{**a, "group": groups.get((i, a["name"]))} for a in run.get("axes", [])]}
+        for i, run in enumerate(data.get("runs", []))
+    ]
+    state_key = f"{key}_race"
+    _component()(
+        data=data,
+        key=state_key,
+        on_missing_change=lambda: _missing(state_key),
+        on_scrub_change=lambda: _scrubbed(state_key, targets, grids),
+        on_start_change=lambda: _clicked(state_key, on_start),
+    )
+
