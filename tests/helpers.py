@@ -61,8 +61,19 @@ def contour(at: AppTest) -> dict:
     return next(s for s in specs(at) if s["layout"].get("images"))
 
 
+def races(at: AppTest) -> list[dict]:
+    """The data of every race view (``ui.race``) on the page, as the browser receives it."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component")]
+
+
+def race(at: AppTest) -> dict:
+    return races(at)[0]
+
+
 def paths(at: AppTest) -> dict[str, np.ndarray]:
-    """Legend label -> (S+1, 2) path drawn on the contour (the initial view is the exact path)."""
+    """Legend label -> (S+1, 2) path drawn on the map (the initial view is the exact path)."""
+    if at.get("bidi_component"):
+        return {r["label"]: viz.decode(r["xy"]).reshape(-1, 2) for r in race(at)["runs"]}
     out = {}
     for d in contour(at)["data"]:
         if d.get("mode") == "lines+markers" and d.get("name"):

@@ -12,7 +12,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from tests.helpers import link_notes, open_page
+from tests.helpers import link_notes, open_page, race
 from viz import labs
 
 LR = "pages/2_Learning_rate.py"
@@ -285,10 +285,8 @@ def test_clicking_a_cell_opens_that_run_in_the_playground(conv):
     }
     at.run()
     assert not at.exception
-    labels = [
-        d.get("name") for f in _figs(at) for d in f["data"] if d.get("mode") == "lines+markers"
-    ]
-    assert any(lbl and "momentum" in lbl for lbl in labels)  # we are on the playground
+    labels = [r["label"] for r in race(at)["runs"]]
+    assert any("momentum" in lbl for lbl in labels)  # we are on the playground
     assert at.selectbox(key="pg_r0_opt").value == "momentum"
     assert len(at.session_state["pg_slots"]) == 1
     lr = float(at.select_slider(key="pg_r0_momentum_lr").value)

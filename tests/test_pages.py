@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 import optim
 import viz
 from surfaces import get_surface
-from tests.helpers import PG, contour, open_link, open_page, paths, specs
+from tests.helpers import PG, open_link, open_page, paths, race, specs
 from ui.frame import PAGES
 
 
@@ -37,23 +37,52 @@ def test_home_page_links_every_page():
 
 def test_playground_default_view():
     at = open_page(PG)
-    figs = specs(at)
-    assert not any("scene" in f["layout"] for f in figs)  # the 3D view is drawn on request
-    assert sum(1 for f in figs if f["layout"].get("yaxis", {}).get("type") == "log") == 2
-    at.toggle(key="pg_3d_on").set_value(True).run()
-    assert any("scene" in f["layout"] for f in specs(at))
-    c = contour(at)
-    assert len(c["frames"]) == 150 and c["layout"]["sliders"][0]["active"] == 149
-    assert c["layout"]["sliders"][0]["steps"][-1]["label"] == "150"
-    assert [b["label"] for b in c["layout"]["updatemenus"][0]["buttons"]] == [
-        "▶ Play",
-        "⏸ Pause",
-        "⏯ Resume",
+    r = race(at)
+    assert "surface3d" not in r  # the 3D view is drawn on request
+    assert r["curves"]["loss"]["yaxis"]["type"] == "log" and r["curves"]["dist"] is not None
+    assert r["frames"]["steps"] == list(range(151))
+    assert [x["label"].split()[1] for x in r["runs"]] == ["gd", "momentum", "adam"]
+    # every run scrubs η; momentum and Adam their β (β₁) too; each bank holds 151 steps
+    assert [[a["name"] for a in x["axes"]] for x in r["runs"]] == [
+        ["lr"],
+        ["lr", "beta"],
+        ["lr", "beta1"],
     ]
-    labels = list(paths(at))
-    assert [lbl.split()[1] for lbl in labels] == ["gd", "momentum", "adam"]
-    total = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
-    assert total < 1_000_000  # the default playground's figures together
+    for x in r["runs"]:
+        for a in x["axes"]:
+            assert r["chunks"][a["chunk"]]["F"] == 151 and len(a["values"]) >= 15
+    at.toggle(key="pg_3d_on").set_value(True).run()
+    r3 = race(at)
+    assert "scene" in r3["surface3d"]["layout"]
+    assert not r3["chunks"].get(r["map"]["image"]["chunk"])  # the field was sent already
+    total = len(at.get("bidi_component")[0].proto.json) + sum(
+        len(c.proto.spec) for c in at.get("plotly_chart")
+    )
+    assert total < 1_000_000  # the default playground's figures and banks together
+
+
+def test_a_bank_row_is_the_run_at_that_value():
+    """The scrubber shows bank rows: each is the engine's run at that η (or β), alone."""
+    at = open_page(PG)
+    r = race(at)
+    s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
+    momentum = r["runs"][1]
+    for a in momentum["axes"]:
+        c = r["chunks"][a["chunk"]]
+        xy = viz.decode(c["xy"]).reshape(c["G"], c["F"], 2)
+        hp = {"lr": float(at.select_slider(key="pg_r1_momentum_lr").value), "beta": 0.9}
+        for j in (0, len(a["values"]) // 2, len(a["values"]) - 1):
+            alone = optim.run(
+                s, "momentum", [s.starts[0]], 150, **{**hp, a["name"]: a["values"][j]}
+            )
+            np.testing.assert_allclose(xy[j], alone.xy[:, 0], rtol=1e-5, atol=1e-6)
+            assert c["div"][j] == alone.diverged_at[0]
+        assert a["values"][a["index"]] == hp[a["name"]]
+    # moving η reuses the η bank (it does not depend on η) and sends only the changed chunks
+    at.select_slider(key="pg_r0_gd_lr").set_value(0.47).run()
+    r2 = race(at)
+    assert r2["runs"][0]["axes"][0]["chunk"] == r["runs"][0]["axes"][0]["chunk"]
+    assert r2["chunks"] == {}  # GD has no β bank: nothing new to send
 
 
 def test_learning_rate_slider_moves_the_path():
@@ -70,12 +99,13 @@ def test_learning_rate_slider_moves_the_path():
 
 def test_surface_and_its_parameters_drive_the_field():
     at = open_page(PG)
-    bg = contour(at)["layout"]["images"][0]["source"]
+    bg = race(at)["map"]["image"]["chunk"]
     at.slider(key="pg_quadratic_angle_deg").set_value(30.0).run()
-    assert contour(at)["layout"]["images"][0]["source"] != bg
+    r = race(at)
+    assert r["map"]["image"]["chunk"] != bg and r["chunks"][r["map"]["image"]["chunk"]]["png"]
     at.selectbox(key="pg_surface").set_value("himmelblau").run()
     assert not at.exception
-    stars = [d for d in contour(at)["data"] if d.get("name") == "global minimum"]
+    stars = [d for d in race(at)["map"]["static"] if d.get("name") == "global minimum"]
     assert len(viz.decode(stars[0]["x"])) == 4
     # the start moved to Himmelblau's first suggestion
     assert (at.number_input(key="pg_x0").value, at.number_input(key="pg_y0").value) == (0.0, 0.0)
@@ -115,17 +145,19 @@ def test_convention_switch_changes_the_formula_and_the_default_rate():
 def test_steps_schedule_noise_and_clipping_drive_the_runs():
     at = open_page(PG)
     at.slider(key="pg_steps").set_value(400).run()
-    c = contour(at)
-    assert len(c["frames"]) == 150 and c["layout"]["sliders"][0]["steps"][-1]["label"] == "400"
+    c = race(at)
+    assert len(c["frames"]["steps"]) == 151 and c["frames"]["steps"][-1] == 400
     base = paths(at)
     at.selectbox(key="pg_schedule").set_value("step").run()
     assert not at.exception and paths(at).keys() == base.keys()
     assert any(
         not np.allclose(a, b, equal_nan=True) for a, b in zip(paths(at).values(), base.values())
     )
-    assert len(specs(at)) == 4  # the schedule's curve joins the 3 (3D and inspector on request)
+    assert len(specs(at)) == 1  # the schedule's curve (the map, curves, 3D are the race view)
     at.select_slider(key="pg_noise").set_value(1.0).run()
     noisy = paths(at)
+    r = race(at)  # noise: no banks (each η would draw other noise), and the page says why
+    assert all(not x["axes"] for x in r["runs"]) and "noise" in r["note"]
     at.number_input(key="pg_seed").set_value(7).run()
     assert any(
         not np.allclose(a, b, equal_nan=True) for a, b in zip(paths(at).values(), noisy.values())
@@ -147,9 +179,7 @@ def test_minibatches_on_a_data_surface():
 
 def test_click_on_the_map_and_suggested_starts_set_the_start():
     at = open_page(PG)
-    at.session_state["pg_contour"] = {
-        "selection": {"points": [{"x": 1.25, "y": -0.5, "curve_number": 0}], "point_indices": []}
-    }
+    at.session_state["pg_x0"], at.session_state["pg_y0"] = 1.25, -0.5  # what a click sets
     at.run()
     assert (at.number_input(key="pg_x0").value, at.number_input(key="pg_y0").value) == (1.25, -0.5)
     for p in paths(at).values():
@@ -164,8 +194,7 @@ def test_huge_learning_rate_is_shown_as_diverged():
     slider.set_value(float(slider.options[-1])).run()
     assert not at.exception
     assert any("diverged at step" in w.value for w in at.warning)
-    marks = [d for f in specs(at) for d in f["data"] if "diverged at" in str(d.get("text", ""))]
-    assert marks
+    assert race(at)["runs"][0]["diverged_at"] > 0  # the browser draws its ✕ at that step
 
 
 def _controls(at: AppTest) -> dict:
@@ -266,27 +295,18 @@ def test_suggested_start_pill_moves_the_start_and_clears_itself():
 
 def test_animation_speed_sets_the_frame_duration():
     at = open_page(PG)
-    at.toggle(key="pg_3d_on").set_value(True).run()
-    play = contour(at)["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
-    assert play["frame"]["duration"] == 60 and play["frame"]["redraw"] is False
+    assert race(at)["duration"] == 60
     at.select_slider(key="pg_speed").set_value(2.0).run()
-    for spec in specs(at):
-        if "updatemenus" in spec["layout"]:
-            assert (
-                spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 30
-            )
-    three_d = next(s for s in specs(at) if "scene" in s["layout"])
-    assert three_d["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is True
+    assert race(at)["duration"] == 30
 
 
 def test_projector_mode_enlarges_the_figures_and_is_kept_across_pages():
     at = open_page(PG)
-    assert contour(at)["layout"]["font"]["size"] == viz.Look().font
+    assert race(at)["map"]["layout"]["font"]["size"] == viz.Look().font
     at.toggle(key="projector_Playground").set_value(True).run()
-    c = contour(at)
-    assert c["layout"]["font"]["size"] == viz.Look.projector().font
-    run = next(d for d in c["data"] if d.get("mode") == "lines+markers")
-    assert run["line"]["width"] == viz.Look.projector().line
+    c = race(at)
+    assert c["map"]["layout"]["font"]["size"] == viz.Look.projector().font
+    assert c["line"] == viz.Look.projector().line
     assert any("font-size: 20px" in m.value for m in at.markdown)
     at.switch_page("pages/2_Learning_rate.py").run()
     assert not at.exception
@@ -294,7 +314,7 @@ def test_projector_mode_enlarges_the_figures_and_is_kept_across_pages():
     assert all(s["layout"]["font"]["size"] == viz.Look.projector().font for s in specs(at))
     at.toggle(key="projector_Learningratelab").set_value(False).run()
     at.switch_page(PG).run()
-    assert contour(at)["layout"]["font"]["size"] == viz.Look().font
+    assert race(at)["map"]["layout"]["font"]["size"] == viz.Look().font
 
 
 def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
@@ -357,12 +377,9 @@ def test_every_chart_has_an_accessible_name_saying_what_it_shows():
 def test_runs_differ_by_dash_and_marker_not_by_colour_alone():
     at = open_page(PG)
     at.button(key="pg_add").click().run()
-    paths = [d for d in contour(at)["data"] if d.get("mode") == "lines+markers" and d.get("name")]
-    styles = {(d["line"]["dash"], d["marker"]["symbol"]) for d in paths}
-    assert len(paths) == 4 and len(styles) == 4
-    loss = next(s for s in specs(at) if s["layout"].get("yaxis", {}).get("type") == "log")
-    dashes = [d["line"]["dash"] for d in loss["data"] if d.get("name")]
-    assert len(set(dashes)) == len(dashes) == 4
+    runs = race(at)["runs"]  # the map and the curves draw each run with its dash and marker
+    styles = {(r["dash"], r["symbol"]) for r in runs}
+    assert len(runs) == 4 and len(styles) == 4 and len({r["dash"] for r in runs}) == 4
 
 
 def test_the_default_playground_tells_its_surface_story():
@@ -396,10 +413,9 @@ def test_an_undefined_start_and_a_jump_across_a_pole_are_told_apart_from_a_large
 def test_nesterovs_look_ahead_points_on_the_map_on_request():
     """#15: the look-ahead point ∇L(w − η(1−β)a) is computed; a toggle draws it on the map."""
     at = open_link(PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5"})
-    names = [d.get("name") for d in contour(at)["data"]]
-    assert "look-ahead points of run 2" not in names
+    assert "trail" not in race(at)["runs"][1]
     at.toggle(key="pg_lookahead").set_value(True).run()
-    trail = next(d for d in contour(at)["data"] if d.get("name") == "look-ahead points of run 2")
+    trail = {"x": viz.decode(race(at)["runs"][1]["trail"]).reshape(-1, 2)[:, 0]}
     s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
     run = optim.run(
         s,
@@ -410,6 +426,6 @@ def test_nesterovs_look_ahead_points_on_the_map_on_request():
         beta=0.5,
         convention="ema",
     )
-    np.testing.assert_allclose(viz.decode(trail["x"]), run.state["lookahead"][:, 0, 0], rtol=1e-6)
+    np.testing.assert_allclose(trail["x"], run.state["lookahead"][:, 0, 0], rtol=1e-6)
     plain = open_page(PG)  # no Nesterov run: no toggle
     assert not [t for t in plain.toggle if t.key == "pg_lookahead"]

@@ -146,13 +146,11 @@ def banks_for(
     out: list[list[Bank]] = [[] for _ in runs]
     most = max(4, BANK_BUDGET // max(steps, 1))
     for ax in axes:
-        optimizer, hp = runs[ax.run]
+        _, hp = runs[ax.run]
         current = float(dict(hp)[ax.name])
         values = thin_grid(ax.grid, current, most)
         xy, loss, div = bank(key, runs[ax.run], ax.name, values, start, steps, options)
-        out[ax.run].append(
-            Bank(ax.name, ax.symbol, values, values.index(current), xy, loss, div)
-        )
+        out[ax.run].append(Bank(ax.name, ax.symbol, values, values.index(current), xy, loss, div))
     return out
 
 
@@ -223,7 +221,9 @@ def mount(
     widgets the scrubbers set when let go; ``on_start(x, y)`` receives a click on the map.
     """
     if not plotly_js():
-        st.error("The animated view cannot load its plotting library (the app folder is read-only).")
+        st.error(
+            "The animated view cannot load its plotting library (the app folder is read-only)."
+        )
         return
     sent = st.session_state.setdefault(SENT, {})
     if len(sent) > MAX_SENT:
@@ -250,4 +250,3 @@ def mount(
         on_scrub_change=lambda: _scrubbed(state_key, targets, grids),
         on_start_change=lambda: _clicked(state_key, on_start),
     )
-

@@ -38,7 +38,7 @@ from .style import GRID, Look, base_layout
 
 __all__ = ["Bank", "bank_steps", "chunk", "race_spec"]
 
-MAX_FRAMES = 150
+MAX_FRAMES = 151  # every step of the default 150-step run is a frame
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ class Bank:
 def bank_steps(steps: int) -> np.ndarray:
     """The steps a bank keeps: the frame steps of the top view (every step up to 150 steps).
 
-    >>> bank_steps(100).size, int(bank_steps(1000)[-1]), bank_steps(1000).size
-    (101, 1000, 150)
+    >>> bank_steps(150).size, int(bank_steps(1000)[-1]), bank_steps(1000).size
+    (151, 1000, 151)
     """
     return plan_frames(steps, 1, MAX_FRAMES).steps
 
@@ -261,9 +261,7 @@ def race_spec(
         spec["curves"] = {
             "loss": curve(loss_title, _finite_range(series_loss, loss_log), loss_log),
             "loss_log": loss_log,
-            "dist": curve(
-                "‖w_k − w*‖ (nearest minimum)", _finite_range(series_dist, True), True
-            )
+            "dist": curve("‖w_k − w*‖ (nearest minimum)", _finite_range(series_dist, True), True)
             if series_dist
             else None,
         }
