@@ -14,7 +14,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from ui import link
+from ui import link, race
 from ui.cache import field_background, surface_key
 from ui.frame import chart, map_size, page
 from viz import labs
@@ -193,12 +193,30 @@ with left:
 with right:
     key2 = surface_key("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
     view = viz.run_views([traj2], surface2, [f"GD η = {eta2:.4g}"])
-    chart(
-        viz.contour_figure(
-            surface2, view, field_background(key2), look=look, **map_size(look, main=False)
+    # η scrubs in the browser over the slider's own values, the landmarks always among them
+    grid = tuple(round(m * unit2 / 200, 12) for m in range(1, 301))
+    marks = tuple(round(f * unit2, 12) for f in (0.5, 0.99, 1.0, 1.01))
+    axes = [race.Axis(0, "lr", "η", grid, f"{P}_eta2", eta2, marks=marks)]
+    run = ("gd", (("lr", float(eta2)),))
+    race.mount(
+        viz.race_spec(
+            surface2,
+            view,
+            field_background(key2),
+            banks=race.banks_for(key2, [run], axes, (0.0, 0.0), steps2, optim.RunOptions()),
+            look=look,
+            **map_size(look, main=False),
+            curves=False,
+            clicks=False,
         ),
-        "Top view of the two-direction quadratic (σ₁, σ₂) with the run's path",
         key=f"{P}_path",
+        axes=axes,
+        alt="Top view of the two-direction quadratic (σ₁, σ₂) with the run's path, its player "
+        "and an η scrubber",
+    )
+    st.caption(
+        f"Scrub η: the path redraws at once; 1/σ_max² = {unit2:.4g} is on the scrubber "
+        "(period 2), and the charts follow when you let go."
     )
 if steep == "period-2" and traj2.diverged_at[0] < 0:
     st.info(

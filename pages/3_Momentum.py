@@ -15,6 +15,7 @@ import viz
 from optim import experiments, theory
 from surfaces import get_surface
 from ui import link
+from ui import race as race_view
 from ui.cache import field_background, surface_key
 from ui.controls import clicked_point, log_grid
 from ui.frame import chart, map_size, page
@@ -251,20 +252,68 @@ st.markdown(
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
 key = surface_key("quadratic", kappa=kappa)
-left, right = st.columns(2)
-chart(
-    viz.contour_figure(
-        surface, views, field_background(key), look=look, **map_size(look, main=False)
+# The three runs scrub together: η moves all three (GD runs at momentum's α), β the two
+# momentum runs (and GD too in EECS 182's notation, where α = ηβ).
+runs = [
+    ("gd", (("lr", float(alpha)),)),
+    ("momentum", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
+    ("nesterov", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
+]
+# the β values a bank keeps: dense where the memory is long (β → 1, or β → 0 in EECS 182's form)
+BANK_BETAS = {0.01, *(round(1 - b, 3) if conv == "ema" else b for b in race_view.BETA_BANK)} - {1.0}
+axes = [
+    race_view.Axis(
+        0,
+        "lr",
+        "α",
+        tuple(eta_options),
+        f"{P}_eta",
+        eta,
+        param="lr",
+        group="eta",
+        convert=lambda e: theory.to_pytorch(e, beta, conv)[0],
     ),
-    "Top view of the quadratic with the paths of GD, heavy ball and Nesterov; press Play to animate",
-    where=left,
+    *(
+        race_view.Axis(i, "lr", "η", tuple(eta_options), f"{P}_eta", eta, group="eta")
+        for i in (1, 2)
+    ),
+]
+beta_grid = tuple(b for b in beta_options if b in BANK_BETAS or b == beta)
+if conv == "ema":
+    axes.append(
+        race_view.Axis(
+            0,
+            "beta",
+            "α",
+            beta_grid,
+            f"{P}_beta",
+            beta,
+            param="lr",
+            group="beta",
+            convert=lambda b: theory.to_pytorch(eta, b, conv)[0],
+        )
+    )
+axes += [race_view.Axis(i, "beta", "β", beta_grid, f"{P}_beta", beta, group="beta") for i in (1, 2)]
+race_view.mount(
+    viz.race_spec(
+        surface,
+        views,
+        field_background(key),
+        banks=race_view.banks_for(key, runs, axes, tuple(start), steps, optim.RunOptions()),
+        look=look,
+        **map_size(look, main=False),
+        clicks=False,
+        side=True,
+        pick=1,
+    ),
     key=f"{P}_race",
+    axes=axes,
+    alt="Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
+    "scrubbers for η and β, and their loss and distance curves",
 )
-chart(
-    viz.loss_figure(views, surface.f_min, look=look, height=420),
-    "Loss against step for each run, on a log scale",
-    where=right,
-    key=f"{P}_loss",
+st.caption(
+    "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or β to "
+    "redraw all three runs at once, and the sliders above follow when you let go."
 )
 
 # -- 3. the rate map ------------------------------------------------------------------------------

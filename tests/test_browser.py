@@ -193,95 +193,105 @@ def test_sidebar_links_navigate(server, browser):
     tab.page.close()
 
 
-def _contour(page):
-    """The animated contour: the plot whose layout has the PNG field in ``images``."""
-    index = page.evaluate(
-        "() => [...document.querySelectorAll('.js-plotly-plot')]"
-        ".findIndex(g => g._fullLayout && (g._fullLayout.images || []).length)"
-    )
-    assert index >= 0
-    return page.locator(".js-plotly-plot").nth(index)
+def _race_ready(page, selector: str = ".race[data-ready]"):
+    page.wait_for_selector(selector, timeout=60_000)
+    page.wait_for_timeout(300)
 
 
-def _contour_state(page) -> dict:
+def _race_state(page) -> dict:
     return page.evaluate(
-        """() => {
-        const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(g => g._fullLayout && (g._fullLayout.images || []).length);
-        if (!gd) return null;
-        return {active: gd._fullLayout.sliders[0].active,
-                last: gd._fullLayout.sliders[0].steps.length - 1,
-                images: gd.querySelectorAll('.imagelayer image').length};
-    }"""
+        """() => { const gd = document.querySelector('.race-map');
+        const s = document.querySelector('.race-bar input[type=range]');
+        return {step: +s.value, last: +s.max, images: gd.querySelectorAll('.imagelayer image').length,
+                label: document.querySelector('.race-play').textContent}; }"""
     )
 
 
-def test_play_advances_the_animation_and_the_field_stays(server, browser):
+def test_play_advances_every_view_and_the_field_stays(server, browser):
+    """One player: ▶ moves the map's runs and the curves' cursor together; the field stays."""
     tab = Page(browser, server).open("Playground")
-    tab.wait_charts(4)
-    state = _contour_state(tab.page)
-    assert state["active"] == state["last"] and state["images"] >= 1
-    _contour(tab.page).locator(".updatemenu-button", has_text="Play").click()
+    _race_ready(tab.page)
+    state = _race_state(tab.page)
+    assert state["step"] == state["last"] and state["images"] >= 1
+    tab.page.locator("button.race-play").click()
     tab.page.wait_for_function(
-        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(g => (g._fullLayout.images || []).length);
-            const a = gd._fullLayout.sliders[0].active; return a > 5 && a < 100; }""",
+        "() => { const s = document.querySelector('.race-bar input[type=range]');"
+        " return +s.value > 5 && +s.value < 100; }",
         timeout=30_000,
     )
-    mid = _contour_state(tab.page)
-    assert mid["images"] >= 1  # the PNG field is still drawn while frames play
+    mid = _race_state(tab.page)
+    assert mid["images"] >= 1 and mid["label"] == "⏸ Pause"
+    k = tab.page.evaluate(
+        "() => { const gd = document.querySelector('.race-loss');"
+        " return gd._fullData[gd._fullData.length - 1].x[0]; }"
+    )
+    assert 0 < k <= 150  # the loss curve's cursor moved with the map
     tab.shot("playground-playing")
     tab.page.wait_for_function(
-        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(g => (g._fullLayout.images || []).length);
-            return gd._fullLayout.sliders[0].active === gd._fullLayout.sliders[0].steps.length - 1; }""",
+        "() => { const s = document.querySelector('.race-bar input[type=range]');"
+        " return +s.value === +s.max; }",
         timeout=60_000,
     )
+    assert _race_state(tab.page)["label"] == "▶ Play"
     assert tab.real_errors("Playground") == []
     tab.page.close()
 
 
-def test_clicking_the_map_moves_the_start(server, browser):
-    tab = Page(browser, server).open("Playground")
-    tab.wait_charts(4)
-    x0 = tab.page.get_by_label("x₀")
-    before = x0.input_value()
-    drag = _contour(tab.page).locator(".nsewdrag").first
-    box = drag.bounding_box()
-    tab.page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
-    tab.page.wait_for_function(
+def _click_map(page, fx: float, fy: float) -> None:
+    box = page.locator(".race-map .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+def _wait_x0_changes(page, before: str) -> None:
+    page.wait_for_function(
         "b => { const e = [...document.querySelectorAll('input')]"
         ".find(i => i.getAttribute('aria-label') === 'x₀'); return e && e.value !== b; }",
         arg=before,
         timeout=30_000,
     )
-    assert float(x0.input_value()) > 0  # right-hand side of a window centred on 0
+
+
+def test_clicking_the_map_moves_the_start_in_every_animation_state(server, browser):
+    """#13: after ▶ Play (or Play then ⏸) a click threw 'Cannot read properties of undefined
+    (reading 'selectAll')' and set nothing. Now it sets the start while playing, paused, at rest."""
+    tab = Page(browser, server).open("Playground")
+    _race_ready(tab.page)
+    x0 = tab.page.get_by_label("x₀")
+    for i, state in enumerate(("rest", "playing", "paused")):
+        if state != "rest":
+            tab.page.locator("button.race-play").click()  # play; the second time, play again
+            tab.page.wait_for_timeout(600)
+        if state == "paused":
+            tab.page.locator("button.race-play").click()
+        before = x0.input_value()
+        _click_map(tab.page, 0.6 + 0.1 * i, 0.25)
+        _wait_x0_changes(tab.page, before)
+        assert float(x0.input_value()) > 0, state  # right-hand side of a window centred on 0
+        tab.page.wait_for_selector(".race[data-ready]")
+        tab.page.wait_for_timeout(800)
+    assert [e for e in tab.errors if "page error" in e] == []
     assert tab.real_errors("Playground") == []
     tab.page.close()
 
 
 def _camera(page):
     return page.evaluate(
-        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(g => g._fullLayout && g._fullLayout.scene);
-            const e = gd._fullLayout.scene.camera.eye; return [e.x, e.y, e.z]; }"""
+        """() => { const e = document.querySelector('.race-3d')._fullLayout.scene.camera.eye;
+            return [e.x, e.y, e.z]; }"""
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streamlit 1.67 remounts a plotly chart whose spec changed (content-derived element "
-    "id), so layout.uirevision cannot keep the camera: streamlit issue #8882, fix in PR #16052. "
-    "Strict: when an upgrade fixes it, this test passes and must lose its xfail.",
-)
 def test_3d_camera_survives_a_rerun(server, browser):
+    """Streamlit 1.67 remounts a changed st.plotly_chart (streamlit #8882): the race view is
+    mounted once and updated in place, so a turned 3D view stays turned after a rerun."""
     tab = Page(browser, server).open("Playground?3d_on=1")
-    tab.wait_charts(4)
-    index = tab.page.evaluate(
-        "() => [...document.querySelectorAll('.js-plotly-plot')]"
-        ".findIndex(g => g._fullLayout && g._fullLayout.scene)"
+    tab.page.wait_for_function(
+        "() => { const g = document.querySelector('.race-3d'); return g && g._fullLayout"
+        " && g._fullLayout.scene; }",
+        timeout=60_000,
     )
-    box = tab.page.locator(".js-plotly-plot").nth(index).locator(".gl-container").bounding_box()
+    tab.page.wait_for_timeout(1500)
+    box = tab.page.locator(".race-3d .gl-container").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     before = _camera(tab.page)
     tab.page.mouse.move(cx, cy)
@@ -294,9 +304,8 @@ def test_3d_camera_survives_a_rerun(server, browser):
     tab.page.get_by_label("x₀").fill("-2")
     tab.page.get_by_label("x₀").press("Enter")
     tab.page.wait_for_function(
-        "([i, n]) => { const g = document.querySelectorAll('.js-plotly-plot')[i];"
-        " return g && g._fullLayout && g._fullLayout.scene && g._fullData[1].x[0] === -2; }",
-        arg=[index, 0],
+        "() => { const g = document.querySelector('.race-3d');"
+        " return g._fullData[1] && g._fullData[1].x[0] === -2; }",
         timeout=30_000,
     )
     after = _camera(tab.page)
@@ -305,18 +314,82 @@ def test_3d_camera_survives_a_rerun(server, browser):
 
 
 def _paths(page) -> list:
-    """The contour's run paths as drawn (x and y of every trace with a legend name)."""
+    """The map's run paths as drawn (x and y of every trace with a legend name)."""
     return page.evaluate(
-        """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(g => g._fullLayout && (g._fullLayout.images || []).length);
+        """() => { const gd = document.querySelector('.race-map');
             return gd._fullData.filter(t => t.name && t.mode === 'lines+markers')
                 .map(t => [t.name, Array.from(t.x), Array.from(t.y)]); }"""
     )
 
 
+def test_scrubbing_redraws_the_path_in_the_browser_without_a_round_trip(server, browser):
+    """#13: dragging η inside the figure redraws the run's path, its curves and label with no
+    websocket message; letting go sets the page's η slider (and the address) to that value."""
+    tab = Page(browser, server).open("Playground")
+    frames: list = []
+    tab.page.on("websocket", lambda ws: ws.on("framesent", lambda f: frames.append(f)))
+    _race_ready(tab.page)
+    tab.page.wait_for_timeout(1000)
+    before, loss_before = _paths(tab.page)[0], tab.page.evaluate(
+        "() => Array.from(document.querySelector('.race-loss')._fullData[0].y).slice(-1)[0]"
+    )
+    sent = len(frames)
+    scrub = tab.page.locator("input.race-scrub-lr")
+    scrub.focus()
+    for _ in range(6):  # the keyboard drags the slider: one input event per press
+        tab.page.keyboard.press("ArrowLeft")
+        tab.page.wait_for_timeout(50)
+    tab.page.wait_for_timeout(300)
+    after = _paths(tab.page)[0]
+    assert after[1] != before[1] or after[2] != before[2]  # GD's path moved
+    loss_after = tab.page.evaluate(
+        "() => Array.from(document.querySelector('.race-loss')._fullData[0].y).slice(-1)[0]"
+    )
+    assert loss_after != loss_before  # its loss curve followed
+    # the keyboard's change events start the 0.7 s timer: nothing was sent before it fires
+    assert len(frames) == sent, "scrubbing sent a websocket message"
+    value = tab.page.locator(".race-val").first.inner_text()
+    tab.page.wait_for_function(
+        "v => new URLSearchParams(location.search).get('r1_lr') === v", arg=value, timeout=30_000
+    )
+    tab.page.wait_for_function(  # the page's own η slider shows it too
+        "v => document.querySelector(\"input[type='range'][aria-label='learning rate η (log "
+        "scale)']\").getAttribute('aria-valuetext') === v",
+        arg=value,
+        timeout=30_000,
+    )
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+def test_the_player_works_from_the_keyboard(server, browser):
+    tab = Page(browser, server).open("Playground")
+    _race_ready(tab.page)
+    tab.page.locator(".race").first.focus()
+    tab.page.keyboard.press("Home")
+    assert _race_state(tab.page)["step"] == 0
+    tab.page.keyboard.press("ArrowRight")
+    tab.page.keyboard.press("ArrowRight")
+    assert _race_state(tab.page)["step"] == 2
+    tab.page.keyboard.press("ArrowLeft")
+    assert _race_state(tab.page)["step"] == 1
+    tab.page.keyboard.press(" ")
+    tab.page.wait_for_function(
+        "() => +document.querySelector('.race-bar input[type=range]').value > 5", timeout=30_000
+    )
+    tab.page.keyboard.press(" ")
+    assert _race_state(tab.page)["label"] == "▶ Play"
+    tab.page.keyboard.press("End")
+    state = _race_state(tab.page)
+    assert state["step"] == state["last"]
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
 def test_a_shared_link_opens_the_same_chart_in_a_new_browser(server, browser):
     tab = Page(browser, server).open("Playground")
     tab.wait_charts(4)
+    _race_ready(tab.page)
     tab.page.get_by_text("(2, -1)", exact=True).click()  # a suggested start
     tab.page.wait_for_function("location.search.includes('x0=2')", timeout=30_000)
     tab.page.wait_for_timeout(1500)
@@ -325,10 +398,7 @@ def test_a_shared_link_opens_the_same_chart_in_a_new_browser(server, browser):
     context = browser.new_context(viewport={"width": 1600, "height": 2200})  # no shared session
     other = context.new_page()
     other.goto(url)
-    other.wait_for_function(
-        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
-        timeout=60_000,
-    )
+    _race_ready(other)
     other.wait_for_timeout(500)
     assert _paths(other) == drawn
     assert other.get_by_label("x₀").input_value() == "2"
@@ -487,17 +557,16 @@ def test_the_learning_rate_of_run_one_works_from_the_keyboard(server, browser):
 
 # -- the screen as a teacher sees it: desktop, projector, phone ---------------------------------------
 _MAP_GEOMETRY = """() => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
-      g => g._fullLayout && g._fullLayout.images && g._fullLayout.images.length
-           && g._fullLayout.updatemenus && g._fullLayout.updatemenus.length);
+  const gd = document.querySelector('.race-map');
   const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
                      return {x: r.x, y: r.y, w: r.width, h: r.height}; };
   const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
   return {
     plot: box(gd.querySelector('.nsewdrag')),
     legend: box(gd.querySelector('.legend')),
-    buttons: box(gd.querySelector('.updatemenu-container')),
-    slider: box(gd.querySelector('.slider-container')),
+    buttons: box(document.querySelector('.race-play')),
+    slider: box(document.querySelector('.race-bar input[type=range]')),
+    bar: box(document.querySelector('.race-bar')),
     xticks: [...gd.querySelectorAll('.xtick text')].map(box),
     xscale: xa._length / Math.abs(xa.range[1] - xa.range[0]),
     yscale: ya._length / Math.abs(ya.range[1] - ya.range[0]),
@@ -519,11 +588,7 @@ def _overlap(a, b) -> bool:
 
 
 def _map_geometry(tab) -> dict:
-    tab.page.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].some("
-        "g => g._fullLayout && g._fullLayout.images && g._fullLayout.images.length)",
-        timeout=60_000,
-    )
+    _race_ready(tab.page)
     tab.page.wait_for_timeout(1500)
     return tab.page.evaluate(_MAP_GEOMETRY)
 
@@ -553,7 +618,7 @@ def test_projector_the_map_and_its_learning_rate_are_above_the_fold(server, brow
     tab.page.screenshot(path=str(SHOTS / "screen-projector-1280x720.png"))
     _assert_clean_map(g, "projector")
     assert g["plot"]["y"] >= 0 and g["plot"]["y"] + g["plot"]["h"] <= 720, g["plot"]
-    assert g["buttons"]["y"] + g["buttons"]["h"] <= 720, g["buttons"]
+    assert g["bar"]["y"] + g["bar"]["h"] <= 720, g["bar"]  # the whole player
     eta = tab.page.locator("input[type='range'][aria-label='learning rate η (log scale)']").first
     box = eta.bounding_box()
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 720, box

@@ -166,9 +166,8 @@ def test_convention_switch_keeps_the_motion():
         at.selectbox(key="mo_conv").set_value(conv).run()
         assert not at.exception
         assert float(_metric(at, "rate from theory")) == pytest.approx(before, abs=2e-3)
-        race = next(f for f in _figs(at) if f["layout"].get("images"))
-        hb = next(d for d in race["data"] if (d.get("name") or "").startswith("2. heavy ball"))
-        paths[conv] = viz.decode(hb["x"])
+        hb = next(r for r in race(at)["runs"] if r["label"].startswith("2. heavy ball"))
+        paths[conv] = viz.decode(hb["xy"]).reshape(-1, 2)[:, 0]
     np.testing.assert_allclose(paths["pytorch"], paths["heavy_ball"], rtol=1e-5, atol=1e-6)
 
 

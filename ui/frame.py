@@ -182,10 +182,10 @@ def map_size(look: Look, main: bool = True) -> dict[str, int]:
     smaller. The width sizes the legend's rows and decides whether the step slider fits beside
     the Play buttons."""
     if phone():
-        return {"height": 560, "width": 300}
-    if look.font > 14:  # projector
-        return {"height": 550, "width": 820} if main else {"height": 540, "width": 520}
-    return {"height": 845, "width": 700} if main else {"height": 540, "width": 520}
+        return {"height": 560, "width": 330}
+    if look.font > 14:  # projector: the map and its player (under it) above a 720 px fold
+        return {"height": 490, "width": 820} if main else {"height": 540, "width": 520}
+    return {"height": 845, "width": 740} if main else {"height": 540, "width": 520}
 
 
 def chart(spec: dict, alt: str, where: Any = None, **kw: Any) -> Any:

@@ -81,7 +81,9 @@ function build(parent) {
   S.dist = el("div", "race-dist");
   S.curves.append(S.loss, S.dist);
   S.three = el("div", "race-3d");
-  root.append(note, map, bar, S.where, S.scrub, S.curves, S.three);
+  const main = el("div", "race-main");
+  main.append(note, map, bar, S.where, S.scrub);
+  root.append(main, S.curves, S.three);
   parent.appendChild(root);
   S.fi = null;
   S.playing = null;
@@ -411,14 +413,17 @@ function buildScrub(S, P) {
   S.scrub.replaceChildren();
   const scrubbable = d.runs.map((run, r) => r).filter((r) => d.runs[r].axes.length);
   if (!scrubbable.length) return;
-  if (S.pick === undefined || !scrubbable.includes(S.pick)) S.pick = scrubbable[0];
+  if (S.pick === undefined || !scrubbable.includes(S.pick)) {
+    S.pick = scrubbable.includes(d.pick) ? d.pick : scrubbable[0];
+  }
   const title = el("span", "race-where", "Scrub");
   S.scrub.appendChild(title);
-  if (scrubbable.length > 1) {
+  const tied = d.runs.every((run) => run.axes.every((a) => a.group));  // one set of values for all
+  if (scrubbable.length > 1 && !tied) {
     const pick = el("select");
     pick.setAttribute("aria-label", "run to scrub");
     for (const r of scrubbable) {
-      const o = el("option", null, `run ${d.runs[r].label.split(" ").slice(0, 2).join(" ")}`);
+      const o = el("option", null, `run ${d.runs[r].label.split(/ [ηα] ?=/)[0]}`);
       o.value = r;
       pick.appendChild(o);
     }
@@ -450,7 +455,7 @@ function buildScrub(S, P) {
       const j = +input.value;
       S.sync.textContent = j === a.index ? "" : `${a.symbol} = ${fmt(a.values[j])}: updating the page…`;
       if (j === a.index) return;
-      S.syncTimer = setTimeout(() => S.setTrigger("scrub", { run: r, name: a.name, value: a.values[j] }), 700);
+      S.syncTimer = setTimeout(() => S.setTrigger("scrub", { run: r, name: a.name, index: j }), 700);
     };
     lab.append(name, input, val);
     S.scrub.appendChild(lab);
@@ -467,11 +472,8 @@ function setAxis(S, r, a, j, P) {
       const same = q === r && b.name === a.name;
       const grouped = a.group && b.group === a.group;
       if (same || grouped) {
-        let jj = j;
-        if (!same) {  // nearest value of that run's grid
-          let best = Infinity;
-          b.values.forEach((v, i) => { const e = Math.abs(Math.log(v / a.values[j])); if (e < best) { best = e; jj = i; } });
-        }
+        let jj = j;  // a group's grids line up row for row (the same widget values)
+        if (!same && b.values.length !== a.values.length) jj = Math.min(j, b.values.length - 1);
         S.sel[q][b.name] = jj;
         touched.add(q);
       }
@@ -498,6 +500,7 @@ function render(S, d, P) {
   S.root.style.setProperty("--race-font", `${Math.max(13, d.font)}px`);
   S.root.setAttribute("aria-label", d.alt || "race view");
   S.note.textContent = d.note || "";
+  S.root.classList.toggle("race-side", !!d.side);
   const k = stepOf(S);
   const config = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false,
     modeBarButtonsToRemove: ["lasso2d", "select2d"] };
@@ -507,10 +510,11 @@ function render(S, d, P) {
   const jobs = [P.react(S.map, mapTraces(S, k), layout, config)];
   if (d.curves) {
     S.curves.style.display = "";
-    jobs.push(P.react(S.loss, curveTraces(S, "loss", k), d.curves.loss, { displaylogo: false, responsive: true }));
+    const small = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false };
+    jobs.push(P.react(S.loss, curveTraces(S, "loss", k), d.curves.loss, small));
     if (d.curves.dist) {
       S.dist.style.display = "";
-      jobs.push(P.react(S.dist, curveTraces(S, "dist", k), d.curves.dist, { displaylogo: false, responsive: true }));
+      jobs.push(P.react(S.dist, curveTraces(S, "dist", k), d.curves.dist, small));
     } else { S.dist.style.display = "none"; if (S.dist._fullLayout) P.purge(S.dist); }
   } else S.curves.style.display = "none";
   if (d.surface3d) {

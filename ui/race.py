@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ CSS = (Path(__file__).with_name("race.css")).read_text(encoding="utf-8")
 SENT = "_race_sent"  # names of the chunks this session's browser has been sent
 MAX_SENT = 400
 BANK_BUDGET = 120_000  # rows × steps of one bank: ≤ ~0.3 s of CPU on a data surface
+MAX_ROWS = 64  # rows of one bank: ~80 kB of paths at 150 steps
 BETA_BANK = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
 BETA_BANK += (0.995, 0.999)
 
@@ -71,25 +73,32 @@ def _component():
     return st.components.v2.component("descent_lab.race", js=JS, css=CSS, isolate_styles=False)
 
 
-class Axis(tuple):
-    """A scrubbable parameter of one run: ``(run index, name, symbol, grid, widget key, group)``.
+@dataclass(frozen=True)
+class Axis:
+    """A scrubbable parameter of run ``run``: its widget (``key``, the values ``grid`` it offers,
+    its ``value`` now) and what it varies in the run (``param``, through ``convert``).
 
-    ``group``: axes of one group move together (the Momentum lab's runs share α).
+    Axes of one ``group`` move together (the Momentum lab's three runs share η, and GD runs at
+    momentum's α = ηβ in EECS 182's notation: ``param="lr"``, ``convert=lambda eta: eta * beta``).
     """
 
-    def __new__(cls, run: int, name: str, symbol: str, grid, key: str, group: str | None = None):
-        return super().__new__(cls, (run, name, symbol, tuple(float(g) for g in grid), key, group))
+    run: int
+    name: str
+    symbol: str
+    grid: tuple[float, ...]
+    key: str
+    value: float
+    param: str | None = None
+    convert: Callable[[float], float] | None = None
+    group: str | None = None
+    marks: tuple[float, ...] = ()  # grid values every thinning keeps (landmarks)
 
-    run = property(lambda s: s[0])
-    name = property(lambda s: s[1])
-    symbol = property(lambda s: s[2])
-    grid = property(lambda s: s[3])
-    key = property(lambda s: s[4])
-    group = property(lambda s: s[5])
 
-
-def thin_grid(grid: Sequence[float], keep: float, most: int) -> tuple[float, ...]:
-    """At most ``most`` values of ``grid``, evenly spaced in position, always with ``keep``.
+def thin_grid(
+    grid: Sequence[float], keep: float, most: int, marks: Sequence[float] = ()
+) -> tuple[float, ...]:
+    """At most ``most`` values of ``grid`` evenly spaced in position, with ``keep`` and ``marks``
+    (landmarks such as the stability limit) always in.
 
     >>> thin_grid([1, 2, 3, 4, 5, 6, 7, 8, 9], 4, 4)
     (1.0, 4.0, 6.0, 9.0)
@@ -101,6 +110,7 @@ def thin_grid(grid: Sequence[float], keep: float, most: int) -> tuple[float, ...
         idx = np.unique(np.round(np.linspace(0, len(grid) - 1, max(most, 2))).astype(int))
         out = {grid[i] for i in idx}
     out.add(float(keep))
+    out.update(float(m) for m in marks)
     return tuple(sorted(out))
 
 
@@ -142,15 +152,24 @@ def banks_for(
     steps: int,
     options: optim.RunOptions,
 ) -> list[list[Bank]]:
-    """Each run's banks for the given axes, within a budget of rows × steps per bank."""
+    """Each run's banks for ``axes``, at most ``BANK_BUDGET`` rows × steps each.
+
+    The grid is thinned evenly (always keeping the widget's value); axes of one group thin the
+    same grid the same way, so their rows line up.
+    """
     out: list[list[Bank]] = [[] for _ in runs]
-    most = max(4, BANK_BUDGET // max(steps, 1))
+    most = max(4, min(MAX_ROWS, BANK_BUDGET // max(steps, 1)))
     for ax in axes:
-        _, hp = runs[ax.run]
-        current = float(dict(hp)[ax.name])
-        values = thin_grid(ax.grid, current, most)
-        xy, loss, div = bank(key, runs[ax.run], ax.name, values, start, steps, options)
-        out[ax.run].append(Bank(ax.name, ax.symbol, values, values.index(current), xy, loss, div))
+        widget = thin_grid(ax.grid, ax.value, most, ax.marks)
+        convert = ax.convert or float
+        values = tuple(float(convert(w)) for w in widget)
+        param = ax.param or ax.name
+        try:
+            xy, loss, div = bank(key, runs[ax.run], param, values, start, steps, options)
+        except ValueError:  # a grid value the optimizer refuses: this axis does not scrub
+            continue
+        index = widget.index(float(ax.value))
+        out[ax.run].append(Bank(ax.name, ax.symbol, values, index, xy, loss, div, widget))
     return out
 
 
@@ -163,13 +182,14 @@ def run_axes(prefix: str, runs: Sequence[Any], surface: Any) -> list[Axis]:
     for i, (choice, slot) in enumerate(zip(runs, slots)):
         hp = dict(choice.hyperparams)
         grid, _ = controls.lr_grid(surface, choice.optimizer, hp.get("convention"))
-        axes.append(Axis(i, "lr", "η", grid, f"{prefix}_r{slot}_{choice.optimizer}_lr"))
+        key = f"{prefix}_r{slot}_{choice.optimizer}_lr"
+        axes.append(Axis(i, "lr", "η", tuple(grid), key, float(hp["lr"])))
         for p in optim.OPTIMIZERS[choice.optimizer].params:
             if p.name in ("beta", "beta1"):
                 wgrid = controls.widget_grid(p) or []
                 beta_grid = [b for b in wgrid if b in BETA_BANK or b == hp[p.name]]
                 key = f"{prefix}_r{slot}_{choice.optimizer}_{p.name}"
-                axes.append(Axis(i, p.name, p.symbol or "β", beta_grid, key))
+                axes.append(Axis(i, p.name, p.symbol or "β", tuple(beta_grid), key, hp[p.name]))
     return axes
 
 
@@ -181,20 +201,16 @@ def _missing(state_key: str) -> None:
             sent.pop(str(n), None)
 
 
-def _scrubbed(state_key: str, targets: Mapping[tuple[int, str], str], grids) -> None:
-    """The browser let go of a scrubber: set that widget to the value (one of its grid's)."""
+def _scrubbed(state_key: str, targets: Mapping[tuple[int, str], tuple[str, tuple]]) -> None:
+    """The browser let go of a scrubber at grid position ``index``: set that widget to it."""
     value = (st.session_state.get(state_key) or {}).get("scrub")
     try:
-        run, name, v = int(value["run"]), str(value["name"]), float(value["value"])
+        run, name, index = int(value["run"]), str(value["name"]), int(value["index"])
     except (TypeError, KeyError, ValueError):
         return
-    widget = targets.get((run, name))
-    grid = grids.get((run, name), ())
-    if widget is None or not grid:
-        return
-    nearest = min(grid, key=lambda g: abs(g - v))
-    if abs(nearest - v) <= 1e-9 * max(abs(v), 1.0):  # only values the widget offers
-        st.session_state[widget] = nearest
+    widget, grid = targets.get((run, name), (None, ()))
+    if widget is not None and 0 <= index < len(grid):
+        st.session_state[widget] = grid[index]
 
 
 def _clicked(state_key: str, on_start: Callable[[float, float], None] | None) -> None:
@@ -235,9 +251,14 @@ def mount(
     data["alt"] = alt
     for n in chunks:
         sent[n] = True
-    targets = {(a.run, a.name): a.key for a in axes}
-    grids = {(a.run, a.name): a.grid for a in axes}
+    keys = {(a.run, a.name): a.key for a in axes}
     groups = {(a.run, a.name): a.group for a in axes}
+    targets = {
+        (i, a["name"]): (keys[(i, a["name"])], tuple(a["widget"]))
+        for i, run in enumerate(spec.get("runs", []))
+        for a in run.get("axes", [])
+        if (i, a["name"]) in keys
+    }
     data["runs"] = [
         {**run, "axes": [{**a, "group": groups.get((i, a["name"]))} for a in run.get("axes", [])]}
         for i, run in enumerate(data.get("runs", []))
@@ -247,6 +268,6 @@ def mount(
         data=data,
         key=state_key,
         on_missing_change=lambda: _missing(state_key),
-        on_scrub_change=lambda: _scrubbed(state_key, targets, grids),
+        on_scrub_change=lambda: _scrubbed(state_key, targets),
         on_start_change=lambda: _clicked(state_key, on_start),
     )

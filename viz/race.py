@@ -56,6 +56,7 @@ class Bank:
     xy: np.ndarray
     loss: np.ndarray
     diverged_at: np.ndarray  # (G,) the step each grid value's run diverged at, −1 if never
+    widget: tuple[float, ...] | None = None  # the widget's value at each row, if not ``values``
 
 
 def bank_steps(steps: int) -> np.ndarray:
@@ -105,13 +106,16 @@ def race_spec(
     curves: bool = True,
     clicks: bool = True,
     note: str | None = None,
+    side: bool = False,
+    pick: int | None = None,
 ) -> dict[str, Any]:
     """The race view of ``views``: everything ``ui/race.js`` needs, as JSON.
 
     ``banks[i]`` are run ``i``'s scrubbable parameters; ``mesh`` adds the 3D view (the slowest
     to draw, so only on request); ``curves`` adds the loss and distance curves; ``clicks`` lets a
     click on the map choose the start point; ``note`` is shown above the scrubbers (why a run
-    cannot be scrubbed, e.g. with gradient noise).
+    cannot be scrubbed, e.g. with gradient noise); ``side`` puts the curves beside the map on a
+    wide screen; ``pick`` is the run the scrubbers show first.
     """
     banks = banks or [() for _ in views]
     window = surface.plot_window
@@ -184,6 +188,7 @@ def race_spec(
                     "name": b.name,
                     "symbol": b.symbol,
                     "values": [float(x) for x in b.values],
+                    "widget": [float(x) for x in (b.widget or b.values)],
                     "index": int(b.index),
                     "chunk": add(
                         {
@@ -255,6 +260,8 @@ def race_spec(
         "line": look.line,
         "marker": look.marker,
         "note": note,
+        "side": bool(side),
+        "pick": pick,
         "chunks": chunks,
     }
     if curves:
