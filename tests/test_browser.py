@@ -330,8 +330,11 @@ def test_scrubbing_redraws_the_path_in_the_browser_without_a_round_trip(server, 
     tab.page.on("websocket", lambda ws: ws.on("framesent", lambda f: frames.append(f)))
     _race_ready(tab.page)
     tab.page.wait_for_timeout(1000)
-    before, loss_before = _paths(tab.page)[0], tab.page.evaluate(
-        "() => Array.from(document.querySelector('.race-loss')._fullData[0].y).slice(-1)[0]"
+    before, loss_before = (
+        _paths(tab.page)[0],
+        tab.page.evaluate(
+            "() => Array.from(document.querySelector('.race-loss')._fullData[0].y).slice(-1)[0]"
+        ),
     )
     sent = len(frames)
     scrub = tab.page.locator("input.race-scrub-lr")

@@ -473,3 +473,52 @@ def test_learning_rate_lab_names_gamma_opt_and_records_the_erratum():
     text = " ".join(m.value for m in at.markdown)
     assert "gamma_{opt}" in text and "2\\gamma_{opt}" in text
     assert any("period 2" in m.value for m in at.markdown if "2γ_opt" in m.value)
+
+
+def test_the_momentum_labs_three_runs_scrub_together():
+    """#13: η moves GD, heavy ball and Nesterov together (GD at momentum's α = ηβ in EECS 182's
+    notation), β the momentum runs; every bank row is that run alone at that value."""
+    at = open_page("pages/3_Momentum.py")
+    r = race(at)
+    axes = [{a["name"]: a for a in run["axes"]} for run in r["runs"]]
+    assert {a["group"] for run in axes for a in run.values()} == {"eta", "beta"}
+    eta, beta = (
+        float(at.select_slider(key="mo_eta").value),
+        float(at.select_slider(key="mo_beta").value),
+    )
+    widget = axes[1]["lr"]["widget"]
+    assert all(run["lr"]["widget"] == widget for run in axes)  # the rows line up
+    assert len(widget) <= 65 and widget[axes[1]["lr"]["index"]] == eta
+    s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
+    j = len(widget) // 3
+    c = r["chunks"][axes[0]["lr"]["chunk"]]
+    gd = viz.decode(c["xy"]).reshape(c["G"], c["F"], 2)[j]
+    alone = optim.run(s, "gd", [s.starts[0]], 120, lr=widget[j] * beta)  # α = ηβ (ema)
+    np.testing.assert_allclose(gd, alone.xy[:, 0], rtol=1e-5, atol=1e-6)
+    c = r["chunks"][axes[2]["beta"]["chunk"]]
+    b = axes[2]["beta"]["widget"][2]
+    nesterov = viz.decode(c["xy"]).reshape(c["G"], c["F"], 2)[2]
+    alone = optim.run(s, "nesterov", [s.starts[0]], 120, lr=eta, beta=b, convention="ema")
+    np.testing.assert_allclose(nesterov, alone.xy[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_the_learning_rate_labs_scrubber_keeps_its_landmarks():
+    at = open_page("pages/2_Learning_rate.py")
+    r = race(at)
+    (axis,) = r["runs"][0]["axes"]
+    unit = 1.0 / max(float(at.slider(key="lr_s1").value), float(at.slider(key="lr_s2").value)) ** 2
+    for f in (0.5, 0.99, 1.0, 1.01):  # γ_opt, just stable, period 2, just diverging
+        assert any(abs(v - f * unit) < 1e-9 for v in axis["values"]), f
+    c = r["chunks"][axis["chunk"]]
+    xy = viz.decode(c["xy"]).reshape(c["G"], c["F"], 2)
+    s1, s2 = float(at.slider(key="lr_s1").value), float(at.slider(key="lr_s2").value)
+    steep = int(s2 > s1)
+    err = np.abs(xy[..., steep] - 1.0 / max(s1, s2))  # (G, F): the steep direction's error
+
+    def row(f):
+        return axis["values"].index(min(axis["values"], key=lambda v: abs(v - f * unit)))
+
+    assert err[row(1.01), -1] > err[row(1.01), 0]  # beyond 1/σ_max² the row grows
+    assert err[row(0.99), -1] < err[row(0.99), 0]  # below it, it shrinks
+    assert err[row(0.5), 1] < 1e-6  # γ_opt: the steep direction in one step
+    assert "curves" not in r  # the lab's own charts carry the curves

@@ -429,3 +429,31 @@ def test_nesterovs_look_ahead_points_on_the_map_on_request():
     np.testing.assert_allclose(trail["x"], run.state["lookahead"][:, 0, 0], rtol=1e-6)
     plain = open_page(PG)  # no Nesterov run: no toggle
     assert not [t for t in plain.toggle if t.key == "pg_lookahead"]
+
+
+def test_letting_go_of_a_scrubber_sets_that_widget_and_nothing_else(monkeypatch):
+    """The browser sends the grid position it was let go at; only that axis's widget moves, to a
+    value it offers; a hostile or stale message changes nothing."""
+    from ui import race as race_ui
+
+    state = {"pg_map_race": {"scrub": {"run": 0, "name": "lr", "index": 2}}}
+    monkeypatch.setattr(race_ui.st, "session_state", state)
+    targets = {(0, "lr"): ("pg_r0_gd_lr", (0.1, 0.2, 0.3)), (1, "beta"): ("b", (0.5, 0.9))}
+    race_ui._scrubbed("pg_map_race", targets)
+    assert state["pg_r0_gd_lr"] == 0.3
+    for bad in (
+        {"run": 0, "name": "lr", "index": 9},
+        {"run": 5, "name": "lr", "index": 0},
+        {"run": "x"},
+        None,
+        {"run": 1, "name": "beta", "index": -1},
+    ):
+        state["pg_map_race"] = {"scrub": bad}
+        race_ui._scrubbed("pg_map_race", targets)
+    assert state["pg_r0_gd_lr"] == 0.3 and "b" not in state
+    state["pg_map_race"] = {"start": [1.5, "nan"]}
+    got = []
+    race_ui._clicked("pg_map_race", lambda x, y: got.append((x, y)))
+    state["pg_map_race"] = {"start": [1.23456, -0.5]}
+    race_ui._clicked("pg_map_race", lambda x, y: got.append((x, y)))
+    assert got == [(1.2346, -0.5)]
