@@ -56,7 +56,8 @@ def _optimum(conv: str, kappa: float) -> tuple[float, float]:
     only 4/(√κ+1)² inside the stability limit, and the nearest grid point diverged at κ = 1000)."""
     a_opt, b_opt, _ = theory.momentum_optimal(1.0 / kappa, 1.0)
     eta_opt, beta_opt = theory.from_pytorch(a_opt, b_opt, conv)
-    return float(eta_opt), float(beta_opt)
+    lo, hi = BETA_RANGE[conv]  # κ = 1: μ* = 0, which EECS 182 writes β = 1 (outside the slider)
+    return float(eta_opt), float(min(max(beta_opt, lo), hi))
 
 
 # A fresh page's motion (PyTorch's α, μ): GD at the same α zig-zags (αλ_max > 1), heavy ball

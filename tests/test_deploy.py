@@ -72,12 +72,13 @@ PAGE_SCRIPT = (
     "    if page != 'app.py':\n"
     "        at.switch_page(page); at.run()\n"
     "    assert not at.exception, (page, at.exception)\n"
-    "    print('ok', page, len(at.get('plotly_chart')))\n"
+    "    print('ok', page, len(at.get('plotly_chart')) + len(at.get('bidi_component')))\n"
     "at = AppTest.from_file('app.py', default_timeout=120)\n"
     "at.query_params.update(surface='formula', formula='x^2 + sin(3y)')\n"
     "at.switch_page('pages/1_Playground.py'); at.run()\n"
     "assert not at.exception and not at.error, (at.exception, at.error)\n"
-    "print('formula', len(at.get('plotly_chart')))\n"
+    "print('formula', len(at.get('plotly_chart')) + len(at.get('bidi_component')))\n"
+    "print('plotly.js served', __import__('os').path.exists('static/plotly.min.js'))\n"
     "print('python', '.'.join(map(str, sys.version_info[:3])))\n"
 )
 
@@ -165,5 +166,6 @@ def test_a_fresh_venv_from_requirements_runs_every_page(deployments, minor, caps
     ok, out = result
     assert ok, out
     assert out.count("ok ") == 1 + len(list((ROOT / "pages").glob("*.py"))), out
-    assert "formula 2" in out  # the formula sandbox runs from the deployed files (map, loss)
+    assert "formula 1" in out  # the sandbox runs from the deployed files (the race view)
+    assert "plotly.js served True" in out  # the race view's plotly.js, copied on first use
     assert f"python {minor}." in out

@@ -9,6 +9,8 @@ Loopback only: the server is one this test suite started on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
+
 import os
 import socket
 import subprocess
@@ -145,6 +147,11 @@ class Session:
                     run.buttons[el.button.id.rsplit("-", 1)[-1]] = el.button.id
                 elif what == "plotly_chart":
                     run.charts += 1
+                elif what == "bidi_component":  # the race view: its map, curves and 3D view
+                    view = json.loads(el.bidi_component.json or "{}")
+                    curves = view.get("curves") or {}
+                    run.charts += 1 + ("loss" in curves) + bool(curves.get("dist"))
+                    run.charts += "surface3d" in view
             elif kind == "script_finished":
                 run.finished = True
                 break
