@@ -10,7 +10,6 @@ Loopback only: the server is one this test suite started on 127.0.0.1.
 from __future__ import annotations
 
 import json
-
 import os
 import socket
 import subprocess
