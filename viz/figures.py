@@ -337,7 +337,7 @@ def map_layout(
     """
     (x0, x1), (y0, y1) = window
     rows = legend_rows(legend, look, width) if legend else 0
-    top = 16 + rows * int(look.font * 1.9)
+    top = 16 + rows * (int(look.font * 1.6) + 9)  # a legend row: 31 px at 14 px (measured)
     tick, title = int(look.font * 1.5), int(look.font * 1.7)
     # Play / Pause / Resume take about this many pixels; the step slider starts after them, or
     # gets its own row when the plot is too narrow for both (a phone, a half-width column)

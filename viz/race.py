@@ -239,7 +239,7 @@ def race_spec(
             yaxis=yaxis,
             showlegend=False,
             hovermode="closest",
-            margin={"l": 70, "r": 16, "t": 16, "b": 50},
+            margin={"l": int(look.font * 5.2), "r": 16, "t": 16, "b": int(look.font * 3.6)},
         )
 
     spec: dict[str, Any] = {
@@ -268,7 +268,7 @@ def race_spec(
         spec["curves"] = {
             "loss": curve(loss_title, _finite_range(series_loss, loss_log), loss_log),
             "loss_log": loss_log,
-            "dist": curve("‖w_k − w*‖ (nearest minimum)", _finite_range(series_dist, True), True)
+            "dist": curve("‖w_k − w*‖", _finite_range(series_dist, True), True)
             if series_dist
             else None,
         }
