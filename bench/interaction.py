@@ -160,18 +160,22 @@ def _playground_change(browser, url: str, n: int) -> tuple[list[float], list[int
 
 
 def _scrub(browser, url: str, n: int) -> tuple[list[float], int, int]:
-    """In-figure scrub: input event → map redrawn and painted; websocket frames sent meanwhile."""
+    """In-figure scrub: input event → the map's animation done (``plotly_animated``) → the next
+    frame; websocket frames sent meanwhile."""
     tab = _Tab(browser, f"{url}/Playground")
     tab.page.wait_for_selector(".race[data-ready]", timeout=90_000)
     tab.page.wait_for_timeout(1500)
     sent = tab.sent
     ts = tab.page.evaluate(
         """async (n) => { const out = []; const e = document.querySelector('input.race-scrub-lr');
+        const gd = document.querySelector('.race-map');
         for (let i = 0; i < n; i++) {
+          const drawn = new Promise(r => gd.once('plotly_animated', r));
           const t = performance.now();
           e.value = +e.value + (i % 20 < 10 ? -1 : 1);
           e.dispatchEvent(new Event('input'));
-          await new Promise(r => requestAnimationFrame(() => r()));
+          await drawn;  // the map holds the new path ...
+          await new Promise(r => requestAnimationFrame(() => r()));  // ... and the frame shows it
           out.push(performance.now() - t);
           await new Promise(r => setTimeout(r, 120));
         } return out; }""",
@@ -238,7 +242,7 @@ def main() -> None:
 
     print("In-figure scrub of η (Playground, 3 runs × 150 steps, headless Chromium)")
     print(
-        f"  input → map redrawn, next frame: p50 {ms(s_times):.0f} ms, p90 "
+        f"  input → map redrawn → next frame: p50 {ms(s_times):.0f} ms, p90 "
         f"{_p(s_times, 0.9) * 1e3:.0f} ms over {len(s_times)} (target p50 ≤ 50 ms); "
         f"websocket messages sent: {s_messages} (target 0)"
     )

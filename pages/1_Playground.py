@@ -20,6 +20,8 @@ look = page(
     prefix=P,
 )
 
+race.preload()  # plotly.js for the race view, fetched while the page runs
+
 key, surface = controls.sidebar_surface(P)
 
 with st.sidebar:

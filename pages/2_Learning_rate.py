@@ -35,6 +35,9 @@ look = page(
 )
 
 
+race.preload()  # plotly.js for the race view, fetched while the page runs
+
+
 def _set(key: str, value: float) -> None:
     st.session_state[key] = value
 

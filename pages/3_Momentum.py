@@ -74,6 +74,8 @@ def default_motion(conv: str) -> tuple[float, float]:
     )
 
 
+race_view.preload()  # plotly.js for the race view, fetched while the page runs
+
 # -- state carried between reruns, applied before the widgets are drawn -------------------------
 if f"{P}_eta" not in st.session_state:
     _set_motion(*DEFAULT_MOTION, "ema")

@@ -13,8 +13,12 @@ Why a component, not ``st.plotly_chart`` (measured, see the README's "Interactio
   names it sent in ``st.session_state``, the browser keeps them in a bounded cache and asks again
   for any it lacks.
 
-plotly.js is the copy the ``plotly`` package ships, served by Streamlit's static file serving
-(``static/plotly.min.js``, copied there on first use, ignored by git) and loaded once per page.
+plotly.js comes from Streamlit's static file serving (``static/``): the basic bundle
+(``static/plotly-basic.min.js``, scatter traces only, 1.2 MB, vendored from npm at the version the
+``plotly`` package bundles) draws the map and curves, ~4× faster to start than the full bundle; the
+full bundle the ``plotly`` package ships (copied to ``static/plotly.min.js`` on first use, ignored
+by git) draws a 3D view. If a ``st.plotly_chart`` on the page already loaded Streamlit's copy, that
+one is used.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from viz.race import Bank, bank_steps
 
 from .cache import RunKey, SurfaceKey, surface_of
 
-__all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js"]
+__all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js", "preload"]
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = (Path(__file__).with_name("race.js")).read_text(encoding="utf-8")
@@ -221,6 +225,13 @@ def _clicked(state_key: str, on_start: Callable[[float, float], None] | None) ->
         return
     if on_start is not None and np.isfinite(x) and np.isfinite(y):
         on_start(round(x, 4), round(y, 4))
+
+
+def preload() -> None:
+    """Start fetching plotly.js now (call it first on a page with a race view): the browser
+    loads and compiles it (~1.7 s here) while the server still runs the page's script."""
+    if plotly_js():
+        _component()(data={"preload": True}, key="race_preload", height=0)
 
 
 def mount(
