@@ -32,6 +32,8 @@ DEPLOYED = [
     "ui",
     ".streamlit",
     "requirements.txt",
+    "static/plotly-basic.min.js",  # the race view's plotly.js (the full one is copied at run time)
+    "static/plotly-basic.LICENSE.txt",
 ]
 
 
@@ -108,6 +110,7 @@ def _deploy(exe: str, where: Path) -> tuple[bool, str]:
         if src.is_dir():
             shutil.copytree(src, app / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (app / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, app / name)
     venv = where / "venv"
     subprocess.run([exe, "-m", "venv", str(venv)], check=True)
@@ -169,3 +172,18 @@ def test_a_fresh_venv_from_requirements_runs_every_page(deployments, minor, caps
     assert "formula 1" in out  # the sandbox runs from the deployed files (the race view)
     assert "plotly.js served True" in out  # the race view's plotly.js, copied on first use
     assert f"python {minor}." in out
+
+
+def test_the_vendored_plotly_basic_bundle_is_the_plotly_packages_version():
+    """The race view draws with static/plotly-basic.min.js (vendored from npm) and, for 3D, the
+    plotly package's own bundle: both must be the same plotly.js release."""
+    import plotly
+
+    def version(path: Path) -> str:
+        head = path.read_text(encoding="utf-8", errors="ignore")[:300]
+        return head.split(" v", 1)[1].split()[0]
+
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    vendored = ROOT / "static" / "plotly-basic.min.js"
+    assert version(vendored) == version(bundled), (version(vendored), version(bundled))
+    assert "MIT" in (ROOT / "static" / "plotly-basic.LICENSE.txt").read_text()
