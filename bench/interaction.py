@@ -153,10 +153,17 @@ def _playground_change(browser, url: str, n: int) -> tuple[list[float], list[int
             timeout=60_000,
         )
         times.append(time.perf_counter() - t)
+        if race:
+            RENDER.append(
+                float(tab.page.evaluate("document.querySelector('.race').dataset.renderMs"))
+            )
         tab.page.wait_for_timeout(400)
         sizes.append(tab.received - before)
     tab.close()
     return times, sizes
+
+
+RENDER: list[float] = []  # the race view's own redraw after a rerun (ms, browser clock)
 
 
 def _scrub(browser, url: str, n: int) -> tuple[list[float], int, int]:
@@ -257,6 +264,10 @@ def main() -> None:
         f"page's {ms(f_times):.0f} ms = {statistics.median(p_times) / statistics.median(f_times):.2f}× "
         "(target ≤ 3×)"
     )
+    if RENDER:
+        print(
+            f"  of which the race view's redraw in place: median {statistics.median(RENDER):.0f} ms"
+        )
     print("Loading (new browser context → first chart)")
     print(
         f"  warm server: Playground {ms(warm_app):.0f} ms, floor {ms(warm_floor):.0f} ms = "

@@ -184,7 +184,7 @@ def map_size(look: Look, main: bool = True) -> dict[str, int]:
     if phone():
         return {"height": 560, "width": 330}
     if look.font > 14:  # projector: the map and its player (under it) above a 720 px fold
-        return {"height": 490, "width": 820} if main else {"height": 540, "width": 520}
+        return {"height": 465, "width": 820} if main else {"height": 540, "width": 520}
     return {"height": 845, "width": 740} if main else {"height": 540, "width": 520}
 
 
