@@ -85,8 +85,9 @@ html {font-size: 20px;}
 [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
 [data-testid="stWidgetLabel"] {color: #000 !important;}
 /* the room needs the figure, not the page's title: a compact header keeps it above the fold */
-.block-container {padding-top: 2.4rem; padding-left: 1rem; padding-right: 1rem;}
-h1 {font-size: 1.6rem !important; padding: 0 0 0.2rem 0 !important;}
+.block-container {padding-top: 0.5rem; padding-left: 1rem; padding-right: 1rem;}
+h1 {font-size: 1.6rem !important; padding: 0 0 0.2rem 2.4rem !important;}
+[data-testid="stHeader"] {background: transparent; height: 2.6rem;}
 </style>
 """
 
@@ -184,7 +185,7 @@ def map_size(look: Look, main: bool = True) -> dict[str, int]:
     if phone():
         return {"height": 560, "width": 330}
     if look.font > 14:  # projector: the map and its player (under it) above a 720 px fold
-        return {"height": 465, "width": 820} if main else {"height": 540, "width": 520}
+        return {"height": 510, "width": 820} if main else {"height": 540, "width": 520}
     return {"height": 845, "width": 740} if main else {"height": 540, "width": 520}
 
 

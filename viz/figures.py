@@ -346,7 +346,7 @@ def map_layout(
     slider_x = (buttons + 16) / paper
     narrow = slider_x > 0.6
     row = int(look.font * 3.6) + 26
-    bottom = tick + title + ((2 * row if narrow else row) if controls else 8)
+    bottom = tick + title + ((2 * row if narrow else row) if controls else -6)
     plot = max(height - (16 + int(look.font * 1.9)) - bottom, 120)  # as if one legend row
     aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
     equal = 1 / 3 <= aspect <= 3
