@@ -63,7 +63,8 @@ def contour(at: AppTest) -> dict:
 
 def races(at: AppTest) -> list[dict]:
     """The data of every race view (``ui.race``) on the page, as the browser receives it."""
-    return [json.loads(e.proto.json) for e in at.get("bidi_component")]
+    views = [json.loads(e.proto.json) for e in at.get("bidi_component")]
+    return [v for v in views if not v.get("preload")]  # not the plotly.js preloader
 
 
 def race(at: AppTest) -> dict:
@@ -72,7 +73,7 @@ def race(at: AppTest) -> dict:
 
 def paths(at: AppTest) -> dict[str, np.ndarray]:
     """Legend label -> (S+1, 2) path drawn on the map (the initial view is the exact path)."""
-    if at.get("bidi_component"):
+    if races(at):
         return {r["label"]: viz.decode(r["xy"]).reshape(-1, 2) for r in race(at)["runs"]}
     out = {}
     for d in contour(at)["data"]:

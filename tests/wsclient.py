@@ -148,6 +148,8 @@ class Session:
                     run.charts += 1
                 elif what == "bidi_component":  # the race view: its map, curves and 3D view
                     view = json.loads(el.bidi_component.json or "{}")
+                    if view.get("preload"):  # plotly.js fetched early: not a chart
+                        continue
                     curves = view.get("curves") or {}
                     run.charts += 1 + ("loss" in curves) + bool(curves.get("dist"))
                     run.charts += "surface3d" in view
