@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 import optim
 import viz
 from surfaces import get_surface
-from tests.helpers import PG, open_link, open_page, paths, race, specs
+from tests.helpers import PG, ROOT, open_link, open_page, paths, race, races, specs
 from ui.frame import PAGES
 
 
@@ -457,3 +457,29 @@ def test_letting_go_of_a_scrubber_sets_that_widget_and_nothing_else(monkeypatch)
     state["pg_map_race"] = {"start": [1.23456, -0.5]}
     race_ui._clicked("pg_map_race", lambda x, y: got.append((x, y)))
     assert got == [(1.2346, -0.5)]
+
+
+def test_without_the_full_plotly_bundle_the_race_view_draws_all_but_3d():
+    """A read-only checkout cannot hold static/plotly.min.js: the view drops only its 3D part,
+    and says why (the basic bundle it needs for the rest is part of the checkout)."""
+    script = """
+import streamlit as st
+import viz
+from ui import race
+from ui.cache import field_background, surface_key, surface_mesh, surface_of
+import optim
+key = surface_key("booth")
+s = surface_of(key)
+t = optim.run(s, "gd", [s.starts[0]], 20, lr=0.05)
+spec = viz.race_spec(s, viz.run_views([t], s), field_background(key), mesh=surface_mesh(key))
+writable, race.plotly_js = race.plotly_js, lambda: False
+try:
+    race.mount(spec, key="t")
+finally:
+    race.plotly_js = writable
+"""
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    (view,) = races(at)
+    assert "surface3d" not in view and "cannot write" in view["note"]
+    assert (ROOT / "static" / "plotly-basic.min.js").exists()

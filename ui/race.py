@@ -53,9 +53,8 @@ BETA_BANK += (0.995, 0.999)
 
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> bool:
-    """Put the plotly package's ``plotly.min.js`` in the app's ``static/`` folder (once).
-
-    False if it cannot be written (a read-only checkout): the page then says the view is missing.
+    """Put the plotly package's full ``plotly.min.js`` in the app's ``static/`` folder (once),
+    for the 3D view. False if it cannot be written (a read-only checkout): the view then says so.
     """
     import plotly
 
@@ -229,9 +228,8 @@ def _clicked(state_key: str, on_start: Callable[[float, float], None] | None) ->
 
 def preload() -> None:
     """Start fetching plotly.js now (call it first on a page with a race view): the browser
-    loads and compiles it (~1.7 s here) while the server still runs the page's script."""
-    if plotly_js():
-        _component()(data={"preload": True}, key="race_preload", height=0)
+    loads and compiles it while the server still runs the page's script."""
+    _component()(data={"preload": True}, key="race_preload", height=0)
 
 
 def mount(
@@ -247,11 +245,9 @@ def mount(
     Chunks already sent to this browser are left out (only their names travel); ``axes`` are the
     widgets the scrubbers set when let go; ``on_start(x, y)`` receives a click on the map.
     """
-    if not plotly_js():
-        st.error(
-            "The animated view cannot load its plotting library (the app folder is read-only)."
-        )
-        return
+    if spec.get("surface3d") and not plotly_js():  # the full bundle could not be written
+        spec = {k: v for k, v in spec.items() if k != "surface3d"}
+        spec["note"] = "The 3D view needs static/plotly.min.js, which this server cannot write."
     sent = st.session_state.setdefault(SENT, {})
     if len(sent) > MAX_SENT:
         sent.clear()
