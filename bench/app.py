@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -250,27 +246,9 @@ def _first_chart(script: Path, url_path: str, charts: int) -> tuple[float, dict,
     """Start ``streamlit run script``; (seconds to healthy, browser marks in ms, server RSS MB)."""
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true"),
-            *("--server.port", str(port), "--server.address", "127.0.0.1"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        while True:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health").read():
-                    break
-            except OSError:
-                time.sleep(0.05)
-        t_health = time.perf_counter() - t0
+    from bench.interaction import _server
+
+    with _server(script) as (base, t_health, pid):
         with sync_playwright() as p:
             b = p.chromium.launch(
                 executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
@@ -279,17 +257,14 @@ def _first_chart(script: Path, url_path: str, charts: int) -> tuple[float, dict,
             # The browser's own clock: when the h1 and the charts' SVGs enter the DOM
             # (polling from Python lags by seconds while the main thread renders).
             page.add_init_script(_OBSERVER.replace("CHARTS", str(3 * charts)))
-            page.goto(f"http://127.0.0.1:{port}/{url_path}")
+            page.goto(f"{base}/{url_path}")
             page.wait_for_function(
                 f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {3 * charts}",
                 timeout=60_000,
             )
             marks = page.evaluate("window.__marks")
             b.close()
-        rss = _rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait()
+        rss = _rss_mb(pid)
     return t_health, marks, rss
 
 
@@ -306,12 +281,12 @@ def cold_start() -> None:
             "st.plotly_chart({'data': [{'type': 'scatter', 'y': [1, 3, 2]}], 'layout': {}})\n"
         )
         f_health, f_marks, _ = _first_chart(floor, "", 1)
-    t_health, marks, rss = _first_chart(ROOT / "app.py", "Playground", 4)
+    t_health, marks, rss = _first_chart(ROOT / "app.py", "Playground", 3)
     print("Cold start (streamlit run → first chart in headless Chromium, software rendering)")
     print(
         f"  Playground: server healthy {t_health:.2f} s; after navigation title "
         f"{marks['h1'] / 1e3:.2f} s, first chart {marks['chart'] / 1e3:.2f} s, "
-        f"all 4 charts {marks['all'] / 1e3:.2f} s (browser clock)"
+        f"all 3 charts {marks['all'] / 1e3:.2f} s (browser clock)"
     )
     print(f"  Playground total to first chart {t_health + marks['chart'] / 1e3:.2f} s (bound 5 s)")
     f_total = f_health + f_marks["chart"] / 1e3

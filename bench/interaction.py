@@ -44,6 +44,7 @@ def _p(ts: list[float], q: float) -> float:
 
 @contextmanager
 def _server(script: Path):
+    """``streamlit run script`` on a free port: (its URL, seconds until healthy, its PID)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -64,7 +65,7 @@ def _server(script: Path):
                     break
             except OSError:
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", time.perf_counter() - t0
+        yield f"http://127.0.0.1:{port}", time.perf_counter() - t0, proc.pid
     finally:
         proc.terminate()
         proc.wait()
@@ -233,8 +234,8 @@ def main() -> None:
         floor_script = Path(tmp) / "floor.py"
         floor_script.write_text(FLOOR)
         with (
-            _server(floor_script) as (floor, floor_boot),
-            _server(ROOT / "app.py") as (app, app_boot),
+            _server(floor_script) as (floor, floor_boot, _),
+            _server(ROOT / "app.py") as (app, app_boot, _),
             sync_playwright() as p,
         ):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -304,6 +304,24 @@ def _minimum_traces(surface: Any, look: Look, z_of=None) -> list[dict[str, Any]]
     return traces
 
 
+def start_trace(start: tuple[float, float], look: Look) -> dict[str, Any]:
+    """The start point: an open ring, in the legend as "start"."""
+    return {
+        "type": "scatter",
+        "x": [float(start[0])],
+        "y": [float(start[1])],
+        "mode": "markers",
+        "name": "start",
+        "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+        "marker": {
+            "symbol": "circle-open",
+            "size": look.marker * 1.6,
+            "color": "#222222",
+            "line": {"width": 2},
+        },
+    }
+
+
 def legend_rows(labels: Sequence[str], look: Look, width: int) -> int:
     """How many rows a horizontal legend of ``labels`` takes in ``width`` pixels (an estimate:
     a symbol and gap of ~3 em, ~0.55 em per character)."""
@@ -506,22 +524,7 @@ def contour_figure(
         )
     data.extend(_minimum_traces(surface, look))
     if start is not None:
-        data.append(
-            {
-                "type": "scatter",
-                "x": [float(start[0])],
-                "y": [float(start[1])],
-                "mode": "markers",
-                "name": "start",
-                "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
-                "marker": {
-                    "symbol": "circle-open",
-                    "size": look.marker * 1.6,
-                    "color": "#222222",
-                    "line": {"width": 2},
-                },
-            }
-        )
+        data.append(start_trace(start, look))
 
     frames = []
     for fi, k in enumerate(plan.steps):

@@ -32,6 +32,7 @@ from .figures import (
     _minimum_traces,
     map_layout,
     plan_frames,
+    start_trace,
     surface_figure,
 )
 from .style import GRID, Look, base_layout
@@ -143,22 +144,7 @@ def race_spec(
     layout.update(geometry)
     static = _minimum_traces(surface, look)
     if start is not None:
-        static.append(
-            {
-                "type": "scatter",
-                "x": [float(start[0])],
-                "y": [float(start[1])],
-                "mode": "markers",
-                "name": "start",
-                "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
-                "marker": {
-                    "symbol": "circle-open",
-                    "size": look.marker * 1.6,
-                    "color": "#222222",
-                    "line": {"width": 2},
-                },
-            }
-        )
+        static.append(start_trace(start, look))
     image = _field_image("", window)
     image.pop("source")
 
