@@ -82,7 +82,13 @@ PAGE_SCRIPT = (
     "assert not at.exception and not at.error, (at.exception, at.error)\n"
     "views = [e for e in at.get('bidi_component') if 'preload' not in e.proto.json]\n"
     "print('formula', len(at.get('plotly_chart')) + len(views))\n"
-    "print('plotly.js served', __import__('os').path.exists('static/plotly.min.js'))\n"
+    "at = AppTest.from_file('app.py', default_timeout=120)\n"
+    "at.query_params.update({'3d_on': '1'})\n"
+    "at.switch_page('pages/1_Playground.py'); at.run()\n"
+    "assert not at.exception, at.exception\n"
+    "ok = all(__import__('os').path.exists(f'static/{f}') for f in ('plotly-basic.min.js', "
+    "'plotly.min.js'))\n"
+    "print('plotly.js served', ok)\n"
     "print('python', '.'.join(map(str, sys.version_info[:3])))\n"
 )
 
@@ -172,7 +178,7 @@ def test_a_fresh_venv_from_requirements_runs_every_page(deployments, minor, caps
     assert ok, out
     assert out.count("ok ") == 1 + len(list((ROOT / "pages").glob("*.py"))), out
     assert "formula 1" in out  # the sandbox runs from the deployed files (the race view)
-    assert "plotly.js served True" in out  # the race view's plotly.js, copied on first use
+    assert "plotly.js served True" in out  # the basic bundle shipped, the full one written for 3D
     assert f"python {minor}." in out
 
 
