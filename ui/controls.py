@@ -41,7 +41,6 @@ __all__ = [
     "snap",
     "start_picker",
     "surface_picker",
-    "take_click",
     "thin",
     "usable_optimizers",
     "widget_grid",
@@ -561,28 +560,13 @@ def clicked_point(event: Any, seen_key: str, digits: int = 4) -> tuple[float, fl
     return x, y
 
 
-def take_click(prefix: str, event: Any) -> bool:
-    """A click on the contour asks for a new start: park it; True if the caller should rerun.
-
-    The start's number inputs are drawn before the chart, so the point waits in session state
-    and :func:`start_picker` applies it on the rerun.
-    """
-    point = clicked_point(event, f"{prefix}_click")
-    if point is None:
-        return False
-    st.session_state[f"{prefix}_pending_start"] = point
-    return True
-
-
 def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[float, float]:
     """Number inputs for the start point, buttons for the surface's suggested starts.
 
-    A new surface moves the start to its first suggestion. Clicking the contour also sets it.
+    A new surface moves the start to its first suggestion. A click on the map sets it too
+    (:func:`set_start`, from the race view's callback, before these inputs are drawn).
     """
     ctx = f"{prefix}_start__surface"
-    pending = st.session_state.pop(f"{prefix}_pending_start", None)
-    if pending is not None and st.session_state.get(ctx) == surface_key:
-        set_start(prefix, *pending)
     if st.session_state.get(ctx) != surface_key:
         st.session_state[ctx] = surface_key
         first = surface.starts[0] if surface.starts else centre(surface)
@@ -615,7 +599,7 @@ def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[flo
             on_change=_pick_start,
             args=(prefix, dict(zip(options, surface.starts))),
         )
-    st.caption("Or click anywhere on the contour plot.")
+    st.caption("Or click anywhere on the map.")
     return float(x), float(y)
 
 
