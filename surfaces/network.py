@@ -1,0 +1,315 @@
+"""Small neural networks as loss surfaces: the 2-D lessons in a few hundred dimensions.
+
+A :class:`Network` is a multilayer perceptron (e.g. 2 → 16 → 16 → 1, tanh or ReLU) on 2-D data
+generated here in NumPy (two moons, circles, a spiral; fixed seeds), with the square loss
+``L(w) = 1/(2N) Σ_n (f_w(x_n) − y_n)²`` on labels ``y = ±1``. It keeps the engine's contract:
+``f(w)`` and ``grad(w)`` take ``w`` of shape ``(R, P)`` (``R`` runs of ``P`` parameters) and return
+``(R,)`` and ``(R, P)``; ``f_batch``/``grad_batch`` take example indices for minibatches. Backprop
+is analytic and vectorized over runs; :meth:`Network.hvp` gives Hessian-vector products by a
+central difference of the gradient, and :func:`sharpness` the top Hessian eigenvalue by Lanczos.
+
+Initialization (note 004 and the usual practice; biases start at zero):
+
+* ``xavier_uniform``: ``U(−a, a)``, ``a = √6/√(n_in + n_out)`` (Glorot & Bengio 2010);
+* ``xavier_normal``: ``N(0, 2/(n_in + n_out))``;
+* ``he_uniform``: ``U(−a, a)``, ``a = √6/√n_in``; ``he_normal``: ``N(0, 2/n_in)`` (He et al. 2015);
+* ``note004``: note 004's printed bound ``6/√(n_in + n_out)``, √6 ≈ 2.45× too wide (its erratum);
+* ``too_large`` and ``too_small``: Xavier uniform × 4 and × 0.05 (saturated tanh units, and a
+  signal that dies away through the layers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS",
+    "DATASETS",
+    "EOS_PRESET",
+    "INITS",
+    "Network",
+    "lanczos_top",
+    "make_data",
+    "network",
+    "sharpness",
+]
+
+DATASETS = {"moons": "two moons", "circles": "circles", "spiral": "two spirals"}
+# The edge of stability at the Network lab's defaults: GD's sharpness starts at 0.82 × 2/η,
+# rises past it (1.28× at step ~150) and settles within 2 % of 2/η for the last ~700 steps while
+# the loss falls from 0.57 to 0.03, going up at ~460 of the 1000 steps (tests/test_network.py).
+EOS_PRESET = {
+    "network": {"dataset": "circles", "width": 16, "depth": 2, "activation": "tanh"},
+    "init": "xavier_uniform",
+    "seed": 0,
+    "lr": 0.5,
+    "steps": 1000,
+}
+ACTIVATIONS = {"tanh": "tanh", "relu": "ReLU"}
+INITS = {
+    "xavier_uniform": "Xavier/Glorot uniform",
+    "xavier_normal": "Xavier/Glorot normal",
+    "he_uniform": "He uniform",
+    "he_normal": "He normal",
+    "note004": "note 004's bound 6/√(n_in+n_out) (erratum: √6)",
+    "too_large": "too large (Xavier × 4)",
+    "too_small": "too small (Xavier × 0.05)",
+}
+
+
+def make_data(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):
+    """``(X (n, 2), y (n,) in {−1, +1})`` for ``"moons"``, ``"circles"`` or ``"spiral"``.
+
+    >>> X, y = make_data("moons", 10)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((10, 2), [-1.0, 1.0])
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}.")
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    y = np.concatenate([-np.ones(half), np.ones(n - half)])
+    if name == "moons":
+        t = rng.uniform(0, np.pi, n)
+        X = np.where(
+            (y > 0)[:, None],
+            np.stack([1 - np.cos(t), 0.5 - np.sin(t)], -1),
+            np.stack([np.cos(t), np.sin(t)], -1),
+        )
+        X = X - np.array([0.5, 0.25])
+    elif name == "circles":
+        t = rng.uniform(0, 2 * np.pi, n)
+        r = np.where(y > 0, 0.5, 1.0)
+        X = r[:, None] * np.stack([np.cos(t), np.sin(t)], -1)
+    else:
+        t = np.sqrt(rng.uniform(0.05, 1.0, n)) * 2.5 * np.pi
+        sign = np.where(y > 0, 1.0, -1.0)
+        X = sign[:, None] * np.stack([t * np.cos(t), t * np.sin(t)], -1) / (2.5 * np.pi)
+    X = X + noise * rng.standard_normal(X.shape)
+    return X, y
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """An MLP's square loss on a fixed dataset, as a surface over its ``dim`` parameters.
+
+    Parameters are one flat vector per run: for each layer its weights ``(n_in, n_out)`` row-major,
+    then its biases. ``bound`` is where a run counts as diverged.
+    """
+
+    name: str
+    title: str
+    X: np.ndarray
+    y: np.ndarray
+    widths: tuple[int, ...] = (2, 16, 16, 1)
+    activation: str = "tanh"
+    bound: float = 1e4
+    f_min: float | None = None
+    minima: tuple = ()
+    kind: str = "network"
+    params: dict = field(default_factory=dict)
+
+    # -- shapes -----------------------------------------------------------------------------------
+    @cached_property
+    def layers(self) -> list[tuple[int, int]]:
+        return list(zip(self.widths[:-1], self.widths[1:]))
+
+    @cached_property
+    def dim(self) -> int:
+        return sum(i * o + o for i, o in self.layers)
+
+    @property
+    def n_data(self) -> int:
+        return len(self.y)
+
+    def unpack(self, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``w (R, P)`` → per layer ``(W (R, n_in, n_out), b (R, n_out))`` (views, no copies)."""
+        out, at = [], 0
+        for i, o in self.layers:
+            W = w[:, at : at + i * o].reshape(-1, i, o)
+            at += i * o
+            out.append((W, w[:, at : at + o]))
+            at += o
+        return out
+
+    # -- initialization ---------------------------------------------------------------------------
+    def init(self, scheme: str = "xavier_uniform", seed: int = 0) -> np.ndarray:
+        """One parameter vector ``(P,)`` drawn with ``scheme`` (see the module's docstring)."""
+        if scheme not in INITS:
+            raise ValueError(f"unknown initialization {scheme!r}; choose from {', '.join(INITS)}.")
+        rng = np.random.default_rng(seed)
+        parts = []
+        for i, o in self.layers:
+            if scheme in ("he_uniform", "he_normal"):
+                var = 2.0 / i
+            else:
+                var = 2.0 / (i + o)
+            if scheme.endswith("normal"):
+                W = rng.normal(0.0, math.sqrt(var), (i, o))
+            else:
+                a = math.sqrt(3 * var)  # U(−a, a) has variance a²/3
+                if scheme == "note004":
+                    a = 6 / math.sqrt(i + o)
+                W = rng.uniform(-a, a, (i, o))
+                if scheme == "too_large":
+                    W *= 4.0
+                elif scheme == "too_small":
+                    W *= 0.05
+            parts += [W.ravel(), np.zeros(o)]
+        return np.concatenate(parts)
+
+    # -- forward and backward ---------------------------------------------------------------------
+    def _act(self, z):
+        return np.tanh(z) if self.activation == "tanh" else np.maximum(z, 0.0)
+
+    def _dact(self, z, a):
+        return 1.0 - a * a if self.activation == "tanh" else (z > 0).astype(float)
+
+    def _forward(self, w: np.ndarray, X: np.ndarray):
+        w = np.atleast_2d(np.asarray(w, dtype=float))
+        a = np.broadcast_to(X, (w.shape[0], *X.shape))
+        cache = [(None, a)]
+        layers = self.unpack(w)
+        for li, (W, b) in enumerate(layers):
+            z = np.einsum("rni,rio->rno", a, W) + b[:, None, :]
+            a = z if li == len(layers) - 1 else self._act(z)
+            cache.append((z, a))
+        return layers, cache
+
+    def predict(self, w: Any, X: Any) -> np.ndarray:
+        """The network's outputs ``(R, M)`` at points ``X (M, 2)``."""
+        with np.errstate(all="ignore"):
+            _, cache = self._forward(w, np.asarray(X, dtype=float))
+        return cache[-1][1][..., 0]
+
+    def _loss_grad(self, w: np.ndarray, idx=None, grad: bool = True):
+        X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
+        layers, cache = self._forward(w, X)
+        r = cache[-1][1][..., 0] - y  # (R, N) residuals
+        loss = 0.5 * np.mean(r * r, axis=1)
+        if not grad:
+            return loss, None
+        n = len(y)
+        delta = (r / n)[..., None]  # dL/dz of the output layer, (R, N, 1)
+        parts: list[np.ndarray] = []
+        for li in range(len(layers) - 1, -1, -1):
+            W, _ = layers[li]
+            a_prev = cache[li][1]
+            parts.append(delta.sum(axis=1))  # biases, then weights (reversed below)
+            parts.append(np.einsum("rni,rno->rio", a_prev, delta).reshape(len(w), -1))
+            if li:
+                z, a = cache[li]
+                delta = np.einsum("rno,rio->rni", delta, W) * self._dact(z, a)
+        return loss, np.concatenate(parts[::-1], axis=1)
+
+    def f(self, w: Any) -> np.ndarray:
+        """Full-batch loss ``(R,)`` of ``w (R, P)`` (or ``(P,)`` → a scalar array)."""
+        w = np.asarray(w, dtype=float)
+        with np.errstate(all="ignore"):
+            loss, _ = self._loss_grad(w.reshape(-1, self.dim), grad=False)
+        return loss.reshape(w.shape[:-1])
+
+    def grad(self, w: Any) -> np.ndarray:
+        """Full-batch gradient ``(R, P)`` by backprop."""
+        with np.errstate(all="ignore"):
+            return self.grad_quiet(w)
+
+    def grad_quiet(self, w: Any) -> np.ndarray:
+        w = np.asarray(w, dtype=float)
+        return self._loss_grad(w.reshape(-1, self.dim))[1].reshape(w.shape)
+
+    def f_batch(self, w: Any, idx: Any) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return self._loss_grad(np.atleast_2d(w), np.asarray(idx), grad=False)[0]
+
+    def grad_batch(self, w: Any, idx: Any) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return self._loss_grad(np.atleast_2d(w), np.asarray(idx))[1]
+
+    def accuracy(self, w: Any) -> np.ndarray:
+        """Fraction of the examples on the right side of 0, per run."""
+        out = self.predict(w, self.X)
+        return np.mean(np.sign(out) == self.y, axis=-1)
+
+    def hvp(self, w: Any, v: Any, eps: float = 1e-4) -> np.ndarray:
+        """Hessian-vector products ``H(w_r) v_r`` for every run: a central difference of the
+        analytic gradient, ``(∇L(w + hv) − ∇L(w − hv)) / 2h`` with ``h = eps/‖v‖`` (error O(h²))."""
+        w = np.atleast_2d(np.asarray(w, dtype=float))
+        v = np.atleast_2d(np.asarray(v, dtype=float))
+        norm = np.linalg.norm(v, axis=1, keepdims=True)
+        h = eps / np.where(norm > 0, norm, 1.0)
+        g = self.grad(np.concatenate([w + h * v, w - h * v]))
+        return (g[: len(w)] - g[len(w) :]) / (2 * h)
+
+
+def lanczos_top(matvec, dim: int, runs: int, k: int = 30, seed: int = 0) -> np.ndarray:
+    """The largest eigenvalue of a symmetric operator per run, by ``k`` Lanczos steps with full
+    reorthogonalization; ``matvec(V (R, P)) → (R, P)``. Returns ``(R,)``."""
+    rng = np.random.default_rng(seed)
+    k = min(k, dim)
+    Q = np.zeros((runs, k + 1, dim))
+    q = rng.standard_normal((runs, dim))
+    Q[:, 0] = q / np.linalg.norm(q, axis=1, keepdims=True)
+    alpha = np.zeros((runs, k))
+    beta = np.zeros((runs, k))
+    m = k
+    for j in range(k):
+        v = matvec(Q[:, j])
+        alpha[:, j] = np.einsum("rp,rp->r", Q[:, j], v)
+        v = v - np.einsum("rkp,rk->rp", Q[:, : j + 1], np.einsum("rkp,rp->rk", Q[:, : j + 1], v))
+        v = v - np.einsum("rkp,rk->rp", Q[:, : j + 1], np.einsum("rkp,rp->rk", Q[:, : j + 1], v))
+        beta[:, j] = np.linalg.norm(v, axis=1)
+        if np.all(beta[:, j] < 1e-10):
+            m = j + 1
+            break
+        Q[:, j + 1] = v / np.where(beta[:, j : j + 1] > 0, beta[:, j : j + 1], 1.0)
+    out = np.full(runs, np.nan)  # a run at a non-finite point has no sharpness
+    for r in range(runs):
+        T = np.diag(alpha[r, :m]) + np.diag(beta[r, : m - 1], 1) + np.diag(beta[r, : m - 1], -1)
+        if np.isfinite(T).all():
+            out[r] = np.linalg.eigvalsh(T)[-1]
+    return out
+
+
+def sharpness(net: Network, w: Any, precondition: Any = None, k: int = 30) -> np.ndarray:
+    """Top Hessian eigenvalue ``λ_max(∇²L(w_r))`` per run (``w (R, P)``), by Lanczos on
+    :meth:`Network.hvp`. With ``precondition`` ``(R, P)`` (Adam's ``(1 − β₁ᵗ)(√v̂ + ε)``), the
+    preconditioned sharpness ``λ_max(P⁻¹∇²L)`` of Cohen et al. (2022), computed on the symmetric
+    ``P^{−1/2} H P^{−1/2}``."""
+    w = np.atleast_2d(np.asarray(w, dtype=float))
+    if precondition is None:
+        return lanczos_top(lambda V: net.hvp(w, V), net.dim, len(w), k)
+    s = 1.0 / np.sqrt(np.atleast_2d(np.asarray(precondition, dtype=float)))
+    return lanczos_top(lambda V: s * net.hvp(w, s * V), net.dim, len(w), k)
+
+
+def network(
+    dataset: str = "circles",
+    width: int = 16,
+    depth: int = 2,
+    activation: str = "tanh",
+    n: int = 200,
+    noise: float = 0.1,
+) -> Network:
+    """The catalog's network: ``depth`` hidden layers of ``width`` units on ``dataset``."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose from tanh, relu.")
+    if not (1 <= width <= 64 and 1 <= depth <= 4):
+        raise ValueError("width must be 1–64 and depth 1–4.")
+    X, y = make_data(dataset, n, noise)
+    widths = (2, *([width] * depth), 1)
+    title = f"MLP {' → '.join(map(str, widths))} ({ACTIVATIONS[activation]}) on {DATASETS[dataset]}"
+    return Network(
+        name=f"mlp_{dataset}",
+        title=title,
+        X=X,
+        y=y,
+        widths=widths,
+        activation=activation,
+        params={"dataset": dataset, "width": width, "depth": depth, "activation": activation},
+    )

@@ -1,0 +1,103 @@
+"""Network surfaces (#16): backprop, Hessian-vector products and sharpness against finite
+differences and dense linear algebra (float64), and the edge of stability measured on the preset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optim
+from surfaces.network import ACTIVATIONS, INITS, EOS_PRESET, make_data, network, sharpness
+
+
+def _numeric_grad(net, w, eps=1e-6):
+    eye = np.eye(net.dim)
+    return np.stack(
+        [(net.f(w + eps * eye[k]) - net.f(w - eps * eye[k])) / (2 * eps) for k in range(net.dim)],
+        axis=-1,
+    )
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("init", list(INITS))
+def test_backprop_is_the_central_difference_for_every_activation_and_init(activation, init):
+    net = network("moons", width=4, depth=2, activation=activation, n=40)
+    w = np.stack([net.init(init, seed) for seed in (0, 1, 2)])  # three runs at once
+    if activation == "relu":  # a kink inside ±eps would spoil the difference, not the gradient
+        w = w + 0.01
+    g = net.grad(w)
+    assert g.shape == (3, net.dim)
+    np.testing.assert_allclose(g, _numeric_grad(net, w), rtol=1e-5, atol=1e-8)
+    idx = np.arange(0, 40, 3)  # a minibatch: the same network on those examples only
+    sub = network("moons", width=4, depth=2, activation=activation, n=40)
+    object.__setattr__(sub, "X", net.X[idx])
+    object.__setattr__(sub, "y", net.y[idx])
+    np.testing.assert_allclose(net.grad_batch(w, idx), sub.grad(w), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(net.f_batch(w, idx), sub.f(w), rtol=1e-12)
+
+
+def _dense_hessian(net, w, eps=1e-5):
+    eye = np.eye(net.dim)
+    cols = [(net.grad(w + eps * e) - net.grad(w - eps * e)) / (2 * eps) for e in eye]
+    return np.stack(cols, axis=-1)  # (R, P, P)
+
+
+def test_hessian_vector_products_and_sharpness_against_the_dense_hessian():
+    net = network("spiral", width=5, depth=2, activation="tanh", n=60)
+    w = np.stack([net.init("xavier_normal", s) for s in (3, 4)])
+    H = _dense_hessian(net, w)
+    assert np.abs(H - H.transpose(0, 2, 1)).max() < 1e-6 * np.abs(H).max()  # symmetric
+    v = np.random.default_rng(0).standard_normal(w.shape)
+    np.testing.assert_allclose(net.hvp(w, v), np.einsum("rpq,rq->rp", H, v), rtol=1e-5, atol=1e-7)
+    top = np.linalg.eigvalsh(H)[:, -1]
+    np.testing.assert_allclose(sharpness(net, w), top, rtol=1e-6)
+    # preconditioned: λ_max(P⁻¹H) is the top eigenvalue of P^{-1/2} H P^{-1/2}
+    p = np.random.default_rng(1).uniform(0.5, 2.0, w.shape)
+    s = 1 / np.sqrt(p)
+    pre = np.linalg.eigvalsh(s[:, :, None] * H * s[:, None, :])[:, -1]
+    np.testing.assert_allclose(sharpness(net, w, precondition=p), pre, rtol=1e-6)
+
+
+def test_the_engine_steps_a_network_unchanged_and_gd_lowers_the_loss():
+    net = network("moons")
+    w0 = net.init("he_uniform", 0)
+    trajs = optim.run_many(
+        net,
+        [optim.RunSpec("gd", [w0], {"lr": 0.2}), optim.RunSpec("adam", [w0], {"lr": 0.01})],
+        200,
+        options=optim.RunOptions(batch_size=32, seed=1),
+    )
+    for t in trajs:
+        assert t.xy.shape == (201, 1, net.dim) and t.diverged_at[0] < 0
+        assert t.loss[-1, 0] < 0.5 * t.loss[0, 0]
+
+
+def test_data_are_two_balanced_classes_and_fixed_by_the_seed():
+    for name in ("moons", "circles", "spiral"):
+        X, y = make_data(name, 100)
+        assert X.shape == (100, 2) and y.sum() == 0
+        np.testing.assert_array_equal(X, make_data(name, 100)[0])
+
+
+def test_gd_on_the_preset_sits_at_the_edge_of_stability():
+    """Cohen et al. (2021): GD's sharpness rises until it reaches 2/η, then hovers there while
+    the loss keeps falling, non-monotonically. Measured every 10 steps on the preset."""
+    net = network(**EOS_PRESET["network"])
+    eta, steps = EOS_PRESET["lr"], EOS_PRESET["steps"]
+    w0 = net.init(EOS_PRESET["init"], EOS_PRESET["seed"])
+    traj = optim.run(net, "gd", w0[None], steps, lr=eta)
+    ks = np.arange(0, steps + 1, 10)
+    ratio = sharpness(net, traj.xy[ks, 0]) / (2 / eta)
+    assert ratio[0] < 0.9  # it starts below the edge: progressive sharpening, not an initial jump
+    first = int(np.argmax(ratio >= 0.9))
+    assert first > 0 and np.all(ratio[:first] < 0.9)  # below 0.9·2/η until it reaches the edge
+    band = np.abs(ratio - 1) <= 0.15
+    longest, run = 0, 0
+    for b in band[first:]:
+        run = run + 1 if b else 0
+        longest = max(longest, run)
+    assert longest * 10 >= 100, ratio  # then ±15 % of 2/η for at least 100 steps
+    loss = traj.loss[:, 0]
+    late = loss[ks[first] :]
+    assert np.sum(np.diff(late) > 0) > 20  # not monotone: the loss goes up at many steps
+    assert late[-1] < 0.5 * late[0]  # yet it keeps falling
