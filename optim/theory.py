@@ -429,3 +429,26 @@ def scalar_regime(lr: float, sigma: float, rtol: float = 1e-9) -> str:
     if lr < one:
         return "monotone"
     return "oscillating" if lr < lim else "diverging"
+
+
+def stability_threshold(optimizer: str, hp: dict) -> tuple[float, str, bool] | None:
+    """The sharpness at which each method's step stops being stable on a quadratic, for the edge
+    of stability (Cohen et al. 2021, 2022): ``(threshold, its formula, preconditioned?)``.
+
+    GD: ``2/η``. Heavy ball and Nesterov, through PyTorch's (α, μ): ``(2 + 2μ)/α``. Adam (and
+    AdamW, NAdam, AMSGrad): the *preconditioned* sharpness λ_max(P⁻¹H) against
+    ``(2 + 2β₁)/((1 − β₁)η)`` (38/η at β₁ = 0.9). None for the rest.
+
+    >>> stability_threshold("gd", {"lr": 0.5})[0], stability_threshold("adam", {"lr": 0.01, "beta1": 0.9})[0]
+    (4.0, 3800.0000000000005)
+    """
+    lr = float(hp["lr"])
+    if optimizer == "gd":
+        return 2.0 / lr, "2/η", False
+    if optimizer in ("momentum", "nesterov"):
+        alpha, mu = to_pytorch(lr, float(hp.get("beta", 0.9)), hp.get("convention", "pytorch"))
+        return (2.0 + 2.0 * mu) / alpha, "(2 + 2μ)/α", False
+    if optimizer in ("adam", "adamw", "nadam", "amsgrad"):
+        b1 = float(hp.get("beta1", 0.9))
+        return (2.0 + 2.0 * b1) / ((1.0 - b1) * lr), "(2 + 2β₁)/((1 − β₁)η)", True
+    return None

@@ -36,6 +36,7 @@ __all__ = [
     "lanczos_top",
     "make_data",
     "network",
+    "shared_plane",
     "sharpness",
 ]
 
@@ -176,7 +177,7 @@ class Network:
         cache = [(None, a)]
         layers = self.unpack(w)
         for li, (W, b) in enumerate(layers):
-            z = np.einsum("rni,rio->rno", a, W) + b[:, None, :]
+            z = a @ W + b[:, None, :]  # batched matmul: far faster than einsum at these sizes
             a = z if li == len(layers) - 1 else self._act(z)
             cache.append((z, a))
         return layers, cache
@@ -201,10 +202,10 @@ class Network:
             W, _ = layers[li]
             a_prev = cache[li][1]
             parts.append(delta.sum(axis=1))  # biases, then weights (reversed below)
-            parts.append(np.einsum("rni,rno->rio", a_prev, delta).reshape(len(w), -1))
+            parts.append((a_prev.transpose(0, 2, 1) @ delta).reshape(len(w), -1))
             if li:
                 z, a = cache[li]
-                delta = np.einsum("rno,rio->rni", delta, W) * self._dact(z, a)
+                delta = (delta @ W.transpose(0, 2, 1)) * self._dact(z, a)
         return loss, np.concatenate(parts[::-1], axis=1)
 
     def f(self, w: Any) -> np.ndarray:
@@ -286,6 +287,35 @@ def sharpness(net: Network, w: Any, precondition: Any = None, k: int = 30) -> np
         return lanczos_top(lambda V: net.hvp(w, V), net.dim, len(w), k)
     s = 1.0 / np.sqrt(np.atleast_2d(np.asarray(precondition, dtype=float)))
     return lanczos_top(lambda V: s * net.hvp(w, s * V), net.dim, len(w), k)
+
+
+def shared_plane(paths: list[np.ndarray]) -> dict[str, Any]:
+    """One plane for every run: PCA of all runs' parameter paths together (each ``(S_i, P)``).
+
+    Returns the centre, two orthonormal directions, each path's coordinates in the plane, the
+    share of the paths' variance the plane explains, and each path's mean distance off the plane
+    (what the picture leaves out), so a reader can tell how faithful it is.
+    """
+    pts = np.concatenate([p[np.isfinite(p).all(axis=1)] for p in paths])
+    centre = pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    dirs = vt[:2]
+    total = float(np.sum(sv**2)) or 1.0
+    coords, off = [], []
+    for p in paths:
+        d = p - centre
+        c = d @ dirs.T
+        coords.append(c)
+        with np.errstate(all="ignore"):
+            off.append(float(np.nanmean(np.linalg.norm(d - c @ dirs, axis=1))))
+    return {
+        "centre": centre,
+        "dirs": dirs,
+        "coords": coords,
+        "explained": float(np.sum(sv[:2] ** 2) / total),
+        "off_plane": off,
+        "spread": float(np.sqrt(total / max(len(pts), 1))),
+    }
 
 
 def network(

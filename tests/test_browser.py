@@ -167,6 +167,7 @@ CHARTS = {
     "pages/5_Adaptive.py": 7,
     "pages/6_SGD.py": 5,
     "pages/7_Gallery.py": 0,
+    "pages/8_Network.py": 5,
 }
 
 

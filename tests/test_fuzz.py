@@ -16,7 +16,16 @@ from tests.helpers import act, assert_no_error_from_valid_input, open_page
 from ui.frame import PAGES
 
 
-@pytest.mark.parametrize("path", [p[0] for p in PAGES if p[0] != "app.py"])
+# The Network lab trains a network on each new setting (~3 s of CPU, cold): its 30 moves take
+# about two minutes, so they run with the slow tier.
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p[0], marks=pytest.mark.slow) if "Network" in p[0] else p[0]
+        for p in PAGES
+        if p[0] != "app.py"
+    ],
+)
 def test_random_and_extreme_inputs_never_raise_and_valid_ones_never_err(path):
     rng = random.Random(path)
     at = open_page(path)

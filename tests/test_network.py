@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import optim
-from surfaces.network import ACTIVATIONS, INITS, EOS_PRESET, make_data, network, sharpness
+from surfaces.network import ACTIVATIONS, EOS_PRESET, INITS, make_data, network, sharpness
 
 
 def _numeric_grad(net, w, eps=1e-6):
@@ -101,3 +101,73 @@ def test_gd_on_the_preset_sits_at_the_edge_of_stability():
     late = loss[ks[first] :]
     assert np.sum(np.diff(late) > 0) > 20  # not monotone: the loss goes up at many steps
     assert late[-1] < 0.5 * late[0]  # yet it keeps falling
+
+
+# -- the Network lab page ------------------------------------------------------------------------
+
+
+def _lab_page(query=None):
+    from tests.helpers import open_link, open_page
+
+    return (
+        open_page("pages/8_Network.py") if query is None else open_link("pages/8_Network.py", query)
+    )
+
+
+def _spec(at, key):
+    import json
+
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def test_the_network_lab_shows_the_edge_of_stability_at_its_defaults():
+    import viz
+
+    at = _lab_page()
+    assert not at.exception
+    sharp = _spec(at, "nn_sharp")
+    gd = next(d for d in sharp["data"] if d["name"].startswith("1. gd"))
+    limit = next(d for d in sharp["data"] if d["name"].startswith("2/η"))
+    s = viz.decode(gd["y"])
+    assert limit["y"] == [4.0, 4.0]
+    assert abs(s[-1] / 4.0 - 1) < 0.05  # GD ends at the edge, 2/η
+    said = next(m.value for m in at.markdown if "1. gd" in m.value and "threshold" in m.value)
+    assert "reaches 0.9× at step" in said
+    plane = next(c for c in at.caption if "principal directions" in c.value).value
+    assert "explains" in plane and "%" in plane
+
+
+def test_the_network_labs_widgets_drive_the_training():
+    import viz
+
+    at = _lab_page()
+    loss = viz.decode(_spec(at, "nn_loss")["data"][0]["y"])
+    at.selectbox(key="nn_init").set_value("too_small").run()
+    assert not at.exception
+    small = viz.decode(_spec(at, "nn_loss")["data"][0]["y"])
+    assert not np.allclose(loss, small)
+    at.multiselect(key="nn_opts").set_value(["gd", "adam"]).run()
+    assert [d["name"].split()[1] for d in _spec(at, "nn_loss")["data"]] == ["gd", "adam"]
+    at.select_slider(key="nn_batch").set_value("32").run()
+    assert not at.exception
+
+
+def test_a_network_lab_link_is_bounded_and_says_so():
+    at = _lab_page(
+        {"opts": "gd,momentum,nesterov,adam,rmsprop,adagrad", "steps": "2000", "width": "16"}
+    )
+    assert not at.exception
+    warned = " ".join(w.value for w in at.warning)
+    assert "6 runs × 2000 steps" in warned and "showing 500 steps" in warned
+    import viz
+
+    steps = viz.decode(_spec(at, "nn_loss")["data"][0]["x"])
+    assert steps[-1] == 500  # trained as many steps as it said
+    at = _lab_page({"opts": "foo,bar"})
+    assert any("names no optimizer" in n for n in _notes(at))
+
+
+def _notes(at):
+    from tests.helpers import link_notes
+
+    return link_notes(at)

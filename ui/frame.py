@@ -61,6 +61,14 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "schedules that stop it, epochs against sampling with replacement.",
     ),
     (
+        "pages/8_Network.py",
+        "Network lab",
+        "🧠",
+        "A small neural network (two moons, circles, a spiral): the same optimizers in a few "
+        "hundred dimensions, the decision boundary, one plane for every path, and GD's sharpness "
+        "at the edge of stability 2/η.",
+    ),
+    (
         "pages/7_Gallery.py",
         "Presets gallery",
         "🎬",

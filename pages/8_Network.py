@@ -1,0 +1,226 @@
+"""Network lab: the 2-D lessons in a small neural network, edge of stability included.
+
+Cohen et al., "Gradient descent on neural networks typically occurs at the edge of stability"
+(ICLR 2021) and "Adaptive gradient methods at the edge of stability" (2022); note 004 (Xavier, He).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optim
+from surfaces.network import ACTIVATIONS, DATASETS, EOS_PRESET, INITS
+from ui import link
+from ui.controls import nice_grid
+from ui.frame import chart, page
+from ui.network import BUDGET, lab
+from viz import network as figs
+
+P = "nn"
+look = page(
+    "Network lab",
+    "🧠",
+    "A small neural network on 2-D data: the same optimizers, a few hundred dimensions. GD's "
+    "step limit 2/η from the quadratic still rules: watch the sharpness climb to it and stay.",
+    prefix=P,
+)
+# each optimizer's default step here, and the grid its slider offers
+DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsprop": 0.01}
+DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "lion": 0.001}
+CHOICES = list(DEFAULT_LR)
+MAX_RUNS = 6
+
+net_cfg = EOS_PRESET["network"]
+c1, c2, c3, c4 = st.columns(4)
+dataset = link.selectbox(
+    "data",
+    list(DATASETS),
+    format_func=DATASETS.get,
+    key=f"{P}_data",
+    where=c1,
+    index=list(DATASETS).index(net_cfg["dataset"]),
+)
+width = link.select_slider(
+    "width (units per hidden layer)", [4, 8, 16], 16, key=f"{P}_width", where=c2
+)
+activation = link.selectbox(
+    "activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key=f"{P}_act", where=c3
+)
+init = link.selectbox(
+    "initialization",
+    list(INITS),
+    format_func=INITS.get,
+    key=f"{P}_init",
+    where=c4,
+    help="Biases start at 0. Note 004 prints Xavier's bound as 6/√(n_in+n_out); the right one "
+    "is √6/√(n_in+n_out): its choice here shows what √6 ≈ 2.45× too wide does.",
+)
+c1, c2, c3 = st.columns([2, 1, 1])
+OPTS = f"{P}_opts"
+raw = link.take("opts")  # a link's opts=gd,adam: the usable names, at most six
+if raw is not None:
+    picked = [n.strip() for n in raw.split(",") if n.strip() in CHOICES][:MAX_RUNS]
+    if picked:
+        st.session_state[OPTS] = picked
+    else:
+        link.note(f"{link.quote(f'opts={raw}')} names no optimizer of this lab; using the default.")
+DEFAULT_RUNS = ["gd", "momentum", "adam"]
+names = c1.multiselect(
+    "optimizers (up to 6)",
+    CHOICES,
+    default=None if OPTS in st.session_state else DEFAULT_RUNS,
+    format_func=lambda n: optim.OPTIMIZERS[n].title,
+    key=OPTS,
+    max_selections=MAX_RUNS,
+)
+link.custom("opts", "Optimizers", ",".join(names), ",".join(DEFAULT_RUNS))
+steps = link.select_slider(
+    "steps", [200, 500, 1000, 2000], EOS_PRESET["steps"], key=f"{P}_steps", where=c2
+)
+batch = link.select_slider(
+    "batch",
+    ["full", "16", "32", "64"],
+    "full",
+    key=f"{P}_batch",
+    where=c3,
+    help="Full batch: the gradient of the whole loss (the edge-of-stability setting). A number: "
+    "minibatches of that size, shuffled each epoch.",
+)
+if not names:
+    st.info("Choose at least one optimizer.")
+    link.stop()
+
+runs = []
+with st.expander("Learning rates and β", expanded=False):
+    cols = st.columns(min(len(names), 3))
+    for i, name in enumerate(names):
+        col = cols[i % len(cols)]
+        default = DEFAULT_LR[name]
+        lr = link.select_slider(
+            f"{i + 1}. {name}: η",
+            nice_grid(default / 30, default * 10, default),
+            default,
+            key=f"{P}_{name}_lr",
+            where=col,
+            format_func=lambda v: f"{v:.3g}",
+        )
+        hp: dict = {"lr": float(lr)}
+        if name in ("momentum", "nesterov"):
+            hp["beta"] = 0.9
+            hp["convention"] = "pytorch"
+        runs.append((name, tuple(sorted(hp.items()))))
+    st.caption("Momentum runs in PyTorch's notation (v ← μv + g, w ← w − αv) with μ = 0.9.")
+
+if len(runs) * int(steps) > BUDGET:  # bounded work: a class shares one small server
+    fit = max(s for s in (200, 500, 1000, 2000) if len(runs) * s <= BUDGET)
+    st.warning(
+        f"{len(runs)} runs × {steps} steps is more than one page may train on a shared server "
+        f"(at most {BUDGET} run-steps): showing {fit} steps.",
+        icon="⏱️",
+    )
+    steps = fit
+key = (("dataset", dataset), ("width", int(width)), ("depth", 2), ("activation", activation))
+with st.spinner("Training and measuring the sharpness (a few seconds the first time)…"):
+    res = lab(key, init, 0, tuple(runs), int(steps), None if batch == "full" else int(batch))
+
+st.caption(
+    f"{res.net.title}: {res.net.dim} parameters, {res.net.n_data} examples, square loss "
+    "on labels ±1; every run starts from the same initialization."
+)
+for i, d in enumerate(res.diverged_at):
+    if d >= 0:
+        st.warning(f"{res.labels[i]} diverged at step {int(d)}.", icon="💥")
+
+# -- (a) loss and accuracy -----------------------------------------------------------------------
+left, right = st.columns(2)
+chart(
+    figs.curves_figure(res.steps, list(zip(res.labels, res.loss.T)), "L(w_k)", log=True, look=look),
+    "Training loss against step for each optimizer, on a log scale",
+    where=left,
+    key=f"{P}_loss",
+)
+chart(
+    figs.curves_figure(res.checks, list(zip(res.labels, res.accuracy.T)), "accuracy", look=look),
+    "Training accuracy against step for each optimizer",
+    where=right,
+    key=f"{P}_acc",
+)
+
+# -- (d) sharpness ----------------------------------------------------------------------------------
+st.subheader("Sharpness against each method's stability threshold")
+series = []
+for i, (s, limit, formula, pre) in res.sharp.items():
+    what = "λ_max(P⁻¹H)" if pre else "λ_max(H)"
+    series.append((f"{res.labels[i]}: {what}", s, limit, formula))
+if series:
+    chart(
+        figs.sharpness_figure(res.checks, series, look=look),
+        "Sharpness (top Hessian eigenvalue) along each run, with its stability threshold dotted",
+        key=f"{P}_sharp",
+    )
+    lines = []
+    for i, (s, limit, formula, _) in res.sharp.items():
+        r = s / limit
+        ok = np.isfinite(r)
+        if not ok.any():
+            continue
+        hit = np.flatnonzero(r >= 0.9)
+        if hit.size:
+            k0 = int(res.checks[hit[0]])
+            late = r[hit[0] :]
+            band = np.mean(np.abs(late - 1) <= 0.15)
+            lines.append(
+                f"**{res.labels[i]}** starts at {r[ok][0]:.2f}× its threshold {formula} = "
+                f"{limit:.3g}, reaches 0.9× at step {k0}, and spends {band:.0%} of the rest "
+                f"within ±15 % of it (ends at {r[ok][-1]:.2f}×)."
+            )
+        else:
+            lines.append(
+                f"**{res.labels[i]}** stays below its threshold {formula} = {limit:.3g} "
+                f"(at most {np.nanmax(r):.2f}× of it)."
+            )
+    st.markdown(
+        "On a quadratic, GD is stable only while the curvature λ < 2/η (the lecture's η < 1/σ², "
+        "with λ = 2σ²). A network's curvature changes as it trains: with full-batch GD it rises "
+        "(*progressive sharpening*) until it reaches 2/η, then hovers there while the loss keeps "
+        "falling, up and down (*the edge of stability*, Cohen et al. 2021). Momentum's limit is "
+        "(2 + 2μ)/α; Adam's applies to the preconditioned curvature (Cohen et al. 2022).\n\n"
+        + "\n".join(f"- {x}" for x in lines)
+    )
+else:
+    st.info(
+        "None of these optimizers has a stability threshold to draw (GD, momentum, Nesterov "
+        "and the Adam family do)."
+    )
+
+# -- (b) decision boundary, (c) the shared plane ------------------------------------------------
+st.subheader("The decision boundary, and every path on one plane")
+left, right = st.columns(2)
+with left:
+    who = link.selectbox(
+        "run", list(range(len(res.labels))), format_func=lambda i: res.labels[i], key=f"{P}_who"
+    )
+    chart(
+        figs.boundary_figure(
+            res.net.X, res.net.y, res.box, res.outputs[who], res.frames, res.labels[who], look=look
+        ),
+        "The sign of the network's output over the plane as it trains; ▶ Play animates it",
+        key=f"{P}_boundary",
+    )
+with right:
+    pl = res.plane
+    chart(
+        figs.plane_figure(pl, res.plane_grid, res.labels, look=look),
+        "Every run's parameter path projected on one shared plane, over the loss on that plane",
+        key=f"{P}_plane",
+    )
+    off = ", ".join(f"{d:.2g}" for d in pl["off_plane"])
+    st.caption(
+        f"One plane for all runs: the two principal directions of all their paths together "
+        f"(PCA), through the paths' mean. It explains **{pl['explained']:.0%}** of the paths' "
+        f"variance; the paths lie on average {off} off it (their spread is {pl['spread']:.2g}). "
+        "The shading is the loss *on the plane*: a path off the plane can be lower than the "
+        "shading under it; the loss curves above are the truth."
+    )
+link.finish()

@@ -1,0 +1,127 @@
+"""The Network lab's computation, cached across sessions on primitives (``st.cache_data``).
+
+One call trains every run on one network from one initialization (``optim.run_many``), then
+measures what the lab draws: loss and accuracy, sharpness every ``every`` steps (Adam's
+preconditioned), the decision boundary at checkpoints, and one shared plane for all paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optim
+from optim import theory
+from surfaces.network import Network, network, shared_plane, sharpness
+
+__all__ = ["BUDGET", "Lab", "lab"]
+
+GRID = 60  # the decision boundary's raster, per side
+PLANE = 36  # the shared plane's loss grid, per side
+LANCZOS = 12  # Lanczos steps per sharpness: the top eigenvalue to < 1 % on the preset
+BUDGET = 3000  # runs × steps one rerun may train (3 runs × 1000 steps: ~3 s of CPU, cold)
+
+
+@dataclass(frozen=True)
+class Lab:
+    net: Network
+    labels: list[str]
+    steps: np.ndarray  # every step, 0..S
+    loss: np.ndarray  # (S+1, R)
+    checks: np.ndarray  # checkpoint steps for sharpness and accuracy
+    accuracy: np.ndarray  # (C, R)
+    sharp: dict[int, tuple[np.ndarray, float, str, bool]]  # run -> (values (C,), threshold, …)
+    diverged_at: np.ndarray
+    box: tuple[tuple[float, float], tuple[float, float]]
+    frames: list[int]
+    outputs: list[list[np.ndarray]]  # run -> per frame (GRID, GRID)
+    plane: dict[str, Any]
+    plane_grid: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _preconditioner(traj: optim.Trajectory, hp: dict, k: np.ndarray) -> np.ndarray:
+    """Adam's P at steps ``k`` (Cohen et al. 2022): ``(1 − β₁ᵗ)(√v̂ + ε)``, ``t = k`` (≥ 1)."""
+    b1, eps = float(hp.get("beta1", 0.9)), float(hp.get("eps", 1e-8))
+    idx = np.clip(k - 1, 0, traj.steps - 1)
+    t = np.maximum(k, 1)[:, None]
+    v_hat = traj.state["v_hat"][idx, 0]
+    return (1 - b1**t) * (np.sqrt(np.maximum(v_hat, 0)) + eps)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def lab(
+    net_key: tuple,
+    init: str,
+    seed: int,
+    runs: tuple[tuple[str, tuple], ...],
+    steps: int,
+    batch: int | None,
+    every: int = 20,
+) -> Lab:
+    """Train ``runs`` (``(optimizer, ((hp, value), …))``) and measure them (see the module)."""
+    net = network(**dict(net_key))
+    w0 = net.init(init, seed)
+    specs = [optim.RunSpec(name, [w0], dict(hp)) for name, hp in runs]
+    trajs = optim.run_many(net, specs, steps, options=optim.RunOptions(batch_size=batch, seed=seed))
+    loss = np.concatenate([t.loss for t in trajs], axis=1)
+    checks = np.arange(0, steps + 1, every)
+    paths = [t.xy[:, 0] for t in trajs]
+    acc = np.stack([net.accuracy(p[checks]) for p in paths], axis=1)
+    sharp = {}
+    for i, ((name, hp), t) in enumerate(zip(runs, trajs)):
+        hp = dict(hp)
+        limit = theory.stability_threshold(name, hp)
+        if limit is None:
+            continue
+        value, formula, pre = limit
+        w = paths[i][checks]
+        ok = np.isfinite(w).all(axis=1)
+        s = np.full(len(checks), np.nan)
+        if ok.any():
+            p = _preconditioner(t, hp, checks[ok]) if pre else None
+            s[ok] = sharpness(net, w[ok], precondition=p, k=LANCZOS)
+        sharp[i] = (s, value, formula, pre)
+    # decision boundary: the network's output on a grid at ~20 checkpoints, per run
+    lo, hi = net.X.min(axis=0) - 0.3, net.X.max(axis=0) + 0.3
+    box = ((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])))
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID))
+    pts = np.stack([gx.ravel(), gy.ravel()], -1)
+    frames = sorted(set(np.linspace(0, steps, 21).round().astype(int).tolist()))
+    outputs = []
+    for p in paths:
+        w = p[frames]
+        good = np.isfinite(w).all(axis=1)
+        out = np.full((len(frames), GRID * GRID), np.nan)
+        if good.any():
+            out[good] = net.predict(w[good], pts)
+        outputs.append([o.reshape(GRID, GRID) for o in out])
+    # one plane for every run's path (PCA of all of them), the loss drawn on it
+    thin = [p[:: max(1, steps // 200)] for p in paths]
+    plane = shared_plane(thin)
+    plane["coords"] = [(p - plane["centre"]) @ plane["dirs"].T for p in paths]
+    allc = np.concatenate([c[np.isfinite(c).all(axis=1)] for c in plane["coords"]])
+    pad = 0.15 * (allc.max(axis=0) - allc.min(axis=0) + 1e-9)
+    a = np.linspace(allc[:, 0].min() - pad[0], allc[:, 0].max() + pad[0], PLANE)
+    b = np.linspace(allc[:, 1].min() - pad[1], allc[:, 1].max() + pad[1], PLANE)
+    A, B = np.meshgrid(a, b)
+    W = plane["centre"] + A.reshape(-1, 1) * plane["dirs"][0] + B.reshape(-1, 1) * plane["dirs"][1]
+    z = net.f(W).reshape(PLANE, PLANE)
+    labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
+    return Lab(
+        net=net,
+        labels=labels,
+        steps=np.arange(steps + 1),
+        loss=loss,
+        checks=checks,
+        accuracy=acc,
+        sharp=sharp,
+        diverged_at=np.concatenate([t.diverged_at for t in trajs]),
+        box=box,
+        frames=frames,
+        outputs=outputs,
+        plane=plane,
+        plane_grid=(a, b, z),
+    )

@@ -1,0 +1,328 @@
+"""Figures of the Network lab: curves, the decision boundary over training, one shared plane for
+every run's path, and sharpness against each optimizer's stability threshold (pure builders)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .encode import b64
+from .raster import field_png, png_data_uri
+from .style import GRID, Look, base_layout, color, dash
+
+__all__ = ["boundary_figure", "curves_figure", "plane_figure", "sharpness_figure"]
+
+DEFAULT_LOOK = Look()
+
+
+def curves_figure(
+    steps: np.ndarray,
+    series: Sequence[tuple[str, np.ndarray]],
+    ytitle: str,
+    *,
+    log: bool = False,
+    look: Look = DEFAULT_LOOK,
+    height: int = 320,
+) -> dict[str, Any]:
+    """One line per run against the step (``series``: (label, values at ``steps``))."""
+    data = []
+    for i, (label, y) in enumerate(series):
+        y = np.asarray(y, dtype=float)
+        if log:
+            y = np.where(np.isfinite(y) & (y > 0), y, np.nan)
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(steps),
+                "y": b64(y),
+                "mode": "lines",
+                "name": label,
+                "line": {"color": color(i), "width": look.line, "dash": dash(i)},
+                "hovertemplate": f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+            }
+        )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
+        yaxis={
+            "title": {"text": ytitle},
+            "type": "log" if log else "linear",
+            "gridcolor": GRID,
+            "exponentformat": "power",
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def _boundary_png(values: np.ndarray) -> str:
+    """The network's output on a grid as a two-colour ramp: blue < 0 < orange, pale near 0."""
+    v = np.clip(np.nan_to_num(values), -1.0, 1.0)
+    blue, orange, white = np.array([86, 180, 233]), np.array([230, 159, 0]), np.array([250] * 3)
+    a = np.abs(v)[..., None] ** 0.6
+    rgb = np.where(v[..., None] < 0, white + (blue - white) * a, white + (orange - white) * a)
+    import base64
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(np.flipud(rgb).astype(np.uint8), "RGB")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def boundary_figure(
+    X: np.ndarray,
+    y: np.ndarray,
+    box: tuple[tuple[float, float], tuple[float, float]],
+    outputs: Sequence[np.ndarray],
+    steps: Sequence[int],
+    label: str,
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 460,
+    duration: int = 250,
+) -> dict[str, Any]:
+    """The decision boundary over training, as a raster per checkpoint (TensorFlow Playground's
+    picture): ``outputs[i]`` is the network's output on a grid over ``box`` at ``steps[i]``; the
+    frames swap the image only. The data are drawn on top, coloured by class."""
+    (x0, x1), (y0, y1) = box
+    images = [_boundary_png(o) for o in outputs]
+
+    def image(src: str) -> dict[str, Any]:
+        return {
+            "source": src,
+            "xref": "x",
+            "yref": "y",
+            "x": x0,
+            "y": y1,
+            "sizex": x1 - x0,
+            "sizey": y1 - y0,
+            "sizing": "stretch",
+            "layer": "below",
+        }
+
+    data = []
+    for cls, name, sym, col in (
+        (-1, "class −1", "circle", "#0072B2"),
+        (1, "class +1", "x", "#D55E00"),
+    ):
+        m = y == cls
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(X[m, 0]),
+                "y": b64(X[m, 1]),
+                "mode": "markers",
+                "name": name,
+                "marker": {"symbol": sym, "size": look.marker * 0.8, "color": col},
+                "hoverinfo": "skip",
+            }
+        )
+    frame = {"duration": duration, "redraw": True}
+    layout = base_layout(
+        look,
+        height,
+        images=[image(images[-1])],
+        xaxis={"range": [x0, x1], "title": {"text": "x₁"}, "showgrid": False, "zeroline": False},
+        yaxis={
+            "range": [y0, y1],
+            "title": {"text": "x₂"},
+            "showgrid": False,
+            "zeroline": False,
+            "scaleanchor": "x",
+        },
+        title={"text": f"{label}: sign of the output", "font": {"size": look.font}},
+        margin={"l": 60, "r": 16, "t": 70, "b": 140},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0,
+                "y": -0.18,
+                "xanchor": "left",
+                "yanchor": "top",
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [None, {"frame": frame, "fromcurrent": False, "mode": "immediate"}],
+                    },
+                    {
+                        "label": "⏸ Pause",
+                        "method": "animate",
+                        "args": [[None], {"frame": {"duration": 0}, "mode": "immediate"}],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": len(steps) - 1,
+                "x": 0.3,
+                "len": 0.7,
+                "y": -0.18,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "step "},
+                "steps": [
+                    {
+                        "label": str(int(k)),
+                        "method": "animate",
+                        "args": [
+                            [str(i)],
+                            {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"},
+                        ],
+                    }
+                    for i, k in enumerate(steps)
+                ],
+            }
+        ],
+    )
+    frames = [{"name": str(i), "layout": {"images": [image(src)]}} for i, src in enumerate(images)]
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def plane_figure(
+    plane: dict[str, Any],
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray],
+    labels: Sequence[str],
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 460,
+) -> dict[str, Any]:
+    """Every run's path on one shared plane (``shared_plane``), over the loss on that plane.
+
+    ``grid`` is ``(a, b, L)``: the plane's coordinates and the loss at ``centre + a·d₁ + b·d₂``.
+    """
+    a, b, z = grid
+    finite = z[np.isfinite(z)]
+    src = png_data_uri(field_png(z, log=bool(finite.size and finite.min() > 0)))
+    data = []
+    for i, (c, label) in enumerate(zip(plane["coords"], labels)):
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(c[:, 0]),
+                "y": b64(c[:, 1]),
+                "mode": "lines",
+                "name": label,
+                "line": {"color": color(i), "width": look.line, "dash": dash(i)},
+                "hovertemplate": f"{label}<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [float(c[-1, 0])],
+                "y": [float(c[-1, 1])],
+                "mode": "markers",
+                "showlegend": False,
+                "marker": {
+                    "color": color(i),
+                    "size": look.marker,
+                    "line": {"color": "white", "width": 1},
+                },
+                "hoverinfo": "skip",
+            }
+        )
+    start = plane["coords"][0][0]
+    data.append(
+        {
+            "type": "scatter",
+            "x": [float(start[0])],
+            "y": [float(start[1])],
+            "mode": "markers",
+            "name": "start",
+            "marker": {
+                "symbol": "circle-open",
+                "size": look.marker * 1.6,
+                "color": "#222222",
+                "line": {"width": 2},
+            },
+        }
+    )
+    layout = base_layout(
+        look,
+        height,
+        images=[
+            {
+                "source": src,
+                "xref": "x",
+                "yref": "y",
+                "x": float(a[0]),
+                "y": float(b[-1]),
+                "sizex": float(a[-1] - a[0]),
+                "sizey": float(b[-1] - b[0]),
+                "sizing": "stretch",
+                "layer": "below",
+            }
+        ],
+        xaxis={
+            "range": [float(a[0]), float(a[-1])],
+            "title": {"text": "first direction d₁"},
+            "showgrid": False,
+            "zeroline": False,
+        },
+        yaxis={
+            "range": [float(b[0]), float(b[-1])],
+            "title": {"text": "second direction d₂"},
+            "showgrid": False,
+            "zeroline": False,
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def sharpness_figure(
+    steps: np.ndarray,
+    series: Sequence[tuple[str, np.ndarray, float, str]],
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 380,
+) -> dict[str, Any]:
+    """Sharpness against the step, each with its threshold as a dotted line of its colour.
+
+    ``series``: (label, sharpness at ``steps``, threshold, what the threshold is).
+    """
+    data = []
+    for i, (label, s, limit, what) in enumerate(series):
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(steps),
+                "y": b64(s),
+                "mode": "lines+markers",
+                "name": label,
+                "line": {"color": color(i), "width": look.line, "dash": dash(i)},
+                "marker": {"size": look.marker * 0.4, "color": color(i)},
+                "hovertemplate": f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [float(steps[0]), float(steps[-1])],
+                "y": [limit, limit],
+                "mode": "lines+text",
+                "name": f"{what} = {limit:.3g}",
+                "text": ["", f"{what} = {limit:.3g}"],
+                "textposition": "top left",
+                "textfont": {"color": color(i), "size": look.font - 2},
+                "line": {"color": color(i), "width": 1.5, "dash": "dot"},
+                "hoverinfo": "skip",
+            }
+        )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
+        yaxis={"title": {"text": "sharpness λ_max"}, "type": "log", "gridcolor": GRID},
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
