@@ -1,4 +1,4 @@
-"""Presets gallery: twelve scenarios, each a lecture figure or a classic picture, each a link."""
+"""Presets gallery: thirteen scenarios, each a lecture figure or a classic picture, each a link."""
 
 from __future__ import annotations
 

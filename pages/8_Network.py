@@ -30,6 +30,7 @@ DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsp
 DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "lion": 0.001}
 CHOICES = list(DEFAULT_LR)
 MAX_RUNS = 6
+STEPS = [200, 300, 600, 1000, 1800]  # 6 runs fit 300 steps of the budget, 1 run 1800
 
 net_cfg = EOS_PRESET["network"]
 c1, c2, c3, c4 = st.columns(4)
@@ -76,7 +77,7 @@ names = c1.multiselect(
 )
 link.custom("opts", "Optimizers", ",".join(names), ",".join(DEFAULT_RUNS))
 steps = link.select_slider(
-    "steps", [200, 500, 1000, 2000], EOS_PRESET["steps"], key=f"{P}_steps", where=c2
+    "steps", STEPS, EOS_PRESET["steps"], key=f"{P}_steps", where=c2
 )
 batch = link.select_slider(
     "batch",
@@ -113,7 +114,7 @@ with st.expander("Learning rates and β", expanded=False):
     st.caption("Momentum runs in PyTorch's notation (v ← μv + g, w ← w − αv) with μ = 0.9.")
 
 if len(runs) * int(steps) > BUDGET:  # bounded work: a class shares one small server
-    fit = max(s for s in (200, 500, 1000, 2000) if len(runs) * s <= BUDGET)
+    fit = max(s for s in STEPS if len(runs) * s <= BUDGET)
     st.warning(
         f"{len(runs)} runs × {steps} steps is more than one page may train on a shared server "
         f"(at most {BUDGET} run-steps): showing {fit} steps.",

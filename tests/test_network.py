@@ -154,15 +154,15 @@ def test_the_network_labs_widgets_drive_the_training():
 
 def test_a_network_lab_link_is_bounded_and_says_so():
     at = _lab_page(
-        {"opts": "gd,momentum,nesterov,adam,rmsprop,adagrad", "steps": "2000", "width": "16"}
+        {"opts": "gd,momentum,nesterov,adam,rmsprop,adagrad", "steps": "1800", "width": "16"}
     )
     assert not at.exception
     warned = " ".join(w.value for w in at.warning)
-    assert "6 runs × 2000 steps" in warned and "showing 500 steps" in warned
+    assert "6 runs × 1800 steps" in warned and "showing 300 steps" in warned
     import viz
 
     steps = viz.decode(_spec(at, "nn_loss")["data"][0]["x"])
-    assert steps[-1] == 500  # trained as many steps as it said
+    assert steps[-1] == 300  # trained as many steps as it said
     at = _lab_page({"opts": "foo,bar"})
     assert any("names no optimizer" in n for n in _notes(at))
 

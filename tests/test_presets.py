@@ -26,9 +26,9 @@ def engine(slug: str) -> list[optim.Trajectory]:
     return optim.run_many(s, specs, p.steps, batch_size=p.batch)
 
 
-def test_twelve_presets_with_unique_names_and_rates_on_the_playground_grid():
-    assert len(PRESETS) == 12
-    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 12
+def test_thirteen_presets_with_unique_names_and_rates_on_the_playground_grid():
+    assert len(PRESETS) == 13
+    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 13
     for p in PRESETS:
         if p.page == PG:  # the link carries exactly the η the card (and the test) runs
             s = surface_of(p.surface)
@@ -58,7 +58,7 @@ def test_gallery_shows_every_preset_with_its_link_and_picture():
     at = open_page("pages/7_Gallery.py")
     links = [e.proto for e in at.get("page_link") if e.proto.label.startswith("Open")]
     assert sorted(urlencode(p.query) for p in PRESETS) == sorted(pl.query_string for pl in links)
-    assert len(at.get("image")) == len(PRESETS) == 12
+    assert len(at.get("image")) == len(PRESETS) == 13
 
 
 def test_zigzag_bounces_across_the_valley_only_near_the_limit():

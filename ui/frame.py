@@ -72,7 +72,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "pages/7_Gallery.py",
         "Presets gallery",
         "🎬",
-        "Twelve one-click scenarios from the lectures and the classics: zig-zag in a ravine, momentum "
+        "Thirteen one-click scenarios from the lectures and the classics: zig-zag in a ravine, momentum "
         "overshoot, Nesterov, AdaGrad stalling, Adam at a saddle, the edge of divergence and more.",
     ),
 )

@@ -22,7 +22,7 @@ __all__ = ["BUDGET", "Lab", "lab"]
 GRID = 60  # the decision boundary's raster, per side
 PLANE = 36  # the shared plane's loss grid, per side
 LANCZOS = 12  # Lanczos steps per sharpness: the top eigenvalue to < 1 % on the preset
-BUDGET = 3000  # runs × steps one rerun may train (3 runs × 1000 steps: ~3 s of CPU, cold)
+BUDGET = 1800  # runs × steps one rerun may train (the default 3 × 600: ~2 s of CPU, cold)
 
 
 @dataclass(frozen=True)

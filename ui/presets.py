@@ -127,6 +127,20 @@ PRESETS: tuple[Preset, ...] = (
         lab_query={"eta": "0.99", "fig1": "1"},
     ),
     Preset(
+        "edge_of_stability",
+        "A network at the edge of stability",
+        "Full-batch GD on a small tanh network: its sharpness climbs to 2/η = 4 and stays there "
+        "while the loss keeps falling, up and down — the lecture's step limit, found by the "
+        "network itself. The picture: the quadratic's version, GD bouncing at 0.99/σ².",
+        "Cohen et al., ICLR 2021; EECS 182, eq. (3)",
+        surface_key("sigma_w", sigma1=1.0, sigma2=0.5),
+        (("gd", {"lr": 0.99}),),
+        start=(0.0, 0.0),
+        steps=60,
+        page="pages/8_Network.py",
+        lab_query={"opts": "gd"},
+    ),
+    Preset(
         "sgd_dance",
         "SGD dancing around the optimum",
         "Minibatches of one on a 60-point linear regression: with a constant step SGD reaches "
