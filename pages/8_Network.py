@@ -76,9 +76,7 @@ names = c1.multiselect(
     max_selections=MAX_RUNS,
 )
 link.custom("opts", "Optimizers", ",".join(names), ",".join(DEFAULT_RUNS))
-steps = link.select_slider(
-    "steps", STEPS, EOS_PRESET["steps"], key=f"{P}_steps", where=c2
-)
+steps = link.select_slider("steps", STEPS, EOS_PRESET["steps"], key=f"{P}_steps", where=c2)
 batch = link.select_slider(
     "batch",
     ["full", "16", "32", "64"],
