@@ -204,6 +204,8 @@ def chart(spec: dict, alt: str, where: Any = None, **kw: Any) -> Any:
     axes and the series' names are added from the figure itself, so the name follows the figure.
     """
     target = st if where is None else where
+    if phone() and "config" not in kw:  # a phone shows the bar always, over the legend
+        kw["config"] = {"displayModeBar": False}
     return target.plotly_chart(
         viz.PrebuiltFigure(spec), alt=f"{alt}. {viz.describe(spec)}".rstrip(". "), **kw
     )

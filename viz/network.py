@@ -52,6 +52,7 @@ def curves_figure(
             "type": "log" if log else "linear",
             "gridcolor": GRID,
             "exponentformat": "power",
+            **({"dtick": 1} if log else {}),  # one label a decade, no 2s and 5s between
         },
         hovermode="closest",
     )
@@ -322,7 +323,13 @@ def sharpness_figure(
         look,
         height,
         xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
-        yaxis={"title": {"text": "sharpness λ_max"}, "type": "log", "gridcolor": GRID},
+        yaxis={
+            "title": {"text": "sharpness λ_max"},
+            "type": "log",
+            "gridcolor": GRID,
+            "dtick": 1,
+            "exponentformat": "power",
+        },
         hovermode="closest",
     )
     return {"data": data, "layout": layout}
