@@ -675,3 +675,22 @@ def test_reset_resets_every_control_and_the_share_panel_stays_open(server, brows
     assert tab.page.evaluate("location.search") == ""
     assert tab.real_errors("Playground") == []
     tab.page.close()
+
+
+def test_the_momentum_labs_scrubber_moves_its_three_runs_together(server, browser):
+    """η is one slider for GD, heavy ball and Nesterov: scrubbing it redraws all three paths."""
+    tab = Page(browser, server).open("Momentum")
+    _race_ready(tab.page)
+    tab.page.wait_for_timeout(800)
+    before = _paths(tab.page)
+    assert len(before) == 3
+    assert tab.page.locator(".race-scrub select").count() == 0  # tied runs: no run picker
+    scrub = tab.page.locator("input.race-scrub-lr")
+    scrub.focus()
+    tab.page.keyboard.press("ArrowLeft")
+    tab.page.wait_for_timeout(400)
+    after = _paths(tab.page)
+    assert all(a[1] != b[1] for a, b in zip(after, before)), "a run did not move"
+    assert all("(scrubbed)" in a[0] for a in after)  # each legend says it shows a scrubbed value
+    assert tab.real_errors("Momentum") == []
+    tab.page.close()

@@ -364,14 +364,20 @@ function draw3d(S, P) {
     .then(() => { S.busy3d = false; if (S.want3d) draw3d(S, P); });
 }
 
-function redrawRun(S, P, r) {
-  // a scrubbed run: its trail and head first; its curves and 3D path once the map is drawn
+function redrawRuns(S, P, runs) {
+  // scrubbed runs: their trails and heads first, in one animation (a second "immediate"
+  // animation would cancel the first); their curves and 3D paths once the map is drawn
   const d = S.data;
   const k = stepOf(S);
   const opts = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   S.curvesDue = S.curvesDue || new Set();
-  S.curvesDue.add(r);
-  P.animate(S.map, { data: mapFrame(S, r, k), traces: [2 * r, 2 * r + 1] }, opts)
+  const data = [], idx = [];
+  for (const r of runs) {
+    S.curvesDue.add(r);
+    data.push(...mapFrame(S, r, k));
+    idx.push(2 * r, 2 * r + 1);
+  }
+  P.animate(S.map, { data, traces: idx }, opts)
     .catch(() => {})
     .then(() => {
       if (d.curves && !S.curvesTimer) {  // the latest value wins while the slider moves
@@ -493,7 +499,7 @@ function setAxis(S, r, a, j, P) {
       if (!(b.name === a.name || (a.group && b.group === a.group))) S.sel[q][b.name] = b.index;
     }
   }
-  for (const q of touched) redrawRun(S, P, q);
+  redrawRuns(S, P, [...touched]);
 }
 
 // -- render -----------------------------------------------------------------------------------------
