@@ -328,6 +328,7 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     at.slider(key="pg_inspect").set_value(7).run()
     assert not at.exception
     table = at.dataframe[0].value
+    assert table.isna().sum().sum() == 0  # a value a run does not have reads "—", never None
     s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)  # the default surface
     adam = optim.run(s, "adam", np.array([s.starts[0]]), 150, lr=0.1)
     row = table.iloc[2]

@@ -147,6 +147,7 @@ def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str],
         table = table.drop(columns=["∇L(w_k)"]).rename(columns={"g_k (gradient used)": "∇L(w_k)"})
     if (table["look-ahead point"] == "—").all():
         table = table.drop(columns=["look-ahead point"])
-    state = [c for c in table.columns if table[c].dtype == object]
+    # pandas 3 stores text as "str", not object: every non-numeric column's gaps become "—"
+    state = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     table[state] = table[state].fillna("—")
     return table
