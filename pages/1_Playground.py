@@ -100,11 +100,19 @@ if options.noise:
     )
 else:
     axes = race.run_axes(P, runs, surface)
+banks = race.banks_for(key, [r.key for r in runs], axes, start, steps, options)
+slow = sorted({a.run + 1 for a in axes} - {i + 1 for i, b in enumerate(banks) if b})
+if slow:
+    note = (
+        f"Scrubbing is off for run{'s' if len(slow) > 1 else ''} "
+        f"{', '.join(map(str, slow))}: a bank of paths at {steps} steps on this surface would "
+        "cost more than a shared server gives one page. Fewer steps bring it back."
+    )
 spec = viz.race_spec(
     surface,
     views,
     field_background(key),
-    banks=race.banks_for(key, [r.key for r in runs], axes, start, steps, options),
+    banks=banks,
     start=start,
     look=look,
     duration=duration,

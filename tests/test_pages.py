@@ -484,3 +484,20 @@ finally:
     (view,) = races(at)
     assert "surface3d" not in view and "cannot write" in view["note"]
     assert (ROOT / "static" / "plotly-basic.min.js").exists()
+
+
+def test_a_costly_playground_link_keeps_its_banks_within_budget_and_says_which_runs_do_not_scrub():
+    """8 runs × 1000 steps on a 200-example data surface asked for banks costing ~15 s of CPU:
+    the banks now share a bounded budget, and runs left without one are named on the page."""
+    from ui import race as race_ui
+
+    runs = "newton,adam,momentum,nesterov,rmsprop,adagrad,gd,lion"
+    at = open_link(PG, {"surface": "logistic_sparse", "runs": runs, "steps": "1000"})
+    view = race(at)
+    rows = [len(a["values"]) for r in view["runs"] for a in r["axes"]]
+    assert all(n <= race_ui.MAX_ROWS + 5 for n in rows)  # + the current value and landmarks
+    silent = [i + 1 for i, r in enumerate(view["runs"]) if not r["axes"]]
+    if silent:
+        assert "Scrubbing is off for run" in view["note"]
+        assert all(str(i) in view["note"] for i in silent)
+    assert race_ui.plan_rows([1.0], 1000) == [0]  # far too costly: no bank at all

@@ -147,6 +147,39 @@ def bank(
     return xy, loss, paths.diverged_at.astype(int)
 
 
+BANK_CPU = 1.0  # seconds of CPU all of a page's banks may take, cold (they are cached after)
+MIN_ROWS = 8  # fewer values than this is no scrubber: the axis goes without a bank
+
+
+@functools.lru_cache(maxsize=256)
+def row_step_cost(key: SurfaceKey, optimizer: str, options: optim.RunOptions) -> float:
+    """CPU seconds one bank row costs per step on this surface (a 16-row, 20-step probe, once
+    per surface and optimizer): data surfaces cost ~15× an analytic one."""
+    import time
+
+    s = surface_of(key)
+    x0 = np.tile(np.asarray(s.starts[0] if s.starts else (0.0, 0.0), dtype=float), (16, 1))
+    t = time.process_time()
+    try:
+        optim.run_paths(s, [optim.RunSpec(optimizer, x0, {})], 20, options=options)
+    except ValueError:
+        return float("inf")
+    return max(time.process_time() - t, 1e-6) / (16 * 20)
+
+
+def plan_rows(costs: Sequence[float], steps: int, budget: float = BANK_CPU) -> list[int]:
+    """Rows each bank may have so that all of them together cost ≤ ``budget`` seconds:
+    an equal share each, rounded down to 64, 32, 16 or 8 rows; 0 (no bank) below 8.
+
+    >>> plan_rows([1e-6, 1e-6], 150), plan_rows([1e-4, 2e-5], 1000)
+    ([64, 64], [0, 16])
+    """
+    share = budget / max(len(costs), 1)
+    fits = [share / max(c * max(steps, 1), 1e-12) for c in costs]
+    # a few sizes only, so a busy moment on the server rarely changes the scrubber's values
+    return [next((n for n in (MAX_ROWS, 32, 16, MIN_ROWS) if n <= f), 0) for f in fits]
+
+
 def banks_for(
     key: SurfaceKey,
     runs: Sequence[RunKey],
@@ -155,14 +188,24 @@ def banks_for(
     steps: int,
     options: optim.RunOptions,
 ) -> list[list[Bank]]:
-    """Each run's banks for ``axes``, at most ``BANK_BUDGET`` rows × steps each.
+    """Each run's banks for ``axes``, all of them within ``BANK_CPU`` seconds (``plan_rows``).
 
     The grid is thinned evenly (always keeping the widget's value); axes of one group thin the
-    same grid the same way, so their rows line up.
+    same grid the same way, so their rows line up. An axis too costly for even ``MIN_ROWS``
+    values gets no bank (its run does not scrub).
     """
     out: list[list[Bank]] = [[] for _ in runs]
-    most = max(4, min(MAX_ROWS, BANK_BUDGET // max(steps, 1)))
-    for ax in axes:
+    costs = [row_step_cost(key, runs[ax.run][0], options) for ax in axes]
+    plan = plan_rows(costs, steps)
+    groups: dict[str, int] = {}
+    for ax, rows in zip(axes, plan):  # a group's axes share one size (their rows line up)
+        if ax.group is not None:
+            groups[ax.group] = min(groups.get(ax.group, rows), rows)
+    for ax, rows in zip(axes, plan):
+        most = groups.get(ax.group, rows) if ax.group is not None else rows
+        most = min(most, max(4, BANK_BUDGET // max(steps, 1)))
+        if most < MIN_ROWS:
+            continue
         widget = thin_grid(ax.grid, ax.value, most, ax.marks)
         convert = ax.convert or float
         values = tuple(float(convert(w)) for w in widget)
