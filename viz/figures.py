@@ -753,7 +753,14 @@ def _curve_figure(
                     "hovertemplate": f"{v.label}<br>diverged at step {k}<extra></extra>",
                 }
             )
-    layout = base_layout(
+    return {"data": data, "layout": curve_layout(look, height, ytitle, log, showlegend=False)}
+
+
+def curve_layout(
+    look: Look, height: int, ytitle: str, log: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """A curve's layout: the step k across, ``ytitle`` up (log axis with powers of ten)."""
+    return base_layout(
         look,
         height,
         xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
@@ -763,10 +770,9 @@ def _curve_figure(
             "gridcolor": GRID,
             "exponentformat": "power",
         },
-        showlegend=False,
         hovermode="closest",
+        **extra,
     )
-    return {"data": data, "layout": layout}
 
 
 def loss_figure(

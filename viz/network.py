@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .encode import b64
+from .figures import curve_layout
 from .raster import field_png, png_data_uri
 from .style import GRID, Look, base_layout, color, dash
 
@@ -43,19 +44,9 @@ def curves_figure(
                 "hovertemplate": f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
             }
         )
-    layout = base_layout(
-        look,
-        height,
-        xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
-        yaxis={
-            "title": {"text": ytitle},
-            "type": "log" if log else "linear",
-            "gridcolor": GRID,
-            "exponentformat": "power",
-            **({"dtick": 1} if log else {}),  # one label a decade, no 2s and 5s between
-        },
-        hovermode="closest",
-    )
+    layout = curve_layout(look, height, ytitle, log)
+    if log:
+        layout["yaxis"]["dtick"] = 1  # one label a decade, no 2s and 5s between
     return {"data": data, "layout": layout}
 
 
