@@ -548,9 +548,7 @@ function update(S, d, P, t0) {
 
 function done(S, t0) {
   S.root.dataset.ready = String(Date.now());
-  S.root.dataset.renderMs = String(Math.round(performance.now() - t0));
-  const marks = window.__raceMarks;
-  if (marks && marks.drawn === undefined) marks.drawn = performance.now();
+  S.root.dataset.renderMs = String(Math.round(performance.now() - t0));  // bench.interaction
 }
 
 function render(S, d, P) {
@@ -636,14 +634,10 @@ function wire(S, P) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
-  const marks = (window.__raceMarks = window.__raceMarks || {});
   if (data && data.preload) {  // mounted at the top of a page: fetch plotly.js while it runs
-    if (marks.preload === undefined) marks.preload = performance.now();
     loadPlotly().catch(() => {});
     return;
   }
-  if (marks.mount === undefined) marks.mount = performance.now();
-  marks.call = performance.now();
   let S = parentElement.__race;
   if (!S) S = parentElement.__race = build(parentElement);
   S.setTrigger = setTriggerValue;
@@ -656,7 +650,6 @@ export default function (component) {
   }
   Promise.all([loadPlotly(false), data.surface3d ? loadPlotly(true) : null])
     .then(([P, P3]) => {
-      if (marks.plotly === undefined) marks.plotly = performance.now();
       S.P3 = P3 || S.P3;
       wire(S, P);
       return render(S, data, P);

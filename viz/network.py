@@ -3,13 +3,15 @@ every run's path, and sharpness against each optimizer's stability threshold (pu
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from .encode import b64
-from .figures import curve_layout
+from .figures import _field_image, curve_layout, start_trace
 from .raster import field_png, png_data_uri
 from .style import GRID, Look, base_layout, color, dash
 
@@ -56,15 +58,10 @@ def _boundary_png(values: np.ndarray) -> str:
     blue, orange, white = np.array([86, 180, 233]), np.array([230, 159, 0]), np.array([250] * 3)
     a = np.abs(v)[..., None] ** 0.6
     rgb = np.where(v[..., None] < 0, white + (blue - white) * a, white + (orange - white) * a)
-    import base64
-    import io
-
-    from PIL import Image
-
     img = Image.fromarray(np.flipud(rgb).astype(np.uint8), "RGB")
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return png_data_uri(buf.getvalue())
 
 
 def boundary_figure(
@@ -86,17 +83,7 @@ def boundary_figure(
     images = [_boundary_png(o) for o in outputs]
 
     def image(src: str) -> dict[str, Any]:
-        return {
-            "source": src,
-            "xref": "x",
-            "yref": "y",
-            "x": x0,
-            "y": y1,
-            "sizex": x1 - x0,
-            "sizey": y1 - y0,
-            "sizing": "stretch",
-            "layer": "below",
-        }
+        return _field_image(src, box)
 
     data = []
     for cls, name, sym, col in (
@@ -222,38 +209,11 @@ def plane_figure(
                 "hoverinfo": "skip",
             }
         )
-    start = plane["coords"][0][0]
-    data.append(
-        {
-            "type": "scatter",
-            "x": [float(start[0])],
-            "y": [float(start[1])],
-            "mode": "markers",
-            "name": "start",
-            "marker": {
-                "symbol": "circle-open",
-                "size": look.marker * 1.6,
-                "color": "#222222",
-                "line": {"width": 2},
-            },
-        }
-    )
+    data.append(start_trace(plane["coords"][0][0], look))
     layout = base_layout(
         look,
         height,
-        images=[
-            {
-                "source": src,
-                "xref": "x",
-                "yref": "y",
-                "x": float(a[0]),
-                "y": float(b[-1]),
-                "sizex": float(a[-1] - a[0]),
-                "sizey": float(b[-1] - b[0]),
-                "sizing": "stretch",
-                "layer": "below",
-            }
-        ],
+        images=[_field_image(src, ((float(a[0]), float(a[-1])), (float(b[0]), float(b[-1]))))],
         xaxis={
             "range": [float(a[0]), float(a[-1])],
             "title": {"text": "first direction d₁"},
