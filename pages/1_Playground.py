@@ -7,7 +7,7 @@ import dataclasses
 import streamlit as st
 
 import viz
-from ui import controls, link, race
+from ui import controls, link, predict, race
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
 from ui.frame import chart, map_size, page, phone
 
@@ -21,6 +21,7 @@ look = page(
 )
 
 race.preload()  # plotly.js for the race view, fetched while the page runs
+ask = predict.begin(P)  # a question link: the outcome stays hidden until the student answers
 
 key, surface = controls.sidebar_surface(P)
 
@@ -64,12 +65,38 @@ except ValueError as err:
 
 labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 views = viz.run_views(trajs, surface, labels)
-with runs_col:  # beside the map: what happened to each run
-    finish = viz.finish_line(views, surface.f_min)
-    if finish:
-        st.markdown(finish)
-    for msg in viz.divergence_messages(views, surface):
-        st.warning(msg, icon="💥")
+options = dataclasses.replace(grad, schedule=schedule)
+plain = options == dataclasses.replace(
+    options, schedule=None, clip=None, noise=None, batch_size=None
+)
+question = predict.View(
+    ask,
+    views,
+    surface,
+    labels,
+    P,
+    kinds=("first", "regime", "next", "max_lr"),
+    rules=[predict.rule(r.optimizer, dict(r.hyperparams), plain) for r in runs],
+    sweep=lambda i: predict.sweep(
+        key,
+        runs[i].key,
+        controls.lr_grid(surface, runs[i].optimizer, dict(runs[i].hyperparams).get("convention"))[
+            0
+        ],
+        start,
+        steps,
+        options,
+    ),
+)
+question.offer()
+views = question.views  # cut at the question's step while the answer is pending
+if not question.hidden:
+    with runs_col:  # beside the map: what happened to each run
+        finish = viz.finish_line(views, surface.f_min)
+        if finish:
+            st.markdown(finish)
+        for msg in viz.divergence_messages(views, surface):
+            st.warning(msg, icon="💥")
 
 duration = round(60 / speed)
 looking = [i for i, t in enumerate(trajs) if "lookahead" in t.state]
@@ -81,7 +108,8 @@ if looking and link.toggle(
     "w − βv, one step ahead of the iterate (note 000 eq. 8, note 003).",
     where=runs_col,
 ):
-    trails = {i: trajs[i].state["lookahead"][:, 0] for i in looking}
+    cut = len(views[0].xy) - 1  # a question shows the look-ahead points up to its step only
+    trails = {i: trajs[i].state["lookahead"][: max(cut, 0), 0] for i in looking}
 show_3d = link.toggle(
     "🧊 Show the 3D view",
     key=f"{P}_3d_on",
@@ -89,19 +117,23 @@ show_3d = link.toggle(
     "Drawn on request: it is the slowest view to draw (software WebGL).",
     where=runs_col,
 )
-options = dataclasses.replace(grad, schedule=schedule)
 touch = phone()  # a phone's map takes no clicks, so a touch drag scrolls the page
 note = None
 axes: list = []
-if options.noise:
+if question.hidden:
+    note = "The paths are hidden until you answer the question above the map."
+elif options.noise:
     note = (
         "Scrubbing is off while gradient noise is on: every η would draw other noise, so the "
         "paths could not be compared. Move the sliders beside the map instead."
     )
 else:
     axes = race.run_axes(P, runs, surface)
-banks = race.banks_for(key, [r.key for r in runs], axes, start, steps, options)
-slow = sorted({a.run + 1 for a in axes} - {i + 1 for i, b in enumerate(banks) if b})
+if question.hidden:  # a bank holds every η's outcome: none is sent before the answer
+    axes, banks = [], None
+else:
+    banks = race.banks_for(key, [r.key for r in runs], axes, start, steps, options)
+slow = sorted({a.run + 1 for a in axes} - {i + 1 for i, b in enumerate(banks or []) if b})
 if slow:
     note = (
         f"Scrubbing is off for run{'s' if len(slow) > 1 else ''} "
@@ -118,16 +150,23 @@ spec = viz.race_spec(
     duration=duration,
     **map_size(look),
     trails=trails,
-    mesh=surface_mesh(key) if show_3d else None,
-    clicks=not touch,
+    mesh=surface_mesh(key) if show_3d and not question.hidden else None,
+    curves=not question.hidden,
+    clicks=not touch and (question.clicking or not question.active),
+    click_label="click: your prediction" if question.clicking else "click: start here",
     note=note,
+    extra=question.traces(look),
+    autoplay=question.autoplay(),
 )
 with map_col:
+    question.panel()
     race.mount(
         spec,
         key=f"{P}_map",
         axes=axes,
-        on_start=lambda x, y: controls.set_start(P, x, y),
+        on_start=question.on_click
+        if question.clicking
+        else lambda x, y: controls.set_start(P, x, y),
         alt="Top view of the loss surface with each run's path from the start, its player, "
         "scrubbers for η and β, and the loss and distance curves",
     )
@@ -137,6 +176,7 @@ with map_col:
         "go. "
         + ("Set the start under “Start point”." if touch else "Click on the map to start there.")
     )
+question.end()  # while the answer is pending nothing below is drawn (it would tell)
 with st.expander(f"About this surface: {link.escape(surface.title)}"):
     st.latex(surface.latex)
     if surface.notes:

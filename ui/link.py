@@ -38,6 +38,8 @@ __all__ = [
     "escape",
     "finish",
     "hidden",
+    "keep",
+    "lock",
     "nearest",
     "note",
     "notes_here",
@@ -45,11 +47,13 @@ __all__ = [
     "open_page",
     "params",
     "parse_bool",
+    "pending",
     "quote",
     "radio",
     "section",
     "select_slider",
     "selectbox",
+    "share_extra",
     "share_here",
     "slider",
     "stop",
@@ -138,6 +142,9 @@ class _Run:
     share_slot: Any = None
     controls: dict[str, Control] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)  # widget key -> default value
+    extra: dict[str, str] = field(default_factory=dict)  # URL values that are not controls
+    locked: str | None = None  # why the hidden controls cannot be shown (a question unanswered)
+    share_extra: Callable[[dict[str, str], list[str]], None] | None = None
 
 
 def _state() -> Any:
@@ -195,6 +202,11 @@ def note(message: str) -> None:
         notes.append(message)
 
 
+def pending() -> dict[str, str]:
+    """The URL's values no control has read yet (a copy)."""
+    return dict(_state().get(_PENDING, {}))
+
+
 def take(name: str) -> str | None:
     """The URL's raw text for ``name`` if it is waiting (for controls that parse it themselves)."""
     return _state().get(_PENDING, {}).pop(name, None)
@@ -228,6 +240,23 @@ def waiting(name: str) -> bool:
 def hidden(name: str) -> bool:
     """True if a class link hides the control called ``name``."""
     return name in _state().get(_HIDDEN, set())
+
+
+def keep(name: str, value: Any) -> None:
+    """Keep ``name=value`` in the URL on every run (a question's id and kind): not a control, so
+    no class link lists it and ``finish`` does not report it."""
+    _run().extra[name] = encode(value)
+
+
+def lock(reason: str) -> None:
+    """While a question is unanswered its link's hidden controls stay hidden: the banner says
+    ``reason`` and offers no "Show every control"."""
+    _run().locked = reason
+
+
+def share_extra(draw: Callable[[dict[str, str], list[str]], None]) -> None:
+    """Draw more in the share panel: ``draw(query, control names)`` runs inside it (questions)."""
+    _run().share_extra = draw
 
 
 def custom(name: str, label: str, value: Any, default: Any) -> None:
@@ -496,6 +525,7 @@ def text_input(
 def params() -> dict[str, str]:
     """This run's URL parameters: every control away from its default, and what a class link hides."""
     out = {c.name: c.value for c in _run().controls.values() if c.value != c.default}
+    out.update(_run().extra)
     hide = sorted(_state().get(_HIDDEN, set()))
     if hide:
         out[HIDE] = ",".join(hide)
@@ -542,7 +572,7 @@ def finish() -> None:
     run, ss = _run(), _state()
     pending = ss.get(_PENDING, {})
     for name, raw in pending.items():
-        if name not in run.controls:
+        if name not in run.controls and name not in run.extra:
             note(
                 f"{quote(f'{name}={raw}')} is not a setting of this page (or not shown with "
                 "these settings); ignored."
@@ -558,7 +588,9 @@ def finish() -> None:
     notes = ss.get(_NOTES, [])
     if (notes or hide) and run.notes_slot is not None:
         with run.notes_slot.container():
-            if hide:
+            if hide and run.locked:
+                st.info(f"❓ {run.locked}")
+            elif hide:
                 c1, c2 = st.columns([4, 1])
                 c1.info(
                     f"👩‍🏫 This class link fixes {len(hide)} setting(s) and hides their controls, "
@@ -618,6 +650,8 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
             language="html",
             wrap_lines=True,
         )
+        if run.share_extra is not None:
+            run.share_extra(query, names)
         if run.prefix:
             st.button(
                 "↺ Reset this page to its defaults",

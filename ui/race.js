@@ -591,6 +591,10 @@ function render(S, d, P) {
   } else { S.three.style.display = "none"; if (S.three._fullLayout && S.P3) S.P3.purge(S.three); }
   showStep(S);
   buildScrub(S, P);
+  if (d.autoplay && d.autoplay !== S.autoplayed) {  // a question's reveal: play it from step 0
+    S.autoplayed = d.autoplay;
+    return Promise.all(jobs).then(() => { done(S, t0); moveTo(S, 0, P); play(S, P); });
+  }
   return Promise.all(jobs).then(() => done(S, t0));
 }
 
@@ -622,12 +626,13 @@ function wire(S, P) {
     if (!S.data.map.clicks) return;
     const p = toData(e);
     if (!p) return;
-    S.where.textContent = `start: (${fmt(p[0])}, ${fmt(p[1])})…`;
+    const what = (S.data.map.click_label || "").includes("prediction") ? "your prediction" : "start";
+    S.where.textContent = `${what}: (${fmt(p[0])}, ${fmt(p[1])})…`;
     S.setTrigger("start", [p[0], p[1]]);
   });
   S.map.addEventListener("mousemove", (e) => {
     const p = toData(e);
-    S.where.textContent = p ? `(${fmt(p[0])}, ${fmt(p[1])})` + (S.data.map.clicks ? " · click: start here" : "") : "";
+    S.where.textContent = p ? `(${fmt(p[0])}, ${fmt(p[1])})` + (S.data.map.clicks ? ` · ${S.data.map.click_label || "click: start here"}` : "") : "";
   });
   S.map.addEventListener("mouseleave", () => { S.where.textContent = ""; });
 }

@@ -109,6 +109,9 @@ def race_spec(
     note: str | None = None,
     side: bool = False,
     pick: int | None = None,
+    extra: Sequence[dict[str, Any]] = (),
+    click_label: str = "click: start here",
+    autoplay: str | None = None,
 ) -> dict[str, Any]:
     """The race view of ``views``: everything ``ui/race.js`` needs, as JSON.
 
@@ -116,7 +119,10 @@ def race_spec(
     to draw, so only on request); ``curves`` adds the loss and distance curves; ``clicks`` lets a
     click on the map choose the start point; ``note`` is shown above the scrubbers (why a run
     cannot be scrubbed, e.g. with gradient noise); ``side`` puts the curves beside the map on a
-    wide screen; ``pick`` is the run the scrubbers show first.
+    wide screen; ``pick`` is the run the scrubbers show first. ``extra`` are more traces for the
+    map (a prediction and the true point, after a question's answer), ``click_label`` what the
+    pointer's read-out says a click does, ``autoplay`` a token: when it changes, the view plays
+    from step 0 (the reveal of a question).
     """
     banks = banks or [() for _ in views]
     window = surface.plot_window
@@ -131,6 +137,7 @@ def race_spec(
         return name
 
     legend = [v.label for v in views] + (["global minimum"] if surface.minima else [])
+    legend += [t["name"] for t in extra if t.get("name") and t.get("showlegend", True)]
     if start is not None:
         legend.append("start")
     geometry, _ = map_layout(window, look, height, legend, width, controls=False)
@@ -145,6 +152,7 @@ def race_spec(
     static = _minimum_traces(surface, look)
     if start is not None:
         static.append(start_trace(start, look))
+    static.extend(extra)
     image = _field_image("", window)
     image.pop("source")
 
@@ -235,6 +243,7 @@ def race_spec(
             "image": {**image, "chunk": add({"png": background})},
             "window": [[x0, x1], [y0, y1]],
             "clicks": bool(clicks),
+            "click_label": click_label,
         },
         "frames": {"steps": [int(k) for k in plan.steps], "stride": int(plan.stride)},
         "bank_steps": [int(k) for k in bank_steps(steps)],
@@ -248,6 +257,7 @@ def race_spec(
         "note": note,
         "side": bool(side),
         "pick": pick,
+        "autoplay": autoplay,
         "chunks": chunks,
     }
     if curves:

@@ -1,0 +1,598 @@
+"""Predict, then reveal, in a page: question links, the student's answer, the teacher's live tally.
+
+A page with a race view calls, in order:
+
+1. ``ask = predict.begin(prefix)`` right after ``ui.frame.page``: the question this link asks
+   (``ask=kind&q=id``, with ``ask_run``/``ask_at``), or None. A teacher link's ``teacher=key``
+   is checked against the id (``ui.tally.teacher_ok``) and dropped from the address bar, so a
+   projected screen never shows it.
+2. ``view = predict.View(ask, views, surface, labels, …)`` once the runs are computed: while the
+   student has not answered (``view.hidden``), ``view.views`` are the runs cut at the step the
+   question shows (the start, or step k for "where does the next step land"); the page draws
+   those, with no banks and no curves, and stops after the question's block (``view.end()``),
+   so neither the figures nor the data sent to the browser hold the outcome.
+3. ``view.panel()`` above the view: the question and its answer widgets, then the reveal (right
+   or wrong, and why in the notes' numbers); for the teacher, the live tally.
+4. ``view.offer()``: the share panel's "Ask the class" part, which makes the question's student
+   link and teacher link from the current view.
+
+Answers are counted in :class:`ui.tally.Tally` (SQLite): one per voter (this browser's XSRF
+cookie, hashed; else this session), for the view's exact settings.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import streamlit as st
+
+from viz import predict as pq
+
+from . import link, tally
+
+__all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "voter"]
+
+STATE = "ask"  # session key (under the page's prefix): the question of this link
+PARAMS = ("ask", "q", "ask_run", "ask_at")  # a question link's own URL values
+OUTSIDE_SPEC = {"q", "teacher", "hide", "projector", "embed", "embed_options"}
+REFRESH = 3.0  # seconds between the teacher's tally updates (a browser timer, no server thread)
+
+
+@functools.lru_cache(maxsize=1)
+def store() -> tally.Tally:
+    """The server's answers store (one per process; its folder from ``$DESCENT_LAB_DATA``)."""
+    return tally.Tally()
+
+
+def voter() -> str:
+    """Who answers: this browser (its ``_streamlit_xsrf`` cookie, hashed: a reload or a second
+    tab counts once), else this session (a random id kept in its state)."""
+    ss = st.session_state
+    if "_voter" not in ss:
+        cookie = None
+        try:
+            cookie = st.context.cookies.get("_streamlit_xsrf")
+        except Exception:  # no browser (AppTest)
+            cookie = None
+        if cookie:
+            ss["_voter"] = "b" + hashlib.sha256(str(cookie).encode()).hexdigest()[:23]
+        else:
+            ss["_voter"] = "s" + uuid.uuid4().hex[:23]
+    return str(ss["_voter"])
+
+
+def spec_of(query: dict[str, str]) -> str:
+    """The hash of a view's settings (its URL values, less the id, key and display options)."""
+    items = sorted((k, str(v)) for k, v in query.items() if k not in OUTSIDE_SPEC and v is not None)
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
+
+
+def rule(optimizer: str, hp: dict, plain: bool = True) -> dict:
+    """What theory needs of a run: optimizer, η, β and notation; ``plain`` False when a schedule,
+    noise, clipping or minibatches make the run other than the textbook iteration."""
+    out = {"optimizer": optimizer, "plain": bool(plain), "lr": float(hp.get("lr", 0.0))}
+    if "beta" in hp:
+        out["beta"] = float(hp["beta"])
+    if hp.get("convention"):
+        out["convention"] = str(hp["convention"])
+    return out
+
+
+@dataclass
+class Ask:
+    """The question of a link: its kind, the run and step it is about, its id, who is asking."""
+
+    kind: str
+    qid: str
+    run: int = 0  # 0-based
+    at: int = 0
+    teacher: bool = False
+    spec: str = ""  # the hash of the link's settings: the tally counts answers to this view
+    answer: dict | None = None  # this session's counted answer: text, value, right
+    message: str | None = None  # why the last answer was refused or not counted
+
+    @property
+    def hidden(self) -> bool:
+        return not self.teacher and self.answer is None
+
+
+def _key(prefix: str) -> str:
+    return f"{prefix}_{STATE}"
+
+
+def begin(prefix: str) -> Ask | None:
+    """The question of this link (taken from the URL on entering the page, kept in the session
+    afterwards), or None. A bad question link is a note, and the page opens as a plain view."""
+    ss = st.session_state
+    raw = {name: link.take(name) for name in (*PARAMS, "teacher")}
+    if raw["ask"] is not None or raw["q"] is not None:
+        ss.pop(_key(prefix), None)
+        ask = _parse(raw)
+        if ask is not None:
+            ss[_key(prefix)] = ask
+    ask = ss.get(_key(prefix))
+    if ask is None:
+        return None
+    for name, value in (("ask", ask.kind), ("q", ask.qid), ("ask_run", ask.run + 1)):
+        link.keep(name, value)
+    if ask.kind == "next":
+        link.keep("ask_at", ask.at)
+    return ask
+
+
+def _parse(raw: dict[str, str | None]) -> Ask | None:
+    kind, qid = raw["ask"], raw["q"]
+    shown = link.quote(f"ask={kind}&q={qid}")
+    if kind not in pq.KINDS:
+        link.note(f"{shown}: there is no such question; the page opens as a plain view.")
+        return None
+    if not qid or len(qid) != 16 or any(c not in "0123456789abcdef" for c in qid):
+        link.note(
+            f"{shown}: the question id is not one this app makes; the page opens as a plain view."
+        )
+        return None
+    try:
+        run = int(raw["ask_run"] or 1) - 1
+        at = int(raw["ask_at"] or 0)
+        if not (0 <= run < 64 and 0 <= at < 100_000):
+            raise ValueError
+    except ValueError:
+        link.note(
+            f"{shown}: its run or step is not a small whole number; the page opens as a plain view."
+        )
+        return None
+    key = raw["teacher"]
+    teacher = tally.teacher_ok(qid, key)
+    if key is not None and not teacher:
+        link.note(
+            f"{link.quote('teacher=…')} is not this question's teacher key: the page shows the "
+            "question as a student sees it."
+        )
+    ask = Ask(kind, qid, run, at, teacher, spec_of({**link.pending(), **raw}))
+    if not teacher:  # an answer counted earlier from this browser (a reload) stands
+        try:
+            earlier = store().answer_of(qid, voter())
+        except Exception:
+            earlier = None
+        if earlier is not None:
+            ask.answer = {"text": earlier, "value": None, "right": None, "restored": True}
+    return ask
+
+
+@dataclass
+class View:
+    """A page's question view: the runs as shown (cut while hidden), the truth, the panel."""
+
+    ask: Ask | None
+    views: Sequence[Any]
+    surface: Any
+    labels: Sequence[str]
+    prefix: str
+    kinds: Sequence[str] = ("first", "regime", "next")
+    rules: Sequence[dict | None] | None = None
+    sweep: Callable[[int], dict | None] | None = None
+    look: Any = None
+    truth: dict | None = field(default=None, init=False)
+    error: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.all_views = list(self.views)
+        if self.ask is None:
+            return
+        if self.ask.kind not in self.kinds:
+            self.error = f"this view cannot ask “{pq.KINDS[self.ask.kind]}”"
+        else:
+            try:
+                self.truth = self._truth(self.ask.kind, self.ask.run, self.ask.at)
+            except pq.Unaskable as err:
+                self.error = str(err)
+        if self.error:
+            link.note(f"This question cannot be asked about this view: {self.error}.")
+            self.ask = None
+            return
+        st.session_state[f"{_key(self.prefix)}_truth"] = self.truth
+        if self.ask.answer and self.ask.answer.get("value") is None and self.ask.answer.get("text"):
+            self._restore_value()
+        if self.hidden:
+            cut = self.ask.at if self.ask.kind == "next" else 0
+            self.views = [_cut(v, cut) for v in self.all_views]
+            link.lock(
+                "A question: the settings are fixed and the outcome is hidden until you answer "
+                "below. After your answer you can change anything."
+            )
+
+    def _truth(self, kind: str, run: int, at: int) -> dict:
+        sweep = self.sweep(run) if (kind == "max_lr" and self.sweep) else None
+        return pq.truth(kind, self.all_views, self.surface, run, at, rules=self.rules, sweep=sweep)
+
+    def _restore_value(self) -> None:
+        try:
+            text = self.ask.answer["text"]
+            raw: Any = text
+            if self.ask.kind == "first":
+                raw = int(text.split()[-1]) - 1
+            elif self.ask.kind == "next":
+                raw = [float(c) for c in text.split(",")]
+            _, value = pq.parse_answer(self.ask.kind, raw, self.truth)
+            self.ask.answer.update(value=value, right=pq.grade(self.ask.kind, self.truth, value))
+        except (ValueError, KeyError, IndexError):
+            pass
+
+    # -- what the page asks of it ------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self.ask is not None
+
+    @property
+    def hidden(self) -> bool:
+        return self.ask is not None and self.ask.hidden
+
+    @property
+    def clicking(self) -> bool:
+        """Whether a click on the map is the student's answer now."""
+        return self.hidden and self.ask.kind == "next"
+
+    def traces(self, look: Any) -> list[dict]:
+        """The prediction drawn on the map once revealed (the class's clicks for the teacher)."""
+        if self.ask is None or self.hidden or self.truth is None:
+            return []
+        value = (self.ask.answer or {}).get("value")
+        points: list[tuple[float, float]] = []
+        if self.ask.teacher and self.ask.kind == "next":
+            points = self._class_points()
+        return pq.prediction_traces(self.ask.kind, self.truth, value, look, points)
+
+    def autoplay(self) -> str | None:
+        """A token that changes when the outcome is first revealed: the view plays from step 0."""
+        if self.ask is None or self.hidden:
+            return None
+        return f"{self.ask.qid}:{(self.ask.answer or {}).get('text', 'teacher')}"
+
+    def on_click(self, x: float, y: float) -> None:
+        """The map's click while the question waits: the student's answer."""
+        commit(self.prefix, [x, y])
+
+    def end(self) -> None:
+        """Stop the page here while the outcome is hidden (nothing below may give it away)."""
+        if self.hidden:
+            st.caption("The rest of this page opens after your answer.")
+            link.stop()
+
+    # -- the panel ---------------------------------------------------------------------------------
+    def panel(self) -> None:
+        """The question and its answer widgets, or the reveal; for the teacher the tally."""
+        ask, t = self.ask, self.truth
+        if ask is None or t is None:
+            return
+        box = st.container(border=True)
+        with box:
+            st.markdown("❓ " + pq.prompt(ask.kind, t, ask.run, ask.at, self.labels))
+            if ask.teacher:
+                st.caption(
+                    "👩‍🏫 Teacher view: the outcome is shown to you; each student sees it after "
+                    "answering. Your teacher key is kept out of the address bar, so the screen "
+                    "can be projected; open your teacher link again to come back."
+                )
+                _tally_panel(self.prefix, ask, t, self.labels)
+            elif ask.answer is None:
+                self._answer_widgets()
+            else:
+                self._reveal()
+            if ask.message:
+                (st.error if ask.answer is None else st.info)(ask.message, icon="✋")
+
+    def _answer_widgets(self) -> None:
+        ask, t, p = self.ask, self.truth, self.prefix
+        if ask.kind == "first":
+            with st.form(f"{p}_ask_form", border=False):
+                pick = st.radio(
+                    "Your prediction",
+                    list(range(len(self.labels))),
+                    format_func=lambda i: self.labels[i],
+                    index=None,
+                    key=f"{p}_ask_first",
+                )
+                sent = st.form_submit_button("Commit my answer", type="primary")
+            if sent:
+                commit(p, pick)
+                st.rerun()
+        elif ask.kind == "regime":
+            with st.form(f"{p}_ask_form", border=False):
+                pick = st.radio(
+                    "Your prediction",
+                    list(pq.REGIMES),
+                    format_func=pq.REGIMES.get,
+                    index=None,
+                    key=f"{p}_ask_regime",
+                )
+                sent = st.form_submit_button("Commit my answer", type="primary")
+            if sent:
+                commit(p, pick)
+                st.rerun()
+        elif ask.kind == "next":
+            st.caption(
+                "Click on the map: your click is your answer. No mouse? Type the point instead:"
+            )
+            (x0, x1), (y0, y1) = t["window"]
+            with st.form(f"{p}_ask_form", border=False):
+                c1, c2, c3 = st.columns([1, 1, 1.2], vertical_alignment="bottom")
+                x = c1.number_input(
+                    "x", value=None, placeholder=f"{x0:g} … {x1:g}", key=f"{p}_ask_x", format="%.4f"
+                )
+                y = c2.number_input(
+                    "y", value=None, placeholder=f"{y0:g} … {y1:g}", key=f"{p}_ask_y", format="%.4f"
+                )
+                sent = c3.form_submit_button("Commit this point", type="primary")
+            if sent:
+                commit(p, [x, y])
+                st.rerun()
+        else:
+            with st.form(f"{p}_ask_form", border=False):
+                c1, c2 = st.columns([2, 1.2], vertical_alignment="bottom")
+                text = c1.text_input(
+                    f"Largest {t['symbol']} that still converges",
+                    key=f"{p}_ask_value",
+                    max_chars=200,
+                    placeholder=f"between {min(t['values']):.4g} and {max(t['values']):.4g}",
+                )
+                sent = c2.form_submit_button("Commit my answer", type="primary")
+            if sent:
+                commit(p, text)
+                st.rerun()
+
+    def _reveal(self) -> None:
+        ask, t = self.ask, self.truth
+        answer = ask.answer or {}
+        right = answer.get("right")
+        shown = answer.get("text", "")
+        if ask.kind == "regime":
+            shown = pq.REGIMES.get(shown, shown).split(":")[0]
+        elif ask.kind == "first" and isinstance(answer.get("value"), int):
+            shown = self.labels[answer["value"]]
+        head = f"Your answer: **{link.escape(shown)}**"
+        if answer.get("restored"):
+            head += " (counted earlier from this browser)"
+        if right is True:
+            st.success(f"{head}. Right.", icon="✅")
+        elif right is False:
+            st.warning(f"{head}. Not this time.", icon="🔁")
+        else:
+            st.info(head + ".")
+        st.markdown(pq.explain(ask.kind, t, answer.get("value")))
+        st.caption("▶ The view plays the outcome; press ⏮ and ▶ to watch it again.")
+
+    def _class_points(self) -> list[tuple[float, float]]:
+        try:
+            count = store().count(self.ask.qid, _spec(self.prefix))
+        except Exception:
+            return []
+        out = []
+        for text, n in count.answers.items():
+            try:
+                x, y = (float(c) for c in text.split(","))
+            except ValueError:
+                continue
+            out += [(x, y)] * n
+        return out[:2000]
+
+    # -- the share panel ---------------------------------------------------------------------------
+    def offer(self) -> None:
+        """The share panel's "Ask the class": a question link from this view, and its teacher link."""
+        link.share_extra(functools.partial(_offer_panel, self))
+
+
+def _cut(v: Any, k: int) -> Any:
+    """Run ``v`` up to step ``k`` only (what a question shows before the answer)."""
+    return replace(
+        v,
+        xy=v.xy[: k + 1],
+        loss=v.loss[: k + 1],
+        dist=None if v.dist is None else v.dist[: k + 1],
+        diverged_at=v.diverged_at if 0 <= v.diverged_at <= k else -1,
+    )
+
+
+def _spec(prefix: str) -> str:
+    """The hash of the question link's settings, as this session opened it."""
+    ask: Ask | None = st.session_state.get(_key(prefix))
+    return ask.spec if ask is not None else ""
+
+
+def commit(prefix: str, raw: Any) -> None:
+    """Grade and count an answer (a click, a choice, a typed value); refusals become a message."""
+    ss = st.session_state
+    ask: Ask | None = ss.get(_key(prefix))
+    t = ss.get(f"{_key(prefix)}_truth")
+    if ask is None or t is None or ask.teacher:
+        return
+    if ask.answer is not None:
+        ask.message = (
+            f"Your answer ({ask.answer['text']}) is already counted; a browser answers once."
+        )
+        return
+    if raw is None:
+        ask.message = "Pick or type an answer first."
+        return
+    try:
+        text, value = pq.parse_answer(ask.kind, raw, t)
+    except ValueError as err:
+        ask.message = f"That answer was not counted: {err}."
+        return
+    right = pq.grade(ask.kind, t, value)
+    try:
+        counted, stored = store().record(ask.qid, voter(), _spec(prefix), text, right)
+    except tally.TallyError as err:
+        ask.message = f"Your answer is graded but not counted in the class tally: {err}."
+        counted, stored = True, text
+    if not counted:
+        ask.answer = {"text": stored, "value": None, "right": None, "restored": True}
+        ask.message = f"This browser had already answered ({stored}); the first answer stands."
+        return
+    ask.answer = {"text": text, "value": value, "right": right}
+    if ask.message and "not counted in the class tally" not in ask.message:
+        ask.message = None
+
+
+def _reset_tally(prefix: str) -> None:
+    ask: Ask | None = st.session_state.get(_key(prefix))
+    if ask is not None and ask.teacher:
+        store().reset(ask.qid)
+
+
+def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
+    """The teacher's live tally: counts by answer, how many were right, refreshed every few
+    seconds by the browser (a fragment with ``run_every``: no server thread)."""
+
+    @st.fragment(run_every=REFRESH)
+    def live() -> None:
+        try:
+            count = store().count(ask.qid, _spec(prefix))
+        except Exception as err:  # the store is unreadable: say so, never a traceback
+            st.error(f"The tally cannot be read now ({type(err).__name__}).")
+            return
+        if not count.total:
+            st.markdown("**Tally:** no answers yet. Share the student link (🔗 in the sidebar).")
+        else:
+            st.markdown(
+                f"**Tally: {count.total} answer{'s' if count.total != 1 else ''}, "
+                f"{count.right} right ({count.share_right:.0%}).**"
+            )
+            rows = _tally_rows(ask.kind, count, t, labels)
+            st.dataframe(rows, hide_index=True, width="stretch")
+        if count.altered:
+            st.caption(
+                f"{count.altered} more came from altered copies of this link (other settings) "
+                "and are not counted here."
+            )
+        if ask.kind == "next" and count.total:
+            st.caption(
+                "The class's clicks are drawn on the map (✕); rerun the page to update them."
+            )
+
+    live()
+    st.button(
+        "Reset the tally",
+        key=f"{prefix}_ask_reset",
+        on_click=_reset_tally,
+        args=(prefix,),
+        help="Delete every answer to this question (only a teacher link can).",
+    )
+
+
+def _tally_rows(kind: str, count: tally.Count, t: dict, labels: Sequence[str]) -> Any:
+    import pandas as pd
+
+    rows = []
+    if kind == "next":
+        near = sum(n for text, n in count.answers.items() if _near(text, t))
+        rows = [
+            {"answer": "within the ring (right)", "students": near},
+            {"answer": "elsewhere", "students": count.total - near},
+        ]
+    else:
+        for text, n in count.answers.items():
+            if kind == "regime":
+                name = pq.REGIMES.get(text, text).split(":")[0]
+                right = text == t["regime"]
+            elif kind == "first":
+                i = int(text.split()[-1]) - 1 if text.split()[-1].isdigit() else -1
+                name = labels[i] if 0 <= i < len(labels) else text
+                right = i in t["winners"]
+            else:
+                name = f"{t['symbol']} = {text}"
+                try:
+                    right = pq.grade(kind, t, float(text))
+                except ValueError:
+                    right = False
+            rows.append({"answer": name, "students": n, "right": "✅" if right else ""})
+    return pd.DataFrame(rows)
+
+
+def _near(text: str, t: dict) -> bool:
+    try:
+        x, y = (float(c) for c in text.split(","))
+    except ValueError:
+        return False
+    return pq.grade("next", t, (x, y))
+
+
+def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
+    """Inside the share panel: pick a question kind (and run, step), make its two links."""
+    p = view.prefix
+    st.markdown("**❓ Ask the class: predict, then reveal**")
+    kinds = [k for k in view.kinds]
+    kind = st.selectbox(
+        "Question",
+        kinds,
+        format_func=pq.KINDS.get,
+        key=f"_ask_kind_{p}",
+        help="Students see this view with the outcome hidden, answer, then watch it; you see "
+        "the class's answers live.",
+    )
+    run, at = 0, 0
+    labels = list(view.labels)
+    if kind != "first" and labels:
+        run = st.selectbox(
+            "About run",
+            list(range(len(labels))),
+            format_func=lambda i: labels[i],
+            key=f"_ask_run_{p}",
+        )
+    if kind == "next":
+        steps = view.all_views[run].steps if view.all_views else 1
+        at = st.number_input(
+            "The class sees steps 0 to k; k =", 0, max(steps - 1, 0), 0, key=f"_ask_at_{p}"
+        )
+    try:
+        view._truth(kind, int(run), int(at))
+    except pq.Unaskable as err:
+        st.caption(f"Not with this view: {err}.")
+        return
+    made = st.session_state.get(f"_ask_made_{p}")
+    want = (kind, int(run), int(at), spec_of(query))
+    if st.button("Make the question links", key=f"_ask_make_{p}") or (made and made[0] == want):
+        if not made or made[0] != want:
+            made = (want, tally.new_key())
+            st.session_state[f"_ask_made_{p}"] = made
+        key = made[1]
+        base = {k: v for k, v in query.items() if k not in (*PARAMS, "hide", "teacher")}
+        qs = {**base, "ask": kind, "q": tally.question_id(key), "ask_run": str(int(run) + 1)}
+        if kind == "next":
+            qs["ask_at"] = str(int(at))
+        if names:
+            qs["hide"] = ",".join(names)
+        st.caption("Student link (the settings fixed, the outcome hidden until each answers):")
+        st.code(link.url_of(qs), language=None, wrap_lines=True)
+        st.caption("Your teacher link (it shows the live tally; keep it to yourself):")
+        st.code(link.url_of({**qs, "teacher": key}), language=None, wrap_lines=True)
+
+
+def sweep(
+    key: Any,
+    run: Any,
+    grid: Sequence[float],
+    start: tuple[float, float],
+    steps: int,
+    options: Any,
+    symbol: str = "η",
+    budget: float = 1.0,
+) -> dict | None:
+    """Run ``run`` at every value of its η slider (``grid``) for a "largest η" question, within
+    ``budget`` seconds of CPU (priced from ``ui.race.row_step_cost``); None when it would cost
+    more: the question is then not offered, rather than graded on a thinned grid."""
+    from . import race
+
+    values = tuple(float(g) for g in grid)
+    if len(values) * max(steps, 1) * race.row_step_cost(key, run[0], options) > budget:
+        return None
+    try:
+        _, loss, div = race.bank(key, run, "lr", values, tuple(start), steps, options)
+    except ValueError:
+        return None
+    return {"values": values, "loss": loss.astype(float), "diverged": div, "symbol": symbol}
