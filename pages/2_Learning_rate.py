@@ -14,7 +14,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from ui import link, race
+from ui import link, predict, race
 from ui.cache import field_background, surface_key
 from ui.frame import chart, map_size, page
 from viz import labs
@@ -36,6 +36,7 @@ look = page(
 
 
 race.preload()  # plotly.js for the race view, fetched while the page runs
+ask = predict.begin(P)  # a question link about the two-direction map (section 2)
 
 
 def _set(key: str, value: float) -> None:
@@ -167,61 +168,92 @@ traj2 = optim.run(surface2, "gd", np.zeros((1, 2)), steps2, lr=eta2)
 target = np.array([1.0 / s1, 1.0 / s2])
 errors = np.abs(traj2.xy[:, 0, :] - target)
 
+key2 = surface_key("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
+label2 = f"GD η = {eta2:.4g}"
+run = ("gd", (("lr", float(eta2)),))
+# the η slider's own values (a step of unit2/200), on which "the largest η" is measured
+grid = tuple(round(m * unit2 / 200, 12) for m in range(1, 301))
+question = predict.View(
+    ask,
+    viz.run_views([traj2], surface2, [label2]),
+    surface2,
+    [label2],
+    P,
+    kinds=("regime", "next", "max_lr"),
+    rules=[predict.rule("gd", {"lr": eta2})],
+    sweep=lambda i: predict.sweep(key2, run, grid, (0.0, 0.0), steps2, optim.RunOptions()),
+)
+question.offer()
+
 slow = float(theory.scalar_contraction(eta2, smin))
 fast = float(theory.scalar_contraction(eta2, smax))
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
-m2.metric("usable η < 1/σ_max²", f"{unit2:.4g}")
-m3.metric("factor, slow direction", f"{slow:.4g}")
 steep = theory.scalar_regime(eta2, smax)
-if slow < 1 and fast < 1:
-    need = math.ceil(math.log(1e-6) / math.log(max(slow, fast))) if max(slow, fast) > 0 else 1
-    m4.metric("steps to shrink the error 10⁶×", f"{need}")
-elif steep == "period-2":
-    m4.metric("steps to shrink the error 10⁶×", "never (period 2)")
-else:
-    m4.metric("steps to shrink the error 10⁶×", "never (diverges)")
-eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
-st.caption(
-    f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
-    f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
-)
+if not question.hidden:  # the limit and the regime are the answers a question asks for
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
+    m2.metric("usable η < 1/σ_max²", f"{unit2:.4g}")
+    m3.metric("factor, slow direction", f"{slow:.4g}")
+    if slow < 1 and fast < 1:
+        need = math.ceil(math.log(1e-6) / math.log(max(slow, fast))) if max(slow, fast) > 0 else 1
+        m4.metric("steps to shrink the error 10⁶×", f"{need}")
+    elif steep == "period-2":
+        m4.metric("steps to shrink the error 10⁶×", "never (period 2)")
+    else:
+        m4.metric("steps to shrink the error 10⁶×", "never (diverges)")
+    eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
+    st.caption(
+        f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
+        f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
+    )
+question.panel()
 left, right = st.columns(2)
 with left:
-    chart(
-        labs.direction_errors_figure(errors, (s1, s2), eta2, look=look),
-        "The error along each singular direction against step: measured and theory",
-        key=f"{P}_dirs",
-    )
+    if question.hidden:
+        st.info("The error along each direction is shown after your answer.", icon="🙈")
+    else:
+        chart(
+            labs.direction_errors_figure(errors, (s1, s2), eta2, look=look),
+            "The error along each singular direction against step: measured and theory",
+            key=f"{P}_dirs",
+        )
 with right:
-    key2 = surface_key("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
-    view = viz.run_views([traj2], surface2, [f"GD η = {eta2:.4g}"])
     # η scrubs in the browser over the slider's own values, the landmarks always among them
-    grid = tuple(round(m * unit2 / 200, 12) for m in range(1, 301))
     marks = tuple(round(f * unit2, 12) for f in (0.5, 0.99, 1.0, 1.01))
     axes = [race.Axis(0, "lr", "η", grid, f"{P}_eta2", eta2, marks=marks)]
-    run = ("gd", (("lr", float(eta2)),))
+    banks = None
+    if question.hidden:
+        axes = []
+    else:
+        banks = race.banks_for(key2, [run], axes, (0.0, 0.0), steps2, optim.RunOptions())
     race.mount(
         viz.race_spec(
             surface2,
-            view,
+            question.views,
             field_background(key2),
-            banks=race.banks_for(key2, [run], axes, (0.0, 0.0), steps2, optim.RunOptions()),
+            banks=banks,
             look=look,
             **map_size(look, main=False),
             curves=False,
-            clicks=False,
+            clicks=question.clicking,
+            click_label="click: your prediction",
+            note="The path is hidden until you answer." if question.hidden else None,
+            extra=question.traces(look),
+            autoplay=question.autoplay(),
         ),
         key=f"{P}_path",
         axes=axes,
+        on_start=question.on_click if question.clicking else None,
         alt="Top view of the two-direction quadratic (σ₁, σ₂) with the run's path, its player "
         "and an η scrubber",
     )
-    st.caption(
-        f"Scrub η: the path redraws at once; 1/σ_max² = {unit2:.4g} is on the scrubber "
-        "(period 2), and the charts follow when you let go."
-    )
-if steep == "period-2" and traj2.diverged_at[0] < 0:
+    if not question.hidden:
+        st.caption(
+            f"Scrub η: the path redraws at once; 1/σ_max² = {unit2:.4g} is on the scrubber "
+            "(period 2), and the charts follow when you let go."
+        )
+if question.hidden:
+    pass
+elif steep == "period-2" and traj2.diverged_at[0] < 0:
     st.info(
         f"η = 1/σ_max² = {unit2:.4g} exactly: the steep direction's error flips sign with the same "
         "size every step (factor |1 − 2ησ_max²| = 1), a period-2 bounce that neither grows nor "

@@ -14,7 +14,7 @@ import optim
 import viz
 from optim import experiments, theory
 from surfaces import get_surface
-from ui import link
+from ui import link, predict
 from ui import race as race_view
 from ui.cache import field_background, surface_key
 from ui.controls import clicked_point, log_grid
@@ -75,6 +75,7 @@ def default_motion(conv: str) -> tuple[float, float]:
 
 
 race_view.preload()  # plotly.js for the race view, fetched while the page runs
+ask = predict.begin(P)  # a question link about the race (section 2)
 
 # -- state carried between reruns, applied before the widgets are drawn -------------------------
 if f"{P}_eta" not in st.session_state:
@@ -162,6 +163,146 @@ labels = [
     f"3. Nesterov ({conv}) η = {eta:.4g}, β = {beta:.3g}",
 ]
 views = viz.run_views(trajs, surface, labels)
+question = predict.View(
+    ask,
+    views,
+    surface,
+    labels,
+    P,
+    kinds=("first", "regime", "next"),
+    rules=[
+        predict.rule("gd", {"lr": alpha}),
+        predict.rule("momentum", hp),
+        predict.rule("nesterov", hp),
+    ],
+)
+question.offer()
+
+# -- 2. the race ----------------------------------------------------------------------------------
+
+
+def race_section() -> None:
+    """Section 2: the race of GD, heavy ball and Nesterov (a question's view, if the link asks)."""
+    st.subheader("2 · Zig-zag against smooth, heavy ball against Nesterov")
+    race = theory.momentum_race(alpha, mu, [lam_min, lam_max])
+    MOTION = {
+        "zig-zags": "zig-zags across the steep direction (1 − αλ_max = {f:.2f} flips its sign each step)",
+        "creeps": "creeps down without zig-zag (αλ_max ≤ 1)",
+        "oscillates": "overshoots and oscillates about the minimum",
+        "glides": "glides in without oscillating",
+    }
+
+    def _says(regime: theory.Regime, f: float = 0.0) -> str:
+        if regime.motion == "diverges":
+            return f"**diverges**: αλ_max = {alpha * lam_max:.3g} is beyond its limit {regime.limit:.3g}"
+        what = MOTION[regime.motion].format(f=f)
+        return f"{what}; rate **{regime.rate:.4f}**, about {regime.steps_per_decade:.0f} steps per decade"
+
+    def _theory_says() -> None:
+        st.markdown(
+            f"Same valley, same start, same step α = {alpha:.4g} (αλ_max = {alpha * lam_max:.3g}). "
+            "What theory says of each run here (worst eigen-direction):\n"
+            f"1. **GD** {_says(race['gd'], 1 - alpha * lam_max)};\n"
+            f"2. **heavy ball** {_says(race['heavy ball'])};\n"
+            f"3. **Nesterov** {_says(race['nesterov'])}. It looks ahead before it steps, so it turns "
+            "around sooner (smaller U-turns), at the price of a lower stability limit, "
+            f"2(1 + μ)/(1 + 2μ) = {race['nesterov'].limit:.3g} against heavy ball's 2 + 2μ = "
+            f"{race['heavy ball'].limit:.3g}."
+        )
+
+    if question.hidden:
+        st.markdown(
+            f"Same valley (κ = {kappa}), same start, same step α = {alpha:.4g} "
+            f"(αλ_max = {alpha * lam_max:.3g}), momentum β = {beta:.4g} in the rule above."
+        )
+    else:
+        _theory_says()
+    question.panel()
+    show = question.views
+    if not question.hidden:
+        for msg in viz.divergence_messages(views):
+            st.warning(msg, icon="💥")
+    key = surface_key("quadratic", kappa=kappa)
+    # The three runs scrub together: η moves all three (GD runs at momentum's α), β the two
+    # momentum runs (and GD too in EECS 182's notation, where α = ηβ).
+    runs = [
+        ("gd", (("lr", float(alpha)),)),
+        ("momentum", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
+        ("nesterov", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
+    ]
+    # the β values a bank keeps: dense where the memory is long (β → 1, or β → 0 in EECS 182's form)
+    BANK_BETAS = {0.01, *(round(1 - b, 3) if conv == "ema" else b for b in race_view.BETA_BANK)} - {
+        1.0
+    }
+    axes = [
+        race_view.Axis(
+            0,
+            "lr",
+            "α",
+            tuple(eta_options),
+            f"{P}_eta",
+            eta,
+            param="lr",
+            group="eta",
+            convert=lambda e: theory.to_pytorch(e, beta, conv)[0],
+        ),
+        *(
+            race_view.Axis(i, "lr", "η", tuple(eta_options), f"{P}_eta", eta, group="eta")
+            for i in (1, 2)
+        ),
+    ]
+    beta_grid = tuple(b for b in beta_options if b in BANK_BETAS or b == beta)
+    if conv == "ema":
+        axes.append(
+            race_view.Axis(
+                0,
+                "beta",
+                "α",
+                beta_grid,
+                f"{P}_beta",
+                beta,
+                param="lr",
+                group="beta",
+                convert=lambda b: theory.to_pytorch(eta, b, conv)[0],
+            )
+        )
+    axes += [
+        race_view.Axis(i, "beta", "β", beta_grid, f"{P}_beta", beta, group="beta") for i in (1, 2)
+    ]
+    race_view.mount(
+        viz.race_spec(
+            surface,
+            show,
+            field_background(key),
+            banks=None
+            if question.hidden
+            else race_view.banks_for(key, runs, axes, tuple(start), steps, optim.RunOptions()),
+            look=look,
+            **map_size(look, main=False),
+            curves=not question.hidden,
+            clicks=question.clicking,
+            click_label="click: your prediction",
+            note="The paths are hidden until you answer." if question.hidden else None,
+            extra=question.traces(look),
+            autoplay=question.autoplay(),
+            side=True,
+            pick=1,
+        ),
+        key=f"{P}_race",
+        axes=[] if question.hidden else axes,
+        on_start=question.on_click if question.clicking else None,
+        alt="Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
+        "scrubbers for η and β, and their loss and distance curves",
+    )
+    st.caption(
+        "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or β to "
+        "redraw all three runs at once, and the sliders above follow when you let go."
+    )
+
+
+if question.hidden:  # the question first: nothing else on the page may give the outcome away
+    race_section()
+    question.end()
 
 # -- 1. a low-pass filter -------------------------------------------------------------------------
 st.subheader("1 · The buffer is a low-pass filter (EECS 182, Fig. 2)")
@@ -220,104 +361,7 @@ with st.expander("Two more ways to write it: note 004's two-step form and note 0
     for e in optim.OPTIMIZERS["momentum"].errata:
         st.caption(f"Erratum: {e}")
 
-# -- 2. the race ----------------------------------------------------------------------------------
-st.subheader("2 · Zig-zag against smooth, heavy ball against Nesterov")
-race = theory.momentum_race(alpha, mu, [lam_min, lam_max])
-MOTION = {
-    "zig-zags": "zig-zags across the steep direction (1 − αλ_max = {f:.2f} flips its sign each step)",
-    "creeps": "creeps down without zig-zag (αλ_max ≤ 1)",
-    "oscillates": "overshoots and oscillates about the minimum",
-    "glides": "glides in without oscillating",
-}
-
-
-def _says(regime: theory.Regime, f: float = 0.0) -> str:
-    if regime.motion == "diverges":
-        return (
-            f"**diverges**: αλ_max = {alpha * lam_max:.3g} is beyond its limit {regime.limit:.3g}"
-        )
-    what = MOTION[regime.motion].format(f=f)
-    return (
-        f"{what}; rate **{regime.rate:.4f}**, about {regime.steps_per_decade:.0f} steps per decade"
-    )
-
-
-st.markdown(
-    f"Same valley, same start, same step α = {alpha:.4g} (αλ_max = {alpha * lam_max:.3g}). "
-    "What theory says of each run here (worst eigen-direction):\n"
-    f"1. **GD** {_says(race['gd'], 1 - alpha * lam_max)};\n"
-    f"2. **heavy ball** {_says(race['heavy ball'])};\n"
-    f"3. **Nesterov** {_says(race['nesterov'])}. It looks ahead before it steps, so it turns "
-    "around sooner (smaller U-turns), at the price of a lower stability limit, "
-    f"2(1 + μ)/(1 + 2μ) = {race['nesterov'].limit:.3g} against heavy ball's 2 + 2μ = "
-    f"{race['heavy ball'].limit:.3g}."
-)
-for msg in viz.divergence_messages(views):
-    st.warning(msg, icon="💥")
-key = surface_key("quadratic", kappa=kappa)
-# The three runs scrub together: η moves all three (GD runs at momentum's α), β the two
-# momentum runs (and GD too in EECS 182's notation, where α = ηβ).
-runs = [
-    ("gd", (("lr", float(alpha)),)),
-    ("momentum", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
-    ("nesterov", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
-]
-# the β values a bank keeps: dense where the memory is long (β → 1, or β → 0 in EECS 182's form)
-BANK_BETAS = {0.01, *(round(1 - b, 3) if conv == "ema" else b for b in race_view.BETA_BANK)} - {1.0}
-axes = [
-    race_view.Axis(
-        0,
-        "lr",
-        "α",
-        tuple(eta_options),
-        f"{P}_eta",
-        eta,
-        param="lr",
-        group="eta",
-        convert=lambda e: theory.to_pytorch(e, beta, conv)[0],
-    ),
-    *(
-        race_view.Axis(i, "lr", "η", tuple(eta_options), f"{P}_eta", eta, group="eta")
-        for i in (1, 2)
-    ),
-]
-beta_grid = tuple(b for b in beta_options if b in BANK_BETAS or b == beta)
-if conv == "ema":
-    axes.append(
-        race_view.Axis(
-            0,
-            "beta",
-            "α",
-            beta_grid,
-            f"{P}_beta",
-            beta,
-            param="lr",
-            group="beta",
-            convert=lambda b: theory.to_pytorch(eta, b, conv)[0],
-        )
-    )
-axes += [race_view.Axis(i, "beta", "β", beta_grid, f"{P}_beta", beta, group="beta") for i in (1, 2)]
-race_view.mount(
-    viz.race_spec(
-        surface,
-        views,
-        field_background(key),
-        banks=race_view.banks_for(key, runs, axes, tuple(start), steps, optim.RunOptions()),
-        look=look,
-        **map_size(look, main=False),
-        clicks=False,
-        side=True,
-        pick=1,
-    ),
-    key=f"{P}_race",
-    axes=axes,
-    alt="Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
-    "scrubbers for η and β, and their loss and distance curves",
-)
-st.caption(
-    "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or β to "
-    "redraw all three runs at once, and the sliders above follow when you let go."
-)
+race_section()
 
 # -- 3. the rate map ------------------------------------------------------------------------------
 st.subheader("3 · Where momentum converges, and how fast")

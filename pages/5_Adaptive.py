@@ -13,7 +13,8 @@ import viz
 from optim import experiments, theory
 from surfaces import get_surface
 from surfaces.data import FEATURES
-from ui import link
+from ui import link, predict
+from ui import race as race_view
 from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
 from ui.frame import chart, map_size, page
@@ -28,6 +29,8 @@ look = page(
     prefix=P,
 )
 ETAS = nice_grid(0.001, 3.0, include=0.5)
+race_view.preload()  # plotly.js for the race view, fetched while the page runs
+ask = predict.begin(P)  # a question link about the race of section 1
 
 
 def eta_picker(key: str, default: float, label: str = "η (all three)") -> float:
@@ -64,20 +67,42 @@ dataset = link.radio(
 s1 = get_surface("sigmoid_neuron", dataset=dataset)
 names = ["adagrad", "rmsprop", "adam"]
 trajs = race(s1, names, [{"lr": eta1}] * 3, steps1, s1.starts[0])
-views = viz.run_views(trajs, s1, [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)])
-left, right = st.columns(2)
-chart(
-    viz.contour_figure(
-        s1,
-        views,
-        field_background(surface_key("sigmoid_neuron", dataset=dataset)),
-        look=look,
-        **map_size(look, main=False),
-    ),
-    "Top view of the quadratic with the adaptive runs' paths",
-    where=left,
-    key=f"{P}_race1",
+labels1 = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
+question = predict.View(
+    ask,
+    viz.run_views(trajs, s1, labels1),
+    s1,
+    labels1,
+    P,
+    kinds=("first", "regime", "next"),
+    rules=[predict.rule(n, {"lr": eta1}) for n in names],
 )
+question.offer()
+question.panel()
+left, right = st.columns(2)
+with left:
+    race_view.mount(
+        viz.race_spec(
+            s1,
+            question.views,
+            field_background(surface_key("sigmoid_neuron", dataset=dataset)),
+            look=look,
+            **map_size(look, main=False),
+            curves=False,
+            clicks=question.clicking,
+            click_label="click: your prediction",
+            note="The paths are hidden until you answer." if question.hidden else None,
+            extra=question.traces(look),
+            autoplay=question.autoplay(),
+        ),
+        key=f"{P}_race1",
+        on_start=question.on_click if question.clicking else None,
+        alt="Top view of the sigmoid neuron's loss over (w, b) with the paths of AdaGrad, "
+        "RMSProp and Adam, and their player",
+    )
+if question.hidden:
+    right.info("Each run's effective step is shown after your answer.", icon="🙈")
+    question.end()
 series = [
     (f"{n}: coordinate {'wb'[d]}", PALETTE[i], ("solid", "dot")[d], t.eff_lr[:, 0, d])
     for i, (n, t) in enumerate(zip(names, trajs))

@@ -143,7 +143,7 @@ class _Run:
     controls: dict[str, Control] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)  # widget key -> default value
     extra: dict[str, str] = field(default_factory=dict)  # URL values that are not controls
-    locked: str | None = None  # why the hidden controls cannot be shown (a question unanswered)
+    locked: str | None = None  # why every control is hidden now (a question not yet answered)
     share_extra: Callable[[dict[str, str], list[str]], None] | None = None
 
 
@@ -227,8 +227,7 @@ def section(title: str, expander: bool = False) -> Iterator[None]:
             st.subheader(title)
             yield
     added = set(run.controls) - before
-    hide = _state().get(_HIDDEN, set())
-    if added and added <= hide:
+    if added and all(hidden(n) for n in added):
         slot.empty()
 
 
@@ -238,8 +237,8 @@ def waiting(name: str) -> bool:
 
 
 def hidden(name: str) -> bool:
-    """True if a class link hides the control called ``name``."""
-    return name in _state().get(_HIDDEN, set())
+    """True if a class link hides the control called ``name`` (or a question locks them all)."""
+    return _run().locked is not None or name in _state().get(_HIDDEN, set())
 
 
 def keep(name: str, value: Any) -> None:
@@ -249,8 +248,8 @@ def keep(name: str, value: Any) -> None:
 
 
 def lock(reason: str) -> None:
-    """While a question is unanswered its link's hidden controls stay hidden: the banner says
-    ``reason`` and offers no "Show every control"."""
+    """Hide every control drawn from now on, with ``reason`` in the banner and no "Show every
+    control": a question's settings stay fixed until the student answers."""
     _run().locked = reason
 
 
@@ -363,7 +362,7 @@ def _control(
 ) -> Any:
     name = _name(key, url)
     _apply(name, key, describe or label, parse, default)
-    if name in _state().get(_HIDDEN, set()):
+    if hidden(name):
         value = st.session_state.get(key, default)
     else:
         value = draw({} if key in st.session_state else initial)
@@ -532,12 +531,20 @@ def params() -> dict[str, str]:
     return out
 
 
-def url_of(query: dict[str, str]) -> str:
-    """The page's address with ``query`` (relative when the browser's address is unknown)."""
+def url_of(query: dict[str, str], page: str | None = None) -> str:
+    """The page's address with ``query`` (relative when the browser's address is unknown);
+    with ``page`` (``"pages/2_Learning_rate.py"``) another page's address on the same app.
+
+    >>> url_of({"a": "1"}, page="pages/2_Learning_rate.py")
+    'Learning_rate?a=1'
+    """
     try:
         base = st.context.url or ""
     except Exception:  # outside a browser session (tests)
         base = ""
+    if page is not None:  # Streamlit's url path: the file name less its number prefix
+        stem = "" if page == "app.py" else re.sub(r"^\d+_", "", page.rsplit("/", 1)[-1][:-3])
+        base = (base.rsplit("/", 1)[0] + "/" if "/" in base else "") + stem
     return base + ("?" + urlencode(query, safe=",") if query else "")
 
 
@@ -586,9 +593,9 @@ def finish() -> None:
 
     hide = ss.get(_HIDDEN, set())
     notes = ss.get(_NOTES, [])
-    if (notes or hide) and run.notes_slot is not None:
+    if (notes or hide or run.locked) and run.notes_slot is not None:
         with run.notes_slot.container():
-            if hide and run.locked:
+            if run.locked:
                 st.info(f"❓ {run.locked}")
             elif hide:
                 c1, c2 = st.columns([4, 1])

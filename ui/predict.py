@@ -119,6 +119,11 @@ def begin(prefix: str) -> Ask | None:
     ask = ss.get(_key(prefix))
     if ask is None:
         return None
+    if ask.hidden:  # the settings stay as the link gives them until the answer
+        link.lock(
+            "A question: predict first. The settings are fixed and the outcome is hidden until "
+            "you answer at the question's figure; after your answer you can change anything."
+        )
     for name, value in (("ask", ask.kind), ("q", ask.qid), ("ask_run", ask.run + 1)):
         link.keep(name, value)
     if ask.kind == "next":
@@ -202,10 +207,6 @@ class View:
         if self.hidden:
             cut = self.ask.at if self.ask.kind == "next" else 0
             self.views = [_cut(v, cut) for v in self.all_views]
-            link.lock(
-                "A question: the settings are fixed and the outcome is hidden until you answer "
-                "below. After your answer you can change anything."
-            )
 
     def _truth(self, kind: str, run: int, at: int) -> dict:
         sweep = self.sweep(run) if (kind == "max_lr" and self.sweep) else None
@@ -383,8 +384,10 @@ class View:
 
     # -- the share panel ---------------------------------------------------------------------------
     def offer(self) -> None:
-        """The share panel's "Ask the class": a question link from this view, and its teacher link."""
-        link.share_extra(functools.partial(_offer_panel, self))
+        """The share panel's "Ask the class": a question link from this view, and its teacher link
+        (not while a student's answer is pending: what it says of the view could tell)."""
+        if not self.hidden:
+            link.share_extra(functools.partial(_offer_panel, self))
 
 
 def _cut(v: Any, k: int) -> Any:
@@ -565,9 +568,10 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
         qs = {**base, "ask": kind, "q": tally.question_id(key), "ask_run": str(int(run) + 1)}
         if kind == "next":
             qs["ask_at"] = str(int(at))
-        if names:
-            qs["hide"] = ",".join(names)
-        st.caption("Student link (the settings fixed, the outcome hidden until each answers):")
+        st.caption(
+            "Student link (the settings fixed and the outcome hidden until each student "
+            "answers; afterwards they may change anything):"
+        )
         st.code(link.url_of(qs), language=None, wrap_lines=True)
         st.caption("Your teacher link (it shows the live tally; keep it to yourself):")
         st.code(link.url_of({**qs, "teacher": key}), language=None, wrap_lines=True)

@@ -19,7 +19,7 @@ from viz import animated_gif, run_views
 from .cache import simulate, surface_key, surface_of
 from .controls import playground_query
 
-__all__ = ["PRESETS", "Preset", "preset_thumbnail"]
+__all__ = ["PRESETS", "QUESTIONS", "Preset", "ReadyQuestion", "preset_thumbnail"]
 
 PG = "pages/1_Playground.py"
 
@@ -226,6 +226,58 @@ PRESETS: tuple[Preset, ...] = (
         ),
         start=(-2.0, 0.5),
         steps=300,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ReadyQuestion:
+    """A question for the class, ready to ask: a lab's view and what the students predict.
+
+    ``query`` is the view and the question's kind (``ask``, ``ask_run``); the gallery adds a fresh
+    question id and teacher key for each teacher who asks it (``ui.tally``)."""
+
+    slug: str
+    title: str
+    asks: str  # the question, as the card says it
+    why: str  # what the reveal teaches, and where the notes say it
+    page: str
+    query: dict[str, str]
+
+
+QUESTIONS: tuple[ReadyQuestion, ...] = (
+    ReadyQuestion(
+        "ask_lr",
+        "Learning rate: how large can η be?",
+        "GD on σw ≈ y with σ₁ = 1 and σ₂ = 0.3, from w = 0, for 60 steps. Which η on the slider "
+        "is the largest that still converges? (The students type a value.)",
+        "EECS 182 eq. (3): each direction's error is multiplied by 1 − 2ησᵢ² per step, so "
+        "η < 1/σ_max² = 1; at η = 1 exactly GD bounces for ever, the answer is the slider's "
+        "0.995.",
+        "pages/2_Learning_rate.py",
+        {"ask": "max_lr", "ask_run": "1"},
+    ),
+    ReadyQuestion(
+        "ask_momentum",
+        "Momentum: heavy ball or Nesterov?",
+        "GD, heavy ball and Nesterov on a κ = 50 valley, EECS 182's notation with η = 10 and "
+        "β = 0.2 (PyTorch's α = 2, μ = 0.8). Which reaches L − L* ≤ 10⁻⁶ first?",
+        "Nesterov is usually the faster one, but its stability limit is lower: αλ_max < "
+        "2(1 + μ)/(1 + 2μ) = 1.38 against heavy ball's 2 + 2μ = 3.6. At αλ_max = 2 it diverges "
+        "and heavy ball wins.",
+        "pages/3_Momentum.py",
+        {"eta": "10", "beta": "0.2", "ask": "first", "ask_run": "1"},
+    ),
+    ReadyQuestion(
+        "ask_adaptive",
+        "Adaptive: who gets off the plateau?",
+        "AdaGrad, RMSProp and Adam at η = 0.1 on NPTEL's sigmoid neuron, starting on its "
+        "plateau. Which reaches L − L* ≤ 10⁻⁶ first?",
+        "AdaGrad's sum of squared gradients only grows, so its step starves; RMSProp's moving "
+        "average forgets the plateau and gets there first (step 66), Adam's momentum overshoots "
+        "and arrives later (step 144).",
+        "pages/5_Adaptive.py",
+        {"ask": "first", "ask_run": "1"},
     ),
 )
 

@@ -79,18 +79,26 @@ def steps_to(loss: np.ndarray, f_min: float | None, tol: float = TOL) -> int:
 
 
 def converges(loss: np.ndarray, f_min: float | None, diverged_at: int) -> bool:
-    """Whether a run still converges: finite, and its gap L − L* at least halved by its end (a
-    run at the stability limit bounces with a constant gap; above it the gap grows).
+    """Whether a run still converges: finite, its gap L − L* at least halved by its end, and
+    still shrinking (the largest gap of the last eighth of the run below that of the eighth
+    before). A run at the stability limit bounces with a constant gap; above it the gap grows.
 
-    >>> converges(np.array([2.0, 1.0, 0.1]), 0.0, -1), converges(np.array([2.0, 2.0, 2.0]), 0.0, -1)
-    (True, False)
+    >>> k = np.arange(61.0)
+    >>> converges(0.9**k, 0.0, -1), converges(1 + 0.5**k, 0.0, -1), converges(1.01**k, 0.0, -1)
+    (True, False, False)
     """
     loss = np.asarray(loss, dtype=float)
     if diverged_at >= 0 or not np.all(np.isfinite(loss)):
         return False
     base = float(f_min) if f_min is not None else float(np.min(loss))
-    gap0, gap1 = loss[0] - base, loss[-1] - base
-    return bool(gap1 <= 1e-14 or gap1 <= 0.5 * gap0)
+    gap = loss - base
+    if gap[-1] <= 1e-10 * max(float(gap[0]), 1e-300):
+        return True
+    w = max((len(gap) - 1) // 8, 2)
+    if len(gap) < 2 * w + 1:
+        return bool(gap[-1] <= 0.5 * gap[0])
+    tail, before = float(np.max(gap[-w:])), float(np.max(gap[-2 * w : -w]))
+    return bool(gap[-1] <= 0.5 * gap[0] and tail < before * (1 - 1e-6))
 
 
 def classify(xy: np.ndarray, loss: np.ndarray, f_min: float | None, diverged_at: int) -> str | None:
