@@ -12,8 +12,8 @@ that came from an altered copy of the link apart.
 
 Bounded: at most ``MAX_ANSWERS`` answers per question and ``MAX_QUESTIONS`` live questions,
 answers older than ``TTL`` seconds are deleted, the file may not grow past ``MAX_BYTES``
-(``PRAGMA max_page_count``), the write-ahead log is truncated to ``WAL_BYTES`` after each
-checkpoint. WAL mode lets readers (the teacher's live tally) run beside writers; every write is one
+(``PRAGMA max_page_count``), the write-ahead log is checkpointed once it holds ``WAL_BYTES`` and
+truncated to that size afterwards. WAL mode lets readers (the teacher's live tally) run beside writers; every write is one
 short ``BEGIN IMMEDIATE`` transaction, so thirty students answering at once queue for a few
 milliseconds each, none is lost and none is counted twice.
 
@@ -52,7 +52,7 @@ TTL = 48 * 3600.0  # seconds an answer is kept: a lecture, and the day after
 MAX_ANSWERS = 400  # answers per question: a large lecture hall
 MAX_QUESTIONS = 500  # questions with answers at once
 MAX_BYTES = 8 << 20  # the database file
-WAL_BYTES = 4 << 20  # the write-ahead log, after a checkpoint
+WAL_BYTES = 1 << 20  # the write-ahead log: checkpointed at this size, truncated to it after
 MAX_TEXT = 64  # characters of one answer as stored
 PAGE = 4096
 
@@ -144,6 +144,7 @@ class Tally:
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA busy_timeout = 10000")
             db.execute(f"PRAGMA max_page_count = {self.max_pages}")
+            db.execute(f"PRAGMA wal_autocheckpoint = {WAL_BYTES // PAGE}")
             db.execute(f"PRAGMA journal_size_limit = {WAL_BYTES}")
             self._local.db = db
         return db
@@ -207,7 +208,8 @@ class Tally:
                 db.execute("COMMIT")
                 return True, answer
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite already rolled back a full database's write
+                    db.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as err:
             raise TallyError(f"the answers store is busy or full ({err})") from err

@@ -1,0 +1,378 @@
+"""Predict, then reveal (#17): the truth of each question kind, grading, the SQLite tally under
+concurrency and at its bounds, and question links under AppTest (hidden until an answer, the
+teacher's tally, students who cannot read it, hostile answers)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optim
+import viz
+from surfaces import get_surface
+from tests.helpers import PG, ROOT, link_notes, open_link, race
+from tests.reference import reference_run
+from ui import predict, tally
+from ui.presets import QUESTIONS
+from viz import predict as pq
+
+LR, MO, AD = "pages/2_Learning_rate.py", "pages/3_Momentum.py", "pages/5_Adaptive.py"
+
+
+@pytest.fixture(autouse=True)
+def store(tmp_path, monkeypatch):
+    """Every test gets its own answers file (the app's store is one per process)."""
+    monkeypatch.setenv(tally.ENV, str(tmp_path))
+    predict.store.cache_clear()
+    yield tally.Tally(tmp_path)
+    predict.store.cache_clear()
+
+
+def question() -> tuple[str, str]:
+    key = tally.new_key()
+    return key, tally.question_id(key)
+
+
+def submit(at, label: str = "Commit my answer"):
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    return "\n".join(
+        e.value
+        for kind in ("markdown", "success", "warning", "error", "info", "caption")
+        for e in at.get(kind)
+    )
+
+
+# -- the truth, against closed forms and the reference loop -------------------------------------------
+def test_largest_eta_on_sigma_w_is_just_below_one_over_sigma_max_squared():
+    """EECS 182 eq. (3): the slider's largest converging η is the value just under 1/σ_max²."""
+    s = get_surface("sigma_w", sigma1=1.5, sigma2=0.3, y1=1.0, y2=1.0)
+    unit = 1 / 1.5**2
+    grid = [m * unit / 200 for m in range(1, 301)]
+    traj = optim.run(s, "gd", np.zeros((len(grid), 2)), 60, lr=np.array(grid))
+    sweep = {"values": grid, "loss": traj.loss.T, "diverged": traj.diverged_at}
+    views = viz.run_views([optim.run(s, "gd", np.zeros((1, 2)), 60, lr=0.5)], s)
+    t = pq.truth("max_lr", views, s, sweep=sweep, rules=[predict.rule("gd", {"lr": 0.5})])
+    assert t["best"] == pytest.approx(199 * unit / 200) and t["above"] == pytest.approx(unit)
+    assert t["theory"]["limit"] == pytest.approx(unit)  # 2/λ_max with λ_max = 2σ_max²
+    assert pq.grade("max_lr", t, pq.parse_answer("max_lr", f"{0.9952 * unit}", t)[1])
+    assert not pq.grade("max_lr", t, pq.parse_answer("max_lr", f"{unit}", t)[1])
+
+
+@pytest.mark.parametrize(
+    ("factor", "regime"),
+    [(0.5, "converge"), (0.99, "converge"), (1.0, "oscillate"), (1.02, "diverge")],
+)
+def test_regime_of_gd_on_a_quadratic_is_theory_and_the_run_agrees(factor, regime):
+    s = get_surface("quadratic", kappa=10.0, angle_deg=30.0, scale=1.0)
+    lr = factor * 2.0  # 2/λ_max with λ_max = 1
+    traj = optim.run(s, "gd", np.array([s.starts[0]]), 400, lr=lr)
+    views = viz.run_views([traj], s)
+    t = pq.truth("regime", views, s, rules=[predict.rule("gd", {"lr": lr})])
+    assert t["regime"] == regime
+    assert t["theory"]["rho"] == pytest.approx(max(abs(1 - lr * 0.1), abs(1 - lr)))
+    if factor != 0.99:  # ρ = 0.98 needs more than 400 steps to look settled
+        assert pq.classify(views[0].xy, views[0].loss, s.f_min, views[0].diverged_at) == regime
+
+
+def test_regime_without_theory_is_measured_and_unclear_runs_are_not_asked():
+    s = get_surface("rosenbrock", b=100.0)
+    good = viz.run_views([optim.run(s, "adam", np.array([[-1.0, 1.0]]), 3000, lr=0.05)], s)
+    assert pq.truth("regime", good, s, rules=[None])["regime"] == "converge"
+    creep = viz.run_views([optim.run(s, "gd", np.array([[-1.0, 1.0]]), 40, lr=1e-6)], s)
+    with pytest.raises(pq.Unaskable, match="neither settles"):
+        pq.truth("regime", creep, s, rules=[None])
+
+
+def test_next_step_is_the_reference_loops_step_and_the_ring_grades():
+    s = get_surface("quadratic", kappa=20.0, angle_deg=20.0, scale=1.0)
+    x0 = np.array(s.starts[0])
+    xs, _ = reference_run(s, "momentum", x0, 10, {"lr": 0.1, "beta": 0.9, "convention": "pytorch"})
+    ref = np.asarray(xs)
+    traj = optim.run(s, "momentum", x0[None], 10, lr=0.1, beta=0.9, convention="pytorch")
+    t = pq.truth("next", viz.run_views([traj], s), s, at=4)
+    np.testing.assert_allclose(t["point"], ref[5], rtol=1e-12)
+    assert t["radius"] >= 0.25 * math.dist(ref[4], ref[5])
+    assert pq.grade("next", t, tuple(ref[5] + [0.9 * t["radius"], 0.0]))
+    assert not pq.grade("next", t, tuple(ref[5] + [1.1 * t["radius"], 0.0]))
+
+
+def test_first_counts_ties_and_refuses_a_race_nobody_finishes():
+    s = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
+    trajs = optim.run_many(
+        s,
+        [optim.RunSpec("gd", [s.starts[0]], {"lr": lr}) for lr in (1.0, 1.0, 0.1)],
+        300,
+    )
+    t = pq.truth("first", viz.run_views(trajs, s), s)
+    assert t["winners"] == [0, 1] and t["steps"][2] == -1
+    assert pq.grade("first", t, 1) and not pq.grade("first", t, 2)
+    short = optim.run_many(s, [optim.RunSpec("gd", [s.starts[0]], {"lr": 0.01})] * 2, 5)
+    with pytest.raises(pq.Unaskable, match="no run reaches"):
+        pq.truth("first", viz.run_views(short, s), s)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "abc", "nan", "inf", "-1e999", "1e999", "9" * 41, "0x10", "1e5", "<script>", "0.5; drop"],
+)
+def test_hostile_typed_values_are_refused_with_a_message(raw):
+    t = {"values": [0.01 * m for m in range(1, 151)]}
+    with pytest.raises(ValueError) as err:
+        pq.parse_answer("max_lr", raw, t)
+    assert str(err.value)
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "x", [1.0], [1.0, "y"], [float("nan"), 0.0], [1e308, 0.0], [0, 0, 0], "1,2"]
+)
+def test_hostile_points_are_refused(raw):
+    t = {"window": [[-1.0, 1.0], [-1.0, 1.0]]}
+    with pytest.raises(ValueError):
+        pq.parse_answer("next", raw, t)
+
+
+# -- the tally ---------------------------------------------------------------------------------------
+def test_teacher_key_makes_the_id_and_nothing_else_does():
+    key = tally.new_key()
+    qid = tally.question_id(key)
+    assert tally.teacher_ok(qid, key)
+    for wrong in (None, "", qid, key[:-1], key + "a", "x" * 10_000):
+        assert not tally.teacher_ok(qid, wrong)
+
+
+def test_thirty_threads_answer_at_once_exact_counts_nothing_lost_or_doubled(store):
+    """30 sessions answer at the same moment (a barrier), each three times: 30 rows, the first
+    answer of each, from threads that each hold their own connection."""
+    qid, go = tally.question_id("k"), threading.Barrier(30)
+    results: list[tuple[int, bool]] = []
+    lock = threading.Lock()
+
+    def student(i: int) -> None:
+        s = tally.Tally(store.path.parent)
+        go.wait()
+        for attempt in range(3):
+            counted, _ = s.record(
+                qid, f"voter{i}", "spec", ["a", "b", "c"][(i + attempt) % 3], True
+            )
+            with lock:
+                results.append((i, counted))
+        s.close()
+
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(c for _, c in results) == 30 and len(results) == 90
+    count = store.count(qid, "spec")
+    assert count.total == 30
+    assert count.answers == {"a": 10, "b": 10, "c": 10}  # each voter's first answer stands
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_altered_links_are_counted_apart_and_reset_clears(store):
+    qid = tally.question_id("k")
+    for i in range(5):
+        store.record(qid, f"v{i}", "view", "converge", i < 3)
+    store.record(qid, "w", "other-view", "diverge", False)
+    c = store.count(qid, "view")
+    assert (c.total, c.right, c.altered, c.answers) == (5, 3, 1, {"converge": 5})
+    assert store.reset(qid) == 6 and store.count(qid, "view").total == 0
+
+
+def test_bounds_answers_per_question_questions_ttl_and_bytes(tmp_path):
+    s = tally.Tally(tmp_path / "a", max_answers=3, max_questions=2, ttl=100.0)
+    for i in range(3):
+        s.record("q1", f"v{i}", "s", "x", True, now=1000.0)
+    with pytest.raises(tally.TallyError, match="3 answers"):
+        s.record("q1", "v9", "s", "x", True, now=1000.0)
+    s.record("q2", "v0", "s", "x", True, now=1000.0)
+    with pytest.raises(tally.TallyError, match="live questions"):
+        s.record("q3", "v0", "s", "x", True, now=1000.0)
+    # a time-to-live later every answer has expired and is deleted on the next write
+    assert s.record("q3", "v0", "s", "x", True, now=1200.0) == (True, "x")
+    assert s.count("q1", "s", now=1200.0).total == 0
+    with sqlite3.connect(s.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 1
+    # a hostile answer is cut, and the file cannot grow past its cap
+    small = tally.Tally(tmp_path / "b", max_bytes=64 * 1024, max_answers=10**6)
+    assert len(small.record("q", "v", "s", "y" * 10**6, True)[1]) == tally.MAX_TEXT
+    with pytest.raises(tally.TallyError, match="full"):
+        for i in range(10_000):
+            small.record("q", f"voter-{i:040d}", "s", "z" * 60, True)
+    assert small.path.stat().st_size <= 64 * 1024
+    wal = small.path.with_name(small.path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size <= tally.WAL_BYTES + 64 * tally.PAGE
+    assert small.count("q", "s").total > 100  # what fitted is still counted
+
+
+# -- question links under AppTest ---------------------------------------------------------------------
+def _steps(at) -> list[int]:
+    return [r["steps"] for r in race(at)["runs"]]
+
+
+def test_a_question_link_hides_the_outcome_until_the_answer_then_reveals_it():
+    _, qid = question()
+    at = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": qid})
+    r = race(at)
+    assert _steps(at) == [0, 0], "the paths are cut at the start"
+    assert (
+        "curves" not in r
+        and all(not run["axes"] for run in r["runs"])
+        and not r["chunks"].keys() - {r["map"]["image"]["chunk"]}
+    ), "no curves, no banks: nothing of the outcome reaches the browser"
+    assert "Steps to reach" not in texts(at) and "Trajectories" not in texts(at)
+    assert not at.slider and not at.selectbox, "the settings are locked"
+    assert "predict first" in texts(at)
+    at.radio(key="pg_ask_first").set_value(1)
+    submit(at)
+    assert _steps(at) == [150, 150] and "curves" in race(at) and race(at)["autoplay"]
+    assert "Right." in texts(at) and "step **103** 🏁" in texts(at)
+    assert at.slider, "after the answer the student may change anything"
+
+
+def test_the_teacher_link_shows_the_tally_and_students_cannot_read_or_reset_it():
+    key, qid = question()
+    q = {"runs": "gd,momentum", "ask": "first", "q": qid}
+    for pick in (1, 1, 0):
+        at = open_link(PG, q)
+        at.radio(key="pg_ask_first").set_value(pick)
+        submit(at)
+    teacher = open_link(PG, {**q, "teacher": key})
+    assert "Tally: 3 answers, 2 right (67%)" in texts(teacher)
+    assert "teacher" not in teacher.query_params, "the key stays out of the address bar"
+    assert _steps(teacher) == [150, 150], "the teacher sees the outcome"
+    table = teacher.dataframe[0].value
+    assert dict(zip(table["students"], table["right"])) == {2: "✅", 1: ""}
+    for bad in ({}, {"teacher": "wrong"}, {"teacher": qid}, {"teacher": key + "x"}):
+        student = open_link(PG, {**q, **bad})
+        assert "Tally" not in texts(student)
+        assert not [b for b in student.button if b.key == "pg_ask_reset"]
+        assert _steps(student) == [0, 0]
+    # the teacher resets
+    next(b for b in teacher.button if b.key == "pg_ask_reset").click().run()
+    assert "no answers yet" in texts(teacher)
+
+
+def test_a_browser_counts_once_and_hostile_answers_get_a_message(store):
+    key, qid = question()
+    q = {"ask": "max_lr", "q": qid}
+    at = open_link(LR, q)
+    for bad, says in (
+        ("", "type a number"),
+        ("abc", "not a number"),
+        ("1e999", "not a finite"),
+        ("9" * 100, "characters"),
+        ("1e9", "outside the slider"),
+    ):
+        at.text_input(key="lr_ask_value").input(bad)
+        submit(at)
+        assert says in texts(at) and "not counted" in texts(at), bad
+    assert store.count(qid, "").total + store.count(qid, "x").altered == 0
+    at.text_input(key="lr_ask_value").input("0.99")
+    submit(at)
+    assert "Not this time" in texts(at) and "0.995" in texts(at)
+    assert "already counted" not in texts(at)
+    # the same browser again (a reload, a second tab): it opens revealed, its first answer stands
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    again.query_params.update(q)
+    again.switch_page(LR)
+    again.session_state["_voter"] = at.session_state["_voter"]
+    again.run()
+    assert "counted earlier from this browser" in texts(again) and not again.text_input
+    other = open_link(LR, q)  # another browser answers afresh
+    assert other.text_input(key="lr_ask_value")
+    teacher = open_link(LR, {**q, "teacher": key})
+    assert "Tally: 1 answer, 0 right" in texts(teacher)
+
+
+def test_same_browser_reload_restores_its_answer_and_cannot_answer_again(store):
+    key, qid = question()
+    q = {"ask": "regime", "q": qid, "eta2": "1"}
+    at = open_link(LR, q)
+    at.radio(key="lr_ask_regime").set_value("oscillate")
+    submit(at)
+    assert "Right." in texts(at) and "period 2" in texts(at)
+    # the browser's voter id answered: a new session of that browser opens revealed
+    store.record(qid, "b-reload", predict.spec_of({"eta2": "1", "ask": "regime"}), "diverge", False)
+    assert store.record(qid, "b-reload", "x", "converge", True) == (False, "diverge")
+    teacher = open_link(LR, {**q, "teacher": key})
+    assert "Tally: 2 answers, 1 right" in texts(teacher)
+
+
+def test_where_the_next_step_lands_typed_point_is_drawn_on_the_reveal():
+    _, qid = question()
+    at = open_link(LR, {"ask": "next", "q": qid, "ask_at": "2"})
+    assert _steps(at) == [2] and race(at)["map"]["clicks"]
+    at.number_input(key="lr_ask_x").set_value(0.5)
+    at.number_input(key="lr_ask_y").set_value(0.5)
+    submit(at, "Commit this point")
+    names = [t.get("name") for t in race(at)["map"]["static"]]
+    assert "your prediction" in names and "step 3: where it lands" in names
+    assert "Step 3 of" in texts(at)
+
+
+def test_a_bad_question_link_is_a_note_and_a_plain_view():
+    for q in (
+        {"ask": "nonsense", "q": "0" * 16},
+        {"ask": "first", "q": "not-hex"},
+        {"ask": "first", "q": "0" * 16, "ask_run": "x"},
+    ):
+        at = open_link(PG, q)
+        assert link_notes(at) and _steps(at) == [150, 150, 150]
+    at = open_link(PG, {"runs": "gd", "ask": "first", "q": "0" * 16})  # one run: no race
+    assert any("cannot be asked" in n for n in link_notes(at)) and _steps(at) == [150]
+
+
+def test_the_share_panel_makes_a_student_and_a_teacher_link():
+    at = open_link(PG, {"runs": "gd,momentum"})
+    at.selectbox(key="_ask_kind_pg").set_value("regime").run()
+    next(b for b in at.button if b.key == "_ask_make_pg").click().run()
+    codes = [c.value for c in at.code if "ask=regime" in c.value]
+    assert len(codes) == 2 and "teacher=" in codes[1] and "teacher=" not in codes[0]
+    key = codes[1].split("teacher=")[1].split("&")[0]
+    assert f"q={tally.question_id(key)}" in codes[0]
+
+
+@pytest.mark.parametrize("ready", QUESTIONS, ids=lambda q: q.slug)
+def test_the_gallery_questions_open_cleanly_and_their_reveal_says_what_the_card_says(ready):
+    key, qid = question()
+    at = open_link(ready.page, {**ready.query, "q": qid, "teacher": key})
+    assert not link_notes(at)
+    t = at.session_state[f"{predict_prefix(ready.page)}_ask_truth"]
+    if ready.slug == "ask_lr":
+        assert t["best"] == pytest.approx(0.995)
+    elif ready.slug == "ask_momentum":
+        assert t["winners"] == [1] and t["steps"][2] == -1 and "diverges" in ready.why
+    else:
+        assert t["winners"] == [1] and t["steps"][1] == 66 and "66" in ready.why
+
+
+def predict_prefix(page: str) -> str:
+    return {LR: "lr", MO: "mo", AD: "ad", PG: "pg"}[page]
+
+
+def test_gallery_makes_fresh_class_links_per_teacher():
+    at = open_link("pages/7_Gallery.py", {})
+    next(b for b in at.button if b.key == "ga_ask_lr_make").click().run()
+    codes = [c.value for c in at.code if "ask=max_lr" in c.value]
+    assert len(codes) == 2 and codes[0].startswith("Learning_rate?")
+    other = open_link("pages/7_Gallery.py", {})
+    next(b for b in other.button if b.key == "ga_ask_lr_make").click().run()
+    assert next(c.value for c in other.code if "ask=max_lr" in c.value) != codes[0]
+
+
+def test_readme_says_what_a_restart_does_to_the_tally():
+    text = (ROOT / "README.md").read_text()
+    assert "DESCENT_LAB_DATA" in text and "restart" in text.lower()
