@@ -36,9 +36,9 @@ def free_port() -> int:
 class Server:
     """``streamlit run app.py`` on a free loopback port; ``stop()`` ends it and its helper."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -91,6 +91,8 @@ class Run:
     alerts: list[tuple[str, str]] = field(default_factory=list)  # (error|warning|info, body)
     exceptions: list[str] = field(default_factory=list)
     buttons: dict[str, str] = field(default_factory=dict)  # widget key suffix -> widget id
+    widgets: dict[str, str] = field(default_factory=dict)  # radio/text input key -> widget id
+    markdown: list[str] = field(default_factory=list)
     charts: int = 0
     query: str = ""
 
@@ -112,12 +114,22 @@ class Session:
         self.page = ""
         self.query = ""
 
-    def send(self, page: str, query: str = "", trigger: str | None = None) -> None:
-        """Ask for a run of ``page`` (its URL name, "" for home) and do not wait for it."""
+    def send(
+        self, page: str, query: str = "", trigger: str | None = None, values: dict | None = None
+    ) -> None:
+        """Ask for a run of ``page`` (its URL name, "" for home) and do not wait for it;
+        ``values`` are widget states sent with it (widget id -> an int or a str)."""
         self.page, self.query = page, query
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = page
+        for wid, value in (values or {}).items():
+            w = msg.rerun_script.widget_states.widgets.add()
+            w.id = wid
+            if isinstance(value, int):
+                w.int_value = value
+            else:
+                w.string_value = str(value)
         if trigger is not None:
             w = msg.rerun_script.widget_states.widgets.add()
             w.id = trigger
@@ -144,6 +156,11 @@ class Session:
                     run.exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 elif what == "button":
                     run.buttons[el.button.id.rsplit("-", 1)[-1]] = el.button.id
+                elif what in ("radio", "text_input", "number_input"):
+                    wid = getattr(el, what).id
+                    run.widgets[wid.rsplit("-", 1)[-1]] = wid
+                elif what == "markdown":
+                    run.markdown.append(el.markdown.body)
                 elif what == "plotly_chart":
                     run.charts += 1
                 elif what == "bidi_component":  # the race view: its map, curves and 3D view
@@ -154,6 +171,9 @@ class Session:
                     run.charts += 1 + ("loss" in curves) + bool(curves.get("dist"))
                     run.charts += "surface3d" in view
             elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    run = Run(query=run.query)  # st.rerun(): what counts is the next run
+                    continue
                 run.finished = True
                 break
         run.seconds = time.perf_counter() - t0

@@ -292,30 +292,28 @@ class View:
         ask, t, p = self.ask, self.truth, self.prefix
         if ask.kind == "first":
             with st.form(f"{p}_ask_form", border=False):
-                pick = st.radio(
+                st.radio(
                     "Your prediction",
                     list(range(len(self.labels))),
                     format_func=lambda i: self.labels[i],
                     index=None,
                     key=f"{p}_ask_first",
                 )
-                sent = st.form_submit_button("Commit my answer", type="primary")
-            if sent:
-                commit(p, pick)
-                st.rerun()
+                st.form_submit_button(
+                    "Commit my answer", type="primary", on_click=_submit, args=(p, ask.kind)
+                )
         elif ask.kind == "regime":
             with st.form(f"{p}_ask_form", border=False):
-                pick = st.radio(
+                st.radio(
                     "Your prediction",
                     list(pq.REGIMES),
                     format_func=pq.REGIMES.get,
                     index=None,
                     key=f"{p}_ask_regime",
                 )
-                sent = st.form_submit_button("Commit my answer", type="primary")
-            if sent:
-                commit(p, pick)
-                st.rerun()
+                st.form_submit_button(
+                    "Commit my answer", type="primary", on_click=_submit, args=(p, ask.kind)
+                )
         elif ask.kind == "next":
             st.caption(
                 "Click on the map: your click is your answer. No mouse? Type the point instead:"
@@ -323,29 +321,27 @@ class View:
             (x0, x1), (y0, y1) = t["window"]
             with st.form(f"{p}_ask_form", border=False):
                 c1, c2, c3 = st.columns([1, 1, 1.2], vertical_alignment="bottom")
-                x = c1.number_input(
+                c1.number_input(
                     "x", value=None, placeholder=f"{x0:g} … {x1:g}", key=f"{p}_ask_x", format="%.4f"
                 )
-                y = c2.number_input(
+                c2.number_input(
                     "y", value=None, placeholder=f"{y0:g} … {y1:g}", key=f"{p}_ask_y", format="%.4f"
                 )
-                sent = c3.form_submit_button("Commit this point", type="primary")
-            if sent:
-                commit(p, [x, y])
-                st.rerun()
+                c3.form_submit_button(
+                    "Commit this point", type="primary", on_click=_submit, args=(p, ask.kind)
+                )
         else:
             with st.form(f"{p}_ask_form", border=False):
                 c1, c2 = st.columns([2, 1.2], vertical_alignment="bottom")
-                text = c1.text_input(
+                c1.text_input(
                     f"Largest {t['symbol']} that still converges",
                     key=f"{p}_ask_value",
                     max_chars=200,
                     placeholder=f"between {min(t['values']):.4g} and {max(t['values']):.4g}",
                 )
-                sent = c2.form_submit_button("Commit my answer", type="primary")
-            if sent:
-                commit(p, text)
-                st.rerun()
+                c2.form_submit_button(
+                    "Commit my answer", type="primary", on_click=_submit, args=(p, ask.kind)
+                )
 
     def _reveal(self) -> None:
         ask, t = self.ask, self.truth
@@ -440,6 +436,17 @@ def commit(prefix: str, raw: Any) -> None:
     ask.answer = {"text": text, "value": value, "right": right}
     if ask.message and "not counted in the class tally" not in ask.message:
         ask.message = None
+
+
+def _submit(prefix: str, kind: str) -> None:
+    """The answer form's callback: its widgets' values, as the form sent them."""
+    ss = st.session_state
+    if kind == "next":
+        x, y = ss.get(f"{prefix}_ask_x"), ss.get(f"{prefix}_ask_y")
+        commit(prefix, None if x is None or y is None else [x, y])
+    else:
+        field = kind if kind in ("first", "regime") else "value"
+        commit(prefix, ss.get(f"{prefix}_ask_{field}"))
 
 
 def _reset_tally(prefix: str) -> None:
