@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -84,6 +85,7 @@ def server():
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, "DESCENT_LAB_DATA": tempfile.mkdtemp(prefix="descent-lab-tally-")},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -694,3 +696,62 @@ def test_the_momentum_labs_scrubber_moves_its_three_runs_together(server, browse
     assert all("(scrubbed)" in a[0] for a in after)  # each legend says it shows a scrubbed value
     assert tab.real_errors("Momentum") == []
     tab.page.close()
+
+
+def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(server, browser):
+    """#17: a question link hides the path after step 3; a click on the map is the answer; the
+    reveal draws the student's point where they clicked and plays; the teacher page counts it."""
+    from ui import tally
+
+    key = tally.new_key()
+    query = f"ask=next&q={tally.question_id(key)}&ask_at=3"
+    tab = Page(browser, server, size=(1440, 1100)).open(f"Playground?{query}")
+    _race_ready(tab.page)
+    tab.page.get_by_text("Click on the map where").first.wait_for(timeout=30_000)
+    shown = tab.page.evaluate("() => document.querySelector('.race-map')._fullData[0].x.length")
+    assert shown == 4, "steps 0 to 3 only: the rest of the path is not in the browser"
+    assert tab.page.locator(".race-loss .main-svg").count() == 0  # no curves before the answer
+    tab.shot("question-student-before")
+    box = tab.page.locator(".race-map .nsewdrag").first.bounding_box()
+    clicked = tab.page.evaluate(
+        """([fx, fy]) => { const fl = document.querySelector('.race-map')._fullLayout;
+        return [fl.xaxis.p2c(fl.xaxis._length * fx), fl.yaxis.p2c(fl.yaxis._length * fy)]; }""",
+        [0.62, 0.4],
+    )
+    tab.page.mouse.click(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.4)
+    tab.page.get_by_text("Your answer:").first.wait_for(timeout=30_000)
+    tab.page.wait_for_function(
+        "() => document.querySelector('.race-map')._fullData.some(t => t.name === 'your prediction')",
+        timeout=30_000,
+    )
+    star = tab.page.evaluate(
+        """() => { const t = document.querySelector('.race-map')._fullData
+            .find(t => t.name === 'your prediction'); return [t.x[0], t.y[0]]; }"""
+    )
+    span = tab.page.evaluate(
+        "() => { const fl = document.querySelector('.race-map')._fullLayout;"
+        " return fl.xaxis.range[1] - fl.xaxis.range[0]; }"
+    )
+    assert abs(star[0] - clicked[0]) < 0.01 * span and abs(star[1] - clicked[1]) < 0.01 * span
+    assert (
+        tab.page.evaluate("() => document.querySelector('.race-map')._fullData[0].x.length") > 4
+    ), "the reveal shows the path"
+    tab.page.wait_for_timeout(1500)
+    tab.shot("question-student-revealed")
+    # a reload is the same browser: it opens revealed, and cannot answer again
+    tab.page.reload()
+    tab.page.get_by_text("counted earlier from this browser").first.wait_for(timeout=30_000)
+    assert tab.page.get_by_text("Commit this point").count() == 0
+    assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+    teacher = Page(browser, server, size=(1440, 1100)).open(f"Playground?{query}&teacher={key}")
+    teacher.page.get_by_text("Tally: 1 answer").first.wait_for(timeout=30_000)
+    _race_ready(teacher.page)
+    assert "teacher=" not in teacher.page.url, "the key leaves the address bar"
+    assert teacher.page.evaluate(
+        "() => document.querySelector('.race-map')._fullData.some(t => (t.name || '').startsWith(\"the class's clicks\"))"
+    )
+    teacher.shot("question-teacher")
+    assert teacher.real_errors("Playground") == []
+    teacher.page.close()

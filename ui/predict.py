@@ -51,8 +51,8 @@ def store() -> tally.Tally:
 
 
 def voter() -> str:
-    """Who answers: this browser (its ``_streamlit_xsrf`` cookie, hashed: a reload or a second
-    tab counts once), else this session (a random id kept in its state)."""
+    """Who answers: this browser (the token of its ``_streamlit_xsrf`` cookie, hashed: a reload
+    or a second tab counts once), else this session (a random id kept in its state)."""
     ss = st.session_state
     if "_voter" not in ss:
         cookie = None
@@ -60,11 +60,33 @@ def voter() -> str:
             cookie = st.context.cookies.get("_streamlit_xsrf")
         except Exception:  # no browser (AppTest)
             cookie = None
-        if cookie:
-            ss["_voter"] = "b" + hashlib.sha256(str(cookie).encode()).hexdigest()[:23]
+        token = _xsrf_token(cookie) if cookie else None
+        if token:
+            ss["_voter"] = "b" + hashlib.sha256(token.encode()).hexdigest()[:23]
         else:
             ss["_voter"] = "s" + uuid.uuid4().hex[:23]
     return str(ss["_voter"])
+
+
+def _xsrf_token(cookie: str) -> str | None:
+    """The token inside Streamlit's ``_streamlit_xsrf`` cookie (``2|mask|masked|time``): the
+    server sends the cookie again with a new mask on every page load, so the cookie's text
+    changes with a reload while the token, ``masked XOR mask``, stays.
+
+    >>> _xsrf_token("2|0f0f|0a0b0c0d|1"), _xsrf_token("2|ffff|f5f4f3f2|9")
+    ('05040302', '0a0b0c0d')
+    >>> _xsrf_token("garbage") is None
+    True
+    """
+    parts = str(cookie).split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            if mask and masked:
+                return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    except ValueError:
+        pass
+    return None
 
 
 def spec_of(query: dict[str, str]) -> str:
@@ -352,6 +374,8 @@ class View:
             shown = pq.REGIMES.get(shown, shown).split(":")[0]
         elif ask.kind == "first" and isinstance(answer.get("value"), int):
             shown = self.labels[answer["value"]]
+        if ask.kind == "next":
+            shown = f"({shown})"
         head = f"Your answer: **{link.escape(shown)}**"
         if answer.get("restored"):
             head += " (counted earlier from this browser)"
@@ -480,12 +504,14 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
                 f"{count.altered} more came from altered copies of this link (other settings) "
                 "and are not counted here."
             )
-        if ask.kind == "next" and count.total:
-            st.caption(
-                "The class's clicks are drawn on the map (✕); rerun the page to update them."
-            )
-
     live()
+    if ask.kind == "next":
+        st.button(
+            "↻ Draw the latest clicks on the map",
+            key=f"{prefix}_ask_points",
+            help="The tally above updates by itself every few seconds; the map's ✕ (one per "
+            "student's click) are drawn when the page runs, so press this to add new ones.",
+        )
     st.button(
         "Reset the tally",
         key=f"{prefix}_ask_reset",

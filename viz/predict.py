@@ -333,7 +333,7 @@ def parse_answer(kind: str, raw: Any, t: dict[str, Any]) -> tuple[str, Any]:
             raise ValueError(
                 f"the point must be on the map: x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
             )
-        return f"{x:.4g},{y:.4g}", (x, y)
+        return f"{x:.4g}, {y:.4g}", (x, y)
     # max_lr: a typed number, snapped to the slider's values
     text = str(raw).strip()
     if not text:
@@ -512,9 +512,28 @@ def prediction_traces(
             "x": (px + t["radius"] * np.cos(ang)).tolist(),
             "y": (py + t["radius"] * np.sin(ang)).tolist(),
             "mode": "lines",
-            "name": f"step {t['at'] + 1}: where it lands",
+            "name": "counts as right",
+            "showlegend": False,
             "line": {"color": "#1a7f37", "width": look.line, "dash": "dot"},
+            "fill": "toself",
+            "fillcolor": "rgba(26, 127, 55, 0.12)",
             "hoverinfo": "skip",
+        }
+    )
+    out.append(
+        {
+            "type": "scatter",
+            "x": [px],
+            "y": [py],
+            "mode": "markers",
+            "name": f"step {t['at'] + 1}: where it lands",
+            "marker": {
+                "symbol": "circle",
+                "size": look.marker * 1.3,
+                "color": "#1a7f37",
+                "line": {"width": 2, "color": "#ffffff"},
+            },
+            "hovertemplate": f"step {t['at'] + 1} lands at (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         }
     )
     if value is not None:
