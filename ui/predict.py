@@ -504,6 +504,7 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
                 f"{count.altered} more came from altered copies of this link (other settings) "
                 "and are not counted here."
             )
+
     live()
     if ask.kind == "next":
         st.button(
