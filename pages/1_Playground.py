@@ -53,6 +53,7 @@ with st.sidebar:
 # the picture and the η sliders that drive it are on screen together, on a projector too.
 map_col, runs_col = st.columns([3, 1.3])
 with runs_col:
+    ask_slot = st.container()  # a question's panel: beside the map, so both fit one screen
     runs = controls.runs_editor(P, surface, key, compact=True)
 
 try:
@@ -121,7 +122,7 @@ touch = phone()  # a phone's map takes no clicks, so a touch drag scrolls the pa
 note = None
 axes: list = []
 if question.hidden:
-    note = "The paths are hidden until you answer the question above the map."
+    note = "The paths are hidden until you answer the question."
 elif options.noise:
     note = (
         "Scrubbing is off while gradient noise is on: every η would draw other noise, so the "
@@ -159,7 +160,7 @@ spec = viz.race_spec(
     autoplay=question.autoplay(),
 )
 with map_col:
-    question.panel()
+    question.panel(where=map_col if touch else ask_slot)  # a phone stacks: the question first
     race.mount(
         spec,
         key=f"{P}_map",

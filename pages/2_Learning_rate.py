@@ -205,8 +205,8 @@ if not question.hidden:  # the limit and the regime are the answers a question a
         f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
         f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
     )
-question.panel()
 left, right = st.columns(2)
+question.panel(where=left)  # beside the map, so both fit a projector's screen
 with left:
     if question.hidden:
         st.info("The error along each direction is shown after your answer.", icon="🙈")

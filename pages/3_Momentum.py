@@ -217,7 +217,12 @@ def race_section() -> None:
         )
     else:
         _theory_says()
-    question.panel()
+    where = st.container()  # the race's place: beside the question while it waits
+    if question.hidden:  # the map and the question side by side, on a projector too
+        where, side = st.columns([3, 2])
+        question.panel(where=side)
+    else:
+        question.panel()
     show = question.views
     if not question.hidden:
         for msg in viz.divergence_messages(views):
@@ -269,35 +274,36 @@ def race_section() -> None:
     axes += [
         race_view.Axis(i, "beta", "β", beta_grid, f"{P}_beta", beta, group="beta") for i in (1, 2)
     ]
-    race_view.mount(
-        viz.race_spec(
-            surface,
-            show,
-            field_background(key),
-            banks=None
-            if question.hidden
-            else race_view.banks_for(key, runs, axes, tuple(start), steps, optim.RunOptions()),
-            look=look,
-            **map_size(look, main=False),
-            curves=not question.hidden,
-            clicks=question.clicking,
-            click_label="click: your prediction",
-            note="The paths are hidden until you answer." if question.hidden else None,
-            extra=question.traces(look),
-            autoplay=question.autoplay(),
-            side=True,
-            pick=1,
-        ),
-        key=f"{P}_race",
-        axes=[] if question.hidden else axes,
-        on_start=question.on_click if question.clicking else None,
-        alt="Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
-        "scrubbers for η and β, and their loss and distance curves",
-    )
-    st.caption(
-        "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or β to "
-        "redraw all three runs at once, and the sliders above follow when you let go."
-    )
+    with where:
+        race_view.mount(
+            viz.race_spec(
+                surface,
+                show,
+                field_background(key),
+                banks=None
+                if question.hidden
+                else race_view.banks_for(key, runs, axes, tuple(start), steps, optim.RunOptions()),
+                look=look,
+                **map_size(look, main=False),
+                curves=not question.hidden,
+                clicks=question.clicking,
+                click_label="click: your prediction",
+                note="The paths are hidden until you answer." if question.hidden else None,
+                extra=question.traces(look),
+                autoplay=question.autoplay(),
+                side=True,
+                pick=1,
+            ),
+            key=f"{P}_race",
+            axes=[] if question.hidden else axes,
+            on_start=question.on_click if question.clicking else None,
+            alt="Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
+            "scrubbers for η and β, and their loss and distance curves",
+        )
+        st.caption(
+            "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or β to "
+            "redraw all three runs at once, and the sliders above follow when you let go."
+        )
 
 
 if question.hidden:  # the question first: nothing else on the page may give the outcome away

@@ -78,8 +78,8 @@ question = predict.View(
     rules=[predict.rule(n, {"lr": eta1}) for n in names],
 )
 question.offer()
-question.panel()
 left, right = st.columns(2)
+question.panel(where=right)  # beside the map, so both fit a projector's screen
 with left:
     race_view.mount(
         viz.race_spec(

@@ -35,6 +35,7 @@ import streamlit as st
 from viz import predict as pq
 
 from . import link, tally
+from .frame import phone
 
 __all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "voter"]
 
@@ -220,7 +221,7 @@ class View:
             except pq.Unaskable as err:
                 self.error = str(err)
         if self.error:
-            link.note(f"This question cannot be asked about this view: {self.error}.")
+            link.note(f"This question cannot be asked about this view: {link.escape(self.error)}.")
             self.ask = None
             return
         st.session_state[f"{_key(self.prefix)}_truth"] = self.truth
@@ -288,12 +289,13 @@ class View:
             link.stop()
 
     # -- the panel ---------------------------------------------------------------------------------
-    def panel(self) -> None:
-        """The question and its answer widgets, or the reveal; for the teacher the tally."""
+    def panel(self, where: Any = None) -> None:
+        """The question and its answer widgets, or the reveal; for the teacher the tally (in
+        ``where``, a column or a container reserved beside the view, if given)."""
         ask, t = self.ask, self.truth
         if ask is None or t is None:
             return
-        box = st.container(border=True)
+        box = (where if where is not None else st).container(border=True)
         with box:
             st.markdown("❓ " + pq.prompt(ask.kind, t, ask.run, ask.at, self.labels))
             if ask.teacher:
@@ -338,7 +340,10 @@ class View:
                 )
         elif ask.kind == "next":
             st.caption(
-                "Click on the map: your click is your answer. No mouse? Type the point instead:"
+                "Type the point where it lands (on a phone the map takes no clicks, so that a "
+                "finger can scroll the page):"
+                if phone()
+                else "Click on the map: your click is your answer. No mouse? Type the point:"
             )
             (x0, x1), (y0, y1) = t["window"]
             with st.form(f"{p}_ask_form", border=False):
@@ -589,7 +594,7 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
     try:
         view._truth(kind, int(run), int(at))
     except pq.Unaskable as err:
-        st.caption(f"Not with this view: {err}.")
+        st.caption(f"Not with this view: {link.escape(err)}.")
         return
     made = st.session_state.get(f"_ask_made_{p}")
     want = (kind, int(run), int(at), spec_of(query))

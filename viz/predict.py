@@ -372,7 +372,7 @@ def prompt(kind: str, t: dict[str, Any] | None, run: int, at: int, labels: Seque
     name = labels[run] if 0 <= run < len(labels) else f"run {run + 1}"
     if kind == "first":
         return (
-            f"**Which run reaches L − L* ≤ {TOL:g} first?** Every run starts at the marked "
+            f"**Which run reaches L − L\\* ≤ {TOL:g} first?** Every run starts at the marked "
             "point; their paths are hidden until you answer."
         )
     if kind == "regime":
@@ -399,7 +399,7 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
         for i, (label, s) in enumerate(zip(t["labels"], t["steps"])):
             when = f"step **{s}**" if s >= 0 else f"not within {t['total']} steps"
             parts.append(f"{label}: {when}" + (" 🏁" if i in t["winners"] else ""))
-        return f"Steps to reach L − L* ≤ {TOL:g}: " + "; ".join(parts) + "."
+        return f"Steps to reach L − L\\* ≤ {TOL:g}: " + "; ".join(parts) + "."
     if kind == "regime":
         th = t["theory"]
         said = REGIMES[t["regime"]].split(":")[0]
@@ -428,7 +428,7 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
             out.append(f"Measured: it left the bounded region at step {t['diverged_at']}.")
         elif t["gap1"] is not None:
             out.append(
-                f"Measured: L − L* went from {_fmt(t['gap0'])} to {_fmt(t['gap1'])} in {t['steps']} steps"
+                f"Measured: L − L\\* went from {_fmt(t['gap0'])} to {_fmt(t['gap1'])} in {t['steps']} steps"
                 + (
                     "."
                     if t["measured"] in (None, t["regime"])
