@@ -217,12 +217,12 @@ def race_section() -> None:
         )
     else:
         _theory_says()
-    where = st.container()  # the race's place: beside the question while it waits
     if question.hidden:  # the map and the question side by side, on a projector too
         where, side = st.columns([3, 2])
         question.panel(where=side)
     else:
         question.panel()
+        where = st.container()
     show = question.views
     if not question.hidden:
         for msg in viz.divergence_messages(views):

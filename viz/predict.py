@@ -403,7 +403,7 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
     if kind == "regime":
         th = t["theory"]
         said = REGIMES[t["regime"]].split(":")[0]
-        out = [f"{t['label']} does **{said}**."]
+        out = [f"{t['label']} will **{said}**."]
         if th:
             sym, step = th["step"]
             rel = (
