@@ -659,6 +659,12 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
         )
         if run.share_extra is not None:
             run.share_extra(query, names)
+        elif run.prefix:
+            st.caption(
+                "❓ Questions for the class (predict, then reveal) are made from a race view: the "
+                "Playground's map and the Learning-rate, Momentum and Adaptive labs' races, or "
+                "ready-made in the Presets gallery."
+            )
         if run.prefix:
             st.button(
                 "↺ Reset this page to its defaults",
