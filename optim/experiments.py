@@ -123,6 +123,34 @@ class Conditioning(NamedTuple):
     adam_steps: int  # Adam at ``adam_lr`` to the same tolerance
 
 
+class _ExactQuadratic:
+    """A surface with a constant Hessian H written as what it is, ``L* + ½(w − w*)ᵀH(w − w*)``:
+    the same values and gradients (to rounding) at O(1) cost per point instead of a pass over a
+    data set (a least-squares loss over 60 examples cost ~50× more per step). Everything else is
+    the surface's own."""
+
+    def __init__(self, surface: Any, h: Any) -> None:
+        self._s = surface
+        self._h = np.asarray(h, dtype=float)
+        minima = getattr(surface, "minima", None) or ()
+        if not minima or surface.f_min is None:
+            raise ValueError(f"{surface.name} has no known minimum")
+        self._w = np.asarray(minima[0], dtype=float)
+        self._f = float(surface.f_min)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s, name)
+
+    def grad(self, xy: Any) -> np.ndarray:
+        return (np.asarray(xy, dtype=float) - self._w) @ self._h
+
+    grad_quiet = grad
+
+    def f(self, xy: Any) -> np.ndarray:
+        d = np.asarray(xy, dtype=float) - self._w
+        return self._f + 0.5 * np.einsum("...i,ij,...j->...", d, self._h, d)
+
+
 def conditioning(
     surface: Any, start: Any, tol: float = 1e-6, steps: int = 2000, adam_lr: float = 0.1
 ) -> Conditioning:
@@ -139,8 +167,9 @@ def conditioning(
     lam = np.linalg.eigvalsh(np.asarray(h, dtype=float))
     eta, rate = theory.gd_optimal(float(lam[0]), float(lam[-1]))
     x0 = np.array([start], dtype=float)
-    gd = run_summary(surface, "gd", x0, steps, tol=tol, lr=eta)
-    adam = run_summary(surface, "adam", x0, steps, tol=tol, lr=adam_lr)
+    exact = _ExactQuadratic(surface, h)
+    gd = run_summary(exact, "gd", x0, steps, tol=tol, lr=eta)
+    adam = run_summary(exact, "adam", x0, steps, tol=tol, lr=adam_lr)
     return Conditioning(
         float(lam[-1] / lam[0]),
         float(eta),
