@@ -733,9 +733,8 @@ def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(se
         " return fl.xaxis.range[1] - fl.xaxis.range[0]; }"
     )
     assert abs(star[0] - clicked[0]) < 0.01 * span and abs(star[1] - clicked[1]) < 0.01 * span
-    assert (
-        tab.page.evaluate("() => document.querySelector('.race-map')._fullData[0].x.length") > 4
-    ), "the reveal shows the path"
+    last = tab.page.evaluate("() => +document.querySelector('.race-bar input[type=range]').max")
+    assert last > 3, "the reveal sends the whole path (the player runs to step 150)"
     tab.page.wait_for_timeout(1500)
     tab.shot("question-student-revealed")
     # a reload is the same browser: it opens revealed, and cannot answer again
@@ -753,5 +752,13 @@ def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(se
         "() => document.querySelector('.race-map')._fullData.some(t => (t.name || '').startsWith(\"the class's clicks\"))"
     )
     teacher.shot("question-teacher")
+    # live: another student answers (typing the point), the teacher's tally counts it unasked
+    other = Page(browser, server, size=(1440, 1100)).open(f"Playground?{query}")
+    other.page.locator("[data-testid=stForm] input").nth(0).fill("0.5")
+    other.page.locator("[data-testid=stForm] input").nth(1).fill("0.5")
+    other.page.get_by_role("button", name="Commit this point").click()
+    other.page.get_by_text("Your answer:").first.wait_for(timeout=30_000)
+    other.page.close()
+    teacher.page.get_by_text("Tally: 2 answers").first.wait_for(timeout=20_000)
     assert teacher.real_errors("Playground") == []
     teacher.page.close()
