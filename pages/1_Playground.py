@@ -121,9 +121,7 @@ show_3d = link.toggle(
 touch = phone()  # a phone's map takes no clicks, so a touch drag scrolls the page
 note = None
 axes: list = []
-if question.hidden:
-    note = "The paths are hidden until you answer the question."
-elif options.noise:
+if options.noise:
     note = (
         "Scrubbing is off while gradient noise is on: every η would draw other noise, so the "
         "paths could not be compared. Move the sliders beside the map instead."
@@ -153,11 +151,7 @@ spec = viz.race_spec(
     trails=trails,
     mesh=surface_mesh(key) if show_3d and not question.hidden else None,
     curves=not question.hidden,
-    clicks=not touch and (question.clicking or not question.active),
-    click_label="click: your prediction" if question.clicking else "click: start here",
-    note=note,
-    extra=question.traces(look),
-    autoplay=question.autoplay(),
+    **question.race_args(look, clicks=not touch, note=note),
 )
 with map_col:
     question.panel(where=map_col if touch else ask_slot)  # a phone stacks: the question first
@@ -165,9 +159,7 @@ with map_col:
         spec,
         key=f"{P}_map",
         axes=axes,
-        on_start=question.on_click
-        if question.clicking
-        else lambda x, y: controls.set_start(P, x, y),
+        on_start=question.on_start(lambda x, y: controls.set_start(P, x, y)),
         alt="Top view of the loss surface with each run's path from the start, its player, "
         "scrubbers for η and β, and the loss and distance curves",
     )

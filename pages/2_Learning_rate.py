@@ -234,15 +234,11 @@ with right:
             look=look,
             **map_size(look, main=False),
             curves=False,
-            clicks=question.clicking,
-            click_label="click: your prediction",
-            note="The path is hidden until you answer." if question.hidden else None,
-            extra=question.traces(look),
-            autoplay=question.autoplay(),
+            **question.race_args(look),
         ),
         key=f"{P}_path",
         axes=axes,
-        on_start=question.on_click if question.clicking else None,
+        on_start=question.on_start(),
         alt="Top view of the two-direction quadratic (σ₁, σ₂) with the run's path, its player "
         "and an η scrubber",
     )

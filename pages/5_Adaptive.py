@@ -89,14 +89,10 @@ with left:
             look=look,
             **map_size(look, main=False),
             curves=False,
-            clicks=question.clicking,
-            click_label="click: your prediction",
-            note="The paths are hidden until you answer." if question.hidden else None,
-            extra=question.traces(look),
-            autoplay=question.autoplay(),
+            **question.race_args(look),
         ),
         key=f"{P}_race1",
-        on_start=question.on_click if question.clicking else None,
+        on_start=question.on_start(),
         alt="Top view of the sigmoid neuron's loss over (w, b) with the paths of AdaGrad, "
         "RMSProp and Adam, and their player",
     )

@@ -278,6 +278,24 @@ class View:
             return None
         return f"{self.ask.qid}:{(self.ask.answer or {}).get('text', 'teacher')}"
 
+    def race_args(self, look: Any, clicks: bool = False, note: str | None = None) -> dict:
+        """``viz.race_spec``'s arguments for the question: map clicks are answers while it
+        waits (not on a phone, where a finger must scroll the page: it types its point), else
+        the page's own ``clicks`` (off once a question is answered: the view must stay the
+        question's); the note saying the paths are hidden, the prediction drawn, the reveal's
+        autoplay."""
+        return {
+            "clicks": (self.clicking and not phone()) or (clicks and not self.active),
+            "click_label": "click: your prediction" if self.clicking else "click: start here",
+            "note": "The paths are hidden until you answer the question." if self.hidden else note,
+            "extra": self.traces(look),
+            "autoplay": self.autoplay(),
+        }
+
+    def on_start(self, page: Callable[[float, float], None] | None = None):
+        """What a click on the map does: the answer while the question waits, else ``page``."""
+        return self.on_click if self.clicking else page
+
     def on_click(self, x: float, y: float) -> None:
         """The map's click while the question waits: the student's answer."""
         commit(self.prefix, [x, y])
