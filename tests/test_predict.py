@@ -443,3 +443,19 @@ def test_thirty_students_on_a_real_server_answer_at_once_and_the_teacher_counts_
             s.close()
     finally:
         server.stop()
+
+
+def test_without_a_writable_store_an_answer_is_graded_and_the_page_says_so(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(tally.ENV, str(blocker / "tally"))
+    predict.store.cache_clear()
+    key, qid = question()
+    at = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": qid})
+    at.radio(key="pg_ask_first").set_value(1)
+    submit(at)
+    assert "Right." in texts(at) and "not counted in the class tally" in texts(at)
+    teacher = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": qid, "teacher": key})
+    assert "cannot be read" in texts(teacher)
+    next(b for b in teacher.button if b.key == "pg_ask_reset").click().run()
+    assert not teacher.exception and "could not be reset" in texts(teacher)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -473,7 +474,7 @@ def commit(prefix: str, raw: Any) -> None:
     right = pq.grade(ask.kind, t, value)
     try:
         counted, stored = store().record(ask.qid, voter(), _spec(prefix), text, right)
-    except tally.TallyError as err:
+    except (tally.TallyError, OSError, sqlite3.Error) as err:  # no store: graded, not counted
         ask.message = f"Your answer is graded but not counted in the class tally: {err}."
         counted, stored = True, text
     if not counted:
@@ -499,7 +500,10 @@ def _submit(prefix: str, kind: str) -> None:
 def _reset_tally(prefix: str) -> None:
     ask: Ask | None = st.session_state.get(_key(prefix))
     if ask is not None and ask.teacher:
-        store().reset(ask.qid)
+        try:
+            store().reset(ask.qid)
+        except (OSError, sqlite3.Error) as err:
+            ask.message = f"The tally could not be reset now ({type(err).__name__})."
 
 
 def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
