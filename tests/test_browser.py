@@ -260,6 +260,12 @@ def test_clicking_the_map_moves_the_start_in_every_animation_state(server, brows
     tab = Page(browser, server).open("Playground")
     _race_ready(tab.page)
     x0 = tab.page.get_by_label("x₀")
+    # under load the sidebar's number input can still be empty when the map is ready
+    tab.page.wait_for_function(
+        "() => { const e = [...document.querySelectorAll('input')]"
+        ".find(i => i.getAttribute('aria-label') === 'x₀'); return e && e.value === '-2.5'; }",
+        timeout=30_000,
+    )
     for i, state in enumerate(("rest", "playing", "paused")):
         if state != "rest":
             tab.page.locator("button.race-play").click()  # play; the second time, play again
