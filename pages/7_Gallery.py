@@ -19,22 +19,6 @@ page(
 )
 LABEL = {path: label for path, label, _, _ in PAGES}
 
-cols = st.columns(2)
-pictures = []
-for i, preset in enumerate(PRESETS):
-    with cols[i % 2].container(border=True):
-        st.markdown(f"#### {i + 1}. {preset.title}")
-        left, right = st.columns([1, 1.5])
-        pictures.append((left.empty(), preset))
-        right.markdown(preset.watch)
-        right.caption(f"Source: {preset.source}")
-        right.page_link(
-            preset.page,
-            label=f"Open in the {LABEL[preset.page]}",
-            icon="▶️",
-            query_params=preset.query,
-        )
-
 st.subheader("❓ Ready questions: predict, then reveal")
 st.markdown(
     "Each opens a lab's view with its outcome hidden: every student answers first, then watches "
@@ -69,6 +53,23 @@ for col, q in zip(qcols, QUESTIONS):
                 icon="👩‍🏫",
                 query_params={**student, "teacher": made},
             )
+
+st.subheader("🎬 Scenarios")
+cols = st.columns(2)
+pictures = []
+for i, preset in enumerate(PRESETS):
+    with cols[i % 2].container(border=True):
+        st.markdown(f"#### {i + 1}. {preset.title}")
+        left, right = st.columns([1, 1.5])
+        pictures.append((left.empty(), preset))
+        right.markdown(preset.watch)
+        right.caption(f"Source: {preset.source}")
+        right.page_link(
+            preset.page,
+            label=f"Open in the {LABEL[preset.page]}",
+            icon="▶️",
+            query_params=preset.query,
+        )
 
 # the cards first, then their pictures (drawn on the server once, then cached)
 for slot, preset in pictures:
