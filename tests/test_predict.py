@@ -459,3 +459,29 @@ def test_without_a_writable_store_an_answer_is_graded_and_the_page_says_so(tmp_p
     assert "cannot be read" in texts(teacher)
     next(b for b in teacher.button if b.key == "pg_ask_reset").click().run()
     assert not teacher.exception and "could not be reset" in texts(teacher)
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "answer", "slider"),
+    [
+        (PG, {"runs": "gd,momentum", "ask": "first"}, ("pg_ask_first", 1), "pg_steps"),
+        (MO, {"eta": "10", "beta": "0.2", "ask": "first"}, ("mo_ask_first", 1), "mo_steps"),
+        (AD, {"ask": "first"}, ("ad_ask_first", 1), "ad_steps1"),
+        (LR, {"ask": "regime", "eta2": "1"}, ("lr_ask_regime", "oscillate"), "lr_steps2"),
+    ],
+)
+def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answer, slider):
+    """The reveal belongs to the question's view: once the student moves a control, the page
+    says so instead of grading a view the question was not about."""
+    _, qid = question()
+    at = open_link(page, {**query, "q": qid})
+    at.radio(key=answer[0]).set_value(answer[1])
+    submit(at)
+    assert "Right." in texts(at) and "changed the settings" not in texts(at)
+    assert race(at)["autoplay"]
+    s = at.slider(key=slider)
+    s.set_value(s.max if s.value != s.max else s.min).run()
+    assert not at.exception
+    assert "changed the settings" in texts(at) and "Right." not in texts(at)
+    assert race(at)["autoplay"] is None
+    assert not any(t.get("name") == "your prediction" for t in race(at)["map"]["static"])

@@ -56,6 +56,7 @@ __all__ = [
     "share_extra",
     "share_here",
     "slider",
+    "snapshot",
     "stop",
     "take",
     "text_input",
@@ -200,6 +201,11 @@ def note(message: str) -> None:
     notes = _state().setdefault(_NOTES, [])
     if message not in notes:
         notes.append(message)
+
+
+def snapshot() -> dict[str, str]:
+    """Every control drawn so far in this run, by URL name, as URL text (defaults included)."""
+    return {c.name: c.value for c in _run().controls.values()}
 
 
 def pending() -> dict[str, str]:

@@ -119,6 +119,7 @@ class Ask:
     teacher: bool = False
     spec: str = ""  # the hash of the link's settings: the tally counts answers to this view
     answer: dict | None = None  # this session's counted answer: text, value, right
+    view: dict | None = None  # the settings the answer was given for (to notice a change)
     message: str | None = None  # why the last answer was refused or not counted
 
     @property
@@ -212,8 +213,18 @@ class View:
 
     def __post_init__(self) -> None:
         self.all_views = list(self.views)
+        self.changed = False  # the student changed the settings after answering
         if self.ask is None:
             return
+        now = link.snapshot()  # every control drawn so far: the settings this view depends on
+        if self.ask.answer is None:
+            st.session_state[f"{_key(self.prefix)}_view"] = now
+        elif not self.ask.teacher:
+            if self.ask.view is None:  # restored from the store: this first view is the question's
+                self.ask.view = now
+            self.changed = self.ask.view != now
+            if self.changed:
+                return
         if self.ask.kind not in self.kinds:
             self.error = f"this view cannot ask “{pq.KINDS[self.ask.kind]}”"
         else:
@@ -265,7 +276,7 @@ class View:
 
     def traces(self, look: Any) -> list[dict]:
         """The prediction drawn on the map once revealed (the class's clicks for the teacher)."""
-        if self.ask is None or self.hidden or self.truth is None:
+        if self.ask is None or self.hidden or self.truth is None or self.changed:
             return []
         value = (self.ask.answer or {}).get("value")
         points: list[tuple[float, float]] = []
@@ -275,7 +286,7 @@ class View:
 
     def autoplay(self) -> str | None:
         """A token that changes when the outcome is first revealed: the view plays from step 0."""
-        if self.ask is None or self.hidden:
+        if self.ask is None or self.hidden or self.changed:
             return None
         return f"{self.ask.qid}:{(self.ask.answer or {}).get('text', 'teacher')}"
 
@@ -312,6 +323,14 @@ class View:
         """The question and its answer widgets, or the reveal; for the teacher the tally (in
         ``where``, a column or a container reserved beside the view, if given)."""
         ask, t = self.ask, self.truth
+        if ask is not None and self.changed:
+            box = (where if where is not None else st).container(border=True)
+            box.markdown(
+                f"❓ You answered **{link.escape(ask.answer.get('text', ''))}** to this link's "
+                "question, then changed the settings: the figures now show your own view, not "
+                "the question's. Open the question link again to see its reveal."
+            )
+            return
         if ask is None or t is None:
             return
         box = (where if where is not None else st).container(border=True)
@@ -482,6 +501,7 @@ def commit(prefix: str, raw: Any) -> None:
         ask.message = f"This browser had already answered ({stored}); the first answer stands."
         return
     ask.answer = {"text": text, "value": value, "right": right}
+    ask.view = ss.get(f"{_key(prefix)}_view")
     if ask.message and "not counted in the class tally" not in ask.message:
         ask.message = None
 
