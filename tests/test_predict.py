@@ -485,3 +485,35 @@ def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answ
     assert "changed the settings" in texts(at) and "Right." not in texts(at)
     assert race(at)["autoplay"] is None
     assert not any(t.get("name") == "your prediction" for t in race(at)["map"]["static"])
+
+
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [
+        (PG, {"runs": "gd,momentum", "ask": "next", "ask_at": "2"}),
+        (LR, {"ask": "max_lr"}),
+        (MO, {"ask": "regime", "ask_run": "2"}),
+        (AD, {"ask": "first"}),
+    ],
+)
+@pytest.mark.parametrize("who", ["student", "teacher"])
+def test_random_moves_on_a_question_page_never_raise(page, query, who):
+    """Twenty random moves (the answer widgets, the share panel's question maker, the tally's
+    buttons, every control once it is back) on a question link: never a traceback."""
+    import random
+
+    from tests.helpers import act
+
+    key, qid = question()
+    at = open_link(page, {**query, "q": qid, **({"teacher": key} if who == "teacher" else {})})
+    rng, moves, done = random.Random(f"{page}{who}"), 0, []
+    for _ in range(80):
+        what = act(at, rng)
+        if what is None:
+            continue
+        at.run()
+        moves += 1
+        done.append(what)
+        assert not at.exception, (done, at.exception[0].stack_trace)
+        if moves == 20:
+            break
