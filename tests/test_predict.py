@@ -517,3 +517,20 @@ def test_random_moves_on_a_question_page_never_raise(page, query, who):
         assert not at.exception, (done, at.exception[0].stack_trace)
         if moves == 20:
             break
+
+
+def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():
+    key, qid = question()
+    q = {"runs": "gd,momentum", "ask": "first", "q": qid}
+    at = open_link(PG, q)
+    at.radio(key="pg_ask_first").set_value(1)
+    submit(at)
+    teacher = open_link(PG, {**q, "teacher": key})
+    assert "Tally: 1 answer, 1 right" in texts(teacher)
+    s = teacher.slider(key="pg_steps")
+    s.set_value(s.max).run()
+    assert not teacher.exception
+    assert "You changed the settings" in texts(teacher) and "Tally: 1 answer, 1 right" in texts(
+        teacher
+    )
+    assert race(teacher)["autoplay"] is None

@@ -120,6 +120,7 @@ class Ask:
     spec: str = ""  # the hash of the link's settings: the tally counts answers to this view
     answer: dict | None = None  # this session's counted answer: text, value, right
     view: dict | None = None  # the settings the answer was given for (to notice a change)
+    truth: dict | None = None  # the true answer for the question's own view
     message: str | None = None  # why the last answer was refused or not counted
 
     @property
@@ -217,13 +218,14 @@ class View:
         if self.ask is None:
             return
         now = link.snapshot()  # every control drawn so far: the settings this view depends on
-        if self.ask.answer is None:
+        if self.ask.answer is None and not self.ask.teacher:
             st.session_state[f"{_key(self.prefix)}_view"] = now
-        elif not self.ask.teacher:
-            if self.ask.view is None:  # restored from the store: this first view is the question's
+        else:  # answered (or the teacher): the first view seen is the question's
+            if self.ask.view is None:
                 self.ask.view = now
             self.changed = self.ask.view != now
             if self.changed:
+                self.truth = self.ask.truth  # the teacher's tally still reads the question's
                 return
         if self.ask.kind not in self.kinds:
             self.error = f"this view cannot ask “{pq.KINDS[self.ask.kind]}”"
@@ -237,6 +239,7 @@ class View:
             self.ask = None
             return
         st.session_state[f"{_key(self.prefix)}_truth"] = self.truth
+        self.ask.truth = self.truth
         if self.ask.answer and self.ask.answer.get("value") is None and self.ask.answer.get("text"):
             self._restore_value()
         if self.hidden:
@@ -323,6 +326,17 @@ class View:
         """The question and its answer widgets, or the reveal; for the teacher the tally (in
         ``where``, a column or a container reserved beside the view, if given)."""
         ask, t = self.ask, self.truth
+        if ask is not None and self.changed and ask.teacher:
+            with (where if where is not None else st).container(border=True):
+                st.markdown("❓ " + pq.prompt(ask.kind, t, ask.run, ask.at, self.labels))
+                st.caption(
+                    "👩‍🏫 You changed the settings: the figures show your view now, and the tally "
+                    "still counts the answers to the question's own view. Open your teacher link "
+                    "again to see that view."
+                )
+                if t is not None:
+                    _tally_panel(self.prefix, ask, t, self.labels)
+            return
         if ask is not None and self.changed:
             box = (where if where is not None else st).container(border=True)
             box.markdown(
