@@ -88,6 +88,7 @@ question = predict.View(
         steps,
         options,
     ),
+    look=look,
 )
 question.offer()
 views = question.views  # cut at the question's step while the answer is pending

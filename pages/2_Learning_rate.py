@@ -182,6 +182,7 @@ question = predict.View(
     kinds=("regime", "next", "max_lr"),
     rules=[predict.rule("gd", {"lr": eta2})],
     sweep=lambda i: predict.sweep(key2, run, grid, (0.0, 0.0), steps2, optim.RunOptions()),
+    look=look,
 )
 question.offer()
 

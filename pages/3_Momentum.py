@@ -175,6 +175,7 @@ question = predict.View(
         predict.rule("momentum", hp),
         predict.rule("nesterov", hp),
     ],
+    look=look,
 )
 question.offer()
 

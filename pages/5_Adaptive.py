@@ -76,6 +76,7 @@ question = predict.View(
     P,
     kinds=("first", "regime", "next"),
     rules=[predict.rule(n, {"lr": eta1}) for n in names],
+    look=look,
 )
 question.offer()
 left, right = st.columns(2)

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 import optim
 import viz
 from surfaces import get_surface
-from tests.helpers import PG, ROOT, link_notes, open_link, race
+from tests.helpers import PG, ROOT, link_notes, open_link, race, specs
 from tests.reference import reference_run
 from ui import predict, tally
 from ui.presets import QUESTIONS
@@ -253,8 +253,8 @@ def test_the_teacher_link_shows_the_tally_and_students_cannot_read_or_reset_it()
     assert "Tally: 3 answers, 2 right (67%)" in texts(teacher)
     assert "teacher" not in teacher.query_params, "the key stays out of the address bar"
     assert _steps(teacher) == [150, 150], "the teacher sees the outcome"
-    table = teacher.dataframe[0].value
-    assert dict(zip(table["students"], table["right"])) == {2: "✅", 1: ""}
+    bars = next(c for c in specs(teacher) if c["data"][0].get("type") == "bar")["data"][0]
+    assert bars["x"] == [1, 2] and bars["marker"]["color"] == ["#9aa0a6", "#1a7f37"]
     for bad in ({}, {"teacher": "wrong"}, {"teacher": qid}, {"teacher": key + "x"}):
         student = open_link(PG, {**q, **bad})
         assert "Tally" not in texts(student)

@@ -33,10 +33,11 @@ from typing import Any
 
 import streamlit as st
 
+from viz import Look
 from viz import predict as pq
 
 from . import link, tally
-from .frame import phone
+from .frame import chart, phone
 
 __all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "voter"]
 
@@ -335,7 +336,7 @@ class View:
                     "again to see that view."
                 )
                 if t is not None:
-                    _tally_panel(self.prefix, ask, t, self.labels)
+                    _tally_panel(self.prefix, ask, t, self.labels, self.look)
             return
         if ask is not None and self.changed:
             box = (where if where is not None else st).container(border=True)
@@ -356,7 +357,7 @@ class View:
                     "answering. Your teacher key is kept out of the address bar, so the screen "
                     "can be projected; open your teacher link again to come back."
                 )
-                _tally_panel(self.prefix, ask, t, self.labels)
+                _tally_panel(self.prefix, ask, t, self.labels, self.look)
             elif ask.answer is None:
                 self._answer_widgets()
             else:
@@ -540,7 +541,7 @@ def _reset_tally(prefix: str) -> None:
             ask.message = f"The tally could not be reset now ({type(err).__name__})."
 
 
-def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
+def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str], look: Any) -> None:
     """The teacher's live tally: counts by answer, how many were right, refreshed every few
     seconds by the browser (a fragment with ``run_every``: no server thread)."""
 
@@ -559,7 +560,12 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
                 f"{count.right} right ({count.share_right:.0%}).**"
             )
             rows = _tally_rows(ask.kind, count, t, labels)
-            st.dataframe(rows, hide_index=True, width="stretch")
+            chart(
+                pq.tally_figure(rows, look=look or Look()),
+                "The class's answers: students per answer, the right ones in green",
+                key=f"{prefix}_ask_tally",
+                config={"displayModeBar": False},
+            )
         if count.altered:
             st.caption(
                 f"{count.altered} more came from altered copies of this link (other settings) "
@@ -583,33 +589,32 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str]) -> None:
     )
 
 
-def _tally_rows(kind: str, count: tally.Count, t: dict, labels: Sequence[str]) -> Any:
-    import pandas as pd
-
-    rows = []
+def _tally_rows(
+    kind: str, count: tally.Count, t: dict, labels: Sequence[str]
+) -> list[tuple[str, int, bool]]:
+    """(answer, students, right) for every choice (those nobody picked too, so the chart keeps
+    its rows while the answers come in); typed values by value; clicks inside or outside."""
     if kind == "next":
         near = sum(n for text, n in count.answers.items() if _near(text, t))
-        rows = [
-            {"answer": "within the ring (right)", "students": near},
-            {"answer": "elsewhere", "students": count.total - near},
+        return [("within the ring", near, True), ("elsewhere", count.total - near, False)]
+    if kind == "regime":
+        return [
+            (text.split(":")[0], count.answers.get(name, 0), name == t["regime"])
+            for name, text in pq.REGIMES.items()
         ]
-    else:
-        for text, n in count.answers.items():
-            if kind == "regime":
-                name = pq.REGIMES.get(text, text).split(":")[0]
-                right = text == t["regime"]
-            elif kind == "first":
-                i = int(text.split()[-1]) - 1 if text.split()[-1].isdigit() else -1
-                name = labels[i] if 0 <= i < len(labels) else text
-                right = i in t["winners"]
-            else:
-                name = f"{t['symbol']} = {text}"
-                try:
-                    right = pq.grade(kind, t, float(text))
-                except ValueError:
-                    right = False
-            rows.append({"answer": name, "students": n, "right": "✅" if right else ""})
-    return pd.DataFrame(rows)
+    if kind == "first":
+        return [
+            (label, count.answers.get(f"run {i + 1}", 0), i in t["winners"])
+            for i, label in enumerate(labels)
+        ]
+    rows = []
+    for text, n in count.answers.items():
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        rows.append((value, f"{t['symbol']} = {text}", n, pq.grade(kind, t, value)))
+    return [(name, n, right) for _, name, n, right in sorted(rows)]
 
 
 def _near(text: str, t: dict) -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 
 from optim import theory
 
-from .style import Look
+from .style import GRID, Look, base_layout
 
 __all__ = [
     "KINDS",
@@ -42,6 +42,7 @@ __all__ = [
     "prediction_traces",
     "prompt",
     "steps_to",
+    "tally_figure",
     "truth",
 ]
 
@@ -557,3 +558,45 @@ def prediction_traces(
             }
         )
     return out
+
+
+def tally_figure(rows: Sequence[tuple[str, int, bool]], look: Look) -> dict[str, Any]:
+    """The class's answers as horizontal bars, one per answer (students), the right ones green.
+
+    >>> f = tally_figure([("converge", 3, False), ("oscillate", 9, True)], Look())
+    >>> f["data"][0]["x"], f["data"][0]["marker"]["color"]
+    ([3, 9], ['#9aa0a6', '#1a7f37'])
+    """
+    names = [r[0] for r in rows]
+    counts = [int(r[1]) for r in rows]
+    right = [bool(r[2]) for r in rows]
+    total = max(sum(counts), 1)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": names,
+                "x": counts,
+                "text": [
+                    f"{n} ({n / total:.0%})" + (" ✓" if ok else "") for n, ok in zip(counts, right)
+                ],
+                "textposition": "auto",
+                "marker": {"color": ["#1a7f37" if ok else "#9aa0a6" for ok in right]},
+                "hovertemplate": "%{y}: %{x} students<extra></extra>",
+            }
+        ],
+        "layout": base_layout(
+            look,
+            int(70 + (look.font * 2.6) * max(len(rows), 1)),
+            showlegend=False,
+            margin={"l": 10, "r": 10, "t": 10, "b": 30},
+            xaxis={
+                "title": {"text": "students"},
+                "gridcolor": GRID,
+                "rangemode": "tozero",
+                "dtick": max(1, total // 5),
+            },
+            yaxis={"autorange": "reversed", "automargin": True},
+        ),
+    }
