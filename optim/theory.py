@@ -227,7 +227,7 @@ class Regime:
     """What theory says one linear method does on a quadratic: its rate and how it moves."""
 
     rate: float  # worst spectral radius per step (≥ 1: diverges)
-    motion: str  # "diverges", "zig-zags", "creeps", "oscillates" or "glides"
+    motion: str  # "diverges", "bounces" (ρ = 1), "zig-zags", "creeps", "oscillates", "glides"
     limit: float  # the largest stable α·λ_max for these settings
 
     @property
@@ -248,6 +248,8 @@ def momentum_race(alpha: float, mu: float, lams: Any) -> dict[str, Regime]:
     ('zig-zags', 'oscillates', 0.9363)
     >>> momentum_race(1.5, 0.9, [0.02, 1.0])["nesterov"].motion
     'diverges'
+    >>> momentum_race(2.0, 0.8, [0.02, 1.0])["gd"].motion  # at its limit: period 2
+    'bounces'
     """
     lam = _lams(lams)
     lam_max = float(lam.max())
@@ -256,6 +258,8 @@ def momentum_race(alpha: float, mu: float, lams: Any) -> dict[str, Regime]:
     nag = float(nesterov_rate(alpha, mu, lam))
 
     def motion(rate: float, complex_: bool) -> str:
+        if abs(rate - 1.0) <= 1e-9:  # exactly at the limit: bounded for ever, never settling
+            return "bounces"
         if not rate < 1.0:
             return "diverges"
         return "oscillates" if complex_ else "glides"
@@ -265,7 +269,12 @@ def momentum_race(alpha: float, mu: float, lams: Any) -> dict[str, Regime]:
     hb_disc = (1.0 + mu - alpha * lo) ** 2 - 4.0 * mu
     nag_t = (1.0 + mu) * (1.0 - alpha * lo)
     nag_disc = nag_t**2 - 4.0 * mu * (1.0 - alpha * lo)
-    gd_motion = "diverges" if not gd < 1.0 else ("zig-zags" if alpha * lam_max > 1.0 else "creeps")
+    if abs(gd - 1.0) <= 1e-9:  # αλ_max = 2: period 2 (note 004 says "diverges"; it does not)
+        gd_motion = "bounces"
+    elif not gd < 1.0:
+        gd_motion = "diverges"
+    else:
+        gd_motion = "zig-zags" if alpha * lam_max > 1.0 else "creeps"
     return {
         "gd": Regime(gd, gd_motion, 2.0),
         "heavy ball": Regime(hb, motion(hb, hb_disc < 0), 2.0 + 2.0 * mu),

@@ -196,6 +196,12 @@ def race_section() -> None:
     def _says(regime: theory.Regime, f: float = 0.0) -> str:
         if regime.motion == "diverges":
             return f"**diverges**: αλ_max = {alpha * lam_max:.3g} is beyond its limit {regime.limit:.3g}"
+        if regime.motion == "bounces":
+            return (
+                f"**bounces for ever** (period 2): αλ_max = {alpha * lam_max:.3g} is exactly its "
+                "limit, so the steep direction's error flips sign at the same size every step "
+                "(note 004 calls this divergence; it neither grows nor shrinks)"
+            )
         what = MOTION[regime.motion].format(f=f)
         return f"{what}; rate **{regime.rate:.4f}**, about {regime.steps_per_decade:.0f} steps per decade"
 

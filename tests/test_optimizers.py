@@ -540,6 +540,17 @@ def test_derived_views_are_the_numbers_the_update_used():
         np.testing.assert_allclose(step, expect, rtol=1e-9, atol=1e-15, err_msg=name)
 
 
+def test_momentum_race_at_gds_limit_bounces_as_the_engine_does():
+    """αλ_max = 2 exactly: GD's steep coordinate flips sign at the same size for ever."""
+    s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
+    assert theory.momentum_race(2.0, 0.8, [1 / 50, 1.0])["gd"].motion == "bounces"
+    traj = optim.run(s, "gd", np.array([[2.0, 1.5]]), 400, lr=2.0)
+    steep = traj.xy[:, 0, 1]
+    assert traj.diverged_at[0] < 0
+    np.testing.assert_allclose(np.abs(steep), 1.5, rtol=1e-12)
+    assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
+
+
 @pytest.mark.parametrize("alpha", [0.7, 1.3, 1.5, 2.5, 4.0])
 @pytest.mark.parametrize("mu", [0.3, 0.9])
 def test_momentum_race_says_what_the_engine_does(alpha, mu):
