@@ -156,7 +156,8 @@ spec = viz.race_spec(
 )
 with map_col:
     question.panel(where=map_col if touch else ask_slot)  # a phone stacks: the question first
-    race.mount(
+    question.mount(
+        race.mount,
         spec,
         key=f"{P}_map",
         axes=axes,

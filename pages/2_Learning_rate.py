@@ -226,7 +226,8 @@ with right:
         axes = []
     else:
         banks = race.banks_for(key2, [run], axes, (0.0, 0.0), steps2, optim.RunOptions())
-    race.mount(
+    question.mount(
+        race.mount,
         viz.race_spec(
             surface2,
             question.views,

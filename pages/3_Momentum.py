@@ -282,7 +282,8 @@ def race_section() -> None:
         race_view.Axis(i, "beta", "β", beta_grid, f"{P}_beta", beta, group="beta") for i in (1, 2)
     ]
     with where:
-        race_view.mount(
+        question.mount(
+            race_view.mount,
             viz.race_spec(
                 surface,
                 show,

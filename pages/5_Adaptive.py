@@ -82,7 +82,8 @@ question.offer()
 left, right = st.columns(2)
 question.panel(where=right)  # beside the map, so both fit a projector's screen
 with left:
-    race_view.mount(
+    question.mount(
+        race_view.mount,
         viz.race_spec(
             s1,
             question.views,

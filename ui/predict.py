@@ -212,6 +212,8 @@ class View:
     look: Any = None
     truth: dict | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
+    _look: Any = field(default=None, init=False)
+    _extra_n: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.all_views = list(self.views)
@@ -294,17 +296,38 @@ class View:
             return None
         return f"{self.ask.qid}:{(self.ask.answer or {}).get('text', 'teacher')}"
 
+    def mount(self, mount: Callable[..., None], spec: dict, **kw: Any) -> None:
+        """``mount(spec, **kw)`` (``ui.race.mount``); for the teacher of a "next step" question
+        inside a fragment that the browser reruns every few seconds, so the class's clicks
+        appear on the map as they come in (only the map's markers change: a cheap redraw)."""
+        if not (self.ask is not None and self.ask.teacher and self.ask.kind == "next"):
+            mount(spec, **kw)
+            return
+        static = spec["map"]["static"]
+        base = static[: len(static) - self._extra_n]
+
+        def draw() -> None:
+            fresh = {**spec, "map": {**spec["map"], "static": base + self.traces(self._look)}}
+            mount(fresh, **kw)
+
+        if self.changed:
+            draw()
+        else:
+            st.fragment(run_every=REFRESH)(draw)()
+
     def race_args(self, look: Any, clicks: bool = False, note: str | None = None) -> dict:
         """``viz.race_spec``'s arguments for the question: map clicks are answers while it
         waits (not on a phone, where a finger must scroll the page: it types its point), else
         the page's own ``clicks`` (off once a question is answered: the view must stay the
         question's); the note saying the paths are hidden, the prediction drawn, the reveal's
         autoplay."""
+        extra = self.traces(look)
+        self._look, self._extra_n = look, len(extra)
         return {
             "clicks": (self.clicking and not phone()) or (clicks and not self.active),
             "click_label": "click: your prediction" if self.clicking else "click: start here",
             "note": "The paths are hidden until you answer the question." if self.hidden else note,
-            "extra": self.traces(look),
+            "extra": extra,
             "autoplay": self.autoplay(),
         }
 
@@ -573,13 +596,6 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str], look: An
             )
 
     live()
-    if ask.kind == "next":
-        st.button(
-            "↻ Draw the latest clicks on the map",
-            key=f"{prefix}_ask_points",
-            help="The tally above updates by itself every few seconds; the map's ✕ (one per "
-            "student's click) are drawn when the page runs, so press this to add new ones.",
-        )
     st.button(
         "Reset the tally",
         key=f"{prefix}_ask_reset",
