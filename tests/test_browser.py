@@ -768,7 +768,7 @@ def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(se
     teacher.page.get_by_text("Tally: 2 answers").first.wait_for(timeout=20_000)
     teacher.page.wait_for_function(  # and the map's ✕ follow, without a reload
         "() => document.querySelector('.race-map')._fullData"
-        ".some(t => t.name === \"the class's clicks (2)\")",
+        '.some(t => t.name === "the class\'s clicks (2)")',
         timeout=20_000,
     )
     assert teacher.real_errors("Playground") == []
