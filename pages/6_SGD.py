@@ -12,10 +12,10 @@ import optim
 import viz
 from optim import experiments, schedules
 from surfaces import get_surface
-from ui import link
+from ui import link, predict, race
 from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
-from ui.frame import chart, page
+from ui.frame import chart, map_size, page
 from viz import PALETTE, labs
 
 P = "sg"
@@ -26,6 +26,9 @@ look = page(
     "the optimum at a constant step; a decaying step lets it settle.",
     prefix=P,
 )
+ask = predict.begin(P)  # a question link about the dance (section 2)
+if ask is not None:
+    race.preload()  # a question's view is the race view
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -140,6 +143,43 @@ constant = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed)
 decayed = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed, schedule=sched)
 labels = [f"constant η = {lr:g}", f"decaying from η₀ = {lr:g}"]
 views = viz.run_views([constant, decayed], surface, labels)
+question = predict.View(
+    ask,
+    views,
+    surface,
+    labels,
+    P,
+    kinds=("regime", "next", "first"),
+    rules=[predict.rule("gd", {"lr": lr}, plain=False)] * 2,  # minibatches: measured, not theory
+    look=look,
+)
+question.offer()
+if question.active:  # a question's view: the race view, one player for the map and both curves
+    if question.hidden:
+        where, side = st.columns([3, 2])
+        question.panel(where=side)
+    else:
+        question.panel()
+        where = st.container()
+    with where:
+        question.mount(
+            race.mount,
+            viz.race_spec(
+                surface,
+                question.views,
+                field_background(skey),
+                look=look,
+                **map_size(look, main=False),
+                curves=not question.hidden,
+                side=True,
+                **question.race_args(look),
+            ),
+            key=f"{P}_dance_race",
+            on_start=question.on_start(),
+            alt="Top view of the regression loss with SGD's path at a constant η and with decay, "
+            "their player, and their loss and distance curves",
+        )
+    question.end()
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
 spec = viz.contour_figure(surface, views, field_background(skey), look=look, height=560, width=640)
@@ -151,25 +191,26 @@ spec = labs.add_schedule_panel(
     ],
     look=look,
 )
-chart(
-    spec,
-    "Top view: SGD dancing around the optimum with constant η and with decay",
-    key=f"{P}_dance",
-)
-st.caption("▶ Play: the cursors on the right follow the animation along each schedule.")
-left, right = st.columns(2)
-chart(
-    viz.loss_figure(views, surface.f_min, look=look),
-    "Loss against step for constant η and decay",
-    where=left,
-    key=f"{P}_dance_loss",
-)
-chart(
-    viz.distance_figure(views, look=look),
-    "Distance to the optimum against step for constant η and decay",
-    where=right,
-    key=f"{P}_dance_dist",
-)
+if not question.active:  # (a question's race view above already has the map and curves)
+    chart(
+        spec,
+        "Top view: SGD dancing around the optimum with constant η and with decay",
+        key=f"{P}_dance",
+    )
+    st.caption("▶ Play: the cursors on the right follow the animation along each schedule.")
+    left, right = st.columns(2)
+    chart(
+        viz.loss_figure(views, surface.f_min, look=look),
+        "Loss against step for constant η and decay",
+        where=left,
+        key=f"{P}_dance_loss",
+    )
+    chart(
+        viz.distance_figure(views, look=look),
+        "Distance to the optimum against step for constant η and decay",
+        where=right,
+        key=f"{P}_dance_dist",
+    )
 tail = steps // 4
 d_const = float(np.mean(views[0].dist[-tail:]))
 d_decay = float(np.mean(views[1].dist[-tail:]))

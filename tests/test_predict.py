@@ -468,6 +468,7 @@ def test_without_a_writable_store_an_answer_is_graded_and_the_page_says_so(tmp_p
         (MO, {"eta": "10", "beta": "0.2", "ask": "first"}, ("mo_ask_first", 1), "mo_steps"),
         (AD, {"ask": "first"}, ("ad_ask_first", 1), "ad_steps1"),
         (LR, {"ask": "regime", "eta2": "1"}, ("lr_ask_regime", "oscillate"), "lr_steps2"),
+        ("pages/6_SGD.py", {"ask": "regime"}, ("sg_ask_regime", "oscillate"), "sg_steps"),
     ],
 )
 def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answer, slider):
@@ -494,6 +495,7 @@ def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answ
         (LR, {"ask": "max_lr"}),
         (MO, {"ask": "regime", "ask_run": "2"}),
         (AD, {"ask": "first"}),
+        ("pages/6_SGD.py", {"ask": "next", "ask_at": "5"}),
     ],
 )
 @pytest.mark.parametrize("who", ["student", "teacher"])
@@ -534,3 +536,17 @@ def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():
         teacher
     )
     assert race(teacher)["autoplay"] is None
+
+
+def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
+    """Minibatch SGD at a constant η: measured, it keeps dancing (oscillate); with decay it
+    settles. The question's view is a race view; nothing below it until the answer."""
+    key, qid = question()
+    at = open_link("pages/6_SGD.py", {"ask": "regime", "q": qid})
+    assert _steps(at) == [0, 0] and "3 · Epochs" not in [s.value[:10] for s in at.subheader]
+    at.radio(key="sg_ask_regime").set_value("oscillate")
+    submit(at)
+    assert "Right." in texts(at) and "dancing around it" in texts(at)
+    assert _steps(at) == [600, 600] and "curves" in race(at)
+    decayed = open_link("pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid})
+    assert decayed.session_state["sg_ask_truth"]["regime"] == "converge"

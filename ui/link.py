@@ -668,7 +668,7 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
         elif run.prefix:
             st.caption(
                 "❓ Questions for the class (predict, then reveal) are made from a race view: the "
-                "Playground's map and the Learning-rate, Momentum and Adaptive labs' races, or "
+                "Playground's map and the Learning-rate, Momentum, Adaptive and SGD labs, or "
                 "ready-made in the Presets gallery."
             )
         if run.prefix:

@@ -245,6 +245,7 @@ def truth(
             "gap1": float(v.loss[-1] - base) if np.isfinite(v.loss[-1]) else None,
             "diverged_at": int(v.diverged_at),
             "steps": int(v.steps),
+            "noisy": bool(rule and rule.get("plain") is False),
         }
     if kind == "next":
         if not 0 <= at < v.steps:
@@ -425,6 +426,13 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
                     "at exactly 1/σ² the steep direction's error flips sign with the same size: "
                     "period 2 (note 004 says it diverges; it does not)."
                 )
+        if t.get("noisy") and t["regime"] == "oscillate":
+            out.append(
+                "Each minibatch gradient is the full gradient plus noise, so at a constant η "
+                "every step adds fresh noise of size ~η: SGD reaches the optimum's "
+                "neighbourhood and keeps dancing around it (EECS 182 note 2); a decaying η, "
+                "with Σ η_k = ∞ and Σ η_k² < ∞, lets it settle."
+            )
         if t["diverged_at"] >= 0:
             out.append(f"Measured: it left the bounded region at step {t['diverged_at']}.")
         elif t["gap1"] is not None:
