@@ -22,8 +22,11 @@ P = "sg"
 look = page(
     "SGD lab",
     "🎲",
-    "A minibatch gradient is a noisy estimate of the full one. Noise keeps SGD dancing around "
-    "the optimum at a constant step; a decaying step lets it settle.",
+    # a question link's page does not open by telling its answer
+    None
+    if "ask" in st.query_params
+    else "A minibatch gradient is a noisy estimate of the full one. Noise keeps SGD dancing "
+    "around the optimum at a constant step; a decaying step lets it settle.",
     prefix=P,
 )
 ask = predict.begin(P)  # a question link about the dance (section 2)
@@ -51,12 +54,16 @@ n = surface.n_data
 skey = surface_key(name)
 
 # -- 1. the gradient cloud --------------------------------------------------------------------------
-st.subheader("1 · A minibatch gradient is the full gradient plus noise")
-st.markdown(
-    "Draw B examples at random (with replacement) and average their gradients: the estimate is "
-    "unbiased, and its covariance is the per-example covariance Σ divided by B, so its spread "
-    "shrinks like 1/√B."
-)
+# While a question about the dance waits for its answer, this section (which says why a constant
+# step cannot settle) and section 2's introduction stay unwritten: they would give it away.
+pending = ask is not None and ask.hidden
+if not pending:
+    st.subheader("1 · A minibatch gradient is the full gradient plus noise")
+    st.markdown(
+        "Draw B examples at random (with replacement) and average their gradients: the estimate "
+        "is unbiased, and its covariance is the per-example covariance Σ divided by B, so its "
+        "spread shrinks like 1/√B."
+    )
 c1, c2, c3 = st.columns(3)
 batch = link.select_slider(
     "batch size B", [1, 2, 4, 8, 16, 32, n], value=4, key=f"{P}_batch", where=c1
@@ -76,33 +83,35 @@ w = {
     "halfway": 0.5 * (start + w_star),
     "at the optimum": w_star,
 }[where]
-cloud = gradient_cloud(name, tuple(map(float, w)), batch, seed)
-samples, full = cloud.samples, cloud.full
-left, right = st.columns([3, 2])
-chart(
-    labs.gradient_cloud_figure(samples, full, look=look),
-    "Minibatch gradients around the full gradient, with the covariance ellipse Σ/B",
-    where=left,
-    key=f"{P}_cloud",
-)
-with right:
-    st.metric("spread measured: tr Cov over 400 draws", f"{cloud.spread:.4g}")
-    st.metric("theory: tr Σ / B", f"{cloud.predicted_spread:.4g}")
-    st.metric("‖mean of the draws − ∇L(w)‖", f"{cloud.bias:.3g}")
-    st.caption(
-        f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. At the optimum the contributions of all the "
-        "examples balance and the full gradient vanishes, but a minibatch's do not (EECS 182 "
-        "note 2, Fig. 1–2): that is why a constant step cannot settle."
+if not pending:
+    cloud = gradient_cloud(name, tuple(map(float, w)), batch, seed)
+    samples, full = cloud.samples, cloud.full
+    left, right = st.columns([3, 2])
+    chart(
+        labs.gradient_cloud_figure(samples, full, look=look),
+        "Minibatch gradients around the full gradient, with the covariance ellipse Σ/B",
+        where=left,
+        key=f"{P}_cloud",
     )
+    with right:
+        st.metric("spread measured: tr Cov over 400 draws", f"{cloud.spread:.4g}")
+        st.metric("theory: tr Σ / B", f"{cloud.predicted_spread:.4g}")
+        st.metric("‖mean of the draws − ∇L(w)‖", f"{cloud.bias:.3g}")
+        st.caption(
+            f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. At the optimum the contributions of all the "
+            "examples balance and the full gradient vanishes, but a minibatch's do not (EECS 182 "
+            "note 2, Fig. 1–2): that is why a constant step cannot settle."
+        )
 
 # -- 2. dancing around the optimum ------------------------------------------------------------------
 st.divider()
 st.subheader("2 · Dancing around the optimum, and how decay stops it (note 2, Fig. 3)")
-st.markdown(
-    "With a constant η, SGD reaches the optimum's neighbourhood and then keeps jumping around "
-    "it, because every step adds fresh noise of size ~η. Shrinking η over time damps the dance "
-    "(Robbins–Monro: Σ η_k = ∞, Σ η_k² < ∞). Both runs below see the same minibatches."
-)
+if not pending:
+    st.markdown(
+        "With a constant η, SGD reaches the optimum's neighbourhood and then keeps jumping around "
+        "it, because every step adds fresh noise of size ~η. Shrinking η over time damps the "
+        "dance (Robbins–Monro: Σ η_k = ∞, Σ η_k² < ∞). Both runs below see the same minibatches."
+    )
 c1, c2, c3, c4 = st.columns(4)
 DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visible in 600 steps
 if st.session_state.get(f"{P}_lr__surface") != name:
@@ -156,12 +165,12 @@ question = predict.View(
 question.offer()
 if question.active:  # a question's view: the race view, one player for the map and both curves
     if question.hidden:
-        where, side = st.columns([3, 2])
+        box, side = st.columns([3, 2])
         question.panel(where=side)
     else:
         question.panel()
-        where = st.container()
-    with where:
+        box = st.container()
+    with box:
         question.mount(
             race.mount,
             viz.race_spec(

@@ -544,6 +544,8 @@ def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
     key, qid = question()
     at = open_link("pages/6_SGD.py", {"ask": "regime", "q": qid})
     assert _steps(at) == [0, 0] and "3 · Epochs" not in [s.value[:10] for s in at.subheader]
+    before = texts(at).lower()
+    assert "dancing" not in before and "cannot settle" not in before, "the page told the answer"
     at.radio(key="sg_ask_regime").set_value("oscillate")
     submit(at)
     assert "Right." in texts(at) and "dancing around it" in texts(at)
