@@ -53,6 +53,7 @@ __all__ = [
     "section",
     "select_slider",
     "selectbox",
+    "settings",
     "share_extra",
     "share_here",
     "slider",
@@ -201,6 +202,12 @@ def note(message: str) -> None:
     notes = _state().setdefault(_NOTES, [])
     if message not in notes:
         notes.append(message)
+
+
+def settings() -> list[tuple[str, str]]:
+    """(label, value) of every control drawn so far in this run, projector mode aside: what a
+    locked view shows its reader in words."""
+    return [(c.label, c.value) for c in _run().controls.values() if c.name != "projector"]
 
 
 def snapshot() -> dict[str, str]:

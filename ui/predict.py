@@ -217,10 +217,12 @@ class View:
 
     def __post_init__(self) -> None:
         self.all_views = list(self.views)
+        self.settings: list[tuple[str, str]] = []
         self.changed = False  # the student changed the settings after answering
         if self.ask is None:
             return
         now = link.snapshot()  # every control drawn so far: the settings this view depends on
+        self.settings = link.settings()
         if self.ask.answer is None and not self.ask.teacher:
             st.session_state[f"{_key(self.prefix)}_view"] = now
         else:  # answered (or the teacher): the first view seen is the question's
@@ -390,6 +392,12 @@ class View:
 
     def _answer_widgets(self) -> None:
         ask, t, p = self.ask, self.truth, self.prefix
+        shown = [
+            f"{link.escape(label)} = **{link.escape(value)}**" for label, value in self.settings
+        ]
+        if shown:  # the controls are locked out of sight: say what the view is set to
+            with st.expander("⚙️ The view's settings (fixed by the question)"):
+                st.markdown(" · ".join(shown))
         if ask.kind == "first":
             with st.form(f"{p}_ask_form", border=False):
                 st.radio(
