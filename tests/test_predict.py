@@ -541,7 +541,7 @@ def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():
 def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
     """Minibatch SGD at a constant η: measured, it keeps dancing (oscillate); with decay it
     settles. The question's view is a race view; nothing below it until the answer."""
-    key, qid = question()
+    _, qid = question()
     at = open_link("pages/6_SGD.py", {"ask": "regime", "q": qid})
     assert _steps(at) == [0, 0] and "3 · Epochs" not in [s.value[:10] for s in at.subheader]
     before = texts(at).lower()
