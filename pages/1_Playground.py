@@ -152,7 +152,7 @@ spec = viz.race_spec(
     trails=trails,
     mesh=surface_mesh(key) if show_3d and not question.hidden else None,
     curves=not question.hidden,
-    **question.race_args(look, clicks=not touch, note=note),
+    **question.race_args(clicks=not touch, note=note),
 )
 with map_col:
     question.panel(where=map_col if touch else ask_slot)  # a phone stacks: the question first

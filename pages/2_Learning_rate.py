@@ -236,7 +236,7 @@ with right:
             look=look,
             **map_size(look, main=False),
             curves=False,
-            **question.race_args(look),
+            **question.race_args(),
         ),
         key=f"{P}_path",
         axes=axes,

@@ -224,12 +224,7 @@ def race_section() -> None:
         )
     else:
         _theory_says()
-    if question.hidden:  # the map and the question side by side, on a projector too
-        where, side = st.columns([3, 2])
-        question.panel(where=side)
-    else:
-        question.panel()
-        where = st.container()
+    where = question.placed()  # beside the question while it waits
     show = question.views
     if not question.hidden:
         for msg in viz.divergence_messages(views):
@@ -294,7 +289,7 @@ def race_section() -> None:
                 look=look,
                 **map_size(look, main=False),
                 curves=not question.hidden,
-                **question.race_args(look),
+                **question.race_args(),
                 side=True,
                 pick=1,
             ),
@@ -304,10 +299,12 @@ def race_section() -> None:
             alt="Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
             "scrubbers for η and β, and their loss and distance curves",
         )
-        st.caption(
-            "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or β to "
-            "redraw all three runs at once, and the sliders above follow when you let go."
-        )
+        if not question.hidden:  # (no scrubbers while a question waits)
+            st.caption(
+                "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η "
+                "or β to redraw all three runs at once, and the sliders above follow when you let "
+                "go."
+            )
 
 
 if question.hidden:  # the question first: nothing else on the page may give the outcome away

@@ -17,7 +17,7 @@ from ui import link, predict
 from ui import race as race_view
 from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
-from ui.frame import chart, map_size, page
+from ui.frame import chart, map_size, page, phone
 from viz import PALETTE, labs
 
 P = "ad"
@@ -80,7 +80,7 @@ question = predict.View(
 )
 question.offer()
 left, right = st.columns(2)
-question.panel(where=right)  # beside the map, so both fit a projector's screen
+question.panel(where=left if phone() else right)  # beside the map; first on a phone
 with left:
     question.mount(
         race_view.mount,
@@ -91,7 +91,7 @@ with left:
             look=look,
             **map_size(look, main=False),
             curves=False,
-            **question.race_args(look),
+            **question.race_args(),
         ),
         key=f"{P}_race1",
         on_start=question.on_start(),

@@ -164,12 +164,7 @@ question = predict.View(
 )
 question.offer()
 if question.active:  # a question's view: the race view, one player for the map and both curves
-    if question.hidden:
-        box, side = st.columns([3, 2])
-        question.panel(where=side)
-    else:
-        question.panel()
-        box = st.container()
+    box = question.placed()  # beside the question while it waits
     with box:
         question.mount(
             race.mount,
@@ -181,7 +176,7 @@ if question.active:  # a question's view: the race view, one player for the map 
                 **map_size(look, main=False),
                 curves=not question.hidden,
                 side=True,
-                **question.race_args(look),
+                **question.race_args(),
             ),
             key=f"{P}_dance_race",
             on_start=question.on_start(),

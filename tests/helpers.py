@@ -226,6 +226,24 @@ def act(at, rng: random.Random) -> str | None:
     return f"move {w.key}" if move(w, rng) else None
 
 
+def random_moves(at, rng: random.Random, moves: int, tries: int, check=None) -> list[str]:
+    """Up to ``moves`` random actions (``act``) within ``tries`` attempts, each followed by a
+    rerun: no exception after any of them, and ``check(at, done)`` if given. Returns the moves."""
+    done: list[str] = []
+    for _ in range(tries):
+        what = act(at, rng)
+        if what is None:
+            continue
+        at.run()
+        done.append(what)
+        assert not at.exception, (done, at.exception[0].stack_trace)
+        if check is not None:
+            check(at, done)
+        if len(done) == moves:
+            break
+    return done
+
+
 def refused_on_purpose(at) -> bool:
     """Is the page's typed formula (with its domain) one that the library itself refuses?"""
     texts = [w for w in at.text_input if w.key and w.key.endswith("_formula")]

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from tests.helpers import act, assert_no_error_from_valid_input, open_page
+from tests.helpers import assert_no_error_from_valid_input, open_page, random_moves
 from ui.frame import PAGES
 
 
@@ -27,18 +27,12 @@ from ui.frame import PAGES
     ],
 )
 def test_random_and_extreme_inputs_never_raise_and_valid_ones_never_err(path):
-    rng = random.Random(path)
     at = open_page(path)
-    moves, done = 0, []
-    for _ in range(120):
-        what = act(at, rng)
-        if what is None:
-            continue
-        at.run()
-        moves += 1
-        done.append(what)
-        assert not at.exception, (path, done, at.exception[0].stack_trace)
-        assert_no_error_from_valid_input(at, (path, done))
-        if moves == 30:
-            break
-    assert moves == 30
+    done = random_moves(
+        at,
+        random.Random(path),
+        30,
+        120,
+        check=lambda at, done: assert_no_error_from_valid_input(at, (path, done)),
+    )
+    assert len(done) == 30

@@ -504,21 +504,11 @@ def test_random_moves_on_a_question_page_never_raise(page, query, who):
     buttons, every control once it is back) on a question link: never a traceback."""
     import random
 
-    from tests.helpers import act
+    from tests.helpers import random_moves
 
     key, qid = question()
     at = open_link(page, {**query, "q": qid, **({"teacher": key} if who == "teacher" else {})})
-    rng, moves, done = random.Random(f"{page}{who}"), 0, []
-    for _ in range(80):
-        what = act(at, rng)
-        if what is None:
-            continue
-        at.run()
-        moves += 1
-        done.append(what)
-        assert not at.exception, (done, at.exception[0].stack_trace)
-        if moves == 20:
-            break
+    random_moves(at, random.Random(f"{page}{who}"), 20, 80)
 
 
 def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():

@@ -212,11 +212,11 @@ class View:
     look: Any = None
     truth: dict | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
-    _look: Any = field(default=None, init=False)
     _extra_n: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.all_views = list(self.views)
+        self.look = self.look or Look()
         self.settings: list[tuple[str, str]] = []
         self.changed = False  # the student changed the settings after answering
         if self.ask is None:
@@ -282,7 +282,7 @@ class View:
         """Whether a click on the map is the student's answer now."""
         return self.hidden and self.ask.kind == "next"
 
-    def traces(self, look: Any) -> list[dict]:
+    def traces(self) -> list[dict]:
         """The prediction drawn on the map once revealed (the class's clicks for the teacher)."""
         if self.ask is None or self.hidden or self.truth is None or self.changed:
             return []
@@ -290,7 +290,7 @@ class View:
         points: list[tuple[float, float]] = []
         if self.ask.teacher and self.ask.kind == "next":
             points = self._class_points()
-        return pq.prediction_traces(self.ask.kind, self.truth, value, look, points)
+        return pq.prediction_traces(self.ask.kind, self.truth, value, self.look, points)
 
     def autoplay(self) -> str | None:
         """A token that changes when the outcome is first revealed: the view plays from step 0."""
@@ -309,7 +309,7 @@ class View:
         base = static[: len(static) - self._extra_n]
 
         def draw() -> None:
-            fresh = {**spec, "map": {**spec["map"], "static": base + self.traces(self._look)}}
+            fresh = {**spec, "map": {**spec["map"], "static": base + self.traces()}}
             mount(fresh, **kw)
 
         if self.changed:
@@ -317,14 +317,14 @@ class View:
         else:
             st.fragment(run_every=REFRESH)(draw)()
 
-    def race_args(self, look: Any, clicks: bool = False, note: str | None = None) -> dict:
+    def race_args(self, clicks: bool = False, note: str | None = None) -> dict:
         """``viz.race_spec``'s arguments for the question: map clicks are answers while it
         waits (not on a phone, where a finger must scroll the page: it types its point), else
         the page's own ``clicks`` (off once a question is answered: the view must stay the
         question's); the note saying the paths are hidden, the prediction drawn, the reveal's
         autoplay."""
-        extra = self.traces(look)
-        self._look, self._extra_n = look, len(extra)
+        extra = self.traces()
+        self._extra_n = len(extra)
         return {
             "clicks": (self.clicking and not phone()) or (clicks and not self.active),
             "click_label": "click: your prediction" if self.clicking else "click: start here",
@@ -348,6 +348,17 @@ class View:
             link.stop()
 
     # -- the panel ---------------------------------------------------------------------------------
+    def placed(self, ratio: Sequence[float] = (3, 2)) -> Any:
+        """Draw the panel and return the container the view goes in: beside the panel while
+        the question waits (both fit a projector's screen), under it once answered, and on a
+        phone (where columns stack) under it too: the question comes first."""
+        if self.hidden and not phone():
+            box, side = st.columns(list(ratio))
+            self.panel(where=side)
+            return box
+        self.panel()
+        return st.container()
+
     def panel(self, where: Any = None) -> None:
         """The question and its answer widgets, or the reveal; for the teacher the tally (in
         ``where``, a column or a container reserved beside the view, if given)."""
@@ -592,7 +603,7 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str], look: An
             )
             rows = _tally_rows(ask.kind, count, t, labels)
             chart(
-                pq.tally_figure(rows, look=look or Look()),
+                pq.tally_figure(rows, look=look),
                 "The class's answers: students per answer, the right ones in green",
                 key=f"{prefix}_ask_tally",
                 config={"displayModeBar": False},
