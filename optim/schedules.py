@@ -24,6 +24,7 @@ __all__ = [
     "constant",
     "cosine",
     "exponential",
+    "fate",
     "inverse_time",
     "linear",
     "make",
@@ -134,6 +135,31 @@ def warmup(inner: Schedule, steps: float = 10) -> Schedule:
     if not isinstance(inner, Schedule) or inner.name == "warmup":
         raise ValueError("warmup wraps one non-warmup schedule.")
     return Schedule("warmup", _check("warmup", steps=steps), inner=inner)
+
+
+def fate(schedule: Schedule | None) -> tuple[str, float]:
+    """What η does after the run's last step, for ever: ``("floor", s∞)`` when the factor settles
+    at ``s∞ > 0`` (constant, linear or cosine to a floor: noisy steps keep dancing at that size),
+    ``("robbins_monro", 0)`` when ``Σ s_k = ∞`` and ``Σ s_k² < ∞`` (1/t: EECS 182 note 2's decay
+    that lets SGD settle), ``("summable", 0)`` when ``Σ s_k < ∞`` (step and exponential decay,
+    or a decay to 0: the run freezes wherever it is when η runs out).
+
+    >>> fate(None), fate(linear(100, 0.01)), fate(inverse_time(5)), fate(step(50, 0.5))
+    (('floor', 1.0), ('floor', 0.01), ('robbins_monro', 0.0), ('summable', 0.0))
+    """
+    if schedule is None:
+        return "floor", 1.0
+    p = schedule.kwargs()
+    if schedule.name == "warmup":
+        return fate(schedule.inner)
+    if schedule.name == "inverse_time":
+        return "robbins_monro", 0.0
+    if schedule.name in ("step", "exponential"):
+        return ("floor", 1.0) if p["gamma"] >= 1.0 else ("summable", 0.0)
+    if schedule.name in ("linear", "cosine"):
+        end = float(p["end_factor"])
+        return ("floor", end) if end > 0 else ("summable", 0.0)
+    return "floor", 1.0
 
 
 SCHEDULE_PARAMS: dict[str, tuple[Param, ...]] = {

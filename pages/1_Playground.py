@@ -77,7 +77,10 @@ question = predict.View(
     labels,
     P,
     kinds=("first", "regime", "next", "max_lr"),
-    rules=[predict.rule(r.optimizer, dict(r.hyperparams), plain) for r in runs],
+    rules=[predict.rule(r.optimizer, dict(r.hyperparams), plain, options) for r in runs],
+    rerun=lambda s: viz.run_views(
+        simulate(key, tuple(r.key for r in runs), s, steps, options), surface, labels
+    ),
     sweep=lambda i: predict.sweep(
         key,
         runs[i].key,

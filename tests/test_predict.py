@@ -86,8 +86,13 @@ def test_regime_of_gd_on_a_quadratic_is_theory_and_the_run_agrees(factor, regime
 
 def test_regime_without_theory_is_measured_and_unclear_runs_are_not_asked():
     s = get_surface("rosenbrock", b=100.0)
-    good = viz.run_views([optim.run(s, "adam", np.array([[-1.0, 1.0]]), 3000, lr=0.05)], s)
+    good = viz.run_views([optim.run(s, "gd", np.array([[-1.0, 1.0]]), 3000, lr=1e-3)], s)
     assert pq.truth("regime", good, s, rules=[None])["regime"] == "converge"
+    # Adam at a constant η settles, then spikes again and again near the minimum (its v decays
+    # faster than its m): its path does not say converge or oscillate, so it is not asked
+    spikes = viz.run_views([optim.run(s, "adam", np.array([[-1.0, 1.0]]), 3000, lr=0.05)], s)
+    with pytest.raises(pq.Unaskable, match="neither settles"):
+        pq.truth("regime", spikes, s, rules=[None])
     creep = viz.run_views([optim.run(s, "gd", np.array([[-1.0, 1.0]]), 40, lr=1e-6)], s)
     with pytest.raises(pq.Unaskable, match="neither settles"):
         pq.truth("regime", creep, s, rules=[None])
@@ -540,5 +545,16 @@ def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
     submit(at)
     assert "Right." in texts(at) and "dancing around it" in texts(at)
     assert _steps(at) == [600, 600] and "curves" in race(at)
+    # the default decay (linear to 1 %) still dances, at 1 % of η₀, for ever: oscillate
     decayed = open_link("pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid})
-    assert decayed.session_state["sg_ask_truth"]["regime"] == "converge"
+    assert decayed.session_state["sg_ask_truth"]["regime"] == "oscillate"
+    # 1/t (Σ η = ∞, Σ η² < ∞) settles; halving every quarter freezes short: not asked
+    rm = open_link(
+        "pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid, "decay": "inverse_time"}
+    )
+    assert rm.session_state["sg_ask_truth"]["regime"] == "converge"
+    halving = open_link(
+        "pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid, "decay": "step"}
+    )
+    assert "sg_ask_truth" not in halving.session_state or not halving.session_state["sg_ask"]
+    assert "freezes wherever it is" in texts(halving)

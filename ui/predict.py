@@ -33,6 +33,7 @@ from typing import Any
 
 import streamlit as st
 
+from optim import schedules
 from viz import Look
 from viz import predict as pq
 
@@ -98,14 +99,19 @@ def spec_of(query: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
 
 
-def rule(optimizer: str, hp: dict, plain: bool = True) -> dict:
-    """What theory needs of a run: optimizer, η, β and notation; ``plain`` False when a schedule,
-    noise, clipping or minibatches make the run other than the textbook iteration."""
+def rule(optimizer: str, hp: dict, plain: bool = True, options: Any = None) -> dict:
+    """What the truth needs of a run: optimizer, η, β and notation; ``plain`` False when a
+    schedule, noise, clipping or minibatches make the run other than the textbook iteration;
+    from ``options`` (``optim.RunOptions``) whether its gradients are noisy and what its
+    schedule does for ever (``optim.schedules.fate``)."""
     out = {"optimizer": optimizer, "plain": bool(plain), "lr": float(hp.get("lr", 0.0))}
     if "beta" in hp:
         out["beta"] = float(hp["beta"])
     if hp.get("convention"):
         out["convention"] = str(hp["convention"])
+    if options is not None:
+        out["noisy"] = bool(options.noise or options.batch_size)
+        out["fate"] = list(schedules.fate(options.schedule))
     return out
 
 
@@ -209,6 +215,7 @@ class View:
     kinds: Sequence[str] = ("first", "regime", "next")
     rules: Sequence[dict | None] | None = None
     sweep: Callable[[int], dict | None] | None = None
+    rerun: Callable[[tuple[float, float]], Sequence[Any]] | None = None
     look: Any = None
     truth: dict | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
@@ -253,7 +260,23 @@ class View:
 
     def _truth(self, kind: str, run: int, at: int) -> dict:
         sweep = self.sweep(run) if (kind == "max_lr" and self.sweep) else None
-        return pq.truth(kind, self.all_views, self.surface, run, at, rules=self.rules, sweep=sweep)
+        nearby = None
+        if kind == "regime" and self.rerun is not None and 0 <= run < len(self.all_views):
+            rule = (self.rules or [None] * len(self.all_views))[run]
+            if pq.linear_modes(rule, self.surface, self.all_views[run].xy[0]) is None:
+                # the round-off check: the page's own runs from two starts a hair away
+                starts = pq.nudged_starts(self.all_views[run].xy[0], self.surface)
+                nearby = [self.rerun(s)[run] for s in starts]
+        return pq.truth(
+            kind,
+            self.all_views,
+            self.surface,
+            run,
+            at,
+            rules=self.rules,
+            sweep=sweep,
+            nearby=nearby,
+        )
 
     def _restore_value(self) -> None:
         try:
@@ -721,17 +744,37 @@ def sweep(
     options: Any,
     symbol: str = "η",
     budget: float = 1.0,
-) -> dict | None:
-    """Run ``run`` at every value of its η slider (``grid``) for a "largest η" question, within
-    ``budget`` seconds of CPU (priced from ``ui.race.row_step_cost``); None when it would cost
-    more: the question is then not offered, rather than graded on a thinned grid."""
-    from . import race
-
+) -> dict:
+    """Run ``run`` at every value of its η slider (``grid``) for a "largest η" question. The
+    paths are computed only when asked for (a linear run is decided exactly without them), and
+    only within ``budget`` seconds of CPU (priced from ``ui.race.row_step_cost``); beyond it
+    they are None: the question is then not offered, rather than graded on a thinned grid."""
     values = tuple(float(g) for g in grid)
-    if len(values) * max(steps, 1) * race.row_step_cost(key, run[0], options) > budget:
-        return None
-    try:
-        _, loss, div = race.bank(key, run, "lr", values, tuple(start), steps, options)
-    except ValueError:
-        return None
-    return {"values": values, "loss": loss.astype(float), "diverged": div, "symbol": symbol}
+
+    def paths() -> tuple | None:
+        from . import race
+
+        if len(values) * max(steps, 1) * race.row_step_cost(key, run[0], options) > budget:
+            return None
+        try:
+            return _sweep_paths(key, run, values, tuple(start), steps, options)
+        except ValueError:
+            return None
+
+    return {"values": values, "symbol": symbol, "paths": paths}
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _sweep_paths(key: Any, run: Any, values: tuple, start: tuple, steps: int, options: Any):
+    """Every step of ``run`` at each of ``values`` of η (one engine call, cached on primitives)."""
+    import numpy as np
+
+    import optim
+
+    from .cache import surface_of
+
+    optimizer, hp = run
+    hp = {**dict(hp), "lr": np.asarray(values, dtype=float)}
+    x0 = np.tile(np.asarray(start, dtype=float), (len(values), 1))
+    p = optim.run_paths(surface_of(key), [optim.RunSpec(optimizer, x0, hp)], steps, options=options)
+    return p.xy.transpose(1, 0, 2), p.loss.T, p.diverged_at.astype(int)

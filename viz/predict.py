@@ -3,14 +3,22 @@
 Four kinds of question fit the race view (``KINDS``):
 
 - ``first``: which run reaches L − L* ≤ 10⁻⁶ first (runs tied at the same step are all right);
-- ``regime``: will run r converge, oscillate forever (bounded, never settling) or diverge. On a
-  quadratic with GD, heavy ball or Nesterov (no schedule, no noise) theory decides, from the
-  spectral radius ρ of the method on the surface's Hessian (ρ < 1, = 1, > 1); elsewhere the run
-  itself does (:func:`classify`), and a run whose outcome is not clear-cut is no question;
+- ``regime``: will run r converge, oscillate forever (bounded, never settling) or diverge
+  (:data:`optim.dynamics.RULE`). GD, heavy ball and Nesterov on a quadratic (no schedule, noise,
+  clipping or minibatches) are decided by their exact iteration from the run's own start
+  (:func:`optim.dynamics.linear_modes`: the directions the start excites, so a start on the
+  shallow axis converges at a step that would blow up the steep one); every other run by its own
+  path (:func:`optim.dynamics.classify`). Declined, with the reason: a linear run whose error
+  changes by less than 2× over its steps (too close to the boundary to call), a run whose
+  floating-point path disagrees with its exact iteration, a measured run that is not clear-cut,
+  or one whose answer changes when its start moves by 10⁻⁹ of the map (chaotic: round-off
+  decides);
 - ``next``: where run r's step k+1 lands, as a click on the map: right within a radius of
-  max(25 % of that step's length, 2 % of the view's diagonal);
-- ``max_lr``: the largest η on run r's slider that still converges, measured on every value of
-  the slider (:func:`converges`), answered as a number and snapped to the slider.
+  max(25 % of that step's length, 2 % of the view's diagonal); declined when that point (or
+  w_k) lies off the map, where no click can reach;
+- ``max_lr``: the largest η on run r's slider at which it converges, decided the same way on
+  every value of the slider (exactly for a linear run), answered as a number: right when it is
+  within half a grid step of the answer (it snaps to the answer's slider value).
 
 Everything here is pure (no Streamlit): the truth is a JSON-ready dict, so a page can keep it in
 its session and grade an answer in a callback. The explanations quote the notes' numbers: GD is
@@ -25,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from optim import theory
+from optim import dynamics, theory
+from optim.dynamics import classify
 
 from .style import GRID, Look, base_layout
 
@@ -35,12 +44,12 @@ __all__ = [
     "TOL",
     "Unaskable",
     "classify",
-    "converges",
     "explain",
     "grade",
     "parse_answer",
     "prediction_traces",
     "prompt",
+    "snap",
     "steps_to",
     "tally_figure",
     "truth",
@@ -77,67 +86,6 @@ def steps_to(loss: np.ndarray, f_min: float | None, tol: float = TOL) -> int:
     with np.errstate(invalid="ignore"):
         hit = np.flatnonzero(np.asarray(loss, dtype=float) - f_min <= tol)
     return int(hit[0]) if hit.size else -1
-
-
-def converges(loss: np.ndarray, f_min: float | None, diverged_at: int) -> bool:
-    """Whether a run still converges: finite, its gap L − L* at least halved by its end, and
-    still shrinking (the largest gap of the last eighth of the run below that of the eighth
-    before). A run at the stability limit bounces with a constant gap; above it the gap grows.
-
-    >>> k = np.arange(61.0)
-    >>> converges(0.9**k, 0.0, -1), converges(1 + 0.5**k, 0.0, -1), converges(1.01**k, 0.0, -1)
-    (True, False, False)
-    """
-    loss = np.asarray(loss, dtype=float)
-    if diverged_at >= 0 or not np.all(np.isfinite(loss)):
-        return False
-    base = float(f_min) if f_min is not None else float(np.min(loss))
-    gap = loss - base
-    if gap[-1] <= 1e-10 * max(float(gap[0]), 1e-300):
-        return True
-    w = max((len(gap) - 1) // 8, 2)
-    if len(gap) < 2 * w + 1:
-        return bool(gap[-1] <= 0.5 * gap[0])
-    tail, before = float(np.max(gap[-w:])), float(np.max(gap[-2 * w : -w]))
-    return bool(gap[-1] <= 0.5 * gap[0] and tail < before * (1 - 1e-6))
-
-
-def classify(xy: np.ndarray, loss: np.ndarray, f_min: float | None, diverged_at: int) -> str | None:
-    """What a run did, measured: ``converge``, ``oscillate``, ``diverge``, or None (not clear).
-
-    Diverge: it left the bounded region, or its gap grew tenfold. Converge: its steps died out
-    (the last five under 10⁻³ of the largest) or its gap fell 1000×. Oscillate: in its last
-    quarter the steps keep ≥ 10 % of their early size and at least a third of them turn back.
-
-    >>> k = np.arange(41.0)
-    >>> bounce = np.stack([(-1.0) ** k, 0 * k], 1)
-    >>> classify(bounce, bounce[:, 0] ** 2, 0.0, -1)
-    'oscillate'
-    >>> settle = np.stack([0.5**k, 0 * k], 1)
-    >>> classify(settle, settle[:, 0] ** 2, 0.0, -1), classify(settle, settle[:, 0], 0.0, 7)
-    ('converge', 'diverge')
-    """
-    xy, loss = np.asarray(xy, dtype=float), np.asarray(loss, dtype=float)
-    if diverged_at >= 0 or not np.all(np.isfinite(loss)):
-        return "diverge"
-    steps = np.diff(xy, axis=0)
-    n = len(steps)
-    if n < 4:
-        return None
-    base = float(f_min) if f_min is not None else float(np.min(loss))
-    gap0, gap1 = loss[0] - base, loss[-1] - base
-    if gap0 > 0 and gap1 > 10 * gap0:
-        return "diverge"
-    size = np.linalg.norm(steps, axis=1)
-    top = float(np.max(size))
-    if top == 0 or float(np.mean(size[-5:])) <= 1e-3 * top or (gap0 > 0 and gap1 <= 1e-3 * gap0):
-        return "converge"
-    tail = steps[-max(n // 4, 3) :]
-    early = float(np.median(size[: max(n // 4, 3)]))
-    turns = np.mean(np.sum(tail[1:] * tail[:-1], axis=1) < 0)
-    if float(np.median(np.linalg.norm(tail, axis=1))) >= 0.1 * early and turns >= 1 / 3:
-        return "oscillate"
-    return None
 
 
 def _theory_regime(rule: dict | None, surface: Any) -> dict[str, Any] | None:
@@ -194,12 +142,16 @@ def truth(
     *,
     rules: Sequence[dict | None] | None = None,
     sweep: dict | None = None,
+    nearby: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """The true answer to ``kind`` about ``views`` (run index ``run``, step ``at``), JSON-ready.
 
-    ``rules[i]`` describes run i for theory (``{"optimizer", "lr", "beta", "convention", "plain"}``,
-    ``plain`` False with a schedule, noise or clipping); ``sweep`` is run ``run`` at every value of
-    its η slider (``{"values", "loss" (G, F), "diverged" (G,), "grid", "symbol"}``), for ``max_lr``.
+    ``rules[i]`` describes run i (``{"optimizer", "lr", "beta", "convention", "plain"}``,
+    ``plain`` False with a schedule, noise, clipping or minibatches); ``sweep`` is run ``run`` at
+    every value of its η slider, for ``max_lr`` (``{"values", "symbol", "paths"}``, ``paths`` a
+    callable giving ``(xy (G, S+1, 2), loss (G, S+1), diverged (G,))`` or None when too costly,
+    called only when the run is not linear); ``nearby`` are run ``run`` from
+    :func:`nudged_starts`, for the round-off check of a ``regime`` question theory cannot decide.
     Raises :class:`Unaskable` with the reason when the view cannot carry the question.
     """
     f_min = surface.f_min
@@ -224,79 +176,230 @@ def truth(
     if not 0 <= run < len(views):
         raise Unaskable(f"there is no run {run + 1}")
     v = views[run]
+    rule = (rules or [None] * len(views))[run]
     if kind == "regime":
-        rule = (rules or [None] * len(views))[run]
-        th = _theory_regime(rule, surface)
-        measured = classify(v.xy, v.loss, f_min, v.diverged_at)
-        if th is None and measured is None:
-            raise Unaskable(
-                f"run {run + 1} neither settles, bounces nor blows up clearly within {v.steps} "
-                "steps: give it more steps, or ask about another run"
-            )
-        base = f_min if f_min is not None else float(np.nanmin(v.loss))
-        return {
-            "kind": kind,
-            "run": run,
-            "label": v.label,
-            "regime": th["regime"] if th else measured,
-            "measured": measured,
-            "theory": th,
-            "gap0": float(v.loss[0] - base),
-            "gap1": float(v.loss[-1] - base) if np.isfinite(v.loss[-1]) else None,
-            "diverged_at": int(v.diverged_at),
-            "steps": int(v.steps),
-            "noisy": bool(rule and rule.get("plain") is False),
-        }
+        return _regime_truth(run, v, surface, rule, nearby)
     if kind == "next":
-        if not 0 <= at < v.steps:
-            raise Unaskable(f"run {run + 1} has no step {at + 1} (it runs {v.steps} steps)")
-        a, b = np.asarray(v.xy[at], float), np.asarray(v.xy[at + 1], float)
-        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            raise Unaskable(f"run {run + 1} has left the map by step {at + 1}")
-        (x0, x1), (y0, y1) = surface.plot_window
-        diag = math.hypot(x1 - x0, y1 - y0)
-        length = float(np.linalg.norm(b - a))
-        out = {
-            "kind": kind,
-            "run": run,
-            "at": at,
-            "label": v.label,
-            "from": a.tolist(),
-            "point": b.tolist(),
-            "length": length,
-            "radius": max(0.25 * length, 0.02 * diag),
-            "window": [[x0, x1], [y0, y1]],
-        }
-        rule = (rules or [None] * len(views))[run]
-        if rule and rule.get("optimizer") == "gd" and rule.get("plain", True):
-            out["gradient"] = np.asarray(surface.grad(a), float).tolist()
-        return out
-    # max_lr
+        return _next_truth(run, at, v, surface, rule)
+    return _max_lr_truth(run, v, surface, rule, sweep)
+
+
+def linear_modes(rule: dict | None, surface: Any, start: Any) -> dynamics.Modes | None:
+    """The exact iteration of run ``rule`` from ``start`` when it is linear: GD, heavy ball or
+    Nesterov, plain (no schedule, noise, clipping or minibatches), on a quadratic with a
+    positive definite Hessian and a listed minimum; else None."""
+    if not rule or rule.get("optimizer") not in dynamics.LINEAR or rule.get("plain") is False:
+        return None
+    hess = surface.constant_hessian() if hasattr(surface, "constant_hessian") else None
+    if hess is None or not getattr(surface, "minima", None):
+        return None
+    if float(np.linalg.eigvalsh(np.asarray(hess, dtype=float)).min()) <= 0:
+        return None
+    start = np.asarray(start, dtype=float)
+    if not np.all(np.isfinite(start)):
+        return None
+    hp = {k: rule[k] for k in ("lr", "beta", "convention") if k in rule}
+    return dynamics.linear_modes(rule["optimizer"], hp, hess, start, surface.minima[0])
+
+
+def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any) -> dict:
+    f_min = surface.f_min
+    measured = classify(v.xy, v.loss, f_min, v.diverged_at)
+    modes = linear_modes(rule, surface, v.xy[0])
+    th = _theory_regime(rule, surface)
+    who = f"run {run + 1}"
+    if modes is not None:
+        regime = modes.regime
+        change = modes.excited_rate ** int(v.steps) if modes.excited_rate > 0 else 0.0
+        if regime != "oscillate" and 0.5 <= change <= 2.0:
+            raise Unaskable(
+                f"too close to call: {who}'s error changes by ρ = {modes.excited_rate:.6g} per "
+                f"step, only ×{change:.3g} over its {v.steps} steps, so it sits at the boundary "
+                "between converging and diverging; move η or β away from the limit"
+            )
+        if measured is not None and measured != regime:
+            raise Unaskable(
+                f"round-off: the exact iteration from {who}'s start would {regime}, but the run "
+                f"drawn, in floating point, looks like it will {measured}"
+            )
+    else:
+        regime = _measured_regime(who, v, surface, rule, measured)
+        others = [classify(n.xy, n.loss, f_min, n.diverged_at) for n in (nearby or [])]
+        if any(o != measured for o in others):
+            raise Unaskable(
+                f"sensitive to its start: moving {who}'s start by {NUDGE:g} of the map changes "
+                f"what its path shows ({', '.join(str(o) for o in others)} against "
+                f"{measured}), so round-off decides, not the settings"
+            )
+    base = f_min if f_min is not None else float(np.nanmin(v.loss))
+    return {
+        "kind": "regime",
+        "run": run,
+        "label": v.label,
+        "regime": regime,
+        "measured": measured,
+        "theory": th,
+        "modes": _modes_json(modes),
+        "gap0": float(v.loss[0] - base),
+        "gap1": float(v.loss[-1] - base) if np.isfinite(v.loss[-1]) else None,
+        "diverged_at": int(v.diverged_at),
+        "steps": int(v.steps),
+        "noisy": bool(rule and rule.get("noisy", rule.get("plain") is False)),
+        "fate": list((rule or {}).get("fate") or ("floor", 1.0)),
+    }
+
+
+def _measured_regime(
+    who: str, v: Any, surface: Any, rule: dict | None, measured: str | None
+) -> str:
+    """The answer for a run theory cannot decide: its own path, and what its η does for ever.
+
+    A noisy run (gradient noise, minibatches) whose η settles at a floor keeps dancing around
+    the optimum at a size ~η∞ (EECS 182 note 2), even while its path is still shrinking with the
+    decay; with a 1/t decay (Σ η = ∞, Σ η² < ∞) it settles. A run whose η sums to a finite total
+    freezes wherever it is when η runs out, which is none of the three answers.
+    """
+    f_min = surface.f_min
+    kind, floor = (rule or {}).get("fate") or ("floor", 1.0)
+    if measured == "diverge":
+        return "diverge"
+    gap = float(v.loss[-1] - f_min) if f_min is not None else None
+    reached = gap is not None and gap <= 1e-12 * max(float(v.loss[0] - f_min), 1e-300)
+    if kind == "summable" and not reached:
+        raise Unaskable(
+            f"{who}'s η sums to a finite total (its schedule decays geometrically or to 0), so "
+            "it freezes wherever it is when η runs out: it neither reaches the minimum nor keeps "
+            "moving; ask with a constant η, a floor or a 1/t decay"
+        )
+    if (rule or {}).get("noisy") and not _interpolates(surface):
+        if kind == "floor" and measured in ("oscillate", "converge"):
+            return "oscillate"  # fresh noise of size ~η∞ every step, for ever
+        if kind == "robbins_monro":  # Robbins–Monro: the dance shrinks to 0 (slowly)
+            return "converge"
+    if measured is None:
+        raise Unaskable(
+            f"{who} neither settles, keeps bouncing at a steady size nor blows up clearly "
+            f"within {v.steps} steps: give it more steps, or ask about another run"
+        )
+    return measured
+
+
+def _interpolates(surface: Any) -> bool:
+    """Whether every example's gradient vanishes at the minimum (then minibatches add no noise
+    there, and constant-η SGD can settle)."""
+    grad_batch = getattr(surface, "grad_batch", None)
+    n = getattr(surface, "n_data", None)
+    if grad_batch is None or not n or not getattr(surface, "minima", None):
+        return False
+    w = np.asarray(surface.minima[0], dtype=float)[None]
+    try:
+        g = np.stack([np.asarray(grad_batch(w, np.array([i])), float).ravel() for i in range(n)])
+    except Exception:
+        return False
+    return bool(np.all(np.abs(g) <= 1e-10 * max(1.0, float(np.max(np.abs(w))))))
+
+
+NUDGE = 1e-9  # how far (a share of the map's diagonal) the nearby starts of the round-off check lie
+
+
+def nudged_starts(start: Any, surface: Any) -> list[tuple[float, float]]:
+    """Two starts a hair (``NUDGE`` × the map's diagonal) from ``start``, for the round-off check
+    of a run that theory cannot decide: a chaotic run changes its answer between them."""
+    (x0, x1), (y0, y1) = surface.plot_window
+    h = NUDGE * math.hypot(x1 - x0, y1 - y0)
+    sx, sy = (float(c) for c in start)
+    return [(sx + h, sy), (sx, sy - h)]
+
+
+def _modes_json(modes: dynamics.Modes | None) -> dict | None:
+    if modes is None:
+        return None
+    return {
+        "rate": modes.rate,
+        "excited_rate": modes.excited_rate,
+        "motion": modes.motion,
+        "dormant": [b.lam for b in modes.dormant],
+        "excited": [b.lam for b in modes.blocks if b.share > dynamics.EXCITED],
+    }
+
+
+def _next_truth(run: int, at: int, v: Any, surface: Any, rule: dict | None) -> dict:
+    if not 0 <= at < v.steps:
+        raise Unaskable(f"run {run + 1} has no step {at + 1} (it runs {v.steps} steps)")
+    a, b = np.asarray(v.xy[at], float), np.asarray(v.xy[at + 1], float)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise Unaskable(f"run {run + 1} has left the map by step {at + 1}")
+    (x0, x1), (y0, y1) = surface.plot_window
+    for name, p in ((f"w_{at}", a), (f"step {at + 1}", b)):
+        if not (x0 <= p[0] <= x1 and y0 <= p[1] <= y1):
+            raise Unaskable(
+                f"run {run + 1}'s {name} lies off the map, at ({_fmt(p[0])}, {_fmt(p[1])}): no "
+                "click could answer it; pick an earlier step"
+            )
+    diag = math.hypot(x1 - x0, y1 - y0)
+    length = float(np.linalg.norm(b - a))
+    out = {
+        "kind": "next",
+        "run": run,
+        "at": at,
+        "label": v.label,
+        "from": a.tolist(),
+        "point": b.tolist(),
+        "length": length,
+        "radius": max(0.25 * length, 0.02 * diag),
+        "window": [[x0, x1], [y0, y1]],
+    }
+    if rule and rule.get("optimizer") == "gd" and rule.get("plain", True):
+        out["gradient"] = np.asarray(surface.grad(a), float).tolist()
+    return out
+
+
+def _max_lr_truth(run: int, v: Any, surface: Any, rule: dict | None, sweep: dict | None) -> dict:
     if not sweep:
         raise Unaskable("checking every η on this slider would cost more than a page may spend")
     values = [float(x) for x in sweep["values"]]
-    ok = [
-        converges(row, f_min, int(d))
-        for row, d in zip(np.asarray(sweep["loss"]), np.asarray(sweep["diverged"]))
-    ]
+    start = v.xy[0]
+    exact = linear_modes(rule, surface, start) is not None
+    if exact:  # every value from the same start, by the exact iteration
+        said = [
+            linear_modes({**rule, "lr": x}, surface, start).regime  # type: ignore[union-attr]
+            for x in values
+        ]
+    else:
+        paths = sweep["paths"]() if callable(sweep.get("paths")) else sweep.get("paths")
+        if paths is None:
+            raise Unaskable(
+                "running the run at every η of its slider would cost more than a page may spend"
+            )
+        xy, loss, div = paths
+        said = [classify(xy[i], loss[i], surface.f_min, int(div[i])) for i in range(len(values))]
+    ok = [s == "converge" for s in said]
     if not any(ok):
         raise Unaskable(f"run {run + 1} converges at no η of its slider")
     if all(ok):
         raise Unaskable(f"run {run + 1} converges at every η of its slider: no limit to find")
     best = max(i for i, good in enumerate(ok) if good)
-    above = next((values[i] for i in range(best + 1, len(values)) if not ok[i]), None)
-    rule = (rules or [None] * len(views))[run]
-    th = _theory_regime(rule, surface)
+    above_i = best + 1 if best + 1 < len(values) else None
+    if above_i is not None and said[above_i] is None:
+        raise Unaskable(
+            f"at {sweep.get('symbol', 'η')} = {values[above_i]:.6g}, just above the last value "
+            f"that converges, run {run + 1} neither settles nor clearly fails in its {v.steps} "
+            "steps: too close to call"
+        )
+    above = values[above_i] if above_i is not None else None
     return {
-        "kind": kind,
+        "kind": "max_lr",
         "run": run,
         "label": v.label,
         "values": values,
         "ok": ok,
+        "said": said,
         "best": values[best],
         "above": above,
+        "above_says": said[above_i] if above_i is not None else None,
+        "exact": exact,
         "symbol": sweep.get("symbol", "η"),
-        "theory": th,
+        "theory": _theory_regime(rule, surface),
         "steps": int(v.steps),
     }
 
@@ -354,8 +457,30 @@ def parse_answer(kind: str, raw: Any, t: dict[str, Any]) -> tuple[str, Any]:
     lo, hi = min(values), max(values)
     if not lo / 2 <= value <= hi * 2:
         raise ValueError(f"{text} is outside the slider, which runs from {lo:.4g} to {hi:.4g}")
-    i = int(np.argmin([abs(math.log(v / value)) if value > 0 else abs(v - value) for v in values]))
+    i = snap(values, value)
     return f"{values[i]:.6g}", float(values[i])
+
+
+def snap(values: Sequence[float], x: float) -> int:
+    """The index of the slider value whose half-grid-step cell holds ``x``: cells end halfway
+    between neighbours, in the grid's own spacing (arithmetic on an evenly spaced grid, like the
+    Learning-rate lab's; geometric on a log grid, like the Playground's).
+
+    >>> snap([0.1, 0.2, 0.3], 0.249), snap([0.1, 0.2, 0.3], 0.251)
+    (1, 2)
+    >>> snap([0.01, 0.1, 1.0], 0.3), snap([0.01, 0.1, 1.0], 0.4)
+    (1, 2)
+    """
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return 0
+    gaps = np.diff(v)
+    even = bool(np.all(np.abs(gaps - gaps.mean()) <= 1e-6 * abs(gaps.mean())))
+    if even or np.any(v <= 0) or x <= 0:
+        mids = (v[1:] + v[:-1]) / 2.0
+    else:
+        mids = np.sqrt(v[1:] * v[:-1])
+    return int(np.searchsorted(mids, x))
 
 
 def grade(kind: str, t: dict[str, Any], value: Any) -> bool:
@@ -378,15 +503,19 @@ def prompt(kind: str, t: dict[str, Any] | None, run: int, at: int, labels: Seque
             "point; their paths are hidden until you answer."
         )
     if kind == "regime":
-        return f"**Will {name} converge, oscillate forever or diverge?** Its path is hidden until you answer."
+        return (
+            f"**Will {name} converge, oscillate forever or diverge?** Its path is hidden until "
+            f"you answer. {dynamics.RULE}"
+        )
     if kind == "next":
         return (
             f"**Click on the map where {name}'s step {at + 1} lands.** Its path so far "
             f"(steps 0 to {at}) is drawn; the rest is hidden until you answer."
         )
     return (
-        f"**What is the largest η on {name}'s slider that still converges?** Type a value; it is "
-        "snapped to the slider's nearest value."
+        f"**What is the largest η on {name}'s slider at which it still converges** (its error "
+        "and its steps shrink to 0, from the same start)? Type a value: anything within half a "
+        "grid step of the answer counts."
     )
 
 
@@ -406,7 +535,8 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
         th = t["theory"]
         said = REGIMES[t["regime"]].split(":")[0]
         out = [f"{t['label']} will **{said}**."]
-        if th:
+        modes = t.get("modes")
+        if th and modes:
             sym, step = th["step"]
             rel = (
                 "below"
@@ -416,16 +546,31 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
             limit = f"{th['rule'].split('<')[0].strip()} < {_fmt(th['limit'])}"
             out.append(
                 f"Theory (a quadratic, curvature λ_max = {_fmt(th['lam_max'])}): the method is stable "
-                f"for {th['rule']}, here {limit}; {sym} = {_fmt(step)} is **{rel}** it, and the "
-                f"error shrinks by ρ = {th['rho']:.4g} per step (ρ < 1 converges, ρ = 1 bounces for "
-                "ever, ρ > 1 grows)."
+                f"for {th['rule']}, here {limit}; {sym} = {_fmt(step)} is **{rel}** it."
             )
+            rho = modes["excited_rate"]
+            if modes["dormant"]:
+                out.append(
+                    "But this start lies exactly on the shallow axis: the direction that would "
+                    f"blow up (curvature {', '.join(_fmt(x) for x in modes['dormant'])}) is never "
+                    f"excited, so the run only feels the directions it starts in, and there its "
+                    f"error changes by ρ = {rho:.4g} per step. Move the start off the axis and it "
+                    "diverges."
+                )
+            else:
+                out.append(
+                    f"From this start its error changes by ρ = {rho:.4g} per step (ρ < 1 "
+                    "converges, ρ = 1 bounces for ever, ρ > 1 grows)."
+                )
             if th.get("sigma_w") and sym == "η":
                 out.append(
                     f"On σw ≈ y this is EECS 182's η < 1/σ_max² = {_fmt(th['limit'])} (λ_max = 2σ_max²); "
                     "at exactly 1/σ² the steep direction's error flips sign with the same size: "
                     "period 2 (note 004 says it diverges; it does not)."
                 )
+        elif t["regime"] != "diverge" or t["diverged_at"] < 0:
+            out.append(f"Measured from its own path: {_RULE_USED[t['regime']]}")
+        fate, floor = t.get("fate") or ("floor", 1.0)
         if t.get("noisy") and t["regime"] == "oscillate":
             out.append(
                 "Each minibatch gradient is the full gradient plus noise, so at a constant η "
@@ -433,16 +578,23 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
                 "neighbourhood and keeps dancing around it (EECS 182 note 2); a decaying η, "
                 "with Σ η_k = ∞ and Σ η_k² < ∞, lets it settle."
             )
+            if fate == "floor" and floor < 1.0:
+                out.append(
+                    f"This η decays, but to a floor of {floor:.3g} × η₀ and stays there: the "
+                    "dance shrinks to that size and never stops."
+                )
+        if t.get("noisy") and t["regime"] == "converge" and fate == "robbins_monro":
+            out.append(
+                "Its η decays like 1/t: Σ η_k = ∞ (it can still travel anywhere) and Σ η_k² < ∞ "
+                "(the noise it adds is finite in total), so the dance shrinks to 0 and SGD "
+                "settles (Robbins–Monro, EECS 182 note 2), slowly."
+            )
         if t["diverged_at"] >= 0:
             out.append(f"Measured: it left the bounded region at step {t['diverged_at']}.")
         elif t["gap1"] is not None:
             out.append(
                 f"Measured: L − L\\* went from {_fmt(t['gap0'])} to {_fmt(t['gap1'])} in {t['steps']} steps"
-                + (
-                    "."
-                    if t["measured"] in (None, t["regime"])
-                    else f" (over these steps it looks like {t['measured']}; theory says where it goes in the end)."
-                )
+                + "."
             )
         return " ".join(out)
     if kind == "next":
@@ -466,20 +618,37 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
         return out
     th = t["theory"]
     above = t["above"]
+    how = (
+        "by the exact iteration from its start"
+        if t.get("exact")
+        else "by running it at each, read by the rule above"
+    )
     out = (
-        f"Measured on all {len(t['values'])} values of the slider: {t['label'].split('. ', 1)[-1]} still converges "
-        f"at {t['symbol']} = **{t['best']:.6g}**"
-        + (f" and no longer at {above:.6g}." if above is not None else ".")
+        f"Checked on all {len(t['values'])} values of the slider, {how}: "
+        f"{t['label'].split('. ', 1)[-1]} still converges at {t['symbol']} = **{t['best']:.6g}**"
+        + (
+            f", and at {above:.6g} it would {t.get('above_says') or 'not converge'}."
+            if above is not None
+            else "."
+        )
     )
     if th:
-        sym, _ = th["step"]
         out += f" Theory: {th['rule']} = {_fmt(th['limit'])} (λ_max = {_fmt(th['lam_max'])})"
-        if th.get("sigma_w") and sym == "η":
+        if th.get("sigma_w") and th["step"][0] == "η":
             out += f", which on σw ≈ y is EECS 182's η < 1/σ_max² = {_fmt(th['limit'])}"
-        out += (
-            "; at the limit itself GD bounces for ever (period 2), so the answer is just below it."
-        )
+        lo, hi = t["best"], above if above is not None else math.inf
+        if th["step"][0] == "η" and lo < th["limit"] <= hi:
+            out += "; at the limit itself the run bounces for ever without settling, so the answer is the last value below it"
+        out += "."
     return out
+
+
+_RULE_USED = {
+    "converge": "its steps and its error shrink to 0.",
+    "oscillate": "over the second half of its steps it keeps moving at a steady size and keeps "
+    "coming back: bounded, never settling.",
+    "diverge": "its steps grow while its loss rises.",
+}
 
 
 # -- the reveal on the map ------------------------------------------------------------------------
