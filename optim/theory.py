@@ -13,13 +13,11 @@ The scalar example of EECS 182 is ``L(w) = (y − σw)²`` (note the missing ½:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "Regime",
     "adam_first_step",
     "from_pytorch",
     "gd_limit",
@@ -28,7 +26,6 @@ __all__ = [
     "heavy_ball_two_step",
     "momentum_on_grid",
     "momentum_optimal",
-    "momentum_race",
     "momentum_rate",
     "momentum_spectral_radius",
     "momentum_stable",
@@ -173,7 +170,7 @@ def momentum_on_grid(
     r"""The ``(η, β)`` of ``convention``, on the widgets' grids, nearest PyTorch's ``(α, μ)``.
 
     μ is first clipped to what the β grid can express; η is snapped on a log scale, β linearly.
-    Near the optimum, which lies only ``4/(√κ+1)²`` inside the stability limit, the nearest grid
+    Near the optimum, which lies only ``1/(κ + 1)`` of the step inside the stability limit, the nearest grid
     point may diverge: set the optimum exactly instead (the Momentum lab does).
 
     >>> momentum_on_grid(0.5, 0.9, "ema", [1.0, 5.0, 10.0], [0.05, 0.1, 0.2])
@@ -220,66 +217,6 @@ def nesterov_limit(beta: Any, lam_max: float) -> np.ndarray:
     """
     b = np.asarray(beta, dtype=float)
     return 2.0 * (1.0 + b) / ((1.0 + 2.0 * b) * float(_lams(lam_max).max()))
-
-
-@dataclass(frozen=True)
-class Regime:
-    """What theory says one linear method does on a quadratic: its rate and how it moves."""
-
-    rate: float  # worst spectral radius per step (≥ 1: diverges)
-    motion: str  # "diverges", "bounces" (ρ = 1), "zig-zags", "creeps", "oscillates", "glides"
-    limit: float  # the largest stable α·λ_max for these settings
-
-    @property
-    def steps_per_decade(self) -> float:
-        """Steps to shrink the error tenfold, ``ln 10 / −ln r`` (inf when it does not converge)."""
-        return float(np.log(10.0) / -np.log(self.rate)) if 0 < self.rate < 1 else float("inf")
-
-
-def momentum_race(alpha: float, mu: float, lams: Any) -> dict[str, Regime]:
-    r"""GD at step α, heavy ball and Nesterov at (α, μ) (PyTorch notation), on the spectrum ``lams``.
-
-    GD zig-zags when ``αλ_max > 1`` (the steep direction's factor ``1 − αλ_max`` is negative) and
-    creeps otherwise; a momentum method oscillates about the minimum when its slowest mode has
-    complex eigenvalues (the rate is then √μ) and glides in otherwise.
-
-    >>> r = momentum_race(1.3, 0.9, [0.02, 1.0])
-    >>> r["gd"].motion, r["heavy ball"].motion, round(r["nesterov"].rate, 4)
-    ('zig-zags', 'oscillates', 0.9363)
-    >>> momentum_race(1.5, 0.9, [0.02, 1.0])["nesterov"].motion
-    'diverges'
-    >>> momentum_race(2.0, 0.8, [0.02, 1.0])["gd"].motion  # at its limit: period 2
-    'bounces'
-    """
-    lam = _lams(lams)
-    lam_max = float(lam.max())
-    gd = float(gd_rate(alpha, lam))
-    hb = float(momentum_rate(alpha, mu, lam))
-    nag = float(nesterov_rate(alpha, mu, lam))
-
-    def motion(rate: float, complex_: bool) -> str:
-        if abs(rate - 1.0) <= 1e-9:  # exactly at the limit: bounded for ever, never settling
-            return "bounces"
-        if not rate < 1.0:
-            return "diverges"
-        return "oscillates" if complex_ else "glides"
-
-    # the slowest mode (λ_min) has complex eigenvalues when its discriminant is negative
-    lo = float(lam.min())
-    hb_disc = (1.0 + mu - alpha * lo) ** 2 - 4.0 * mu
-    nag_t = (1.0 + mu) * (1.0 - alpha * lo)
-    nag_disc = nag_t**2 - 4.0 * mu * (1.0 - alpha * lo)
-    if abs(gd - 1.0) <= 1e-9:  # αλ_max = 2: period 2 (note 004 says "diverges"; it does not)
-        gd_motion = "bounces"
-    elif not gd < 1.0:
-        gd_motion = "diverges"
-    else:
-        gd_motion = "zig-zags" if alpha * lam_max > 1.0 else "creeps"
-    return {
-        "gd": Regime(gd, gd_motion, 2.0),
-        "heavy ball": Regime(hb, motion(hb, hb_disc < 0), 2.0 + 2.0 * mu),
-        "nesterov": Regime(nag, motion(nag, nag_disc < 0), float(nesterov_limit(mu, 1.0))),
-    }
 
 
 def adam_first_step(beta1: float, beta2: float, bias_correction: bool = True) -> float:

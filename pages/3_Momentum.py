@@ -12,14 +12,14 @@ import streamlit as st
 
 import optim
 import viz
-from optim import experiments, theory
+from optim import dynamics, theory
 from surfaces import get_surface
 from ui import link, predict
 from ui import race as race_view
 from ui.cache import field_background, surface_key
 from ui.controls import clicked_point, log_grid
 from ui.frame import chart, map_size, page
-from viz import labs
+from viz import claims, labs
 
 P = "mo"
 CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
@@ -53,7 +53,7 @@ def _beta_grid(conv: str) -> list[float]:
 
 def _optimum(conv: str, kappa: float) -> tuple[float, float]:
     """Goh's optimum for this κ (λ_max = 1) in the notation ``conv``: exactly, not snapped (it lies
-    only 4/(√κ+1)² inside the stability limit, and the nearest grid point diverged at κ = 1000)."""
+    only 1/(κ + 1) of the way inside the stability limit, and the nearest grid point diverged at κ = 1000)."""
     a_opt, b_opt, _ = theory.momentum_optimal(1.0 / kappa, 1.0)
     eta_opt, beta_opt = theory.from_pytorch(a_opt, b_opt, conv)
     lo, hi = BETA_RANGE[conv]  # κ = 1: μ* = 0, which EECS 182 writes β = 1 (outside the slider)
@@ -157,6 +157,11 @@ trajs = optim.run_many(
     ],
     steps,
 )
+hess = surface.constant_hessian()
+modes = {  # the exact iteration of each run from its start: what the sentences below say
+    name: dynamics.linear_modes(name, h, hess, start, surface.minima[0])
+    for name, h in (("gd", {"lr": alpha}), ("momentum", hp), ("nesterov", hp))
+}
 labels = [
     f"1. GD η = {alpha:.4g} (momentum's α)",
     f"2. heavy ball ({conv}) η = {eta:.4g}, β = {beta:.3g}",
@@ -185,36 +190,21 @@ question.offer()
 def race_section() -> None:
     """Section 2: the race of GD, heavy ball and Nesterov (a question's view, if the link asks)."""
     st.subheader("2 · Zig-zag against smooth, heavy ball against Nesterov")
-    race = theory.momentum_race(alpha, mu, [lam_min, lam_max])
-    MOTION = {
-        "zig-zags": "zig-zags across the steep direction (1 − αλ_max = {f:.2f} flips its sign each step)",
-        "creeps": "creeps down without zig-zag (αλ_max ≤ 1)",
-        "oscillates": "overshoots and oscillates about the minimum",
-        "glides": "glides in without oscillating",
+    says = {
+        name: claims.momentum_says(name, modes[name], alpha, mu)
+        for name in ("gd", "momentum", "nesterov")
     }
-
-    def _says(regime: theory.Regime, f: float = 0.0) -> str:
-        if regime.motion == "diverges":
-            return f"**diverges**: αλ_max = {alpha * lam_max:.3g} is beyond its limit {regime.limit:.3g}"
-        if regime.motion == "bounces":
-            return (
-                f"**bounces for ever** (period 2): αλ_max = {alpha * lam_max:.3g} is exactly its "
-                "limit, so the steep direction's error flips sign at the same size every step "
-                "(note 004 calls this divergence; it neither grows nor shrinks)"
-            )
-        what = MOTION[regime.motion].format(f=f)
-        return f"{what}; rate **{regime.rate:.4f}**, about {regime.steps_per_decade:.0f} steps per decade"
 
     def _theory_says() -> None:
         st.markdown(
             f"Same valley, same start, same step α = {alpha:.4g} (αλ_max = {alpha * lam_max:.3g}). "
-            "What theory says of each run here (worst eigen-direction):\n"
-            f"1. **GD** {_says(race['gd'], 1 - alpha * lam_max)};\n"
-            f"2. **heavy ball** {_says(race['heavy ball'])};\n"
-            f"3. **Nesterov** {_says(race['nesterov'])}. It looks ahead before it steps, so it turns "
+            "What each run does from this start (the leading root of the directions it excites):\n"
+            f"1. **GD** {says['gd']};\n"
+            f"2. **heavy ball** {says['momentum']};\n"
+            f"3. **Nesterov** {says['nesterov']}. It looks ahead before it steps, so it turns "
             "around sooner (smaller U-turns), at the price of a lower stability limit, "
-            f"2(1 + μ)/(1 + 2μ) = {race['nesterov'].limit:.3g} against heavy ball's 2 + 2μ = "
-            f"{race['heavy ball'].limit:.3g}."
+            f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "
+            f"2 + 2μ = {claims.momentum_limit('momentum', mu):.3g}."
         )
 
     if question.hidden:
@@ -396,17 +386,21 @@ if clicked is not None:
     st.rerun()
 
 rate_theory = float(theory.momentum_rate(alpha, mu, [lam_min, lam_max]))
-dist = views[1].dist
-# envelopes (the distance oscillates), down to 1e-250: the minimum is at the origin, where
-# float64 has no round-off floor, so a long window sees past the optimum's k·rᵏ transient
-measured = experiments.measured_rate(dist, floor=1e-250)
+# envelopes over windows of at least one turn (the distance oscillates), down to 1e-250: the
+# minimum is at the origin, where float64 has no round-off floor
+check = dynamics.rate_check(views[1].dist, modes["momentum"])
+diverged = modes["momentum"].regime != "converge"
 m1, m2, m3 = st.columns(3)
 m1.metric("rate from theory (worst eigenvalue)", f"{rate_theory:.4f}")
 m2.metric(
-    "rate measured (envelopes, until round-off)",
-    f"{measured:.4f}" if np.isfinite(measured) else "diverged",
+    "heavy ball's rate measured (envelopes)",
+    "does not converge"
+    if diverged
+    else (f"{check.measured:.4f}" if np.isfinite(check.measured) else "too few steps"),
 )
 m3.metric("optimum (Goh): rate (√κ−1)/(√κ+1)", f"{r_opt:.4f}")
+if not diverged:
+    st.caption(claims.rate_sentence(check, rate_theory))
 st.button(
     "Go to the optimum",
     key=f"{P}_optimum",
@@ -414,10 +408,9 @@ st.button(
 )
 st.caption(
     f"Optimum: α* = {a_opt:.4g}, β* = {b_opt:.4g} (η = {eta_opt:.6g}, β = {beta_opt:.6g} in this "
-    f"notation), only {4 / (np.sqrt(kappa) + 1) ** 2:.2%} of the step inside the stability "
-    "limit, so “Go to the optimum” sets it exactly, off the sliders' grid. The measured rate "
-    "follows the theory up to a polynomial factor where the 2×2 blocks are defective (at the "
-    "optimum the error is ~k·rᵏ)."
+    f"notation), {claims.optimum_share(kappa)[1]}, so “Go to the optimum” sets it exactly, off "
+    "the sliders' grid."
+    + (" There each block has a double root, so the error falls like k·rᵏ." if kappa > 1 else "")
 )
 
 link.finish()

@@ -16,7 +16,7 @@ from ui import link, predict, race
 from ui.cache import field_background, surface_key
 from ui.controls import nice_grid
 from ui.frame import chart, map_size, page
-from viz import PALETTE, labs
+from viz import PALETTE, claims, labs
 
 P = "sg"
 look = page(
@@ -236,19 +236,9 @@ m1, m2, m3 = st.columns(3)
 m1.metric("mean distance to w*, last quarter, constant η", f"{d_const:.3g}")
 m2.metric("… with decay", f"{d_decay:.3g}")
 m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
-if d_decay < d_const:
-    st.caption(
-        f"Decay ends {d_const / d_decay:.1f}× closer to w* on average over the last quarter. Its "
-        f"steps add up to Σ η_k = {budget:.0f} η₀ (constant: {steps} η₀): enough to arrive, then "
-        "small enough to stop the dance."
-    )
-else:
-    st.caption(
-        f"Here decay ends **farther** from w*: its steps add up to only Σ η_k = {budget:.0f} η₀ "
-        f"(constant: {steps} η₀), so η shrank before SGD arrived. Robbins–Monro promises "
-        "convergence in the limit, not in a given number of steps: give it more steps or a "
-        "larger η₀."
-    )
+st.caption(claims.decay_sentence(d_const, d_decay, budget, steps, schedules.fate(sched)))
+with st.expander("Erratum in EECS 182 Note 2: a step that is stable for GD may not be for SGD"):
+    st.markdown(next(e for e in optim.ERRATA if "Note 2 (§1.2)" in e))
 
 # -- 3. epochs against replacement ------------------------------------------------------------------
 st.divider()

@@ -6,7 +6,6 @@ Cohen et al., "Gradient descent on neural networks typically occurs at the edge 
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import optim
@@ -15,6 +14,7 @@ from ui import link
 from ui.controls import nice_grid
 from ui.frame import chart, page
 from ui.network import BUDGET, lab
+from viz import claims
 from viz import network as figs
 
 P = "nn"
@@ -158,33 +158,18 @@ if series:
         "Sharpness (top Hessian eigenvalue) along each run, with its stability threshold dotted",
         key=f"{P}_sharp",
     )
-    lines = []
-    for i, (s, limit, formula, _) in res.sharp.items():
-        r = s / limit
-        ok = np.isfinite(r)
-        if not ok.any():
-            continue
-        hit = np.flatnonzero(r >= 0.9)
-        if hit.size:
-            k0 = int(res.checks[hit[0]])
-            late = r[hit[0] :]
-            band = np.mean(np.abs(late - 1) <= 0.15)
-            lines.append(
-                f"**{res.labels[i]}** starts at {r[ok][0]:.2f}× its threshold {formula} = "
-                f"{limit:.3g}, reaches 0.9× at step {k0}, and spends {band:.0%} of the rest "
-                f"within ±15 % of it (ends at {r[ok][-1]:.2f}×)."
-            )
-        else:
-            lines.append(
-                f"**{res.labels[i]}** stays below its threshold {formula} = {limit:.3g} "
-                f"(at most {np.nanmax(r):.2f}× of it)."
-            )
+    lines = claims.sharpness_lines(res.labels, res.sharp, res.checks)
     st.markdown(
         "On a quadratic, GD is stable only while the curvature λ < 2/η (the lecture's η < 1/σ², "
         "with λ = 2σ²). A network's curvature changes as it trains: with full-batch GD it rises "
         "(*progressive sharpening*) until it reaches 2/η, then hovers there while the loss keeps "
-        "falling, up and down (*the edge of stability*, Cohen et al. 2021). Momentum's limit is "
-        "(2 + 2μ)/α; Adam's applies to the preconditioned curvature (Cohen et al. 2022).\n\n"
+        "falling, up and down (*the edge of stability*, Cohen et al. 2021). Each method's "
+        "threshold is where its iteration on a quadratic of that curvature stops being stable: "
+        "heavy ball's (2 + 2μ)/α, Nesterov's 2(1 + μ)/((1 + 2μ)α) (its look-ahead sees the "
+        "curvature twice), Adam's (2 + 2β₁)/((1 − β₁)η) on the preconditioned curvature (Cohen "
+        "et al. 2022). The sharpness is the top eigenvalue of the exact Hessian (Lanczos on "
+        "forward-over-reverse Hessian-vector products); for ReLU it is the Hessian of the piece "
+        "of the loss the point lies in, away from the kinks.\n\n"
         + "\n".join(f"- {x}" for x in lines)
     )
 else:

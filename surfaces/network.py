@@ -41,9 +41,9 @@ __all__ = [
 ]
 
 DATASETS = {"moons": "two moons", "circles": "circles", "spiral": "two spirals"}
-# The edge of stability at the Network lab's defaults: GD's sharpness starts at 0.82 × 2/η,
-# rises past it (1.28× at step ~150) and settles within a few % of 2/η from step ~300 on, while
-# the loss keeps falling, going up at about half the steps (tests/test_network.py).
+# The edge of stability at the Network lab's defaults: GD's sharpness starts below 2/η, rises
+# to it and stays near it while the loss keeps falling, going up at many steps. The figures are
+# measured, never written here: the README's sentence is held to the run by tests/test_network.py.
 EOS_PRESET = {
     "network": {"dataset": "circles", "width": 16, "depth": 2, "activation": "tanh"},
     "init": "xavier_uniform",

@@ -3,11 +3,17 @@ differences and dense linear algebra (float64), and the edge of stability measur
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import optim
 from surfaces.network import ACTIVATIONS, EOS_PRESET, INITS, make_data, network, sharpness
+from viz import claims
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _numeric_grad(net, w, eps=1e-6):
@@ -58,6 +64,25 @@ def test_hessian_vector_products_and_sharpness_against_the_dense_hessian():
     np.testing.assert_allclose(sharpness(net, w, precondition=p), pre, rtol=1e-6)
 
 
+def test_relu_hessian_vector_products_are_exact_away_from_the_kinks():
+    """#24: a central difference of the gradient with a step of 1e-4 crosses ReLU kinks (its
+    sharpness came out 9.5× and 52× the dense Hessian's); the forward-over-reverse product is the
+    Hessian of the piece the point lies in, equal to a difference whose step crosses no kink."""
+    net = network("moons", width=6, depth=2, activation="relu", n=50)
+    w = np.stack([net.init("he_normal", s) for s in (0, 1)])
+    # the smallest |pre-activation| sets how small a difference step must be to cross no kink
+    _, cache = net._forward(w, net.X)
+    margin = min(float(np.min(np.abs(z))) for z, _ in cache[1:-1])
+    assert margin > 1e-9
+    H = _dense_hessian(net, w, eps=1e-3 * margin)
+    v = np.random.default_rng(2).standard_normal(w.shape)
+    np.testing.assert_allclose(net.hvp(w, v), np.einsum("rpq,rq->rp", H, v), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(sharpness(net, w), np.linalg.eigvalsh(H)[:, -1], rtol=1e-6)
+    # the former method (a 1e-4 difference step) crosses kinks here: far off
+    wide = _dense_hessian(net, w, eps=1e-4)
+    assert np.max(np.abs(wide - H)) > 10 * np.max(np.abs(H)) * 1e-3
+
+
 def test_the_engine_steps_a_network_unchanged_and_gd_lowers_the_loss():
     net = network("moons")
     w0 = net.init("he_uniform", 0)
@@ -97,6 +122,20 @@ def test_gd_on_the_preset_sits_at_the_edge_of_stability():
         run = run + 1 if b else 0
         longest = max(longest, run)
     assert longest * 10 >= 100, ratio  # then ±15 % of 2/η for at least 100 steps
+    # the README's sentence, measured: "starts at 0.82 × 2/η, overshoots to 1.62× at step 40 and
+    # stays within ±5 % of 2/η from step 400 on" (the page says the same, from claims)
+    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    said = re.search(
+        r"starts at ([\d.]+) × 2/η, overshoots to ([\d.]+)× at step (\d+) and stays within ±5 % "
+        r"of 2/η from step (\d+) on",
+        readme,
+    )
+    assert said, "the README's sentence on the edge of stability is gone"
+    line = claims.sharpness_lines(["GD"], {0: (ratio * 2 / eta, 2 / eta, "2/η", False)}, ks)[0]
+    got = re.search(
+        r"starts at ([\d.]+)×.*peaks at ([\d.]+)× \(step (\d+)\).*from step (\d+) on", line
+    )
+    assert got and got.groups() == said.groups(), (line, said.groups())
     loss = traj.loss[:, 0]
     late = loss[ks[first] :]
     assert np.sum(np.diff(late) > 0) > 20  # not monotone: the loss goes up at many steps

@@ -260,7 +260,7 @@ def _measured_regime(
     freezes wherever it is when η runs out, which is none of the three answers.
     """
     f_min = surface.f_min
-    kind, floor = (rule or {}).get("fate") or ("floor", 1.0)
+    kind = ((rule or {}).get("fate") or ("floor", 1.0))[0]
     if measured == "diverge":
         return "diverge"
     gap = float(v.loss[-1] - f_min) if f_min is not None else None

@@ -166,8 +166,10 @@ EPS_INSIDE = Switch(
 
 SOURCE = "Kingma & Ba (2015); Goodfellow et al., Deep Learning, Alg. 8.7; EECS 182 eq. (9)–(10)"
 ERRATA = (
-    "EECS 182 (15 Sept 2022) eq. (10) divides by 1 − β^k although β weights the new gradient in "
-    "that note (a ← (1−β)a + β∇L): the correct divisor is 1 − (1−β)^t, i.e. 1 − β₁ᵗ with β₁ = 1 − β.",
+    "EECS 182 (15 Sept 2022) eq. (10) divides â by 1 − β^k although β weights the new gradient "
+    "in that note (a ← (1−β)a + β∇L): the correct divisor is 1 − (1−β)^{k+1}, i.e. 1 − β₁ᵗ with "
+    "β₁ = 1 − β and t = k + 1. The V̂ line has the same slip (1 − (β′)^k for 1 − (1−β′)^{k+1}), "
+    "and the exponent k instead of k + 1 divides by 1 − β⁰ = 0 at the first step (k = 0).",
     "EECS 182 eq. (9) writes ∇_w((∂L/∂w_i)²) in the V update; V averages the squared gradient itself.",
     "COSI 165B Alg. 8.7 writes r̂ ← r̂/(1−ρ₂ᵗ); it is r̂ ← r/(1−ρ₂ᵗ).",
     "19CSE437 (NPTEL) writes m_t = β₁ v_{t−1} + (1−β₁)∇w_t; it is β₁ m_{t−1}, and the update uses "

@@ -22,6 +22,9 @@ ERRATA = (
     "Note 004 (Gradient Descent IV) says γ ≥ 2γ_opt diverges; at γ = 2γ_opt (η = 1/σ² on the "
     "scalar problem, 2/λ on a quadratic) GD neither converges nor diverges: it bounces between "
     "two points forever (period 2). It diverges for γ > 2γ_opt.",
+    "Note 004 (Gradient Descent IV) calls γ > γ_opt “a good setting” without its bound: it "
+    "converges only for γ_opt < γ < 2γ_opt (oscillating in, each overshoot smaller), and at "
+    "γ ≥ 2γ_opt it does not.",
 )
 GD_FORMULA = r"\begin{aligned} g_k &= \nabla L(w_k) \\ w_{k+1} &= w_k - \eta_k\, g_k \end{aligned}"
 

@@ -1,0 +1,230 @@
+"""The labs' number-bearing sentences, each generated with its numbers from the dynamics it speaks of.
+
+Every function returns Markdown built from values it computes (or is given measured), never from
+remembered figures; the tests sample each page's controls and check every number and word here
+against an independent computation (iteration-matrix eigenvalues, the run itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from optim import dynamics, theory
+
+__all__ = [
+    "decay_sentence",
+    "direction",
+    "momentum_limit",
+    "momentum_says",
+    "optimum_share",
+    "rate_sentence",
+    "sharpness_lines",
+]
+
+NAMES = {"gd": "GD", "momentum": "heavy ball", "nesterov": "Nesterov"}
+
+
+def direction(lam: float, lams: Any) -> str:
+    """``"shallow"``, ``"steep"`` or ``"both"`` (a round bowl) for curvature λ of the spectrum.
+
+    >>> direction(1.0, [0.02, 1.0]), direction(1.0, [1.0, 1.0])
+    ('steep', 'both')
+    """
+    lams = np.asarray(lams, dtype=float)
+    lo, hi = float(lams.min()), float(lams.max())
+    if hi - lo <= 1e-12 * hi:
+        return "both"
+    return "steep" if abs(lam - hi) <= abs(lam - lo) else "shallow"
+
+
+def momentum_limit(optimizer: str, mu: float) -> float:
+    """The largest stable αλ of a method (PyTorch's α, μ): 2, 2 + 2μ, 2(1 + μ)/(1 + 2μ)."""
+    if optimizer == "gd":
+        return 2.0
+    if optimizer == "momentum":
+        return 2.0 + 2.0 * mu
+    return float(theory.nesterov_limit(mu, 1.0))
+
+
+def _where(b: dynamics.Block, lams: Any) -> str:
+    d = direction(b.lam, lams)
+    return "in both directions" if d == "both" else f"the {d} direction"
+
+
+def _motion_phrase(b: dynamics.Block, lams: Any) -> str:
+    where = _where(b, lams)
+    along = where if where.startswith("in ") else f"along {where}"
+    across = where if where.startswith("in ") else f"across {where}"
+    if b.motion == "glides":
+        return f"glides in {along} without overshooting"
+    if b.motion == "zig-zags":
+        return f"zig-zags {across}, flipping sign every step"
+    lead = max(b.roots, key=abs)
+    return (
+        f"overshoots and swings back {along}, a full turn every "
+        f"~{dynamics.period_of(lead):.0f} steps"
+    )
+
+
+def momentum_says(optimizer: str, modes: dynamics.Modes, alpha: float, mu: float) -> str:
+    """What one run of the Momentum lab's race does, from the modes its start excites: the motion
+    of the leading root (both, when two directions tie), its rate ρ and steps per decade, or why
+    it diverges or bounces.
+
+    >>> H = np.diag([0.02, 1.0])
+    >>> m = dynamics.linear_modes("nesterov", {"lr": 1.33, "beta": 0.9}, H, [-2.5, 1.2], [0, 0])
+    >>> momentum_says("nesterov", m, 1.33, 0.9)
+    'zig-zags across the steep direction, flipping sign every step; rate **0.9422**, about 39 steps per decade'
+    """
+    lams = [b.lam for b in modes.blocks]
+    limit = momentum_limit(optimizer, mu)
+    out = ""
+    if modes.regime == "diverge":
+        b = max(modes.leading, key=lambda x: x.lam)
+        where = _where(b, lams)
+        out = (
+            f"**diverges**: its error grows ×{modes.excited_rate:.4g} per step "
+            f"{where if where.startswith('in ') else 'along ' + where}, where αλ = "
+            f"{alpha * b.lam:.3g} is beyond its limit {limit:.3g}"
+        )
+    elif modes.regime == "oscillate":
+        b = max(modes.leading, key=lambda x: x.lam)
+        out = (
+            f"**bounces for ever** (period 2): αλ = {alpha * b.lam:.3g} is exactly its limit "
+            f"{limit:.3g}, so the error {_where(b, lams).replace('the ', 'along the ')} flips sign at the same size every step "
+            "(note 004 calls this divergence; it neither grows nor shrinks)"
+        )
+    else:
+        phrases = []
+        for b in sorted(modes.leading, key=lambda x: x.lam):
+            p = _motion_phrase(b, lams)
+            if p not in phrases:
+                phrases.append(p)
+        out = (
+            " and, at the same rate, ".join(phrases)
+            + f"; rate **{modes.excited_rate:.4f}**, {_per_decade(modes.steps_per_decade)}"
+        )
+    for b in modes.dormant:
+        out += (
+            f" (its start never excites {_where(b, lams)}, unstable at this step: move the "
+            "start off the axis and it diverges)"
+        )
+    return out
+
+
+def _per_decade(n: float) -> str:
+    """``about 39 steps per decade``; under one step: ``under a step per decade``."""
+    if n < 0.5:
+        return "under a step per decade"
+    k = round(n)
+    return f"about {k} step{'s' if k != 1 else ''} per decade"
+
+
+def rate_sentence(check: dynamics.RateCheck, worst: float, name: str = "heavy-ball") -> str:
+    """The measured rate beside the exact one, and the reason where they differ."""
+    if not np.isfinite(check.measured):
+        return (
+            f"The {name} run is too short to measure its rate: its windows must each span a "
+            f"full turn of its slowest oscillation (ρ = {check.exact:.4f} from its start)."
+        )
+    head = (
+        f"Measured on the {name} run: **{check.measured:.4f}** per step (the largest distance "
+        "in its last window over the window before, each at least one full turn long), against "
+        f"ρ = **{check.exact:.4f}** for the directions its start excites"
+        + (
+            f" (theory's worst case over every direction: {worst:.4f})"
+            if worst > check.exact * (1 + 1e-9)
+            else ""
+        )
+        + "."
+    )
+    if check.agree:
+        return head + f" They agree to within {dynamics.RATE_TOL:g}."
+    why = {
+        "double root": "its slow block has a double root, so the error falls like k·ρᵏ and a "
+        "finite window sees a slower decay than ρ (Goh's optimum is such a point)",
+        "second direction": "a second direction, decaying at a rate close to ρ, has not died "
+        "out within the run: the error is a sum of two geometric terms",
+        "too few steps": "the run holds too few full turns of its oscillation to measure it "
+        "well; give it more steps",
+    }[check.reason or "too few steps"]
+    return head + f" They differ by {abs(check.measured - check.exact):.3g}: {why}."
+
+
+def optimum_share(kappa: float) -> tuple[float, str]:
+    """How far inside heavy ball's stability limit Goh's optimum lies, as a share of the limit:
+    ``1 − α*λ_max/(2 + 2μ*)``, which is ``1/(κ + 1)`` (2 % at κ = 50), and the sentence.
+
+    >>> round(optimum_share(50.0)[0], 6) == round(1 / 51, 6)
+    True
+    """
+    a, mu, _ = theory.momentum_optimal(1.0 / kappa, 1.0)
+    share = 1.0 - a * 1.0 / (2.0 + 2.0 * mu)
+    return share, f"only {share:.2%} of the step inside the stability limit (1/(κ + 1))"
+
+
+def sharpness_lines(labels: Any, sharp: dict, checks: Any) -> list[str]:
+    """The Network lab's sentence per run: where its sharpness starts against its threshold, when
+    it first reaches 0.9×, its peak, and from when it stays within ±5 % (all measured)."""
+    checks = np.asarray(checks)
+    lines = []
+    for i, (s, limit, formula, _) in sharp.items():
+        r = np.asarray(s, dtype=float) / limit
+        ok = np.isfinite(r)
+        if not ok.any():
+            continue
+        hit = np.flatnonzero(r >= 0.9)
+        if hit.size:
+            peak = int(np.nanargmax(r))
+            near = np.abs(r - 1.0) <= 0.05
+            settled = next((j for j in range(len(r)) if ok[j:].all() and near[j:].all()), None)
+            line = (
+                f"**{labels[i]}** starts at {r[ok][0]:.2f}× its threshold {formula} = "
+                f"{limit:.3g}, reaches 0.9× at step {int(checks[hit[0]])}, peaks at "
+                f"{r[peak]:.2f}× (step {int(checks[peak])})"
+            )
+            if settled is not None:
+                line += f" and stays within ±5 % of it from step {int(checks[settled])} on."
+            else:
+                line += f" and ends at {r[ok][-1]:.2f}× of it."
+            lines.append(line)
+        else:
+            lines.append(
+                f"**{labels[i]}** stays below its threshold {formula} = {limit:.3g} "
+                f"(at most {np.nanmax(r):.2f}× of it)."
+            )
+    return lines
+
+
+def decay_sentence(
+    d_const: float, d_decay: float, budget: float, steps: int, fate: tuple[str, float]
+) -> str:
+    """The SGD lab's comparison of constant η and a decay, measured (mean distance to w* over the
+    last quarter), with what the decay does for ever (``optim.schedules.fate``): a floor shrinks
+    the dance to that size but never stops it; 1/t damps it out; a summable decay freezes SGD.
+
+    >>> decay_sentence(0.2, 0.05, 110.0, 600, ("floor", 0.01))[:52]
+    'Decay ends 4.0× closer to w* on average over the las'
+    """
+    kind, floor = fate
+    after = {
+        "floor": f"then small enough to shrink the dance, which never stops: η stays at "
+        f"{floor:g} η₀ and every step still adds noise of that size",
+        "robbins_monro": "then small enough to damp the dance out (Σ η_k² < ∞: the noise it "
+        "adds is finite in total)",
+        "summable": "then η runs out (Σ η_k < ∞): SGD freezes wherever it is",
+    }[kind]
+    if d_decay < d_const:
+        return (
+            f"Decay ends {d_const / d_decay:.1f}× closer to w* on average over the last quarter. "
+            f"Its steps add up to Σ η_k = {budget:.0f} η₀ (constant: {steps} η₀): enough to "
+            f"arrive, {after}."
+        )
+    return (
+        f"Here decay ends **farther** from w*: its steps add up to only Σ η_k = {budget:.0f} η₀ "
+        f"(constant: {steps} η₀), so η shrank before SGD arrived. Robbins–Monro promises "
+        "convergence in the limit, not in a given number of steps: give it more steps or a "
+        "larger η₀."
+    )
