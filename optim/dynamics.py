@@ -58,7 +58,8 @@ TIE = 1e-6  # roots whose moduli agree to this (relative) share the lead
 REAL = 1e-6  # a root whose imaginary part is below this (relative) is real: a double root
 # splits into a complex pair ~1e-8 apart in floating point
 RULE = (
-    "**converge**: the error and the step size both shrink to 0; **oscillate**: the run stays "
+    "**converge**: the error and the step size both shrink to 0 (or settle below a millionth "
+    "of its largest step, far under what the map can show); **oscillate**: the run stays "
     "bounded but never settles (it bounces, circles or dances for ever); **diverge**: it grows "
     "without bound."
 )
@@ -339,8 +340,8 @@ def rate_check(dist: Any, modes: Modes, floor: float = 1e-250) -> RateCheck:
             if abs(r) > 0 and (abs(r) / rho) ** start * b.share / max(lead.share, 1e-300) > 1e-3:
                 return RateCheck(m, rho, False, "second direction")
     # the leading block's own second root (a real pair of unequal size) fades the same way
-    if lead is not None and len(lead.roots) == 2:
-        small = min(abs(r) for r in lead.roots)
+    if lead is not None and len(lead.roots) == 2 and lead.motion != "oscillates":
+        small = min(abs(r) for r in lead.roots)  # a real pair of unequal size
         if small > 0 and (small / rho) ** start > 1e-3:
             return RateCheck(m, rho, False, "second direction")
     if last < 6 * period:

@@ -96,6 +96,8 @@ def momentum_says(optimizer: str, modes: dynamics.Modes, alpha: float, mu: float
             f"{limit:.3g}, so the error {_where(b, lams).replace('the ', 'along the ')} flips sign at the same size every step "
             "(note 004 calls this divergence; it neither grows nor shrinks)"
         )
+    elif modes.excited_rate == 0.0:
+        out = "lands exactly on the minimum and stays there (every root it excites is 0)"
     else:
         phrases = []
         for b in sorted(modes.leading, key=lambda x: x.lam):
