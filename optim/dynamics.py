@@ -54,12 +54,13 @@ __all__ = [
 LINEAR = ("gd", "momentum", "nesterov")  # linear on a quadratic at a constant step
 AT_LIMIT = 1e-9  # |ρ − 1| below this: exactly at the stability limit (bounces for ever)
 EXCITED = 1e-12  # a direction's share of the start below this (relative) is not excited
+SETTLED = 1e-4  # steps below this share of the largest: settled (invisible on the map)
 TIE = 1e-6  # roots whose moduli agree to this (relative) share the lead
 REAL = 1e-6  # a root whose imaginary part is below this (relative) is real: a double root
 # splits into a complex pair ~1e-8 apart in floating point
 RULE = (
-    "**converge**: the error and the step size both shrink to 0 (or settle below a millionth "
-    "of its largest step, far under what the map can show); **oscillate**: the run stays "
+    "**converge**: the error and the step size both shrink to 0 (or settle below 10⁻⁴ of its "
+    "largest step, far under what the map can show); **oscillate**: the run stays "
     "bounded but never settles (it bounces, circles or dances for ever); **diverge**: it grows "
     "without bound."
 )
@@ -221,10 +222,11 @@ def classify(xy: Any, loss: Any, f_min: float | None, diverged_at: int) -> str |
 
     * ``diverge``: the run left the bounded region, or its step envelope grows by more than 4×
       across the tail and its loss gap ends above 10× where it started;
-    * ``converge``: the last window's steps are ≤ 10⁻⁶ × top (settled), or each window's largest
+    * ``converge``: the last window's steps are ≤ 10⁻⁴ × top (settled: Adam and RMSProp at a
+      constant η hover at a scale set by ε, ~10⁻⁶ of their steps, never exactly at 0), or each window's largest
       step is below the one before and the last is ≤ ½ of the first (decaying);
     * ``oscillate``: the steps of every window stay within a factor 2 of each other and above
-      10⁻⁶ × top (not decaying), the points of the tail stay within a ball that does not grow
+      10⁻⁴ × top (not decaying), the points of the tail stay within a ball that does not grow
       (its radius in the last window at most 2× that in the first) and the run keeps coming
       back (its net move over the tail is at most half the length of its path);
     * None otherwise (still decaying too slowly to tell, or drifting).
@@ -252,7 +254,7 @@ def classify(xy: Any, loss: Any, f_min: float | None, diverged_at: int) -> str |
         return "converge"
     half = steps[n - 4 * (n // 8) :]
     env = np.array([float(np.max(w)) for w in np.split(half, 4)])
-    if env[-1] <= 1e-6 * top:
+    if env[-1] <= SETTLED * top:
         return "converge"
     base = float(f_min) if f_min is not None else float(np.min(loss))
     gap0, gap1 = float(loss[0] - base), float(loss[-1] - base)

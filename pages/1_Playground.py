@@ -78,8 +78,8 @@ question = predict.View(
     P,
     kinds=("first", "regime", "next", "max_lr"),
     rules=[predict.rule(r.optimizer, dict(r.hyperparams), plain, options) for r in runs],
-    rerun=lambda s: viz.run_views(
-        simulate(key, tuple(r.key for r in runs), s, steps, options), surface, labels
+    rerun=lambda s, n=steps: viz.run_views(
+        simulate(key, tuple(r.key for r in runs), tuple(s), n, options), surface, labels
     ),
     sweep=lambda i: predict.sweep(
         key,

@@ -76,7 +76,7 @@ question = predict.View(
     P,
     kinds=("first", "regime", "next"),
     rules=[predict.rule(n, {"lr": eta1}) for n in names],
-    rerun=lambda s: viz.run_views(race(s1, names, [{"lr": eta1}] * 3, steps1, s), s1, labels1),
+    rerun=lambda s, n=steps1: viz.run_views(race(s1, names, [{"lr": eta1}] * 3, n, s), s1, labels1),
     look=look,
 )
 question.offer()

@@ -163,11 +163,11 @@ question = predict.View(
         predict.rule("gd", {"lr": lr}, False, optim.RunOptions(batch_size=b2)),
         predict.rule("gd", {"lr": lr}, False, optim.RunOptions(batch_size=b2, schedule=sched)),
     ],
-    rerun=lambda s: viz.run_views(
+    rerun=lambda s, n=steps: viz.run_views(
         [
-            optim.run(surface, "gd", np.array([s]), steps, lr=lr, batch_size=b2, seed=seed),
+            optim.run(surface, "gd", np.array([s]), n, lr=lr, batch_size=b2, seed=seed),
             optim.run(
-                surface, "gd", np.array([s]), steps, lr=lr, batch_size=b2, seed=seed, schedule=sched
+                surface, "gd", np.array([s]), n, lr=lr, batch_size=b2, seed=seed, schedule=sched
             ),
         ],
         surface,

@@ -34,7 +34,11 @@ from viz import claims
 from viz import predict as pq
 
 SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
 )
 CONVS = ("ema", "heavy_ball", "pytorch")
 
@@ -181,7 +185,7 @@ def test_regime_of_a_linear_run_is_its_excited_spectral_radius(p):
 
 
 # -- regime: runs theory does not decide ----------------------------------------------------------
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(
     st.sampled_from(("booth", "rosenbrock", "himmelblau", "six_hump_camel", "sigmoid_neuron")),
     st.sampled_from(("adam", "rmsprop", "adagrad", "momentum")),
@@ -198,22 +202,27 @@ def test_a_measured_verdict_still_holds_over_four_times_the_steps(name, optimize
         viz.run_views([optim.run(s, optimizer, np.array([n]), steps, **hp)], s)[0]
         for n in pq.nudged_starts(start, s)
     ]
+    near.append(viz.run_views([optim.run(s, optimizer, start[None], 4 * steps, **hp)], s)[0])
     try:
         t = pq.truth("regime", views, s, rules=[rule(optimizer, hp)], nearby=near)
     except pq.Unaskable as err:
-        assert re.match(r"(run 1 neither settles|sensitive to its start)", str(err)), err
+        assert re.match(
+            r"(run 1 neither settles|sensitive to its start|what run 1|run 1 looks settled)",
+            str(err),
+        ), err
         return
-    long = optim.run(s, optimizer, start[None], 4 * steps, **hp)
+    # the truth looked 4× as far; the check looks 10× as far
+    long = optim.run(s, optimizer, start[None], 10 * steps, **hp)
     xy, loss = long.xy[:, 0], long.loss[:, 0]
     later = dynamics.classify(xy[steps:], loss[steps:], s.f_min, long.diverged_at[0])
     if t["regime"] == "diverge":
         assert long.diverged_at[0] >= 0 or later == "diverge"
     elif t["regime"] == "converge":
-        # settled: its steps keep shrinking, or stay under a millionth of its largest step
+        # settled: its steps keep shrinking, or stay under 10⁻⁴ of its largest step
         shown = np.linalg.norm(np.diff(traj.xy[-4:, 0], axis=0), axis=1).max()
         top = np.linalg.norm(np.diff(traj.xy[:, 0], axis=0), axis=1).max()
         last = np.linalg.norm(np.diff(xy[-steps // 4 :], axis=0), axis=1).max()
-        assert later == "converge" or last <= max(shown, 1e-6 * top), (later, last, shown)
+        assert later == "converge" or last <= max(shown, dynamics.SETTLED * top), (later, last)
     else:
         steps_shown = np.linalg.norm(np.diff(traj.xy[-steps // 4 :, 0], axis=0), axis=1)
         steps_later = np.linalg.norm(np.diff(xy[-steps // 4 :], axis=0), axis=1)
@@ -278,7 +287,7 @@ def test_largest_eta_on_the_learning_rate_labs_grid(s1, s2, steps):
         assert pq.grade("max_lr", t, value) is right, off
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(linear_setting)
 def test_largest_eta_of_a_linear_run_from_its_own_start(p):
     s, start, hp = _linear_case(p)

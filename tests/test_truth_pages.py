@@ -30,7 +30,11 @@ from ui.controls import log_grid
 from viz import predict as pq
 
 PAGE = settings(
-    max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
 )
 
 
@@ -244,6 +248,7 @@ def test_playground_questions(surface, runs, lr, steps, kind, run, at_k):
             return None, bool(
                 re.search(
                     r"neither settles|sensitive to its start|too close to call|round-off|off the "
+                    r"|looks settled|does not last"
                     r"map|no run reaches|converges at (no|every) η|more than a page|too close",
                     reason,
                 )
@@ -398,6 +403,9 @@ def _library_regime(at, reason, p):
     """A measured verdict: the page's truth, which the library's property tests check."""
     if reason is not None:
         return None, bool(
-            re.search(r"neither settles|sensitive to its start|freezes wherever", reason)
+            re.search(
+                r"neither settles|sensitive to its start|freezes wherever|looks settled|does not last",
+                reason,
+            )
         )
     return at.session_state[f"{p}_ask_truth"]["regime"], False

@@ -215,7 +215,9 @@ class View:
     kinds: Sequence[str] = ("first", "regime", "next")
     rules: Sequence[dict | None] | None = None
     sweep: Callable[[int], dict | None] | None = None
-    rerun: Callable[[tuple[float, float]], Sequence[Any]] | None = None
+    # the page's runs again from another start (and over other steps): the round-off check and
+    # the longer run of a regime question that the run itself decides
+    rerun: Callable[..., Sequence[Any]] | None = None
     look: Any = None
     truth: dict | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
@@ -265,8 +267,10 @@ class View:
             rule = (self.rules or [None] * len(self.all_views))[run]
             if pq.linear_modes(rule, self.surface, self.all_views[run].xy[0]) is None:
                 # the round-off check: the page's own runs from two starts a hair away
-                starts = pq.nudged_starts(self.all_views[run].xy[0], self.surface)
+                v = self.all_views[run]
+                starts = pq.nudged_starts(v.xy[0], self.surface)
                 nearby = [self.rerun(s)[run] for s in starts]
+                nearby.append(self.rerun(tuple(v.xy[0]), pq.LONGER * v.steps)[run])
         return pq.truth(
             kind,
             self.all_views,

@@ -151,7 +151,8 @@ def truth(
     every value of its η slider, for ``max_lr`` (``{"values", "symbol", "paths"}``, ``paths`` a
     callable giving ``(xy (G, S+1, 2), loss (G, S+1), diverged (G,))`` or None when too costly,
     called only when the run is not linear); ``nearby`` are run ``run`` from
-    :func:`nudged_starts`, for the round-off check of a ``regime`` question theory cannot decide.
+    :func:`nudged_starts` and, last, the same run over ``LONGER`` × its steps, for a ``regime``
+    question theory cannot decide: the round-off check, and whether its verdict lasts.
     Raises :class:`Unaskable` with the reason when the view cannot carry the question.
     """
     f_min = surface.f_min
@@ -210,8 +211,10 @@ def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any
     who = f"run {run + 1}"
     if modes is not None:
         regime = modes.regime
-        change = modes.excited_rate ** int(v.steps) if modes.excited_rate > 0 else 0.0
-        if regime != "oscillate" and 0.5 <= change <= 2.0:
+        rho = modes.excited_rate
+        log_change = int(v.steps) * math.log(rho) if rho > 0 else -math.inf
+        change = math.exp(min(max(log_change, -700.0), 700.0))
+        if regime != "oscillate" and abs(log_change) <= math.log(2.0):
             raise Unaskable(
                 f"too close to call: {who}'s error changes by ρ = {modes.excited_rate:.6g} per "
                 f"step, only ×{change:.3g} over its {v.steps} steps, so it sits at the boundary "
@@ -224,6 +227,17 @@ def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any
             )
     else:
         regime = _measured_regime(who, v, surface, rule, measured)
+        *nearby, longer = nearby or [None]
+        by_noise = bool((rule or {}).get("noisy"))  # the noise and η's fate decide, not the path
+        if longer is not None and not by_noise and not _lasts(regime, v, longer, f_min):
+            later = classify(
+                longer.xy[v.steps :], longer.loss[v.steps :], f_min, longer.diverged_at
+            )
+            raise Unaskable(
+                f"what {who}'s {v.steps} steps show does not last: over {longer.steps} steps it "
+                f"{ {'converge': 'settles', 'oscillate': 'keeps moving', 'diverge': 'blows up'}.get(later, 'changes again (it settles, then spikes: Adam and RMSProp at a constant η can)') }, "
+                f"so its answer is not what the student can see; ask about a shorter η or another run"
+            )
         others = [classify(n.xy, n.loss, f_min, n.diverged_at) for n in (nearby or [])]
         if any(o != measured for o in others):
             raise Unaskable(
@@ -247,6 +261,35 @@ def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any
         "noisy": bool(rule and rule.get("noisy", rule.get("plain") is False)),
         "fate": list((rule or {}).get("fate") or ("floor", 1.0)),
     }
+
+
+# optimizers that divide by a running average of g² (it shrinks with the gradient): no settling
+NORMALIZED = ("rmsprop", "adam", "adamw", "nadam")
+LONGER = 4  # a measured verdict must still hold over this many times the run's steps
+
+
+def _lasts(regime: str, v: Any, longer: Any, f_min: float | None) -> bool:
+    """Whether ``longer`` (the same run over ``LONGER`` × its steps) keeps the verdict read from
+    its first ``v.steps``: a converging run stays settled (its steps no larger than at the end
+    of the shown run, or below ``dynamics.SETTLED`` of its largest), an oscillating one keeps
+    moving (its steps at least a quarter of the shown tail's) without blowing up, a diverging
+    one blows up."""
+    n = int(v.steps)
+    if regime == "diverge":
+        later = classify(longer.xy[n:], longer.loss[n:], f_min, longer.diverged_at)
+        return longer.diverged_at >= 0 or later == "diverge"
+    if longer.diverged_at >= 0 or not np.all(np.isfinite(longer.xy)):
+        return False
+    shown = np.linalg.norm(np.diff(np.asarray(v.xy, float), axis=0), axis=-1)
+    after = np.linalg.norm(np.diff(np.asarray(longer.xy[n:], float), axis=0), axis=-1)
+    if not len(after) or not len(shown):
+        return True
+    tail = shown[-max(n // 4, 1) :]
+    if regime == "converge":
+        return float(after[-max(n // 4, 1) :].max()) <= max(
+            float(tail.max()), dynamics.SETTLED * float(shown.max())
+        )
+    return float(after[-max(n // 4, 1) :].max()) >= 0.25 * float(tail.max())
 
 
 def _measured_regime(
@@ -276,6 +319,14 @@ def _measured_regime(
             return "oscillate"  # fresh noise of size ~η∞ every step, for ever
         if kind == "robbins_monro":  # Robbins–Monro: the dance shrinks to 0 (slowly)
             return "converge"
+    if measured == "converge" and (rule or {}).get("optimizer") in NORMALIZED and kind == "floor":
+        raise Unaskable(
+            f"{who} looks settled, but Adam and RMSProp at a constant η divide the gradient by "
+            "its own running size, so their step does not shrink with it: near a minimum they "
+            "keep moving at a scale set by η and ε, and can sit still for hundreds of steps "
+            "and then spike; what these steps show does not decide 'converge' (ask with a "
+            "decaying η, or about GD, momentum or AdaGrad)"
+        )
     if measured is None:
         raise Unaskable(
             f"{who} neither settles, keeps bouncing at a steady size nor blows up clearly "
