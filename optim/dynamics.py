@@ -177,6 +177,11 @@ def linear_modes(optimizer: str, hp: dict, hessian: Any, start: Any, minimum: An
     e0 = np.asarray(start, dtype=float) - np.asarray(minimum, dtype=float)
     size = float(np.linalg.norm(e0))
     shares = np.abs(q.T @ e0) / size if size > 0 else np.zeros(len(lams))
+    # a repeated eigenvalue has a whole eigenspace, in which any basis is as good: the start
+    # excites it by its projection onto all of it (a round bowl has no "axis" to start on)
+    for i, lam in enumerate(lams):
+        same = np.abs(lams - lam) <= 1e-12 * max(abs(float(lam)), 1e-300)
+        shares[i] = float(np.sqrt(np.sum(shares[same] ** 2)))
     blocks = []
     for lam, share in zip(lams, shares):
         m = block(optimizer, hp, float(lam))

@@ -5,8 +5,6 @@ EECS 182/282 lecture of 15 Sept 2022, eq. (1)–(3) and Fig. 1; the Deep Learnin
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import streamlit as st
 
@@ -17,7 +15,7 @@ from surfaces import get_surface
 from ui import link, predict, race
 from ui.cache import field_background, surface_key
 from ui.frame import chart, map_size, page
-from viz import labs
+from viz import claims, labs
 
 P = "lr"
 BADGE = {
@@ -186,17 +184,20 @@ question = predict.View(
 )
 question.offer()
 
-slow = float(theory.scalar_contraction(eta2, smin))
 fast = float(theory.scalar_contraction(eta2, smax))
 steep = theory.scalar_regime(eta2, smax)
 if not question.hidden:  # the limit and the regime are the answers a question asks for
+    dirs = claims.two_directions(eta2, s1, s2)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
     m2.metric("usable η < 1/σ_max²", f"{unit2:.4g}")
-    m3.metric("factor, slow direction", f"{slow:.4g}")
-    if slow < 1 and fast < 1:
-        need = math.ceil(math.log(1e-6) / math.log(max(slow, fast))) if max(slow, fast) > 0 else 1
-        m4.metric("steps to shrink the error 10⁶×", f"{need}")
+    m3.metric(
+        "slowest factor max |1 − 2ησᵢ²|",
+        f"{dirs['slowest']:.4g}",
+        help=f"The {dirs['which']} direction: it sets how fast the whole error shrinks.",
+    )
+    if dirs["steps"] is not None:
+        m4.metric("steps to shrink the error 10⁶×", f"{dirs['steps']}")
     elif steep == "period-2":
         m4.metric("steps to shrink the error 10⁶×", "never (period 2)")
     else:

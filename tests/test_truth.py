@@ -75,6 +75,8 @@ def excited(optimizer, hp, surface, start):
         s = np.concatenate([np.asarray(xs[1]) - wstar, e0])
     vals, vecs = np.linalg.eig(M)
     cond = np.linalg.cond(vecs)
+    if not np.isfinite(cond) or cond > 1e12:  # defective: no eigenbasis to read the start in
+        return vals, vals, np.inf
     coef = np.linalg.solve(vecs, s.astype(complex))
     size = max(np.linalg.norm(s), 1e-300)
     on = np.abs(coef) * np.linalg.norm(vecs, axis=0) > 1e-9 * size
@@ -182,6 +184,10 @@ def test_regime_of_a_linear_run_is_its_excited_spectral_radius(p):
     assert pq.grade("regime", t, truth)
     assert not any(pq.grade("regime", t, other) for other in pq.REGIMES if other != truth)
     assert abs(t["modes"]["excited_rate"] - rho) <= 1e-6 * max(rho, 1)
+    said = pq.explain("regime", t, truth)  # the reveal's ρ is the excited one, to its digits
+    shown = re.search(r"changes by ρ = ([\d.e+-]+) per step", said)
+    assert shown and float(shown.group(1)) == pytest.approx(rho, rel=6e-4, abs=1e-12), said
+    assert ("never excited" in said) == bool(t["modes"]["dormant"] and truth != "diverge")
 
 
 # -- regime: runs theory does not decide ----------------------------------------------------------
@@ -309,6 +315,9 @@ def test_largest_eta_of_a_linear_run_from_its_own_start(p):
         on, _, _ = excited(p["optimizer"], {**hp, "lr": g}, s, start)
         conv.append(verdict(float(np.max(np.abs(on))) if on.size else 0.0) == "converge")
     assert t["best"] == max(g for g, c in zip(grid, conv) if c)
+    if t["above"] is not None:  # the reveal's "at <above> it would …" is that value's verdict
+        on, _, _ = excited(p["optimizer"], {**hp, "lr": t["above"]}, s, start)
+        assert t["above_says"] == verdict(float(np.max(np.abs(on))) if on.size else 0.0)
 
 
 # -- next step ------------------------------------------------------------------------------------
@@ -511,3 +520,52 @@ def test_an_sgd_step_stable_for_gd_diverges_on_one_example():
     """Note 001's erratum in numbers: batch-1 SGD at 0.8 × GD's limit diverges in most seeds."""
     got = experiments.sgd_at_gd_limit(get_surface("linear_regression"), 0.8, steps=1000, seeds=20)
     assert got["replacement"] >= 10
+
+
+@SETTINGS
+@given(
+    st.integers(1, 300),
+    st.integers(2, 60).map(lambda i: round(0.05 * i, 2)),
+    st.integers(2, 60).map(lambda i: round(0.05 * i, 2)),
+)
+@example(196, 1.0, 0.3)  # the audit's η = 0.98: the steep direction (0.96) sets the pace
+def test_the_learning_rate_labs_two_direction_figures_hold(m, s1, s2):
+    """The slowest factor and its direction, and the steps to 10⁶×, against the reference loop:
+    after those steps every coordinate's error is ≤ 10⁻⁶ of where it started, one step earlier
+    some coordinate's is not."""
+    unit = theory.scalar_limit(max(s1, s2))
+    eta = round(m * unit / 200, 12)
+    d = claims.two_directions(eta, s1, s2)
+    s = get_surface("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
+    target = np.array([1 / s1, 1 / s2])
+    if d["steps"] is None:
+        assert d["slowest"] >= 1 - 1e-12
+        return
+    n = d["steps"]
+    xs, _ = reference_run(s, "gd", [0.0, 0.0], n, {"lr": eta})
+    err = np.abs(np.asarray(xs) - target) / target  # each coordinate's error, relative to its start
+    assert np.all(err[n] <= 1e-6 * (1 + 1e-6))
+    if n > 1:
+        assert np.any(err[n - 1] > 1e-6 * (1 - 1e-6))
+    per = np.abs(1 - 2 * eta * np.array([s1, s2]) ** 2)
+    assert d["slowest"] == pytest.approx(per.max(), abs=1e-12)
+    if s1 != s2:
+        steep = per[int(np.argmax([s1, s2]))] >= per[int(np.argmin([s1, s2]))]
+        assert ("steep" in d["which"]) == bool(steep and per[0] != per[1])
+
+
+@pytest.mark.parametrize("kappa", [2, 5, 10, 20, 50, 100, 1000])
+def test_at_gohs_optimum_every_notation_says_the_same_motion(kappa):
+    """The audit: at κ = 10 the optimum's motion was "oscillates" in one notation and "glides" in
+    another (a double root read on either side of 0 by round-off). Now one sentence for all."""
+    a, mu, _ = theory.momentum_optimal(1 / kappa, 1.0)
+    s = get_surface("quadratic", kappa=float(kappa), angle_deg=0.0, scale=1.0)
+    said = set()
+    for conv in CONVS:
+        eta, beta = theory.from_pytorch(a, mu, conv)
+        hp = {"lr": float(eta), "beta": float(beta), "convention": conv}
+        modes = dynamics.linear_modes("momentum", hp, s.constant_hessian(), s.starts[0], [0, 0])
+        said.add(claims.momentum_says("momentum", modes, a, mu))
+    assert len(said) == 1, said
+    text = said.pop()
+    assert "glides" in text and "zig-zags" in text  # both double roots: +√μ* and −√μ*

@@ -7,6 +7,7 @@ against an independent computation (iteration-matrix eigenvalues, the run itself
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "optimum_share",
     "rate_sentence",
     "sharpness_lines",
+    "two_directions",
 ]
 
 NAMES = {"gd": "GD", "momentum": "heavy ball", "nesterov": "Nesterov"}
@@ -108,7 +110,7 @@ def momentum_says(optimizer: str, modes: dynamics.Modes, alpha: float, mu: float
             " and, at the same rate, ".join(phrases)
             + f"; rate **{modes.excited_rate:.4f}**, {_per_decade(modes.steps_per_decade)}"
         )
-    for b in modes.dormant:
+    for b in modes.dormant if modes.regime != "diverge" else ():
         out += (
             f" (its start never excites {_where(b, lams)}, unstable at this step: move the "
             "start off the axis and it diverges)"
@@ -230,3 +232,25 @@ def decay_sentence(
         "convergence in the limit, not in a given number of steps: give it more steps or a "
         "larger η₀."
     )
+
+
+def two_directions(eta: float, s1: float, s2: float) -> dict[str, Any]:
+    """The Learning-rate lab's section-2 figures for GD on ``(1 − σ₁w₁)² + (1 − σ₂w₂)²`` from 0:
+    each direction's error factor ``|1 − 2ησ_i²|``, the slowest of them (which direction), and
+    the steps until every direction's error is 10⁶× smaller (None: it never is).
+
+    >>> d = two_directions(0.98, 1.0, 0.3)
+    >>> round(d["slowest"], 4), d["which"], d["steps"]
+    (0.96, 'steep (σ_max)', 339)
+    """
+    smax, smin = max(s1, s2), min(s1, s2)
+    fast = abs(1.0 - 2.0 * eta * smax**2)
+    slow = abs(1.0 - 2.0 * eta * smin**2)
+    worst = max(fast, slow)
+    which = "steep (σ_max)" if fast > slow else "flat (σ_min)"
+    if smax == smin:
+        which = "both (σ₁ = σ₂)"
+    steps = None
+    if worst < 1.0:
+        steps = math.ceil(math.log(1e-6) / math.log(worst)) if worst > 0 else 1
+    return {"fast": fast, "slow": slow, "slowest": worst, "which": which, "steps": steps}

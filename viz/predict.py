@@ -600,7 +600,7 @@ def explain(kind: str, t: dict[str, Any], value: Any) -> str:
                 f"for {th['rule']}, here {limit}; {sym} = {_fmt(step)} is **{rel}** it."
             )
             rho = modes["excited_rate"]
-            if modes["dormant"]:
+            if modes["dormant"] and t["regime"] != "diverge":
                 out.append(
                     "But this start lies exactly on the shallow axis: the direction that would "
                     f"blow up (curvature {', '.join(_fmt(x) for x in modes['dormant'])}) is never "
