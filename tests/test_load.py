@@ -14,6 +14,7 @@ Bounded in count and time; all traffic goes to 127.0.0.1.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -121,8 +122,34 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=10)[int(q * 10) - 1] if len(values) > 1 else values[0]
 
 
+def _price(query: dict) -> float:
+    """What the Sweep page prices ``query`` at on this machine (CPU seconds, from its message)."""
+    import re
+
+    from tests.helpers import open_link
+    from ui import sweep
+
+    saved = sweep.AUTO_CPU, sweep.MAX_CPU
+    sweep.AUTO_CPU, sweep.MAX_CPU = 1e-6, 1e9  # every sweep asks first, none is refused
+    try:
+        at = open_link("pages/4_Sweep.py", query)
+        text = " ".join(i.value for i in at.info)
+    finally:
+        sweep.AUTO_CPU, sweep.MAX_CPU = saved
+    return float(re.search(r"about ([\d.]+) s of computing", text).group(1))
+
+
 def test_a_class_on_one_server(capsys):
-    server = Server()
+    # The sweeps' price limits scaled to this machine (a sweep's CPU seconds depend on it): the
+    # heavy sweeps ask before running, the largest one a link can ask for is refused.
+    heavy, most = _price(HEAVY_SWEEP), _price(MAX_SWEEP)
+    assert most > 2 * heavy
+    server = Server(
+        env={
+            "DESCENT_LAB_SWEEP_AUTO_CPU": "0.01",
+            "DESCENT_LAB_SWEEP_MAX_CPU": f"{math.sqrt(max(heavy, 0.1) * most):.3f}",
+        }
+    )
     pid, port = server.pid, server.port
     runs: list = []
     try:

@@ -10,6 +10,8 @@ cannot afford.
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -25,8 +27,20 @@ from .cache import surface_of
 __all__ = ["AUTO_CPU", "MAX_CPU", "START_X", "estimate", "shared_already", "sweep"]
 
 START_X = "start x₀"
-AUTO_CPU = 2.0  # seconds of server CPU a sweep may cost without asking
-MAX_CPU = 30.0  # seconds of server CPU a sweep may cost at all, asked for
+
+
+def _seconds(name: str, default: float) -> float:
+    """A price limit in CPU seconds, from the environment if its operator set one (a smaller
+    container may want lower ones; the real-server tests scale them to the machine)."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value > 0 else default
+
+
+AUTO_CPU = _seconds("DESCENT_LAB_SWEEP_AUTO_CPU", 2.0)  # a sweep may cost without asking
+MAX_CPU = _seconds("DESCENT_LAB_SWEEP_MAX_CPU", 30.0)  # a sweep may cost at all, asked for
 BLOCKS = 10  # row blocks: the progress bar's and the cancellation's grain
 PROBE_STEPS = 8
 SAFETY = 1.25  # measured sweeps cost 0.83–0.98 of the bare estimate: price a little high
