@@ -569,3 +569,32 @@ def test_at_gohs_optimum_every_notation_says_the_same_motion(kappa):
     assert len(said) == 1, said
     text = said.pop()
     assert "glides" in text and "zig-zags" in text  # both double roots: +√μ* and −√μ*
+
+
+@SETTINGS
+@given(
+    st.lists(st.floats(0.05, 2.5), min_size=3, max_size=40),
+    st.integers(0, 10),
+    st.floats(0.5, 50.0),
+)
+def test_the_network_labs_sharpness_sentence_quotes_its_series(ratios, nans, limit):
+    """Every number of the sentence is read off the series it describes."""
+    r = np.array(ratios + [np.nan] * nans)
+    checks = np.arange(len(r)) * 10
+    line = claims.sharpness_lines(["run"], {0: (r * limit, limit, "2/η", False)}, checks)[0]
+    assert f"= {limit:.3g}" in line
+    ok = np.isfinite(r)
+    if (r[ok] >= 0.9).any():
+        first = int(np.flatnonzero(r >= 0.9)[0])
+        assert f"starts at {r[0]:.2f}×" in line and f"0.9× at step {checks[first]}" in line
+        if nans:
+            last = int(np.flatnonzero(ok)[-1])
+            assert f"at step {checks[last]}, is {r[last]:.2f}×" in line
+        else:
+            assert f"peaks at {np.max(r):.2f}×" in line
+            m = re.search(r"within ±5 % of it from step (\d+) on", line)
+            if m:
+                k = int(m.group(1)) // 10
+                assert np.all(np.abs(r[k:] - 1) <= 0.05) and (k == 0 or abs(r[k - 1] - 1) > 0.05)
+    else:
+        assert f"at most {np.max(r[ok]):.2f}×" in line and ("blows up" in line) == bool(nans)

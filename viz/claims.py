@@ -184,20 +184,32 @@ def sharpness_lines(labels: Any, sharp: dict, checks: Any) -> list[str]:
             peak = int(np.nanargmax(r))
             near = np.abs(r - 1.0) <= 0.05
             settled = next((j for j in range(len(r)) if ok[j:].all() and near[j:].all()), None)
+            last = int(np.flatnonzero(ok)[-1])
             line = (
                 f"**{labels[i]}** starts at {r[ok][0]:.2f}× its threshold {formula} = "
-                f"{limit:.3g}, reaches 0.9× at step {int(checks[hit[0]])}, peaks at "
-                f"{r[peak]:.2f}× (step {int(checks[peak])})"
+                f"{limit:.3g}, reaches 0.9× at step {int(checks[hit[0]])}"
             )
-            if settled is not None:
-                line += f" and stays within ±5 % of it from step {int(checks[settled])} on."
+            if not ok[-1]:  # the run diverged: no sharpness after its last finite point
+                line += (
+                    f" and blows up: its last measurement, at step {int(checks[last])}, is "
+                    f"{r[last]:.2f}× the threshold."
+                )
             else:
-                line += f" and ends at {r[ok][-1]:.2f}× of it."
+                line += f", peaks at {r[peak]:.2f}× (step {int(checks[peak])})"
+                if settled is not None:
+                    line += f" and stays within ±5 % of it from step {int(checks[settled])} on."
+                else:
+                    line += f" and ends at {r[ok][-1]:.2f}× of it."
             lines.append(line)
         else:
+            end = (
+                f", until it blows up after step {int(checks[np.flatnonzero(ok)[-1]])}"
+                if not ok[-1]
+                else ""
+            )
             lines.append(
                 f"**{labels[i]}** stays below its threshold {formula} = {limit:.3g} "
-                f"(at most {np.nanmax(r):.2f}× of it)."
+                f"(at most {np.nanmax(r):.2f}× of it){end}."
             )
     return lines
 
