@@ -382,7 +382,10 @@ def _linear_answer(kind, s, start, runs, run, at_k, steps, reason):
         on, _, _ = excited(name, hp, s, start)
         rho = float(np.max(np.abs(on))) if on.size else 0.0
         if reason is not None:
-            return None, ("too close to call" in reason and 0.5 <= rho**steps <= 2.0) or (
+            flips = {
+                verdict(_rho(name, {**hp, "lr": hp["lr"] * f}, s, start)) for f in (0.99, 1.01)
+            }
+            return None, ("too close to call" in reason and flips != {verdict(rho)}) or (
                 "round-off" in reason
             )
         return verdict(rho), False

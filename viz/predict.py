@@ -8,8 +8,9 @@ Four kinds of question fit the race view (``KINDS``):
   clipping or minibatches) are decided by their exact iteration from the run's own start
   (:func:`optim.dynamics.linear_modes`: the directions the start excites, so a start on the
   shallow axis converges at a step that would blow up the steep one); every other run by its own
-  path (:func:`optim.dynamics.classify`). Declined, with the reason: a linear run whose error
-  changes by less than 2× over its steps (too close to the boundary to call), a run whose
+  path (:func:`optim.dynamics.classify`). Declined, with the reason: a linear run whose answer
+  flips within ±1 % of its η (too close to its stability limit to call; exactly at the limit,
+  ρ = 1, it is asked: it bounces for ever), a run whose
   floating-point path disagrees with its exact iteration, a measured run that is not clear-cut,
   or one whose answer changes when its start moves by 10⁻⁹ of the map (chaotic: round-off
   decides);
@@ -211,15 +212,16 @@ def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any
     who = f"run {run + 1}"
     if modes is not None:
         regime = modes.regime
-        rho = modes.excited_rate
-        log_change = int(v.steps) * math.log(rho) if rho > 0 else -math.inf
-        change = math.exp(min(max(log_change, -700.0), 700.0))
-        if regime != "oscillate" and abs(log_change) <= math.log(2.0):
-            raise Unaskable(
-                f"too close to call: {who}'s error changes by ρ = {modes.excited_rate:.6g} per "
-                f"step, only ×{change:.3g} over its {v.steps} steps, so it sits at the boundary "
-                "between converging and diverging; move η or β away from the limit"
-            )
+        if regime != "oscillate":  # exactly at the limit (ρ = 1) is a fair question: period 2
+            for f in (1.0 - NEAR, 1.0 + NEAR):
+                other = linear_modes({**rule, "lr": float(rule["lr"]) * f}, surface, v.xy[0])
+                if other is not None and other.regime != regime:
+                    raise Unaskable(
+                        f"too close to call: {who}'s step is within {NEAR:.0%} of its stability "
+                        f"limit (at {f:g} × this η it would {other.regime}; here ρ = "
+                        f"{modes.excited_rate:.6g}), closer than the eye can tell; move η away "
+                        "from the limit, or set it exactly on it"
+                    )
         if measured is not None and measured != regime:
             raise Unaskable(
                 f"round-off: the exact iteration from {who}'s start would {regime}, but the run "
@@ -350,6 +352,7 @@ def _interpolates(surface: Any) -> bool:
     return bool(np.all(np.abs(g) <= 1e-10 * max(1.0, float(np.max(np.abs(w))))))
 
 
+NEAR = 0.01  # a linear run whose verdict flips within ±1 % of its η is too close to call
 NUDGE = 1e-9  # how far (a share of the map's diagonal) the nearby starts of the round-off check lie
 
 
