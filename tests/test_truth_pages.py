@@ -412,3 +412,56 @@ def _library_regime(at, reason, p):
             )
         )
     return at.session_state[f"{p}_ask_truth"]["regime"], False
+
+
+# -- the labs' sentences on the page are the library's, for the page's own state ---------------------
+@PAGE
+@given(
+    st.sampled_from([1, 2, 10, 50, 1000]),
+    st.integers(0, 170),
+    st.integers(1, 95),
+    st.sampled_from(["ema", "heavy_ball", "pytorch"]),
+    st.booleans(),
+)
+def test_the_momentum_labs_sentences_on_the_page(kappa, eta_i, beta_i, conv, optimum):
+    """The page shows, for whatever its controls say, the sentences ``viz.claims`` builds from the
+    exact iteration (which ``tests/test_truth.py`` checks against the two-step matrix)."""
+    from optim import dynamics, theory
+    from viz import claims
+
+    etas = log_grid(1e-3, 205.0, 48)[90:]
+    q = {"kappa": str(kappa), "conv": conv, "eta": f"{etas[min(eta_i, len(etas) - 1)]:g}"}
+    at = open_link("pages/3_Momentum.py", {**q, "beta": f"{beta_i / 100:g}"})
+    if optimum:
+        at.button(key="mo_optimum").click().run()
+    ss = at.session_state
+    eta, beta, conv_ = ss["mo_eta"], ss["mo_beta"], ss["mo_conv"]
+    s = get_surface("quadratic", kappa=float(ss["mo_kappa"]), angle_deg=0.0, scale=1.0)
+    alpha, mu = theory.to_pytorch(eta, beta, conv_)
+    hp = {"lr": eta, "beta": beta, "convention": conv_}
+    page = _texts(at)
+    for name, h in (("gd", {"lr": alpha}), ("momentum", hp), ("nesterov", hp)):
+        modes = dynamics.linear_modes(name, h, s.constant_hessian(), s.starts[0], s.minima[0])
+        assert claims.momentum_says(name, modes, alpha, mu) in page, name
+    assert claims.optimum_share(float(ss["mo_kappa"]))[1] in page
+
+
+@PAGE
+@given(st.integers(2, 60), st.integers(2, 60), st.integers(1, 300))
+def test_the_learning_rate_labs_figures_on_the_page(s1_i, s2_i, m):
+    from viz import claims
+
+    s1, s2 = round(0.05 * s1_i, 2), round(0.05 * s2_i, 2)
+    unit = 1 / max(s1, s2) ** 2
+    at = open_link(
+        "pages/2_Learning_rate.py",
+        {"s1": f"{s1:g}", "s2": f"{s2:g}", "eta2": f"{round(m * unit / 200, 12):.12g}"},
+    )
+    ss = at.session_state
+    d = claims.two_directions(ss["lr_eta2"], ss["lr_s1"], ss["lr_s2"])
+    shown = {mt.label: mt.value for mt in at.metric}
+    assert shown["slowest factor max |1 − 2ησᵢ²|"] == f"{d['slowest']:.4g}"
+    steps = shown["steps to shrink the error 10⁶×"]
+    assert steps == (str(d["steps"]) if d["steps"] is not None else steps) and (
+        d["steps"] is not None or steps.startswith("never")
+    )
