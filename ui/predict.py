@@ -244,10 +244,7 @@ class View:
         if self.ask.kind not in self.kinds:
             self.error = f"this view cannot ask “{pq.KINDS[self.ask.kind]}”"
         else:
-            try:
-                self.truth = self._truth(self.ask.kind, self.ask.run, self.ask.at)
-            except pq.Unaskable as err:
-                self.error = str(err)
+            self.truth, self.error = self._remembered_truth(now)
         if self.error:
             link.note(f"This question cannot be asked about this view: {link.escape(self.error)}.")
             self.ask = None
@@ -259,6 +256,23 @@ class View:
         if self.hidden:
             cut = self.ask.at if self.ask.kind == "next" else 0
             self.views = [_cut(v, cut) for v in self.all_views]
+
+    def _remembered_truth(self, now: dict) -> tuple[dict | None, str | None]:
+        """The question's truth (or why it cannot be asked), computed once per view: a rerun of
+        the same settings (an answer, a toggle below the view) reads it back instead of running
+        the round-off and 4×-steps checks again."""
+        ask, ss = self.ask, st.session_state
+        memo = f"{_key(self.prefix)}_memo"
+        key = (ask.kind, ask.run, ask.at, tuple(sorted((k, str(v)) for k, v in now.items())))
+        got = ss.get(memo)
+        if got is not None and got[0] == key:
+            return got[1], got[2]
+        try:
+            out = (self._truth(ask.kind, ask.run, ask.at), None)
+        except pq.Unaskable as err:
+            out = (None, str(err))
+        ss[memo] = (key, *out)
+        return out
 
     def _truth(self, kind: str, run: int, at: int) -> dict:
         sweep = self.sweep(run) if (kind == "max_lr" and self.sweep) else None
