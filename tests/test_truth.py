@@ -607,3 +607,21 @@ def test_the_network_labs_sharpness_sentence_quotes_its_series(ratios, nans, lim
                 assert np.all(np.abs(r[k:] - 1) <= 0.05) and (k == 0 or abs(r[k - 1] - 1) > 0.05)
     else:
         assert f"at most {np.max(r[ok]):.2f}×" in line and ("blows up" in line) == bool(nans)
+
+
+def test_a_next_step_that_round_off_decides_is_not_asked():
+    """RMSProp at η = 1 on the six-hump camel is chaotic: moving its start by 10⁻⁹ of the map
+    moves step 251 by more than a right answer's radius, so that question is declined; its
+    third step (its first leaves the map and comes back) is not sensitive, and is asked."""
+    s = get_surface("six_hump_camel")
+    start = np.array(s.starts[0], dtype=float)
+    views = viz.run_views([optim.run(s, "rmsprop", start[None], 300, lr=1.0)], s)
+    near = [
+        viz.run_views([optim.run(s, "rmsprop", np.array([n]), 300, lr=1.0)], s)[0]
+        for n in pq.nudged_starts(start, s)
+    ]
+    with pytest.raises(pq.Unaskable, match="round-off decides where run 1's step 251 lands"):
+        pq.truth("next", views, s, at=250, nearby=near)
+    t = pq.truth("next", views, s, at=2, nearby=near)
+    moved = max(np.linalg.norm(n.xy[3] - views[0].xy[3]) for n in near)
+    assert moved <= 0.1 * t["radius"]

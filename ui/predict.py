@@ -285,6 +285,10 @@ class View:
                 starts = pq.nudged_starts(v.xy[0], self.surface)
                 nearby = [self.rerun(s)[run] for s in starts]
                 nearby.append(self.rerun(tuple(v.xy[0]), pq.LONGER * v.steps)[run])
+        if kind == "next" and self.rerun is not None and 0 <= run < len(self.all_views):
+            # where step k + 1 lands from two starts a hair away: round-off must not decide it
+            v = self.all_views[run]
+            nearby = [self.rerun(s)[run] for s in pq.nudged_starts(v.xy[0], self.surface)]
         return pq.truth(
             kind,
             self.all_views,

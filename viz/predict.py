@@ -16,7 +16,8 @@ Four kinds of question fit the race view (``KINDS``):
   decides);
 - ``next``: where run r's step k+1 lands, as a click on the map: right within a radius of
   max(25 % of that step's length, 2 % of the view's diagonal); declined when that point (or
-  w_k) lies off the map, where no click can reach;
+  w_k) lies off the map, where no click can reach, or when moving the start by 10⁻⁹ of the map
+  moves it by a tenth of that radius (a chaotic run: round-off decides);
 - ``max_lr``: the largest η on run r's slider at which it converges, decided the same way on
   every value of the slider (exactly for a linear run), answered as a number: right when it is
   within half a grid step of the answer (it snaps to the answer's slider value).
@@ -182,7 +183,7 @@ def truth(
     if kind == "regime":
         return _regime_truth(run, v, surface, rule, nearby)
     if kind == "next":
-        return _next_truth(run, at, v, surface, rule)
+        return _next_truth(run, at, v, surface, rule, nearby)
     return _max_lr_truth(run, v, surface, rule, sweep)
 
 
@@ -377,7 +378,9 @@ def _modes_json(modes: dynamics.Modes | None) -> dict | None:
     }
 
 
-def _next_truth(run: int, at: int, v: Any, surface: Any, rule: dict | None) -> dict:
+def _next_truth(
+    run: int, at: int, v: Any, surface: Any, rule: dict | None, nearby: Any = None
+) -> dict:
     if not 0 <= at < v.steps:
         raise Unaskable(f"run {run + 1} has no step {at + 1} (it runs {v.steps} steps)")
     a, b = np.asarray(v.xy[at], float), np.asarray(v.xy[at + 1], float)
@@ -392,6 +395,17 @@ def _next_truth(run: int, at: int, v: Any, surface: Any, rule: dict | None) -> d
             )
     diag = math.hypot(x1 - x0, y1 - y0)
     length = float(np.linalg.norm(b - a))
+    radius = max(0.25 * length, 0.02 * diag)
+    for n in nearby or ():  # a chaotic run: round-off moves where this step lands
+        if at + 1 >= len(n.xy):
+            continue
+        moved = float(np.linalg.norm(np.asarray(n.xy[at + 1], float) - b))
+        if not moved <= 0.1 * radius:
+            raise Unaskable(
+                f"round-off decides where run {run + 1}'s step {at + 1} lands: moving its start "
+                f"by {NUDGE:g} of the map moves that point by {_fmt(moved)} (a right answer is "
+                f"within {_fmt(radius)}); pick an earlier step"
+            )
     out = {
         "kind": "next",
         "run": run,
@@ -400,7 +414,7 @@ def _next_truth(run: int, at: int, v: Any, surface: Any, rule: dict | None) -> d
         "from": a.tolist(),
         "point": b.tolist(),
         "length": length,
-        "radius": max(0.25 * length, 0.02 * diag),
+        "radius": radius,
         "window": [[x0, x1], [y0, y1]],
     }
     if rule and rule.get("optimizer") == "gd" and rule.get("plain", True):
