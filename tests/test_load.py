@@ -121,37 +121,12 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=10)[int(q * 10) - 1] if len(values) > 1 else values[0]
 
 
-def _price(query: dict) -> float:
-    """What the Sweep page prices ``query`` at on this machine (CPU seconds, from its message)."""
-    import re
-
-    from tests.helpers import open_link
-    from ui import sweep
-
-    saved = sweep.AUTO_CPU, sweep.MAX_CPU
-    sweep.AUTO_CPU, sweep.MAX_CPU = 1e-6, 1e9  # every sweep asks first, none is refused
-    try:
-        at = open_link("pages/4_Sweep.py", query)
-        text = " ".join(i.value for i in at.info)
-    finally:
-        sweep.AUTO_CPU, sweep.MAX_CPU = saved
-    return float(re.search(r"about ([\d.]+) s of computing", text).group(1))
-
-
 def test_a_class_on_one_server(capsys):
-    # The sweeps' price limits scaled to this machine (a sweep's CPU seconds depend on it): the
-    # heavy sweeps ask before running, the largest one a link can ask for is refused.
-    heavy, most = _price(HEAVY_SWEEP), _price(MAX_SWEEP)
-    assert most > 4 * heavy, (heavy, most)
-    server = Server(
-        env={
-            "DESCENT_LAB_SWEEP_AUTO_CPU": "0.01",
-            # just under the largest one's price here: under the class's load every price on
-            # the server rises (the heavy sweep's from 1 s to 6 s in one CI run), so the largest
-            # stays refused, and a heavy one (~1/10 of it) would have to be priced 9× higher
-            "DESCENT_LAB_SWEEP_MAX_CPU": f"{0.9 * most:.3f}",
-        }
-    )
+    # Every sweep asks before it runs, none is refused: what a sweep costs in CPU seconds depends
+    # on the machine and, under a class's load, varies several-fold between probes (the heavy
+    # sweep was priced 1 s alone and 6 s here in one CI run), so a limit between two sweeps'
+    # prices is not a stable test. The refusal itself is tested in tests/test_bounded.py.
+    server = Server(env={"DESCENT_LAB_SWEEP_AUTO_CPU": "0.01", "DESCENT_LAB_SWEEP_MAX_CPU": "1e9"})
     pid, port = server.pid, server.port
     runs: list = []
     try:
@@ -260,9 +235,10 @@ def test_a_class_on_one_server(capsys):
         assert r.charts >= 2, text  # the map and the loss (3D on request)
     for text, r in zip(LEGAL_HEAVY, legal):
         assert not r.texts("error") and r.charts >= 2, (text, r.alerts)
-    # the shared sweep finished for the student who stayed; the largest one was refused
+    # the shared sweep finished for the student who stayed
     assert heavy[0].charts >= 1 and not heavy[0].texts("error")
-    assert any("too large for a shared server" in w for w in biggest.texts("warning"))
+    # the largest sweep a link can ask for waits for its click (it is not run by opening it)
+    assert any("takes a while" in i for i in biggest.texts("info")) and biggest.charts == 0
     for _, r in quiet + swept + stormed:
         assert not r.texts("error") and r.charts >= 3
     assert rss_30 + rss_helpers < RSS_BOUND_MB, report
