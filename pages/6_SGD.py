@@ -147,11 +147,17 @@ sched = {
     "inverse_time": schedules.inverse_time(t0=quarter),
     "step": schedules.step(every=quarter, gamma=0.5),
 }[decay]
-x0 = np.array([start])
-constant = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed)
-decayed = optim.run(surface, "gd", x0, steps, lr=lr, batch_size=b2, seed=seed, schedule=sched)
 labels = [f"constant η = {lr:g}", f"decaying from η₀ = {lr:g}"]
-views = viz.run_views([constant, decayed], surface, labels)
+
+
+def dance(x0, n: int = steps) -> list:
+    """The constant-η and the decaying run from ``x0`` over ``n`` steps (the same minibatches)."""
+    kw = {"lr": lr, "batch_size": b2, "seed": seed}
+    trajs = [optim.run(surface, "gd", np.array([x0]), n, **kw, schedule=s) for s in (None, sched)]
+    return viz.run_views(trajs, surface, labels)
+
+
+views = dance(start)
 question = predict.View(
     ask,
     views,
@@ -163,16 +169,7 @@ question = predict.View(
         predict.rule("gd", {"lr": lr}, False, optim.RunOptions(batch_size=b2)),
         predict.rule("gd", {"lr": lr}, False, optim.RunOptions(batch_size=b2, schedule=sched)),
     ],
-    rerun=lambda s, n=steps: viz.run_views(
-        [
-            optim.run(surface, "gd", np.array([s]), n, lr=lr, batch_size=b2, seed=seed),
-            optim.run(
-                surface, "gd", np.array([s]), n, lr=lr, batch_size=b2, seed=seed, schedule=sched
-            ),
-        ],
-        surface,
-        labels,
-    ),
+    rerun=dance,
     look=look,
 )
 question.offer()

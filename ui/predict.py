@@ -277,18 +277,15 @@ class View:
     def _truth(self, kind: str, run: int, at: int) -> dict:
         sweep = self.sweep(run) if (kind == "max_lr" and self.sweep) else None
         nearby = None
-        if kind == "regime" and self.rerun is not None and 0 <= run < len(self.all_views):
-            rule = (self.rules or [None] * len(self.all_views))[run]
-            if pq.linear_modes(rule, self.surface, self.all_views[run].xy[0]) is None:
-                # the round-off check: the page's own runs from two starts a hair away
-                v = self.all_views[run]
-                starts = pq.nudged_starts(v.xy[0], self.surface)
-                nearby = [self.rerun(s)[run] for s in starts]
-                nearby.append(self.rerun(tuple(v.xy[0]), pq.LONGER * v.steps)[run])
-        if kind == "next" and self.rerun is not None and 0 <= run < len(self.all_views):
-            # where step k + 1 lands from two starts a hair away: round-off must not decide it
+        if kind in ("regime", "next") and self.rerun is not None and 0 <= run < len(self.all_views):
+            # the round-off check: the page's own runs from two starts a hair away; a regime that
+            # the run itself decides (not a linear one) must also last over LONGER × its steps
             v = self.all_views[run]
-            nearby = [self.rerun(s)[run] for s in pq.nudged_starts(v.xy[0], self.surface)]
+            rule = (self.rules or [None] * len(self.all_views))[run]
+            if kind == "next" or pq.linear_modes(rule, self.surface, v.xy[0]) is None:
+                nearby = [self.rerun(s)[run] for s in pq.nudged_starts(v.xy[0], self.surface)]
+                if kind == "regime":
+                    nearby.append(self.rerun(tuple(v.xy[0]), pq.LONGER * v.steps)[run])
         return pq.truth(
             kind,
             self.all_views,

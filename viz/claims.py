@@ -102,7 +102,16 @@ def momentum_says(optimizer: str, modes: dynamics.Modes, alpha: float, mu: float
         out = "lands exactly on the minimum and stays there (every root it excites is 0)"
     else:
         phrases = []
-        for b in sorted(modes.leading, key=lambda x: x.lam):
+        lead = sorted(modes.leading, key=lambda x: x.lam)
+        if len(lead) == 2 and all(b.motion == "oscillates" for b in lead):
+            turns = [dynamics.period_of(max(b.roots, key=abs)) for b in lead]
+            phrases.append(  # both directions swing at one rate: say it once
+                "overshoots and swings back in both directions at the same rate, a full turn "
+                f"every ~{turns[0]:.0f} steps along the shallow one and every ~{turns[1]:.0f} "
+                "steps along the steep one"
+            )
+            lead = []
+        for b in lead:
             p = _motion_phrase(b, lams)
             if p not in phrases:
                 phrases.append(p)
