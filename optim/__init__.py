@@ -7,7 +7,7 @@
 ((201, 1, 2), -1)
 """
 
-from . import experiments, schedules, theory
+from . import experiments, grids, schedules, theory
 from .base import Param, Switch
 from .blocks import clip_by_norm, clip_by_value
 from .engine import (
@@ -50,6 +50,7 @@ __all__ = [
     "clip_by_value",
     "experiments",
     "get_optimizer",
+    "grids",
     "lr_range",
     "run",
     "run_many",

@@ -86,6 +86,35 @@ def _options(options: RunOptions | None, **keywords: Any) -> RunOptions:
     return options
 
 
+def describe(optimizer: str, hyperparams: dict[str, Any], r: int = 0) -> str:
+    """Short legend text for one run: the optimizer, its notation and its non-default settings.
+
+    ``hyperparams`` may leave out defaults (they are filled in) and hold one value per run (``r``).
+
+    >>> describe("momentum", {"lr": 0.05, "beta": 0.9}), describe("adam", {"lr": 0.1})
+    ('momentum (pytorch) η=0.05 β=0.9', 'adam η=0.1 β₁=0.9')
+    """
+    opt = get_optimizer(optimizer)
+    hp = {**opt.defaults(), **hyperparams}
+    parts = [opt.name]
+    switches = [str(hp[s.name]) for s in opt.switches if s.name == "convention"]
+    if any(s.name == "bias_correction" for s in opt.switches):
+        if not hp["bias_correction"]:
+            switches.append("no bias corr.")
+        if hp["eps_inside"]:
+            switches.append("ε inside √")
+    if switches:
+        parts.append(f"({', '.join(switches)})")
+    for p in opt.params:  # each parameter names its own symbol (vocab.Param.symbol)
+        if not p.symbol:
+            continue
+        value = float(np.asarray(hp[p.name]).reshape(-1)[r])
+        if not p.legend_if_default and value == p.default:
+            continue
+        parts.append(f"{p.symbol}={value:.3g}")
+    return " ".join(parts)
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """Rectangular record of ``R`` runs of one optimizer over ``steps`` steps.
@@ -139,24 +168,7 @@ class Trajectory:
         >>> t.label()
         'momentum (pytorch) η=0.05 β=0.9'
         """
-        opt = get_optimizer(self.optimizer)
-        parts = [opt.name]
-        switches = [str(self.hyperparams[s.name]) for s in opt.switches if s.name == "convention"]
-        if any(s.name == "bias_correction" for s in opt.switches):
-            if not self.hyperparams["bias_correction"]:
-                switches.append("no bias corr.")
-            if self.hyperparams["eps_inside"]:
-                switches.append("ε inside √")
-        if switches:
-            parts.append(f"({', '.join(switches)})")
-        for p in opt.params:  # each parameter names its own symbol (vocab.Param.symbol)
-            if not p.symbol:
-                continue
-            value = float(np.asarray(self.hyperparams[p.name]).reshape(-1)[r])
-            if not p.legend_if_default and value == p.default:
-                continue
-            parts.append(f"{p.symbol}={value:.3g}")
-        return " ".join(parts)
+        return describe(self.optimizer, self.hyperparams, r)
 
     def to_frame(self):
         """Tidy pandas DataFrame: one row per (step, run).

@@ -7,6 +7,7 @@ import dataclasses
 import streamlit as st
 
 import viz
+from optim import grids
 from ui import controls, link, predict, race
 from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
 from ui.frame import chart, map_size, page, phone
@@ -43,7 +44,7 @@ with st.sidebar:
         grad = controls.gradient_picker(P, surface)
     speed = link.select_slider(
         "animation speed",
-        [0.25, 0.5, 1.0, 2.0, 4.0],
+        grids.SPEEDS,
         value=1.0,
         format_func=lambda v: f"{v:g}×",
         key=f"{P}_speed",
@@ -64,7 +65,7 @@ except ValueError as err:
     st.error(f"These settings cannot run: {err}")
     link.stop()
 
-labels = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
+labels = [r.label for r in runs]
 views = viz.run_views(trajs, surface, labels)
 options = dataclasses.replace(grad, schedule=schedule)
 plain = options == dataclasses.replace(
@@ -77,19 +78,12 @@ question = predict.View(
     labels,
     P,
     kinds=("first", "regime", "next", "max_lr"),
-    rules=[predict.rule(r.optimizer, dict(r.hyperparams), plain, options) for r in runs],
+    rules=[predict.rule(r.optimizer, r.hp, plain, options) for r in runs],
     rerun=lambda s, n=steps: viz.run_views(
         simulate(key, tuple(r.key for r in runs), tuple(s), n, options), surface, labels
     ),
     sweep=lambda i: predict.sweep(
-        key,
-        runs[i].key,
-        controls.lr_grid(surface, runs[i].optimizer, dict(runs[i].hyperparams).get("convention"))[
-            0
-        ],
-        start,
-        steps,
-        options,
+        key, runs[i].key, runs[i].lr_grid(surface), start, steps, options
     ),
     look=look,
 )
@@ -131,7 +125,7 @@ if options.noise:
         "paths could not be compared. Move the sliders beside the map instead."
     )
 else:
-    axes = race.run_axes(P, runs, surface)
+    axes = [a for r in runs for a in r.axes(surface)]
 if question.hidden:  # a bank holds every η's outcome: none is sent before the answer
     axes, banks = [], None
 else:

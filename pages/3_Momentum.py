@@ -12,19 +12,18 @@ import streamlit as st
 
 import optim
 import viz
-from optim import dynamics, theory
+from optim import dynamics, grids, theory
 from surfaces import get_surface
 from ui import link, predict
 from ui import race as race_view
 from ui.cache import field_background, surface_key
-from ui.controls import clicked_point, log_grid
+from ui.controls import clicked_point
 from ui.frame import chart, map_size, page
 from viz import claims, labs
 
 P = "mo"
 CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
-# 48 values per decade: fine enough that a click on the rate map lands within ~2.5 % of its α.
-ETA_GRID = log_grid(1e-3, 205.0, 48)
+ETA_GRID = list(grids.MOMENTUM_ETAS)
 look = page(
     "Momentum lab",
     "🏃",
@@ -34,21 +33,11 @@ look = page(
 )
 
 
-# β's range per notation: in the EECS 182 form β weights the new gradient, and β = 0 would never
-# move (μ = 1 − β = 1), so it starts at 0.01; elsewhere β = 0 is plain GD.
-BETA_RANGE = {"ema": (0.01, 0.99), "heavy_ball": (0.0, 0.99), "pytorch": (0.0, 0.99)}
-
-
 def _set_motion(alpha: float, mu: float, conv: str) -> None:
     """Set the η and β widgets to the grid point nearest PyTorch's (α, μ) in the chosen notation."""
     st.session_state[f"{P}_eta"], st.session_state[f"{P}_beta"] = theory.momentum_on_grid(
-        alpha, mu, conv, ETA_GRID, _beta_grid(conv)
+        alpha, mu, conv, ETA_GRID, grids.momentum_betas(conv)
     )
-
-
-def _beta_grid(conv: str) -> list[float]:
-    lo, hi = BETA_RANGE[conv]
-    return np.round(np.arange(lo, hi + 1e-9, 0.01), 2).tolist()
 
 
 def _optimum(conv: str, kappa: float) -> tuple[float, float]:
@@ -56,7 +45,9 @@ def _optimum(conv: str, kappa: float) -> tuple[float, float]:
     only 1/(κ + 1) of the way inside the stability limit, and the nearest grid point diverged at κ = 1000)."""
     a_opt, b_opt, _ = theory.momentum_optimal(1.0 / kappa, 1.0)
     eta_opt, beta_opt = theory.from_pytorch(a_opt, b_opt, conv)
-    lo, hi = BETA_RANGE[conv]  # κ = 1: μ* = 0, which EECS 182 writes β = 1 (outside the slider)
+    lo, hi = grids.MOMENTUM_BETA_RANGE[
+        conv
+    ]  # κ = 1: μ* = 0, which EECS 182 writes β = 1 (outside the slider)
     return float(eta_opt), float(min(max(beta_opt, lo), hi))
 
 
@@ -67,10 +58,10 @@ DEFAULT_MOTION = (1.3, 0.9)
 
 def default_motion(conv: str) -> tuple[float, float]:
     """A fresh page's η and β in ``conv``: :data:`DEFAULT_MOTION` set in the EECS 182 form, converted."""
-    grid = ETA_GRID, _beta_grid("ema")
+    grid = ETA_GRID, grids.momentum_betas("ema")
     ema = theory.momentum_on_grid(*DEFAULT_MOTION, "ema", *grid)
     return theory.momentum_on_grid(
-        *theory.to_pytorch(*ema, "ema"), conv, ETA_GRID, _beta_grid(conv)
+        *theory.to_pytorch(*ema, "ema"), conv, ETA_GRID, grids.momentum_betas(conv)
     )
 
 
@@ -103,7 +94,7 @@ elif pending is not None:
 c1, c2, c3, c4 = st.columns(4)
 kappa = link.select_slider(
     "condition number κ",
-    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+    grids.MOMENTUM_KAPPAS,
     value=50,
     key=f"{P}_kappa",
     where=c1,
@@ -111,7 +102,10 @@ kappa = link.select_slider(
 # The sliders offer the grids plus this κ's optimum, exactly; a value left over from another κ's
 # optimum goes back to the nearest grid point.
 eta_opt, beta_opt = _optimum(conv, kappa)
-eta_options, beta_options = sorted({*ETA_GRID, eta_opt}), sorted({*_beta_grid(conv), beta_opt})
+eta_options, beta_options = (
+    sorted({*ETA_GRID, eta_opt}),
+    sorted({*grids.momentum_betas(conv), beta_opt}),
+)
 if st.session_state.get(f"{P}_eta") not in eta_options or (
     st.session_state.get(f"{P}_beta") not in beta_options
 ):
@@ -228,9 +222,7 @@ def race_section() -> None:
         ("nesterov", (("beta", float(beta)), ("convention", conv), ("lr", float(eta)))),
     ]
     # the β values a bank keeps: dense where the memory is long (β → 1, or β → 0 in EECS 182's form)
-    BANK_BETAS = {0.01, *(round(1 - b, 3) if conv == "ema" else b for b in race_view.BETA_BANK)} - {
-        1.0
-    }
+    BANK_BETAS = {0.01, *(round(1 - b, 3) if conv == "ema" else b for b in grids.BETA_BANK)} - {1.0}
     axes = [
         race_view.Axis(
             0,

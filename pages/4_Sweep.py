@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 import optim
-from optim import theory
+from optim import grids, theory
 from ui import controls, link
 from ui.frame import chart, page
 from ui.sweep import AUTO_CPU, MAX_CPU, START_X, estimate, shared_already, sweep
@@ -85,8 +85,8 @@ with c3.popover("Other hyperparameters (fixed)"):
 
 # The axes are laid on the values the playground's widgets offer, so a clicked cell opens exactly
 # the run it shows (η on the run's E12 grid, β on the β grid), thinned to at most n per side.
-eta_grid, _ = controls.lr_grid(surface, opt_name, fixed.get("convention"))
-lrs = np.array(controls.thin(eta_grid, n))
+eta_grid, _ = grids.lr_grid(surface, opt_name, fixed.get("convention"))
+lrs = np.array(grids.thin(eta_grid, n))
 start = surface.starts[0] if surface.starts else controls.centre(surface)
 if yaxis == START_X:
     (x0, x1), _ = surface.plot_window
@@ -94,9 +94,9 @@ if yaxis == START_X:
     ytitle = f"start x₀ (y₀ = {start[1]:g})"
 else:
     p = next(p for p in opt.params if p.name == yaxis)
-    grid = controls.widget_grid(p)
+    grid = grids.widget_grid(p)
     if grid is not None:
-        ys = np.array(controls.thin(grid, n))
+        ys = np.array(grids.thin(grid, n))
     else:
         ylo, yhi = p.slider
         step = controls.slider_step(p)

@@ -10,13 +10,12 @@ import streamlit as st
 
 import optim
 import viz
-from optim import experiments, theory
+from optim import experiments, grids, theory
 from surfaces import get_surface
 from surfaces.data import FEATURES
 from ui import link, predict
 from ui import race as race_view
 from ui.cache import field_background, surface_key
-from ui.controls import nice_grid
 from ui.frame import chart, map_size, page, phone
 from viz import PALETTE, labs
 
@@ -28,7 +27,7 @@ look = page(
     "it has seen. That rescues rare features and flat directions; it cannot undo a rotation.",
     prefix=P,
 )
-ETAS = nice_grid(0.001, 3.0, include=0.5)
+ETAS = grids.ADAPTIVE_ETAS
 race_view.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the race of section 1
 
@@ -129,7 +128,7 @@ st.markdown(
     "same valley by 45° and no diagonal scaling can: the steep direction mixes both coordinates."
 )
 c1, c2, c3 = st.columns(3)
-kappa = link.select_slider("κ", [10, 30, 100, 300, 1000], value=100, key=f"{P}_kappa", where=c1)
+kappa = link.select_slider("κ", grids.KAPPAS, value=100, key=f"{P}_kappa", where=c1)
 angle = link.slider(
     "rotation of the second valley (°)", 0, 90, 45, step=5, key=f"{P}_angle", where=c2
 )
@@ -176,8 +175,8 @@ c1, c2, c3 = st.columns(3)
 eta3 = link.select_slider(
     "η", ETAS, value=0.01, format_func=lambda v: f"{v:g}", key=f"{P}_eta3", where=c1
 )
-b1 = link.select_slider("β₁", [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], value=0.9, key=f"{P}_b1", where=c2)
-b2 = link.select_slider("β₂", [0.9, 0.99, 0.999, 0.9999], value=0.999, key=f"{P}_b2", where=c3)
+b1 = link.select_slider("β₁", grids.ADAM_BETA1, value=0.9, key=f"{P}_b1", where=c2)
+b2 = link.select_slider("β₂", grids.ADAM_BETA2, value=0.999, key=f"{P}_b2", where=c3)
 s3 = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
 ts = race(
     s3,

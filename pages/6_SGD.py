@@ -10,11 +10,10 @@ import streamlit as st
 
 import optim
 import viz
-from optim import experiments, schedules
+from optim import experiments, grids, schedules
 from surfaces import get_surface
 from ui import link, predict, race
 from ui.cache import field_background, surface_key
-from ui.controls import nice_grid
 from ui.frame import chart, map_size, page
 from viz import PALETTE, claims, labs
 
@@ -119,7 +118,7 @@ if st.session_state.get(f"{P}_lr__surface") != name:
     st.session_state[f"{P}_lr"] = DEFAULT_LR[name]
 lr = link.select_slider(
     "η₀",
-    nice_grid(0.01, 10.0),
+    grids.SGD_ETAS,
     DEFAULT_LR[name],
     format_func=lambda v: f"{v:g}",
     key=f"{P}_lr",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 import optim
+from optim import grids
 from surfaces.network import ACTIVATIONS, DATASETS, EOS_PRESET, INITS
 from ui import link
-from ui.controls import nice_grid
 from ui.frame import chart, page
 from ui.network import BUDGET, lab
 from viz import claims
@@ -98,7 +98,7 @@ with st.expander("Learning rates and β", expanded=False):
         default = DEFAULT_LR[name]
         lr = link.select_slider(
             f"{i + 1}. {name}: η",
-            nice_grid(default / 30, default * 10, default),
+            grids.nice_grid(default / 30, default * 10, default),
             default,
             key=f"{P}_{name}_lr",
             where=col,

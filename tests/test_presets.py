@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import optim
+from optim.grids import lr_grid
 from surfaces import get_surface
 from tests.helpers import controls, link_notes, open_link, open_page, paths, specs
 from ui.cache import surface_of
-from ui.controls import lr_grid
 from ui.presets import PG, PRESETS
 
 BY_SLUG = {p.slug: p for p in PRESETS}

@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optim
+from optim.grids import MOMENTUM_ETAS
 from surfaces import get_surface
 from tests.helpers import ROOT, open_link
 from tests.reference import reference_run
 from tests.test_truth import excited, verdict
 from ui import predict, tally
-from ui.controls import log_grid
 from viz import predict as pq
 
 PAGE = settings(
@@ -144,7 +144,7 @@ def _check(path: str, p: str, query: dict, kind: str, independent) -> None:
 def test_momentum_lab_questions(kappa, eta_i, beta_i, conv, steps10, kind, run, at_k):
     from optim import theory
 
-    etas = log_grid(1e-3, 205.0, 48)[90:]  # the lab's η grid, from 0.075 up
+    etas = list(MOMENTUM_ETAS)[90:]  # the lab's η grid, from 0.075 up
     query = {
         "kappa": str(kappa),
         "conv": conv,
@@ -429,7 +429,7 @@ def test_the_momentum_labs_sentences_on_the_page(kappa, eta_i, beta_i, conv, opt
     from optim import dynamics, theory
     from viz import claims
 
-    etas = log_grid(1e-3, 205.0, 48)[90:]
+    etas = list(MOMENTUM_ETAS)[90:]
     q = {"kappa": str(kappa), "conv": conv, "eta": f"{etas[min(eta_i, len(etas) - 1)]:g}"}
     at = open_link("pages/3_Momentum.py", {**q, "beta": f"{beta_i / 100:g}"})
     if optimum:

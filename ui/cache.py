@@ -16,6 +16,8 @@ import optim
 import viz
 from surfaces import SURFACES, Surface, from_formula, get_surface
 
+from .runs import RunKey
+
 __all__ = [
     "field_background",
     "formula_key",
@@ -27,7 +29,6 @@ __all__ = [
 ]
 
 SurfaceKey = tuple
-RunKey = tuple[str, tuple[tuple[str, Any], ...]]
 
 
 def surface_key(name: str, **params: Any) -> SurfaceKey:

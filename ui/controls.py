@@ -7,8 +7,7 @@ Hessian) are reset to the default *before* the widget is drawn, never silently m
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -17,91 +16,33 @@ import streamlit as st
 import optim
 from optim import theory
 from optim.base import Param, Switch
+from optim.grids import CLIP, NOISE, lr_grid, slider_step, snap, widget_grid
 from surfaces import FUNCTIONS, SURFACES, Surface
 from surfaces.formula import MAX_LENGTH
 
 from . import link
 from .cache import formula_key, surface_key, surface_of
+from .runs import Run, hashable
 
 __all__ = [
     "FORMULA",
-    "RunChoice",
     "clicked_point",
     "gradient_picker",
-    "log_grid",
-    "lr_grid",
-    "nice_grid",
     "param_widget",
     "playground_query",
     "runs_editor",
     "schedule_picker",
     "set_start",
     "sidebar_surface",
-    "slider_step",
-    "snap",
     "start_picker",
     "surface_picker",
-    "thin",
     "usable_optimizers",
-    "widget_grid",
 ]
 
 FORMULA = "formula"
 DEFAULT_FORMULA = "x^2 + 10 y^2"
 FORMULA_FALLBACK = formula_key(DEFAULT_FORMULA, ((-3.0, 3.0), (-3.0, 3.0)))
 CATEGORY = {"lecture": "Lecture", "classic": "Classic", "shapes": "Shapes", "data": "Data"}
-_E12 = (1.0, 1.2, 1.5, 1.8, 2.2, 2.7, 3.3, 3.9, 4.7, 5.6, 6.8, 8.2)
-# β values: every hundredth up to 0.99 (a sweep's rows land on them), then the long memories.
-_BETAS = (*(round(0.01 * i, 2) for i in range(100)), 0.995, 0.999, 0.9995, 0.9999)
-
-
-def nice_grid(lo: float, hi: float, include: float | None = None) -> list[float]:
-    """Log-spaced E12 values (1, 1.2, 1.5, 1.8, 2.2, …) covering ``[lo, hi]``, plus ``include``.
-
-    >>> nice_grid(0.01, 0.05)
-    [0.01, 0.012, 0.015, 0.018, 0.022, 0.027, 0.033, 0.039, 0.047]
-    """
-    out = []
-    for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1):
-        for m in _E12:
-            v = float(f"{m * 10.0**e:.3g}")
-            if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9):
-                out.append(v)
-    if include is not None and np.isfinite(include):
-        v = float(f"{include:.3g}")
-        if v not in out:
-            out.append(v)
-    return sorted(set(out))
-
-
-def log_grid(lo: float, hi: float, per_decade: int) -> list[float]:
-    """``per_decade`` log-spaced values per decade (3 significant digits) covering ``[lo, hi]``.
-
-    Finer than :func:`nice_grid` where a click must land close to the point asked for.
-
-    >>> log_grid(1.0, 10.0, 4)
-    [1.0, 1.78, 3.16, 5.62, 10.0]
-    """
-    first = int(np.ceil(np.log10(lo) * per_decade - 1e-9))
-    last = int(np.floor(np.log10(hi) * per_decade + 1e-9))
-    return sorted({float(f"{10 ** (j / per_decade):.3g}") for j in range(first, last + 1)})
-
-
-def snap(value: Any, options: list[float]) -> float:
-    """The option nearest ``value`` (``ui.link.nearest``); the middle one if it is not a number.
-
-    >>> snap(0.0123, [0.01, 0.012, 0.015]), snap("x", [1.0, 2.0, 3.0])
-    (0.012, 2.0)
-    """
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return float(options[len(options) // 2])
-    if v in options:
-        return v
-    if not math.isfinite(v):
-        return float(options[len(options) // 2])
-    return float(options[link.nearest(v, options)])
 
 
 def _fmt(v: float) -> str:
@@ -144,43 +85,6 @@ def param_widget(
     return link.slider(
         p.label, float(lo), float(hi), value=float(default), step=slider_step(p), **common
     )
-
-
-def widget_grid(p: Param, default: float | None = None) -> list[float] | None:
-    """The values a parameter's widget offers: a log E12 grid, the β grid, or None (a slider).
-
-    The Sweep lab lays its axes on these values, so a clicked cell is a value the widget shows.
-
-    >>> from optim import OPTIMIZERS
-    >>> widget_grid(OPTIMIZERS["momentum"].params[1])[-3:]
-    [0.99, 0.995, 0.999]
-    """
-    lo, hi = p.slider
-    default = p.default if default is None else default
-    if p.log:
-        return nice_grid(max(lo, 1e-12), hi, default)
-    if p.name.startswith("beta"):
-        return sorted({b for b in _BETAS if lo <= b <= hi} | {float(default)})
-    return None
-
-
-def slider_step(p: Param) -> float:
-    """A linear slider's step: a power of ten, about 1/200 of its span."""
-    lo, hi = p.slider
-    span = hi - lo
-    return float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
-
-
-def thin(values: list[float], n: int) -> list[float]:
-    """At most ``n`` of ``values``, evenly spread by index, the first and last kept.
-
-    >>> thin([1, 2, 3, 4, 5], 3), thin([1, 2], 5)
-    ([1, 3, 5], [1, 2])
-    """
-    if len(values) <= n:
-        return list(values)
-    idx = np.unique(np.round(np.linspace(0, len(values) - 1, n)).astype(int))
-    return [values[i] for i in idx]
 
 
 # -- surfaces ---------------------------------------------------------------------------------------
@@ -273,29 +177,15 @@ def usable_optimizers(surface: Surface) -> list[str]:
 
 
 # -- runs -------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunChoice:
-    """One run as chosen on the page: optimizer name and hyperparameters (hashable for caches)."""
-
-    optimizer: str
-    hyperparams: tuple[tuple[str, Any], ...]
-
-    @property
-    def key(self) -> tuple[str, tuple[tuple[str, Any], ...]]:
-        return (self.optimizer, self.hyperparams)
-
-
-def lr_grid(surface: Surface, optimizer: str, convention: str | None) -> tuple[list[float], float]:
-    """The η grid for this run and its default: E12 values from a tenth of ``optim.lr_range``'s low
-    end to 10× its top (the Sweep lab's η axis is laid on these values too)."""
-    lo, default, hi = optim.lr_range(surface, optimizer, convention)
-    return nice_grid(lo / 10, hi * 10, default), float(f"{default:.3g}")
+def _shell(prefix: str, slot: int, name: str = "gd", index: int = 0) -> Run:
+    """The run at widget ``slot`` before its settings are read: its widget keys only."""
+    return Run(name, (), index=index, slot=slot, prefix=prefix)
 
 
 def _tab_title(prefix: str, i: int, slot: int) -> str:
     """A run's tab: its position, optimizer and, for momentum methods, the notation it runs."""
-    name = st.session_state.get(f"{prefix}_r{slot}_opt", "gd")
-    conv = st.session_state.get(f"{prefix}_r{slot}_{name}_convention")
+    name = st.session_state.get(_shell(prefix, slot).widget("opt"), "gd")
+    conv = st.session_state.get(_shell(prefix, slot, name).widget("convention"))
     conv = conv or optim.OPTIMIZERS[name].defaults().get("convention")
     return f"{i + 1}. {name}" + (f" ({conv})" if conv else "")
 
@@ -306,10 +196,11 @@ def _convert_motion(
     """A run switched to another momentum notation keeps its motion: (η, β) are converted through
     PyTorch's (α, μ) and snapped to the new grids, as the Momentum lab does (EECS 182's β = 0.9
     is almost plain GD, not PyTorch's β = 0.9)."""
-    prev_key = f"{prefix}_r{slot}_{name}_convention__prev"
+    run = _shell(prefix, slot, name)
+    prev_key = f"{run.widget('convention')}__prev"
     previous = st.session_state.get(prev_key)
     st.session_state[prev_key] = convention
-    lr_key, beta_key = f"{prefix}_r{slot}_{name}_lr", f"{prefix}_r{slot}_{name}_beta"
+    lr_key, beta_key = run.widget("lr"), run.widget("beta")
     if convention is None or previous is None or previous == convention:
         return
     if lr_key not in st.session_state or beta_key not in st.session_state:
@@ -329,8 +220,10 @@ def _add_run(prefix: str, names: list[str]) -> None:
         return
     new = st.session_state[f"{prefix}_next"]
     st.session_state[f"{prefix}_next"] = new + 1
-    used = {st.session_state.get(f"{prefix}_r{s}_opt") for s in slots}
-    st.session_state[f"{prefix}_r{new}_opt"] = next((n for n in names if n not in used), "gd")
+    used = {st.session_state.get(_shell(prefix, s).widget("opt")) for s in slots}
+    st.session_state[_shell(prefix, new).widget("opt")] = next(
+        (n for n in names if n not in used), "gd"
+    )
     slots.append(new)
 
 
@@ -364,7 +257,7 @@ def _runs_from_link(prefix: str, usable: list[str], max_runs: int) -> None:
     st.session_state[f"{prefix}_slots"] = list(range(len(ok)))
     st.session_state[f"{prefix}_next"] = len(ok)
     for i, n in enumerate(ok):
-        st.session_state[f"{prefix}_r{i}_opt"] = n
+        st.session_state[_shell(prefix, i).widget("opt")] = n
 
 
 def runs_editor(
@@ -374,7 +267,7 @@ def runs_editor(
     defaults: tuple[str, ...] = ("gd", "momentum", "adam"),
     max_runs: int = 8,
     compact: bool = False,
-) -> list[RunChoice]:
+) -> list[Run]:
     """Tabs of runs, each an optimizer with its own hyperparameters, its formula, and a remove button.
 
     ``compact`` stacks a run's controls in one column (for a narrow column beside the map); tabs
@@ -393,11 +286,11 @@ def runs_editor(
         st.session_state[slots_key] = list(range(len(defaults)))
         st.session_state[next_key] = len(defaults)
         for i, n in enumerate(defaults):
-            st.session_state.setdefault(f"{prefix}_r{i}_opt", n)
+            st.session_state.setdefault(_shell(prefix, i).widget("opt"), n)
     slots = list(st.session_state[slots_key])
     for s in slots:  # Newton on a surface with no Hessian: back to GD, said below
-        if st.session_state.get(f"{prefix}_r{s}_opt", "gd") not in usable:
-            st.session_state[f"{prefix}_r{s}_opt"] = "gd"
+        if st.session_state.get(_shell(prefix, s).widget("opt"), "gd") not in usable:
+            st.session_state[_shell(prefix, s).widget("opt")] = "gd"
             st.toast("Newton's method needs a Hessian; that run switched to gradient descent.")
     fixed_runs = link.hidden("runs")
 
@@ -405,11 +298,10 @@ def runs_editor(
     tabs = st.tabs(titles)
     choices = []
     for i, (slot, tab) in enumerate(zip(slots, tabs)):
-        r = f"r{i + 1}"
         with tab:
             c1, c2, c3 = (st.container(),) * 3 if compact else st.columns([1.0, 1.2, 1.6])
             with c1:
-                opt_key = f"{prefix}_r{slot}_opt"
+                opt_key = _shell(prefix, slot).widget("opt")
                 if fixed_runs:
                     name = st.session_state.get(opt_key, "gd")
                     st.markdown(f"**{optim.OPTIMIZERS[name].title}**")
@@ -420,19 +312,20 @@ def runs_editor(
                         format_func=lambda n: optim.OPTIMIZERS[n].title,
                         key=opt_key,
                     )
+                run = _shell(prefix, slot, name, index=i)  # its widget keys and URL names
                 opt = optim.OPTIMIZERS[name]
                 hp: dict[str, Any] = {}
                 for sw in opt.switches:
                     hp[sw.name] = param_widget(
                         sw,
-                        f"{prefix}_r{slot}_{name}_{sw.name}",
-                        url=f"{r}_{sw.name}",
+                        run.widget(sw.name),
+                        url=run.url(sw.name),
                         describe=f"Run {i + 1} · {sw.label}",
                     )
             with c2:
                 convention = hp.get("convention")
                 grid, lr_default = lr_grid(surface, name, convention)
-                lr_key = f"{prefix}_r{slot}_{name}_lr"
+                lr_key = run.widget("lr")
                 ctx_key = f"{lr_key}__context"  # a new surface resets η
                 context = (surface_key, convention)
                 _convert_motion(prefix, slot, name, convention, grid, (ctx_key, context))
@@ -447,7 +340,7 @@ def runs_editor(
                     value=lr_default,
                     format_func=_fmt,
                     key=lr_key,
-                    url=f"{r}_lr",
+                    url=run.url("lr"),
                     describe=f"Run {i + 1} · learning rate η",
                     help="Step size η (ε in Goodfellow). The grid runs from the surface's "
                     "suggested range to 10× its top, so you can watch a run diverge.",
@@ -456,8 +349,8 @@ def runs_editor(
                     if p.name != "lr":
                         hp[p.name] = param_widget(
                             p,
-                            f"{prefix}_r{slot}_{name}_{p.name}",
-                            url=f"{r}_{p.name}",
+                            run.widget(p.name),
+                            url=run.url(p.name),
                             describe=f"Run {i + 1} · {p.label}",
                         )
             with c3:
@@ -466,15 +359,11 @@ def runs_editor(
                 if len(slots) > 1 and not fixed_runs:
                     st.button(
                         "✖ Remove this run",
-                        key=f"{prefix}_r{slot}_remove",
+                        key=run.widget("remove"),
                         on_click=_remove_run,
                         args=(prefix, slot),
                     )
-            values = tuple(
-                (k, float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                for k, v in sorted(hp.items())
-            )
-            choices.append(RunChoice(name, values))
+            choices.append(dataclasses.replace(run, hyperparams=hashable(hp)))
     link.custom(
         "runs",
         "Runs: which optimizers (add, remove, change)",
@@ -514,12 +403,10 @@ def playground_query(
         q.update(surface=FORMULA, formula=name, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax)
     surface = surface_of(surface_key)
     q["runs"] = ",".join(opt for opt, _ in runs)
-    for i, (opt, hp) in enumerate(runs, start=1):
+    for i, (opt, hp) in enumerate(runs):
+        run = Run.of(opt, hp, index=i)
         for k, v in hp.items():
-            if k == "lr":
-                grid, _ = lr_grid(surface, opt, hp.get("convention"))
-                v = snap(v, grid)
-            q[f"r{i}_{k}"] = v
+            q[run.url(k)] = snap(v, run.lr_grid(surface)) if k == "lr" else v
     if start is not None:
         q["x0"], q["y0"] = float(start[0]), float(start[1])
     if steps is not None:
@@ -658,7 +545,7 @@ def gradient_picker(prefix: str, surface: Surface) -> optim.RunOptions:
     if kind != "none":
         c = link.select_slider(
             "clipping threshold c",
-            nice_grid(0.01, 100.0),
+            list(CLIP),
             value=1.0,
             format_func=_fmt,
             key=f"{prefix}_clip_c",
@@ -695,7 +582,7 @@ def gradient_picker(prefix: str, surface: Surface) -> optim.RunOptions:
         )
     sigma = link.select_slider(
         "gradient noise σ",
-        [0.0, *nice_grid(0.01, 10.0)],
+        list(NOISE),
         value=0.0,
         format_func=_fmt,
         key=f"{prefix}_noise",

@@ -29,6 +29,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from optim.grids import nearest
+
 __all__ = [
     "HIDE",
     "MAX_QUOTED",
@@ -40,7 +42,6 @@ __all__ = [
     "hidden",
     "keep",
     "lock",
-    "nearest",
     "note",
     "notes_here",
     "number_input",
@@ -303,20 +304,6 @@ def _number(raw: str, integer: bool = False) -> float:
             raise ValueError("is not a whole number")
         return int(v)
     return v
-
-
-def nearest(value: float, options: Sequence[float]) -> int:
-    """Index of the option nearest ``value``: on a log scale when all are positive, else linearly.
-
-    The one snap of the app (URL values and widgets both use it).
-
-    >>> nearest(0.0123, [0.01, 0.012, 0.015]), nearest(-0.4, [-1.0, 0.0, 1.0])
-    (1, 1)
-    """
-    nums = [float(o) for o in options]
-    if value > 0 and min(nums) > 0:
-        return min(range(len(nums)), key=lambda i: abs(math.log(nums[i] / value)))
-    return min(range(len(nums)), key=lambda i: abs(nums[i] - value))
 
 
 class Snapped(NamedTuple):

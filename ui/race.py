@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,13 @@ import numpy as np
 import streamlit as st
 
 import optim
+from optim.grids import thin_grid
 from viz.race import Bank, bank_steps
 
 from .cache import RunKey, SurfaceKey, surface_of
+from .runs import Axis
 
-__all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js", "preload"]
+__all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js", "preload"]  # Axis: ui.runs
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = (Path(__file__).with_name("race.js")).read_text(encoding="utf-8")
@@ -47,8 +48,6 @@ SENT = "_race_sent"  # names of the chunks this session's browser has been sent
 MAX_SENT = 400
 BANK_BUDGET = 120_000  # rows × steps of one bank: ≤ ~0.3 s of CPU on a data surface
 MAX_ROWS = 64  # rows of one bank: ~80 kB of paths at 150 steps
-BETA_BANK = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
-BETA_BANK += (0.995, 0.999)
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,47 +73,6 @@ def plotly_js() -> bool:
 @functools.lru_cache(maxsize=1)
 def _component():
     return st.components.v2.component("descent_lab.race", js=JS, css=CSS, isolate_styles=False)
-
-
-@dataclass(frozen=True)
-class Axis:
-    """A scrubbable parameter of run ``run``: its widget (``key``, the values ``grid`` it offers,
-    its ``value`` now) and what it varies in the run (``param``, through ``convert``).
-
-    Axes of one ``group`` move together (the Momentum lab's three runs share η, and GD runs at
-    momentum's α = ηβ in EECS 182's notation: ``param="lr"``, ``convert=lambda eta: eta * beta``).
-    """
-
-    run: int
-    name: str
-    symbol: str
-    grid: tuple[float, ...]
-    key: str
-    value: float
-    param: str | None = None
-    convert: Callable[[float], float] | None = None
-    group: str | None = None
-    marks: tuple[float, ...] = ()  # grid values every thinning keeps (landmarks)
-
-
-def thin_grid(
-    grid: Sequence[float], keep: float, most: int, marks: Sequence[float] = ()
-) -> tuple[float, ...]:
-    """At most ``most`` values of ``grid`` evenly spaced in position, with ``keep`` and ``marks``
-    (landmarks such as the stability limit) always in.
-
-    >>> thin_grid([1, 2, 3, 4, 5, 6, 7, 8, 9], 4, 4)
-    (1.0, 4.0, 6.0, 9.0)
-    """
-    grid = [float(g) for g in grid]
-    if len(grid) <= most:
-        out = set(grid)
-    else:
-        idx = np.unique(np.round(np.linspace(0, len(grid) - 1, max(most, 2))).astype(int))
-        out = {grid[i] for i in idx}
-    out.add(float(keep))
-    out.update(float(m) for m in marks)
-    return tuple(sorted(out))
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
@@ -217,26 +175,6 @@ def banks_for(
         index = widget.index(float(ax.value))
         out[ax.run].append(Bank(ax.name, ax.symbol, values, index, xy, loss, div, widget))
     return out
-
-
-def run_axes(prefix: str, runs: Sequence[Any], surface: Any) -> list[Axis]:
-    """The Playground's scrubbable axes: every run's η, and its β (or β₁) where it has one."""
-    from . import controls
-
-    slots = st.session_state.get(f"{prefix}_slots", [])
-    axes = []
-    for i, (choice, slot) in enumerate(zip(runs, slots)):
-        hp = dict(choice.hyperparams)
-        grid, _ = controls.lr_grid(surface, choice.optimizer, hp.get("convention"))
-        key = f"{prefix}_r{slot}_{choice.optimizer}_lr"
-        axes.append(Axis(i, "lr", "η", tuple(grid), key, float(hp["lr"])))
-        for p in optim.OPTIMIZERS[choice.optimizer].params:
-            if p.name in ("beta", "beta1"):
-                wgrid = controls.widget_grid(p) or []
-                beta_grid = [b for b in wgrid if b in BETA_BANK or b == hp[p.name]]
-                key = f"{prefix}_r{slot}_{choice.optimizer}_{p.name}"
-                axes.append(Axis(i, p.name, p.symbol or "β", tuple(beta_grid), key, hp[p.name]))
-    return axes
 
 
 def _missing(state_key: str) -> None:
