@@ -22,6 +22,7 @@ from .engine import run, run_summary
 __all__ = [
     "Cloud",
     "Conditioning",
+    "ExactQuadratic",
     "Race",
     "conditioning",
     "measured_rate",
@@ -150,7 +151,7 @@ class Conditioning(NamedTuple):
     adam_steps: int  # Adam at ``adam_lr`` to the same tolerance
 
 
-class _ExactQuadratic:
+class ExactQuadratic:
     """A surface with a constant Hessian H written as what it is, ``L* + ½(w − w*)ᵀH(w − w*)``:
     the same values and gradients (to rounding) at O(1) cost per point instead of a pass over a
     data set (a least-squares loss over 60 examples cost ~50× more per step). Everything else is
@@ -194,7 +195,7 @@ def conditioning(
     lam = np.linalg.eigvalsh(np.asarray(h, dtype=float))
     eta, rate = theory.gd_optimal(float(lam[0]), float(lam[-1]))
     x0 = np.array([start], dtype=float)
-    exact = _ExactQuadratic(surface, h)
+    exact = ExactQuadratic(surface, h)
     gd = run_summary(exact, "gd", x0, steps, tol=tol, lr=eta)
     adam = run_summary(exact, "adam", x0, steps, tol=tol, lr=adam_lr)
     return Conditioning(

@@ -43,7 +43,7 @@ __all__ = [
 DATASETS = {"moons": "two moons", "circles": "circles", "spiral": "two spirals"}
 # The edge of stability at the Network lab's defaults: GD's sharpness starts below 2/η, rises
 # to it and stays near it while the loss keeps falling, going up at many steps. The figures are
-# measured, never written here: the README's sentence is held to the run by tests/test_network.py.
+# measured, never written here: docs/design.md's sentence is held to the run by tests/library/test_network.py.
 EOS_PRESET = {
     "network": {"dataset": "circles", "width": 16, "depth": 2, "activation": "tanh"},
     "init": "xavier_uniform",

@@ -37,6 +37,7 @@ __all__ = [
     "Cancelled",
     "Job",
     "cached",
+    "cached_bytes",
     "running",
     "shared",
 ]
@@ -111,6 +112,12 @@ def _store(key: Hashable, value: Any) -> None:
         while _RESULTS and (total > CACHE_BYTES or len(_RESULTS) > CACHE_ENTRIES):
             _, (_, s) = _RESULTS.popitem(last=False)
             total -= s
+
+
+def cached_bytes() -> int:
+    """Bytes the finished results kept for other sessions hold now (≤ ``CACHE_BYTES``)."""
+    with _LOCK:
+        return sum(s for _, s in _RESULTS.values())
 
 
 def running() -> list[Job]:

@@ -5,7 +5,7 @@ arenas (up to 8 per core) and raises its mmap threshold after large frees, so Nu
 temporaries end up in arenas that are never returned to the system: measured here, 30 sessions
 of mixed traffic left the server at 425 MB resident. Capping the arenas at two and keeping large
 blocks (≥ 4 MB) on ``mmap``, which is unmapped on free, brought the same traffic to 323 MB
-(``tests/test_load.py`` prints it; the arena cap alone gave 393 MB). The threshold is a trade
+(``tests/server/test_load.py`` prints it; the arena cap alone gave 393 MB). The threshold is a trade
 measured here: at 128 kB (306 MB) every mid-sized NumPy temporary became an ``mmap`` plus fresh
 zeroed pages and a linear-regression sweep cost 4.5× the CPU; at 1 MB (314 MB) a logistic
 sweep still cost 1.4×; at 4 MB the sweeps cost what they did (5.05 s against 5.17 s).

@@ -1,6 +1,6 @@
 """The race view in the page: a Streamlit component (v2, no iframe) that draws ``viz.race_spec``.
 
-Why a component, not ``st.plotly_chart`` (measured, see the README's "Interaction" section):
+Why a component, not ``st.plotly_chart`` (measured, see docs/design.md, "Interaction"):
 
 * Streamlit 1.67 remounts a plotly chart whose spec changed (a full redraw, the 3D camera lost,
   streamlit #8882). The component is mounted once per key; a rerun hands it new data and it

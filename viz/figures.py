@@ -121,7 +121,7 @@ def plan_frames(steps: int, runs: int, max_frames: int = 150, budget: int = 40_0
     return FramePlan(ks.astype(int), stride)
 
 
-def _trail(xy: np.ndarray, k: int, stride: int) -> np.ndarray:
+def trail(xy: np.ndarray, k: int, stride: int) -> np.ndarray:
     if stride == 1:
         return xy[: k + 1]
     idx = np.arange(0, k + 1, stride)
@@ -532,7 +532,7 @@ def contour_figure(
         for v in views:
             kk = int(min(k, v.steps))
             last = fi == len(plan.steps) - 1
-            t = v.xy if last else _trail(v.xy, kk, plan.stride)
+            t = v.xy if last else trail(v.xy, kk, plan.stride)
             fdata.append({"x": b64(t[:, 0]), "y": b64(t[:, 1])})
             fdata.append(_head(v, kk, window, look, full=v.diverged))
         frames.append({"name": str(fi), "data": fdata, "traces": animated})

@@ -29,7 +29,7 @@ from ui.frame import PAGES
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GROWTH_BOUND_MB = 80.0
 JUNK = ["", "abc", "1e999", "-1e308", "nan", "inf", "-0", "1e-300", "😀", "<b>x</b>", "x" * 300]
 

@@ -3,7 +3,7 @@ its controls, answered through the page's own forms.
 
 The answer given is computed here, independently of the page: for the linear runs of the
 Learning-rate and Momentum labs (and the Playground's quadratic) from the two-step iteration
-matrix of ``tests/test_truth.py`` and the plain reference loop (``tests/reference.py``); for the
+matrix of ``tests/library/test_truth.py`` and the plain reference loop (``tests/reference.py``); for the
 runs theory cannot decide (Adaptive and SGD labs, the Playground's other surfaces) from the page's
 truth, which must then equal the library's truth of an engine run made here. A right answer must
 be graded right, a wrong one wrong (in another browser), or the page must decline with a reason
@@ -24,8 +24,8 @@ import optim
 from optim.grids import MOMENTUM_ETAS
 from surfaces import get_surface
 from tests.helpers import ROOT, open_link
+from tests.library.test_truth import excited, verdict
 from tests.reference import reference_run
-from tests.test_truth import excited, verdict
 from ui import predict, tally
 from viz import predict as pq
 
@@ -425,7 +425,7 @@ def _library_regime(at, reason, p):
 )
 def test_the_momentum_labs_sentences_on_the_page(kappa, eta_i, beta_i, conv, optimum):
     """The page shows, for whatever its controls say, the sentences ``viz.claims`` builds from the
-    exact iteration (which ``tests/test_truth.py`` checks against the two-step matrix)."""
+    exact iteration (which ``tests/library/test_truth.py`` checks against the two-step matrix)."""
     from optim import dynamics, theory
     from viz import claims
 

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEPLOYED = [
     "app.py",

@@ -28,7 +28,7 @@ from tests.helpers import (
     widget_values,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("path", LAB_PAGES)

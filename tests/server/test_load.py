@@ -35,7 +35,7 @@ from ui.jobs import GRACE
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RSS_BOUND_MB = 500.0
 HEAVY_SWEEP = {"surface": "logistic_sparse", "n": "60", "steps": "300"}
 OTHER_SWEEP = {"surface": "logistic_sparse", "n": "40", "steps": "500"}
@@ -125,7 +125,7 @@ def test_a_class_on_one_server(capsys):
     # Every sweep asks before it runs, none is refused: what a sweep costs in CPU seconds depends
     # on the machine and, under a class's load, varies several-fold between probes (the heavy
     # sweep was priced 1 s alone and 6 s here in one CI run), so a limit between two sweeps'
-    # prices is not a stable test. The refusal itself is tested in tests/test_bounded.py.
+    # prices is not a stable test. The refusal itself is tested in tests/pages/test_bounded.py.
     server = Server(env={"DESCENT_LAB_SWEEP_AUTO_CPU": "0.01", "DESCENT_LAB_SWEEP_MAX_CPU": "1e9"})
     pid, port = server.pid, server.port
     runs: list = []

@@ -236,7 +236,7 @@ def test_the_result_cache_is_bounded_in_bytes():
     big = np.zeros(jobs.CACHE_BYTES // 8 // 6)  # a sixth of the budget
     for i in range(12):
         jobs.shared(("test", "bytes", i, time.monotonic()), lambda report, b=big: {"a": b.copy()})
-    total = sum(size for _, size in jobs._RESULTS.values())
+    total = jobs.cached_bytes()
     assert total <= jobs.CACHE_BYTES
 
 

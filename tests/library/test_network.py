@@ -13,7 +13,7 @@ import optim
 from surfaces.network import ACTIVATIONS, EOS_PRESET, INITS, make_data, network, sharpness
 from viz import claims
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _numeric_grad(net, w, eps=1e-6):
@@ -122,15 +122,15 @@ def test_gd_on_the_preset_sits_at_the_edge_of_stability():
         run = run + 1 if b else 0
         longest = max(longest, run)
     assert longest * 10 >= 100, ratio  # then ±15 % of 2/η for at least 100 steps
-    # the README's sentence, measured: "starts at 0.82 × 2/η, overshoots to 1.62× at step 40 and
+    # docs/design.md's sentence, measured: "starts at 0.82 × 2/η, overshoots to 1.62× at step 40 and
     # stays within ±5 % of 2/η from step 400 on" (the page says the same, from claims)
-    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    readme = (ROOT / "docs" / "design.md").read_text().replace("\n", " ")
     said = re.search(
         r"starts at ([\d.]+) × 2/η, overshoots to ([\d.]+)× at step (\d+) and stays within ±5 % "
         r"of 2/η from step (\d+) on",
         readme,
     )
-    assert said, "the README's sentence on the edge of stability is gone"
+    assert said, "docs/design.md's sentence on the edge of stability is gone"
     line = claims.sharpness_lines(["GD"], {0: (ratio * 2 / eta, 2 / eta, "2/η", False)}, ks)[0]
     got = re.search(
         r"starts at ([\d.]+)×.*peaks at ([\d.]+)× \(step (\d+)\).*from step (\d+) on", line

@@ -14,7 +14,7 @@ import optim
 import viz
 from surfaces import SURFACES, get_surface
 from viz import labs
-from viz.figures import _trail
+from viz.figures import trail
 
 
 def _views(surface, names=("gd", "momentum", "adam"), steps=150, scale=None):
@@ -198,9 +198,9 @@ def test_intermediate_frames_show_the_path_so_far():
 
 def test_thinned_trail_keeps_every_stride_and_the_current_point():
     xy = np.arange(22, dtype=float).reshape(11, 2)
-    assert _trail(xy, 7, 3)[:, 0].tolist() == [0, 6, 12, 14]
-    assert _trail(xy, 6, 3)[:, 0].tolist() == [0, 6, 12]
-    assert len(_trail(xy, 10, 1)) == 11
+    assert trail(xy, 7, 3)[:, 0].tolist() == [0, 6, 12, 14]
+    assert trail(xy, 6, 3)[:, 0].tolist() == [0, 6, 12]
+    assert len(trail(xy, 10, 1)) == 11
 
 
 def test_plan_frames_bounds():

@@ -538,7 +538,7 @@ def test_conditioning_on_the_exact_quadratic_matches_the_data_surface(features):
     gd = optim.run_summary(s, "gd", x0, 400, tol=1e-6, lr=c.eta_star)
     adam = optim.run_summary(s, "adam", x0, 400, tol=1e-6, lr=0.1)
     assert (c.gd_steps, c.adam_steps) == (int(gd.steps_to_tol[0]), int(adam.steps_to_tol[0]))
-    exact = experiments._ExactQuadratic(s, s.constant_hessian())
+    exact = experiments.ExactQuadratic(s, s.constant_hessian())
     w = np.random.default_rng(0).normal(size=(5, 2))
     np.testing.assert_allclose(exact.f(w), s.f(w), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(exact.grad(w), s.grad(w), rtol=1e-9, atol=1e-12)
