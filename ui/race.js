@@ -40,7 +40,10 @@ function f32(spec) {
 function keep(name, raw) {
   if (CACHE.has(name)) return;
   let value = raw;
-  if (raw && raw.xy) value = { xy: f32(raw.xy), loss: f32(raw.loss), div: raw.div, G: raw.G, F: raw.F };
+  if (raw && raw.xy) {
+    value = { xy: f32(raw.xy), loss: f32(raw.loss), dist: raw.dist ? f32(raw.dist) : null,
+      z: raw.z ? f32(raw.z) : null, div: raw.div, div_xy: raw.div_xy, div_z: raw.div_z, G: raw.G, F: raw.F };
+  }
   CACHE.set(name, value);
   while (CACHE.size > MAX_CHUNKS) CACHE.delete(CACHE.keys().next().value);
 }
@@ -53,6 +56,9 @@ function el(tag, cls, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+// the curves under (or beside) the map: loss, distance to the minimum, the learning-rate schedule
+const KINDS = ["loss", "dist", "lr"];
 
 function build(parent) {
   const root = el("div", "race");
@@ -85,9 +91,8 @@ function build(parent) {
   S.where = el("div", "race-where");
   S.scrub = el("div", "race-scrub");
   S.curves = el("div", "race-curves");
-  S.loss = el("div", "race-loss");
-  S.dist = el("div", "race-dist");
-  S.curves.append(S.loss, S.dist);
+  S.panels = {};
+  for (const kind of KINDS) S.curves.appendChild((S.panels[kind] = el("div", `race-${kind}`)));
   S.three = el("div", "race-3d");
   const main = el("div", "race-main");
   main.append(note, map, bar, S.where, S.scrub);
@@ -102,17 +107,22 @@ function build(parent) {
 // -- one run's path at the current frame ----------------------------------------------------------
 
 function source(S, r) {
-  // the run's data now: the server's path, or a bank row if one of its axes is scrubbed
+  // the run's data now: the server's path, or a bank row if one of its axes is scrubbed; every
+  // number drawn (series, the ✕'s place, 3D heights) was computed by the server (viz.geometry)
   const run = S.data.runs[r];
   for (const a of run.axes) {
     const j = S.sel[r][a.name];
     if (j !== a.index) {
       const c = CACHE.get(a.chunk);
       const F = c.F;
+      const row = (arr, w) => (arr ? arr.subarray(j * F * w, (j + 1) * F * w) : null);
       return {
-        xy: c.xy.subarray(j * F * 2, (j + 1) * F * 2),
-        loss: c.loss.subarray(j * F, (j + 1) * F),
+        xy: row(c.xy, 2),
+        series: { loss: row(c.loss, 1), dist: row(c.dist, 1), lr: run.series.lr ? f32(run.series.lr) : null },
+        z: row(c.z, 1),
         div: c.div[j],
+        div_xy: c.div_xy[j],
+        div_z: c.div_z ? c.div_z[j] : null,
         ks: S.data.bank_steps,
         value: a.values[j],
         axis: a,
@@ -120,9 +130,11 @@ function source(S, r) {
     }
   }
   if (!S.cur[r]) {
-    const xy = f32(run.xy);
     const ks = Array.from({ length: run.steps + 1 }, (_, i) => i);
-    S.cur[r] = { xy, loss: f32(run.loss), div: run.diverged_at, ks };
+    const series = {};
+    for (const [kind, v] of Object.entries(run.series)) series[kind] = f32(v);
+    S.cur[r] = { xy: f32(run.xy), series, z: run.z ? f32(run.z) : null, div: run.diverged_at,
+      div_xy: run.div_xy, div_z: run.div_z, ks };
   }
   return S.cur[r];
 }
@@ -136,20 +148,6 @@ function lastIndex(ks, k) {
   return lo;
 }
 
-function inside(S, x, y) {
-  const [[x0, x1], [y0, y1]] = S.data.map.window;
-  return isFinite(x) && isFinite(y) && x >= x0 && x <= x1 && y >= y0 && y <= y1;
-}
-
-function divergencePoint(S, src) {
-  const n = lastIndex(src.ks, src.div);
-  for (let i = n; i >= 0; i--) {
-    const x = src.xy[2 * i], y = src.xy[2 * i + 1];
-    if (inside(S, x, y)) return [x, y];
-  }
-  return [src.xy[0], src.xy[1]];
-}
-
 function mapFrame(S, r, k) {
   const src = source(S, r);
   const run = S.data.runs[r];
@@ -161,7 +159,7 @@ function mapFrame(S, r, k) {
   const size = S.data.marker;
   let head;
   if (src.div >= 0 && k >= src.div) {
-    const [x, y] = divergencePoint(S, src);
+    const [x, y] = src.div_xy;
     const [[x0, x1], [y0, y1]] = S.data.map.window;
     const side = x > (x0 + x1) / 2 ? "left" : "right";
     const level = y > (y0 + y1) / 2 ? "bottom" : "top";
@@ -183,7 +181,7 @@ function label(S, r) {
   const src = source(S, r);
   const run = S.data.runs[r];
   if (!src.axis) return run.label;
-  return `${run.label.split(" ")[0]} ${run.label.split(" ")[1] || ""} · ${src.axis.symbol}=${fmt(src.value)} (scrubbed)`.replace("  ", " ");
+  return `${run.short} · ${src.axis.symbol}=${fmt(src.value)} (scrubbed)`;
 }
 
 // -- figures ----------------------------------------------------------------------------------------
@@ -221,24 +219,8 @@ function mapTraces(S, k) {
 
 function series(S, r, kind) {
   const src = source(S, r);
-  const n = src.ks.length;
-  const y = new Float32Array(n);
-  const fmin = S.data.f_min;
-  for (let i = 0; i < n; i++) {
-    let v;
-    if (kind === "loss") {
-      v = src.loss[i];
-      if (fmin !== null && fmin !== undefined) v -= fmin;
-      if (S.data.curves.loss_log) v = isFinite(v) ? Math.max(v, 1e-16) : NaN;
-    } else {
-      const x = src.xy[2 * i], yy = src.xy[2 * i + 1];
-      v = Infinity;
-      for (const [mx, my] of S.data.minima) v = Math.min(v, Math.hypot(x - mx, yy - my));
-      v = isFinite(v) ? Math.max(v, 1e-16) : NaN;
-    }
-    y[i] = v;
-  }
-  return { x: src.ks, y };
+  const y = src.series[kind];
+  return { x: kind === "lr" ? Array.from({ length: y.length }, (_, i) => i) : src.ks, y };
 }
 
 function cursor(layout, k) {
@@ -261,14 +243,6 @@ function curveTraces(S, kind, k) {
   return traces;
 }
 
-function height3d(S, loss) {
-  const t = S.data.surface3d;
-  let z = loss;
-  if (t.log) z = Math.log10(loss - t.raw_min + t.delta);
-  if (!isFinite(z)) return NaN;
-  return Math.min(Math.max(z, t.zlo), t.zhi) + t.lift;
-}
-
 function threeTraces(S, k) {
   const d = S.data;
   const t = d.surface3d;
@@ -276,10 +250,9 @@ function threeTraces(S, k) {
   d.runs.forEach((run, r) => {
     const src = source(S, r);
     const xs = [], ys = [], zs = [];
-    for (let i = 0; i < src.ks.length; i++) {
-      const x = src.xy[2 * i], y = src.xy[2 * i + 1];
-      const ok = inside(S, x, y);
-      xs.push(ok ? x : NaN); ys.push(ok ? y : NaN); zs.push(ok ? height3d(S, src.loss[i]) : NaN);
+    for (let i = 0; i < src.ks.length; i++) {  // z is NaN where the path leaves the map
+      const ok = isFinite(src.z[i]);
+      xs.push(ok ? src.xy[2 * i] : NaN); ys.push(ok ? src.xy[2 * i + 1] : NaN); zs.push(src.z[i]);
     }
     traces.push({
       type: "scatter3d", x: xs, y: ys, z: zs, mode: "lines", name: run.label,
@@ -294,16 +267,11 @@ function threeTraces(S, k) {
 
 function ball(S, r, k) {
   const src = source(S, r);
-  let n = lastIndex(src.ks, k), x, y;
-  if (src.div >= 0 && k >= src.div) {
-    [x, y] = divergencePoint(S, src);
-    n = -1;
-  } else { x = src.xy[2 * n]; y = src.xy[2 * n + 1]; }
-  let loss = n >= 0 ? src.loss[n] : NaN;
-  if (n < 0) {  // the ✕: the height of its last finite loss
-    for (let i = lastIndex(src.ks, src.div); i >= 0 && !isFinite(loss); i--) loss = src.loss[i];
+  if (src.div >= 0 && k >= src.div) {  // the ✕, at the height of its last finite loss
+    return { x: [src.div_xy[0]], y: [src.div_xy[1]], z: [src.div_z === null ? NaN : src.div_z] };
   }
-  return { x: [x], y: [y], z: [height3d(S, loss)] };
+  const n = lastIndex(src.ks, k);
+  return { x: [src.xy[2 * n]], y: [src.xy[2 * n + 1]], z: [src.z[n]] };
 }
 
 // -- drawing ----------------------------------------------------------------------------------------
@@ -341,8 +309,8 @@ function drawFrame(S, P, which) {
   }
   P.animate(S.map, { data, traces: idx }, opts).catch(() => {});
   if (d.curves) {
-    for (const kind of ["loss", "dist"]) {
-      const gd = kind === "loss" ? S.loss : S.dist;
+    for (const kind of KINDS) {
+      const gd = S.panels[kind];
       if (!d.curves[kind] || !gd._fullLayout) continue;
       P.animate(gd, { data: [cursor(d.curves[kind], k)], traces: [d.runs.length] }, opts).catch(() => {});
     }
@@ -385,8 +353,8 @@ function redrawRuns(S, P, runs) {
           const due = [...S.curvesDue];
           S.curvesDue.clear();
           S.curvesTimer = null;
-          for (const kind of ["loss", "dist"]) {
-            const gd = kind === "loss" ? S.loss : S.dist;
+          for (const kind of KINDS) {
+            const gd = S.panels[kind];
             if (!d.curves[kind] || !gd._fullLayout) continue;
             const data = due.map((q) => { const s = series(S, q, kind); return { x: s.x, y: s.y }; });
             P.animate(gd, { data, traces: due }, opts).catch(() => {});
@@ -438,7 +406,7 @@ function buildScrub(S, P) {
     const pick = el("select");
     pick.setAttribute("aria-label", "run to scrub");
     for (const r of scrubbable) {
-      const o = el("option", null, `run ${d.runs[r].label.split(/ [ηα] ?=/)[0]}`);
+      const o = el("option", null, `run ${d.runs[r].short}`);
       o.value = r;
       pick.appendChild(o);
     }
@@ -534,8 +502,8 @@ function update(S, d, P, t0) {
     for (const r of redo) { data.push(...mapFrame(S, r, k)); idx.push(2 * r, 2 * r + 1); }
     jobs.push(P.animate(S.map, { data, traces: idx }, opts));
     jobs.push(P.restyle(S.map, { name: redo.map((r) => label(S, r)) }, redo.map((r) => 2 * r)));
-    for (const kind of ["loss", "dist"]) {
-      const gd = kind === "loss" ? S.loss : S.dist;
+    for (const kind of KINDS) {
+      const gd = S.panels[kind];
       if (!d.curves || !d.curves[kind] || !gd._fullLayout) continue;
       const series_ = redo.map((q) => { const s = series(S, q, kind); return { x: s.x, y: s.y }; });
       jobs.push(P.animate(gd, { data: series_, traces: redo }, opts));
@@ -579,11 +547,13 @@ function render(S, d, P) {
   if (d.curves) {
     S.curves.style.display = "";
     const small = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false };
-    jobs.push(P.react(S.loss, curveTraces(S, "loss", k), d.curves.loss, small));
-    if (d.curves.dist) {
-      S.dist.style.display = "";
-      jobs.push(P.react(S.dist, curveTraces(S, "dist", k), d.curves.dist, small));
-    } else { S.dist.style.display = "none"; if (S.dist._fullLayout) P.purge(S.dist); }
+    for (const kind of KINDS) {
+      const gd = S.panels[kind];
+      if (d.curves[kind]) {
+        gd.style.display = "";
+        jobs.push(P.react(gd, curveTraces(S, kind, k), d.curves[kind], small));
+      } else { gd.style.display = "none"; if (gd._fullLayout) P.purge(gd); }
+    }
   } else S.curves.style.display = "none";
   if (d.surface3d) {
     S.three.style.display = "";

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import style
 from .encode import b64
+from .geometry import Box, Heights, divergence_points, inside
 from .style import GRID, MINIMUM, Look, base_layout, color
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "surface_figure",
 ]
 
-Box = tuple[tuple[float, float], tuple[float, float]]
 DEFAULT_LOOK = Look()
 
 
@@ -130,24 +130,12 @@ def trail(xy: np.ndarray, k: int, stride: int) -> np.ndarray:
     return xy[idx]
 
 
-def _inside(p: np.ndarray, window: Box) -> np.ndarray:
-    (x0, x1), (y0, y1) = window
-    return (
-        np.isfinite(p).all(-1)
-        & (p[..., 0] >= x0)
-        & (p[..., 0] <= x1)
-        & (p[..., 1] >= y0)
-        & (p[..., 1] <= y1)
-    )
-
-
 def divergence_point(view: RunView, window: Box) -> np.ndarray | None:
     """Where to draw a diverged run's ✕: its last point inside the window before it diverged."""
     if not view.diverged:
         return None
-    upto = view.xy[: view.diverged_at + 1]
-    inside = np.flatnonzero(_inside(upto, window))
-    return upto[inside[-1]] if inside.size else upto[0]
+    ks = np.arange(view.steps + 1)
+    return divergence_points(view.xy[None], ks, np.array([view.diverged_at]), window)[0]
 
 
 def _point(p: np.ndarray) -> tuple[list[float], list[float]]:
@@ -553,16 +541,57 @@ def contour_figure(
     return {"data": data, "layout": layout, "frames": frames}
 
 
-def _display_z(surface: Any, z: np.ndarray) -> tuple[np.ndarray, str]:
-    """Height drawn in 3D: the loss, or log₁₀(L − min + δ) on surfaces whose loss spans decades."""
-    if not surface.log_scale:
-        return z, "L(x, y)"
-    finite = z[np.isfinite(z)]
-    zmin = float(np.min(finite)) if finite.size else 0.0
-    span = float(np.max(finite) - zmin) if finite.size else 1.0
-    delta = 1e-3 * (span or 1.0)
-    with np.errstate(all="ignore"):
-        return np.log10(z - zmin + delta), "log₁₀(L − L_min + δ)"
+def surface_base(
+    surface: Any, mesh: tuple[np.ndarray, np.ndarray, np.ndarray], look: Look, height: int
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], Heights]:
+    """The 3D view's still part: the surface trace, its minima, the scene's layout, and the
+    :class:`viz.geometry.Heights` that put a loss on it (the race view's 3D view draws its runs
+    over this in the browser; :func:`surface_figure` adds Plotly frames)."""
+    xs, ys, z = mesh
+    (x0, x1), (y0, y1) = surface.plot_window
+    heights = Heights.of(surface, z)
+    trace = {
+        "type": "surface",
+        "x": b64(xs),
+        "y": b64(ys),
+        "z": b64(np.clip(heights.display(z), heights.zlo, heights.zhi)),
+        "colorscale": [
+            [0.0, "#fffbe8"],
+            [0.35, "#e4f2e1"],
+            [0.7, "#cbdde8"],
+            [1.0, "#aeb8d3"],
+        ],
+        "showscale": False,
+        "opacity": 0.92,
+        "hoverinfo": "skip",
+        "contours": {"z": {"show": True, "usecolormap": False, "color": "#8a93a6"}},
+        "lighting": {"ambient": 0.8, "diffuse": 0.5, "specular": 0.05},
+    }
+    minima = _minimum_traces(surface, look, z_of=lambda p: heights(surface.f(p)))
+    axis = {"backgroundcolor": "white", "gridcolor": GRID, "showspikes": False}
+    layout = base_layout(
+        look,
+        height,
+        scene={
+            "xaxis": {**axis, "range": [x0, x1], "title": {"text": "x"}},
+            "yaxis": {**axis, "range": [y0, y1], "title": {"text": "y"}},
+            "zaxis": {
+                **axis,
+                "range": [heights.zlo, heights.zhi + 2 * heights.lift],
+                "title": {"text": heights.title},
+                "nticks": 4,  # the short z axis: more ticks overlapped
+                "tickformat": ".3~g",
+            },
+            "aspectmode": "manual",
+            "aspectratio": {"x": 1, "y": 1, "z": 0.6},
+            "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
+            "uirevision": "keep",
+        },
+        uirevision="keep",
+        showlegend=False,
+        margin={"l": 0, "r": 0, "t": 10, "b": 170},
+    )
+    return trace, minima, layout, heights
 
 
 def surface_figure(
@@ -580,52 +609,20 @@ def surface_figure(
     The camera survives reruns (``scene.uirevision``). Only the balls are in the frames
     (3D frames need ``redraw=True``, the costly part, so they carry 3 numbers per run).
     """
-    xs, ys, z = mesh
-    (x0, x1), (y0, y1) = surface.plot_window
-    zd, ztitle = _display_z(surface, z)
-    finite = zd[np.isfinite(zd)]
-    zlo, zhi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    zhi = zhi if zhi > zlo else zlo + 1.0
-    lift = 0.01 * (zhi - zlo)
-
-    raw_min = float(np.nanmin(z[np.isfinite(z)])) if np.isfinite(z).any() else 0.0
+    trace, minima, layout, heights = surface_base(surface, mesh, look, height)
+    window = surface.plot_window
 
     def height_of(p: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            loss = surface.f(p)
-        if surface.log_scale:
-            finite_z = z[np.isfinite(z)]
-            span = float(np.max(finite_z) - raw_min) if finite_z.size else 1.0
-            with np.errstate(all="ignore"):
-                loss = np.log10(loss - raw_min + 1e-3 * (span or 1.0))
-        return np.clip(loss, zlo, zhi) + lift
+            return heights(surface.f(p))
 
-    data: list[dict[str, Any]] = [
-        {
-            "type": "surface",
-            "x": b64(xs),
-            "y": b64(ys),
-            "z": b64(np.clip(zd, zlo, zhi)),
-            "colorscale": [
-                [0.0, "#fffbe8"],
-                [0.35, "#e4f2e1"],
-                [0.7, "#cbdde8"],
-                [1.0, "#aeb8d3"],
-            ],
-            "showscale": False,
-            "opacity": 0.92,
-            "hoverinfo": "skip",
-            "contours": {"z": {"show": True, "usecolormap": False, "color": "#8a93a6"}},
-            "lighting": {"ambient": 0.8, "diffuse": 0.5, "specular": 0.05},
-        }
-    ]
+    data: list[dict[str, Any]] = [trace]
     steps = max((v.steps for v in views), default=0)
     plan = plan_frames(steps, max(len(views), 1), max_frames)
     heads: list[int] = []
     head_z: list[np.ndarray] = []
     for i, v in enumerate(views):
-        inside = _inside(v.xy, surface.plot_window)
-        path = np.where(inside[:, None], v.xy, np.nan)
+        path = np.where(inside(v.xy, window)[:, None], v.xy, np.nan)
         pz = height_of(path)
         data.append(
             {
@@ -643,7 +640,7 @@ def surface_figure(
         ks = np.minimum(plan.steps, v.steps)
         pts = v.xy[ks].copy()
         if v.diverged:
-            pts[ks >= v.diverged_at] = divergence_point(v, surface.plot_window)
+            pts[ks >= v.diverged_at] = divergence_point(v, window)
         hz = height_of(pts)
         head_z.append(hz)
         heads.append(len(data))
@@ -664,7 +661,7 @@ def surface_figure(
                 },
             }
         )
-    data.extend(_minimum_traces(surface, look, z_of=height_of))
+    data.extend(minima)
 
     frames = []
     for fi, k in enumerate(plan.steps):
@@ -673,34 +670,10 @@ def surface_figure(
             kk = int(min(k, v.steps))
             p = v.xy[kk]
             if v.diverged and kk >= v.diverged_at:
-                p = divergence_point(v, surface.plot_window)
+                p = divergence_point(v, window)
             x, y = _point(p)
             fdata.append({"type": "scatter3d", "x": x, "y": y, "z": [float(np.float32(hz[fi]))]})
         frames.append({"name": str(fi), "data": fdata, "traces": heads})
-
-    axis = {"backgroundcolor": "white", "gridcolor": GRID, "showspikes": False}
-    layout = base_layout(
-        look,
-        height,
-        scene={
-            "xaxis": {**axis, "range": [x0, x1], "title": {"text": "x"}},
-            "yaxis": {**axis, "range": [y0, y1], "title": {"text": "y"}},
-            "zaxis": {
-                **axis,
-                "range": [zlo, zhi + 2 * lift],
-                "title": {"text": ztitle},
-                "nticks": 4,  # the short z axis: more ticks overlapped
-                "tickformat": ".3~g",
-            },
-            "aspectmode": "manual",
-            "aspectratio": {"x": 1, "y": 1, "z": 0.6},
-            "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.1}},
-            "uirevision": "keep",
-        },
-        uirevision="keep",
-        showlegend=False,
-        margin={"l": 0, "r": 0, "t": 10, "b": 170},
-    )
     layout.update(_animation_controls(plan, look, duration, redraw=True))
     return {"data": data, "layout": layout, "frames": frames}
 

@@ -27,14 +27,14 @@ from .encode import b64
 from .figures import (
     DEFAULT_LOOK,
     RunView,
-    _display_z,
     _field_image,
     _minimum_traces,
     map_layout,
     plan_frames,
     start_trace,
-    surface_figure,
+    surface_base,
 )
+from .geometry import Heights, divergence_points, series, short_label
 from .style import GRID, Look, base_layout
 
 __all__ = ["Bank", "bank_steps", "chunk", "race_spec"]
@@ -75,6 +75,15 @@ def chunk(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return h, payload
 
 
+def _pair(p: np.ndarray) -> list[float] | None:
+    """A point as a JSON pair, None if it is not finite (a path that did not diverge)."""
+    return [float(p[0]), float(p[1])] if np.isfinite(p).all() else None
+
+
+def _num(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
 def _finite_range(arrays: Sequence[np.ndarray], log: bool) -> list[float] | None:
     vals = np.concatenate([np.ravel(a) for a in arrays] or [np.zeros(0)])
     vals = vals[np.isfinite(vals)]
@@ -112,6 +121,8 @@ def race_spec(
     extra: Sequence[dict[str, Any]] = (),
     click_label: str = "click: start here",
     autoplay: str | None = None,
+    schedule: Sequence[np.ndarray] | None = None,
+    schedule_title: str = "η_k / η₀",
 ) -> dict[str, Any]:
     """The race view of ``views``: everything ``ui/race.js`` needs, as JSON.
 
@@ -122,7 +133,8 @@ def race_spec(
     wide screen; ``pick`` is the run the scrubbers show first. ``extra`` are more traces for the
     map (a prediction and the true point, after a question's answer), ``click_label`` what the
     pointer's read-out says a click does, ``autoplay`` a token: when it changes, the view plays
-    from step 0 (the reveal of a question).
+    from step 0 (the reveal of a question). ``schedule[i]`` is run ``i``'s learning-rate factor at
+    each step: a third curve, under ``schedule_title``, with the same cursor.
     """
     banks = banks or [() for _ in views]
     window = surface.plot_window
@@ -156,27 +168,76 @@ def race_spec(
     image = _field_image("", window)
     image.pop("source")
 
+    f_min = surface.f_min
+    if f_min is not None:
+        loss_title, loss_log = "L(w_k) − L*", True
+    else:  # a log axis only if every loss drawn is positive
+        loss_title = "L(w_k)"
+        every = [v.loss for v in views] + [b.loss for bs in banks for b in bs]
+        finite = np.concatenate([np.ravel(a)[np.isfinite(np.ravel(a))] for a in every] or [[]])
+        loss_log = finite.size == 0 or float(np.min(finite)) > 0
+    heights = Heights.of(surface, mesh[2]) if mesh is not None else None
+    has_dist = bool(surface.minima)
+
+    def geometry(xy: np.ndarray, loss: np.ndarray, ks: np.ndarray, div: np.ndarray) -> dict:
+        """What the browser draws of ``G`` paths at steps ``ks``: the curves' series, the ✕'s
+        place (and height), the 3D heights; computed here once (``viz.geometry``)."""
+        g, f = loss.shape
+        out: dict[str, Any] = {
+            "loss": series(loss, loss_log, f_min),
+            "div_xy": divergence_points(xy, ks, div, window),
+        }
+        if has_dist:
+            out["dist"] = series(surface.distance_to_min(xy.reshape(-1, 2)).reshape(g, f), True)
+        if heights is not None:
+            out["z"] = heights.path(xy, loss, window)
+            out["div_z"] = heights.at_divergence(loss, ks, div)
+        return out
+
     runs = []
     series_loss, series_dist = [], []
     for i, v in enumerate(views):
+        ks = np.arange(v.steps + 1)
+        geo = geometry(v.xy[None], v.loss[None], ks, np.array([v.diverged_at]))
         run: dict[str, Any] = {
             "label": v.label,
+            "short": short_label(v.label),
             "color": v.color,
             "dash": v.dash,
             "symbol": v.symbol,
             "steps": v.steps,
             "diverged_at": v.diverged_at,
+            "div_xy": _pair(geo["div_xy"][0]),
             "xy": b64(v.xy),
-            "loss": b64(v.loss),
+            "series": {k: b64(geo[k][0]) for k in ("loss", "dist") if k in geo},
             "axes": [],
         }
-        series_loss.append(v.loss)
-        if v.dist is not None:
-            series_dist.append(v.dist)
+        if heights is not None:
+            run["z"] = b64(geo["z"][0])
+            run["div_z"] = _num(geo["div_z"][0])
+        if schedule is not None:
+            run["series"]["lr"] = b64(np.asarray(schedule[i], dtype=float))
+        series_loss.append(geo["loss"])
+        if "dist" in geo:
+            series_dist.append(geo["dist"])
         if trails and i in trails:
             run["trail"] = b64(trails[i])
         for b in banks[i]:
             g, f = b.loss.shape
+            bgeo = geometry(b.xy, b.loss, bank_steps(steps), b.diverged_at)
+            body: dict[str, Any] = {
+                "xy": b64(b.xy),
+                "loss": b64(bgeo["loss"]),
+                "div": [int(d) for d in b.diverged_at],
+                "div_xy": [_pair(p) for p in bgeo["div_xy"]],
+                "G": int(g),
+                "F": int(f),
+            }
+            if "dist" in bgeo:
+                body["dist"] = b64(bgeo["dist"])
+            if heights is not None:
+                body["z"] = b64(bgeo["z"])
+                body["div_z"] = [_num(z) for z in bgeo["div_z"]]
             run["axes"].append(
                 {
                     "name": b.name,
@@ -184,32 +245,14 @@ def race_spec(
                     "values": [float(x) for x in b.values],
                     "widget": [float(x) for x in (b.widget or b.values)],
                     "index": int(b.index),
-                    "chunk": add(
-                        {
-                            "xy": b64(b.xy),
-                            "loss": b64(b.loss),
-                            "div": [int(d) for d in b.diverged_at],
-                            "G": int(g),
-                            "F": int(f),
-                        }
-                    ),
+                    "chunk": add(body),
                 }
             )
             ok = b.diverged_at < 0
-            series_loss.append(b.loss[ok])
-            if surface.minima:
-                series_dist.append(surface.distance_to_min(b.xy[ok].reshape(-1, 2)))
+            series_loss.append(bgeo["loss"][ok])
+            if "dist" in bgeo:
+                series_dist.append(bgeo["dist"][ok])
         runs.append(run)
-
-    f_min = surface.f_min
-    loss_log = True
-    if f_min is not None:
-        series_loss = [s - f_min for s in series_loss]
-        loss_title = "L(w_k) − L*"
-    else:
-        loss_title = "L(w_k)"
-        finite = np.concatenate([np.ravel(s)[np.isfinite(np.ravel(s))] for s in series_loss])
-        loss_log = finite.size == 0 or float(np.min(finite)) > 0
 
     def curve(title: str, rng: list[float] | None, log: bool) -> dict[str, Any]:
         yaxis: dict[str, Any] = {
@@ -267,41 +310,25 @@ def race_spec(
             "dist": curve("‖w_k − w*‖", _finite_range(series_dist, True), True)
             if series_dist
             else None,
+            "lr": None
+            if schedule is None
+            else curve(
+                schedule_title, _finite_range([np.asarray(a) for a in schedule], False), False
+            ),
         }
     if mesh is not None:
-        spec["surface3d"] = _three_d(surface, views, mesh, look, add)
+        spec["surface3d"] = _three_d(surface, mesh, look, add)
     return spec
 
 
-def _three_d(surface: Any, views: Sequence[RunView], mesh, look: Look, add) -> dict[str, Any]:
-    """The 3D view's base figure (surface, minima, layout) and how a loss becomes a height."""
-    fig = surface_figure(surface, views, mesh, look=look, height=520)
-    layout = fig["layout"]
-    for k in ("updatemenus", "sliders", "meta"):
-        layout.pop(k, None)
+def _three_d(surface: Any, mesh, look: Look, add) -> dict[str, Any]:
+    """The 3D view's still part (surface, minima, layout); the runs' heights are in the runs."""
+    trace, minima, layout, _ = surface_base(surface, mesh, look, 520)
     layout["margin"] = {"l": 0, "r": 0, "t": 10, "b": 10}
-    z = mesh[2]
-    zd, _ = _display_z(surface, z)  # as surface_figure: the heights drawn, and their range
-    finite = zd[np.isfinite(zd)]
-    zlo, zhi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    zhi = zhi if zhi > zlo else zlo + 1.0
-    finite_z = z[np.isfinite(z)]
-    raw_min = float(finite_z.min()) if finite_z.size else 0.0
-    span = float(finite_z.max() - raw_min) if finite_z.size else 1.0
-    surface_trace = fig["data"][0]
-    minima = [t for t in fig["data"] if t.get("type") == "scatter3d" and "name" in t]
-    minima = [t for t in minima if t["name"] in ("global minimum", "local minimum", "saddle point")]
     return {
         "layout": layout,
-        "surface": add({"trace": surface_trace}),
+        "surface": add({"trace": trace}),
         "static": minima,
-        # a ball's height: clip(log10(L − raw_min + delta) or L, zlo, zhi) + lift
-        "log": bool(surface.log_scale),
-        "raw_min": raw_min,
-        "delta": 1e-3 * (span or 1.0),
-        "zlo": zlo,
-        "zhi": zhi,
-        "lift": 0.01 * (zhi - zlo),
         "line": look.line * 2,
         "ball": look.marker * 0.7,
     }
