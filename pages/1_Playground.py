@@ -8,9 +8,9 @@ import streamlit as st
 
 import viz
 from optim import grids
-from ui import controls, link, predict, race
-from ui.cache import field_background, simulate, step_table, surface_mesh, trajectory_table
-from ui.frame import chart, map_size, page, phone
+from ui import controls, link, predict, race, view
+from ui.cache import field_background, simulate, step_table, trajectory_table
+from ui.frame import chart, page, phone
 
 P = "pg"
 look = page(
@@ -97,7 +97,6 @@ if not question.hidden:
         for msg in viz.divergence_messages(views, surface):
             st.warning(msg, icon="💥")
 
-duration = round(60 / speed)
 looking = [i for i, t in enumerate(trajs) if "lookahead" in t.state]
 trails = None
 if looking and link.toggle(
@@ -117,51 +116,33 @@ show_3d = link.toggle(
     where=runs_col,
 )
 touch = phone()  # a phone's map takes no clicks, so a touch drag scrolls the page
-note = None
-axes: list = []
-if options.noise:
-    note = (
-        "Scrubbing is off while gradient noise is on: every η would draw other noise, so the "
-        "paths could not be compared. Move the sliders beside the map instead."
-    )
-else:
-    axes = [a for r in runs for a in r.axes(surface)]
-if question.hidden:  # a bank holds every η's outcome: none is sent before the answer
-    axes, banks = [], None
-else:
-    banks = race.banks_for(key, [r.key for r in runs], axes, start, steps, options)
-slow = sorted({a.run + 1 for a in axes} - {i + 1 for i, b in enumerate(banks or []) if b})
-if slow:
-    note = (
-        f"Scrubbing is off for run{'s' if len(slow) > 1 else ''} "
-        f"{', '.join(map(str, slow))}: a bank of paths at {steps} steps on this surface would "
-        "cost more than a shared server gives one page. Fewer steps bring it back."
-    )
-spec = viz.race_spec(
+request = view.Request(
     surface,
+    key,
     views,
-    field_background(key),
-    banks=banks,
+    f"{P}_map",
+    "Top view of the loss surface with each run's path from the start, its player, scrubbers "
+    "for η and β, and the loss and distance curves",
+    runs=[r.key for r in runs],
+    # with gradient noise every η would draw other noise: the paths could not be compared
+    axes=[] if options.noise else [a for r in runs for a in r.axes(surface)],
     start=start,
-    look=look,
-    duration=duration,
-    **map_size(look),
+    steps=steps,
+    options=options,
+    show_start=True,
+    mesh=show_3d,
     trails=trails,
-    mesh=surface_mesh(key) if show_3d and not question.hidden else None,
-    curves=not question.hidden,
-    **question.race_args(clicks=not touch, note=note),
+    clicks=not touch,
+    on_start=lambda x, y: controls.set_start(P, x, y),
+    note="Scrubbing is off while gradient noise is on: every η would draw other noise, so the "
+    "paths could not be compared. Move the sliders beside the map instead."
+    if options.noise
+    else None,
+    duration=round(60 / speed),
 )
 with map_col:
     question.panel(where=map_col if touch else ask_slot)  # a phone stacks: the question first
-    question.mount(
-        race.mount,
-        spec,
-        key=f"{P}_map",
-        axes=axes,
-        on_start=question.on_start(lambda x, y: controls.set_start(P, x, y)),
-        alt="Top view of the loss surface with each run's path from the start, its player, "
-        "scrubbers for η and β, and the loss and distance curves",
-    )
+    drawn = view.show(request, look, question)
     st.caption(
         "Top view, drawn to scale. ▶ Play (or Space) animates every view; ← → step; "
         "**Scrub** redraws a run at another η or β at once, and the page follows when you let "
@@ -226,15 +207,14 @@ c1.download_button(
 c2.download_button(
     "⬇️ Animated figure (HTML, plays offline)",
     data=lambda: viz.standalone_html(
-        viz.contour_figure(
-            surface, views, field_background(key), start=start, look=look, trails=trails
-        ),
+        drawn,
         title=f"Descent Lab · {surface.title}",
     ),
     file_name=f"descent-lab-{surface.name}.html",
     mime="text/html",
     key=f"{P}_html",
-    help="One file with plotly.js inside (about 5 MB): it plays with no network.",
+    help="The map, its player and the curves in one file with plotly.js inside (about 5 MB): "
+    "it plays with no network.",
 )
 c3.download_button(
     "⬇️ Animated GIF (for slides)",

@@ -12,9 +12,10 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from ui import link, predict, race
-from ui.cache import field_background, surface_key
-from ui.frame import chart, map_size, page
+from ui import link, predict, race, view
+from ui.cache import surface_key
+from ui.frame import chart, page
+from ui.runs import Axis
 from viz import claims, labs
 
 P = "lr"
@@ -221,29 +222,23 @@ with left:
 with right:
     # η scrubs in the browser over the slider's own values, the landmarks always among them
     marks = tuple(round(f * unit2, 12) for f in (0.5, 0.99, 1.0, 1.01))
-    axes = [race.Axis(0, "lr", "η", grid, f"{P}_eta2", eta2, marks=marks)]
-    banks = None
-    if question.hidden:
-        axes = []
-    else:
-        banks = race.banks_for(key2, [run], axes, (0.0, 0.0), steps2, optim.RunOptions())
-    question.mount(
-        race.mount,
-        viz.race_spec(
+    view.show(
+        view.Request(
             surface2,
-            question.views,
-            field_background(key2),
-            banks=banks,
-            look=look,
-            **map_size(look, main=False),
+            key2,
+            viz.run_views([traj2], surface2, [label2]),
+            f"{P}_path",
+            "Top view of the two-direction quadratic (σ₁, σ₂) with the run's path, its player "
+            "and an η scrubber",
+            runs=[run],
+            axes=[Axis(0, "lr", "η", grid, f"{P}_eta2", eta2, marks=marks)],
+            start=(0.0, 0.0),
+            steps=steps2,
             curves=False,
-            **question.race_args(),
+            main=False,
         ),
-        key=f"{P}_path",
-        axes=axes,
-        on_start=question.on_start(),
-        alt="Top view of the two-direction quadratic (σ₁, σ₂) with the run's path, its player "
-        "and an η scrubber",
+        look,
+        question,
     )
     if not question.hidden:
         st.caption(

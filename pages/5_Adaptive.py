@@ -13,10 +13,11 @@ import viz
 from optim import experiments, grids, theory
 from surfaces import get_surface
 from surfaces.data import FEATURES
-from ui import link, predict
+from ui import link, predict, view
 from ui import race as race_view
-from ui.cache import field_background, surface_key
-from ui.frame import chart, map_size, page, phone
+from ui.cache import simulate, steps_to, surface_key, surface_of
+from ui.frame import chart, page, phone
+from ui.runs import hashable
 from viz import PALETTE, labs
 
 P = "ad"
@@ -36,9 +37,17 @@ def eta_picker(key: str, default: float, label: str = "η (all three)") -> float
     return link.select_slider(label, ETAS, value=default, format_func=lambda v: f"{v:g}", key=key)
 
 
-def race(surface, names, hps, steps, start):
-    specs = [optim.RunSpec(n, [start], hp) for n, hp in zip(names, hps)]
-    return optim.run_many(surface, specs, steps)
+def race(key, names, hps, steps, start=None):
+    """The runs ``names`` with ``hps`` on the surface ``key`` (one cached engine call)."""
+    start = tuple(start if start is not None else surface_of(key).starts[0])
+    return simulate(key, tuple((n, hashable(hp)) for n, hp in zip(names, hps)), start, steps)
+
+
+def race_map(surface, key, views, name: str, alt: str, **kw) -> None:
+    """A lab's map of ``views`` in the race view (the one player of every page), no curves."""
+    view.show(
+        view.Request(surface, key, views, f"{P}_{name}", alt, curves=False, main=False, **kw), look
+    )
 
 
 # -- 1. AdaGrad's step dies out ---------------------------------------------------------------------
@@ -63,9 +72,10 @@ dataset = link.radio(
     format_func={"nptel": "NPTEL's two points", "noisy": "40 noisy points"}.get,
     where=c1,
 )
-s1 = get_surface("sigmoid_neuron", dataset=dataset)
+key1 = surface_key("sigmoid_neuron", dataset=dataset)
+s1 = surface_of(key1)
 names = ["adagrad", "rmsprop", "adam"]
-trajs = race(s1, names, [{"lr": eta1}] * 3, steps1, s1.starts[0])
+trajs = race(key1, names, [{"lr": eta1}] * 3, steps1)
 labels1 = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 question = predict.View(
     ask,
@@ -75,28 +85,28 @@ question = predict.View(
     P,
     kinds=("first", "regime", "next"),
     rules=[predict.rule(n, {"lr": eta1}) for n in names],
-    rerun=lambda s, n=steps1: viz.run_views(race(s1, names, [{"lr": eta1}] * 3, n, s), s1, labels1),
+    rerun=lambda s, n=steps1: viz.run_views(
+        race(key1, names, [{"lr": eta1}] * 3, n, s), s1, labels1
+    ),
     look=look,
 )
 question.offer()
 left, right = st.columns(2)
 question.panel(where=left if phone() else right)  # beside the map; first on a phone
 with left:
-    question.mount(
-        race_view.mount,
-        viz.race_spec(
+    view.show(
+        view.Request(
             s1,
+            key1,
             question.views,
-            field_background(surface_key("sigmoid_neuron", dataset=dataset)),
-            look=look,
-            **map_size(look, main=False),
+            f"{P}_race1",
+            "Top view of the sigmoid neuron's loss over (w, b) with the paths of AdaGrad, RMSProp "
+            "and Adam, and their player",
             curves=False,
-            **question.race_args(),
+            main=False,
         ),
-        key=f"{P}_race1",
-        on_start=question.on_start(),
-        alt="Top view of the sigmoid neuron's loss over (w, b) with the paths of AdaGrad, "
-        "RMSProp and Adam, and their player",
+        look,
+        question,
     )
 if question.hidden:
     right.info("Each run's effective step is shown after your answer.", icon="🙈")
@@ -136,27 +146,20 @@ opt2 = link.selectbox("adaptive method", ["rmsprop", "adam", "adagrad"], key=f"{
 steps2 = 300
 cols = st.columns(2)
 for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
-    s = get_surface("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
+    key = surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
+    s = surface_of(key)
     lr_gd = 1.0  # 1/λ_max: GD's best safe step
-    ts = race(s, ["gd", opt2], [{"lr": lr_gd}, {"lr": 0.05}], steps2, s.starts[0])
-    v = viz.run_views(ts, s, [f"GD η = {lr_gd:g}", f"{opt2} η = 0.05"])
-    summary = optim.run_summary(s, opt2, np.array([s.starts[0]]), steps2, tol=1e-4, lr=0.05)
+    ts = race(key, ["gd", opt2], [{"lr": lr_gd}, {"lr": 0.05}], steps2)
     with col:
         st.markdown(f"**θ = {ang:g}°**")
-        chart(
-            viz.contour_figure(
-                s,
-                v,
-                field_background(
-                    surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
-                ),
-                look=look,
-                **map_size(look, main=False),
-            ),
+        race_map(
+            s,
+            key,
+            viz.run_views(ts, s, [f"GD η = {lr_gd:g}", f"{opt2} η = 0.05"]),
+            f"valley{i}",
             "Top view of a valley at this rotation with the adaptive run's path",
-            key=f"{P}_valley{i}",
         )
-        r = int(summary.steps_to_tol[0])
+        r = steps_to(key, (opt2, (("lr", 0.05),)), tuple(s.starts[0]), steps2, 1e-4)
         st.metric(f"{opt2}: steps to L − L* ≤ 10⁻⁴", f"{r}" if r >= 0 else f"not within {steps2}")
 
 # -- 3. bias correction -----------------------------------------------------------------------------
@@ -177,13 +180,11 @@ eta3 = link.select_slider(
 )
 b1 = link.select_slider("β₁", grids.ADAM_BETA1, value=0.9, key=f"{P}_b1", where=c2)
 b2 = link.select_slider("β₂", grids.ADAM_BETA2, value=0.999, key=f"{P}_b2", where=c3)
-s3 = get_surface("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0)
 ts = race(
-    s3,
+    surface_key("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0),
     ["adam", "adam"],
     [{"lr": eta3, "beta1": b1, "beta2": b2, "bias_correction": bc} for bc in (True, False)],
     30,
-    s3.starts[0],
 )
 steps_taken = [np.abs(np.diff(t.xy[:, 0, 0])) / eta3 for t in ts]
 chart(
@@ -232,21 +233,17 @@ eta4 = link.select_slider(
     "η (GD and AdaGrad)", ETAS, value=1.0, format_func=lambda v: f"{v:g}", key=f"{P}_eta4", where=c1
 )
 steps4 = link.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4", where=c2)
-ts4 = race(s4, ["gd", "adagrad"], [{"lr": eta4}, {"lr": eta4}], steps4, s4.starts[0])
+ts4 = race(surface_key("logistic_sparse"), ["gd", "adagrad"], [{"lr": eta4}] * 2, steps4)
 v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
-chart(
-    viz.contour_figure(
+with left:
+    race_map(
         s4,
+        surface_key("logistic_sparse"),
         v4,
-        field_background(surface_key("logistic_sparse")),
-        look=look,
-        **map_size(look, main=False),
-    ),
-    "Top view of the sparse logistic loss with each run's path",
-    where=left,
-    key=f"{P}_sparse",
-)
+        "sparse",
+        "Top view of the sparse logistic loss with each run's path",
+    )
 target = np.asarray(s4.minima[0])
 
 
@@ -298,7 +295,8 @@ st.markdown(
 def normalized(features: str) -> tuple:
     s = get_surface("linear_regression", features=features)
     c = experiments.conditioning(s, s.starts[0])
-    return c, race(s, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60, s.starts[0])
+    key = surface_key("linear_regression", features=features)
+    return c, race(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)
 
 
 rows = []
@@ -308,18 +306,14 @@ for col, (features, label) in zip(st.columns(3), FEATURES.items()):
     v5 = viz.run_views(ts5, s5, [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
     with col:
         st.markdown(f"**{label}** · κ = {c.kappa:.3g}")
-        chart(
-            viz.contour_figure(
-                s5,
-                v5,
-                field_background(surface_key("linear_regression", features=features)),
-                look=look,
-                height=460,
-                width=330,
-            ),
+        race_map(
+            s5,
+            surface_key("linear_regression", features=features),
+            v5,
+            f"norm_{features}",
             f"Top view of the regression loss with {label} inputs and the first 60 steps of GD "
             "and Adam",
-            key=f"{P}_norm_{features}",
+            size=(460, 330),
         )
     rows.append(
         {

@@ -12,9 +12,9 @@ import optim
 import viz
 from optim import experiments, grids, schedules
 from surfaces import get_surface
-from ui import link, predict, race
-from ui.cache import field_background, surface_key
-from ui.frame import chart, map_size, page
+from ui import link, predict, race, view
+from ui.cache import surface_key
+from ui.frame import chart, page
 from viz import PALETTE, claims, labs
 
 P = "sg"
@@ -28,9 +28,8 @@ look = page(
     "around the optimum at a constant step; a decaying step lets it settle.",
     prefix=P,
 )
+race.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the dance (section 2)
-if ask is not None:
-    race.preload()  # a question's view is the race view
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -172,58 +171,31 @@ question = predict.View(
     look=look,
 )
 question.offer()
-if question.active:  # a question's view: the race view, one player for the map and both curves
-    box = question.placed()  # beside the question while it waits
-    with box:
-        question.mount(
-            race.mount,
-            viz.race_spec(
-                surface,
-                question.views,
-                field_background(skey),
-                look=look,
-                **map_size(look, main=False),
-                curves=not question.hidden,
-                side=True,
-                **question.race_args(),
-            ),
-            key=f"{P}_dance_race",
-            on_start=question.on_start(),
-            alt="Top view of the regression loss with SGD's path at a constant η and with decay, "
-            "their player, and their loss and distance curves",
-        )
-    question.end()
+box = question.placed()  # beside the question while it waits
+with box:
+    view.show(
+        view.Request(
+            surface,
+            skey,
+            views,
+            f"{P}_dance_race",
+            "Top view of the regression loss with SGD's path at a constant η and with decay, their "
+            "player, their loss and distance curves and their learning-rate schedules",
+            side=True,
+            main=False,
+            schedule=[np.ones(steps + 1), sched.factors(steps + 1)],
+            schedule_title="η_k / η₀ (the schedule)",
+        ),
+        look,
+        question,
+    )
+question.end()
+st.caption(
+    "▶ Play: the map and the cursors on the curves and on the two schedules (constant, and "
+    f"{DECAYS[decay]}) move together."
+)
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
-spec = viz.contour_figure(surface, views, field_background(skey), look=look, height=560, width=640)
-spec = labs.add_schedule_panel(
-    spec,
-    [
-        ("constant", PALETTE[0], np.ones(steps + 1)),
-        (DECAYS[decay], PALETTE[1], sched.factors(steps + 1)),
-    ],
-    look=look,
-)
-if not question.active:  # (a question's race view above already has the map and curves)
-    chart(
-        spec,
-        "Top view: SGD dancing around the optimum with constant η and with decay",
-        key=f"{P}_dance",
-    )
-    st.caption("▶ Play: the cursors on the right follow the animation along each schedule.")
-    left, right = st.columns(2)
-    chart(
-        viz.loss_figure(views, surface.f_min, look=look),
-        "Loss against step for constant η and decay",
-        where=left,
-        key=f"{P}_dance_loss",
-    )
-    chart(
-        viz.distance_figure(views, look=look),
-        "Distance to the optimum against step for constant η and decay",
-        where=right,
-        key=f"{P}_dance_dist",
-    )
 tail = steps // 4
 d_const = float(np.mean(views[0].dist[-tail:]))
 d_decay = float(np.mean(views[1].dist[-tail:]))

@@ -57,14 +57,16 @@ def specs(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
-def contour(at: AppTest) -> dict:
-    return next(s for s in specs(at) if s["layout"].get("images"))
-
-
 def races(at: AppTest) -> list[dict]:
     """The data of every race view (``ui.race``) on the page, as the browser receives it."""
     views = [json.loads(e.proto.json) for e in at.get("bidi_component")]
     return [v for v in views if not v.get("preload")]  # not the plotly.js preloader
+
+
+def race_keys(at: AppTest) -> list[str]:
+    """The widget keys of the race views on the page (``<key>_race``), in page order."""
+    ids = [e.proto.id for e in at.get("bidi_component")]
+    return [i.split("-", 2)[-1] for i in ids if not i.endswith("race_preload")]
 
 
 def race(at: AppTest) -> dict:
@@ -73,13 +75,7 @@ def race(at: AppTest) -> dict:
 
 def paths(at: AppTest) -> dict[str, np.ndarray]:
     """Legend label -> (S+1, 2) path drawn on the map (the initial view is the exact path)."""
-    if races(at):
-        return {r["label"]: viz.decode(r["xy"]).reshape(-1, 2) for r in race(at)["runs"]}
-    out = {}
-    for d in contour(at)["data"]:
-        if d.get("mode") == "lines+markers" and d.get("name"):
-            out[d["name"]] = np.stack([viz.decode(d["x"]), viz.decode(d["y"])], -1)
-    return out
+    return {r["label"]: viz.decode(r["xy"]).reshape(-1, 2) for r in race(at)["runs"]}
 
 
 def widget_values(at: AppTest) -> list[tuple[str, str, object]]:

@@ -22,6 +22,7 @@ __all__ = [
     "field_background",
     "formula_key",
     "simulate",
+    "steps_to",
     "surface_key",
     "surface_mesh",
     "surface_of",
@@ -152,3 +153,15 @@ def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str],
     state = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     table[state] = table[state].fillna("—")
     return table
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def steps_to(
+    key: SurfaceKey, run: RunKey, start: tuple[float, float], steps: int, tol: float
+) -> int:
+    """The first step at which ``run`` from ``start`` is within ``tol`` of L* (−1 if never within
+    ``steps``: ``optim.run_summary``), cached on primitives across sessions."""
+    optimizer, hp = run
+    s = surface_of(key)
+    x0 = np.array([start], dtype=float)
+    return int(optim.run_summary(s, optimizer, x0, steps, tol=tol, **dict(hp)).steps_to_tol[0])

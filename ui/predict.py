@@ -31,13 +31,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
+import optim
 from optim import schedules
 from viz import Look
 from viz import predict as pq
 
-from . import link, tally
+from . import link, race, tally
+from .cache import surface_of
 from .frame import chart, phone
 
 __all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "voter"]
@@ -359,21 +362,28 @@ class View:
         else:
             st.fragment(run_every=REFRESH)(draw)()
 
-    def race_args(self, clicks: bool = False, note: str | None = None) -> dict:
-        """``viz.race_spec``'s arguments for the question: map clicks are answers while it
-        waits (not on a phone, where a finger must scroll the page: it types its point), else
-        the page's own ``clicks`` (off once a question is answered: the view must stay the
-        question's); the note saying the paths are hidden, the prediction drawn, the reveal's
-        autoplay."""
+    def wrap(self, req: Any) -> Any:
+        """The page's view request (``ui.view.Request``) as the question shows it: the paths cut
+        while it waits, with no banks, curves or 3D view (each holds the outcome); map clicks
+        are answers while it waits (not on a phone, where a finger must scroll the page: it
+        types its point), else the page's own clicks, off once a question is answered (the view
+        must stay the question's); the note saying the paths are hidden, the prediction drawn,
+        the reveal's autoplay."""
         extra = self.traces()
         self._extra_n = len(extra)
-        return {
-            "clicks": (self.clicking and not phone()) or (clicks and not self.active),
-            "click_label": "click: your prediction" if self.clicking else "click: start here",
-            "note": "The paths are hidden until you answer the question." if self.hidden else note,
-            "extra": extra,
-            "autoplay": self.autoplay(),
-        }
+        hidden = self.hidden
+        return req.replace(
+            views=list(self.views),
+            axes=() if hidden else req.axes,
+            curves=req.curves and not hidden,
+            mesh=req.mesh and not hidden,
+            clicks=(self.clicking and not phone()) or (req.clicks and not self.active),
+            on_start=self.on_start(req.on_start),
+            click_label="click: your prediction" if self.clicking else "click: start here",
+            note="The paths are hidden until you answer the question." if hidden else req.note,
+            extra=[*req.extra, *extra],
+            autoplay=self.autoplay(),
+        )
 
     def on_start(self, page: Callable[[float, float], None] | None = None):
         """What a click on the map does: the answer while the question waits, else ``page``."""
@@ -771,8 +781,6 @@ def sweep(
     values = tuple(float(g) for g in grid)
 
     def paths() -> tuple | None:
-        from . import race
-
         if len(values) * max(steps, 1) * race.row_step_cost(key, run[0], options) > budget:
             return None
         try:
@@ -786,12 +794,6 @@ def sweep(
 @st.cache_data(max_entries=4, show_spinner=False)
 def _sweep_paths(key: Any, run: Any, values: tuple, start: tuple, steps: int, options: Any):
     """Every step of ``run`` at each of ``values`` of η (one engine call, cached on primitives)."""
-    import numpy as np
-
-    import optim
-
-    from .cache import surface_of
-
     optimizer, hp = run
     hp = {**dict(hp), "lr": np.asarray(values, dtype=float)}
     x0 = np.tile(np.asarray(start, dtype=float), (len(values), 1))

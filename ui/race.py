@@ -34,6 +34,7 @@ import streamlit as st
 
 import optim
 from optim.grids import thin_grid
+from viz.export import CSS, JS  # the browser side of viz.race: viz/race.js, viz/race.css
 from viz.race import Bank, bank_steps
 
 from .cache import RunKey, SurfaceKey, surface_of
@@ -42,8 +43,6 @@ from .runs import Axis
 __all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js", "preload"]  # Axis: ui.runs
 
 ROOT = Path(__file__).resolve().parent.parent
-JS = (Path(__file__).with_name("race.js")).read_text(encoding="utf-8")
-CSS = (Path(__file__).with_name("race.css")).read_text(encoding="utf-8")
 SENT = "_race_sent"  # names of the chunks this session's browser has been sent
 MAX_SENT = 400
 BANK_BUDGET = 120_000  # rows × steps of one bank: ≤ ~0.3 s of CPU on a data surface

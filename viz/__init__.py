@@ -4,34 +4,21 @@
 >>> from surfaces import get_surface
 >>> s = get_surface("booth")
 >>> traj = optim.run(s, "gd", np.array([[0.0, 0.0]]), 20, lr=0.05)
->>> spec = contour_figure(s, run_views([traj], s), background="")
->>> len(spec["frames"]), spec["frames"][0]["traces"]
-(21, [1, 2])
+>>> spec = race_spec(s, run_views([traj], s), background="")
+>>> len(spec["frames"]["steps"]), spec["runs"][0]["label"]
+(21, '1. gd η=0.05')
 """
 
+from .curves import curve_layout, schedule_figure
 from .encode import PrebuiltFigure, b64, decode, describe, payload_bytes
 from .export import standalone_html
-from .figures import (
-    FramePlan,
-    Inspected,
-    RunView,
-    contour_figure,
-    distance_figure,
-    divergence_messages,
-    divergence_point,
-    finish_line,
-    inspector_figure,
-    loss_figure,
-    plan_frames,
-    pole_crossing,
-    run_views,
-    schedule_figure,
-    surface_figure,
-)
 from .gif import animated_gif
+from .inspector import Inspected, inspector_figure
+from .messages import divergence_messages, finish_line, pole_crossing
 from .race import Bank, race_spec
 from .raster import field_levels, field_png, png_data_uri
 from .style import PALETTE, Look, color
+from .views import FramePlan, RunView, divergence_point, plan_frames, run_views
 
 __all__ = [
     "PALETTE",
@@ -44,17 +31,15 @@ __all__ = [
     "animated_gif",
     "b64",
     "color",
-    "contour_figure",
+    "curve_layout",
     "decode",
     "describe",
-    "distance_figure",
     "divergence_messages",
     "divergence_point",
     "field_levels",
     "field_png",
     "finish_line",
     "inspector_figure",
-    "loss_figure",
     "payload_bytes",
     "plan_frames",
     "png_data_uri",
@@ -63,5 +48,4 @@ __all__ = [
     "run_views",
     "schedule_figure",
     "standalone_html",
-    "surface_figure",
 ]

@@ -1,7 +1,7 @@
 """What every view of a run draws, computed once (pure NumPy): the window test, where a diverged
 run's ✕ goes, a 3D ball's height, the curves' series.
 
-The race view (``ui/race.js``), the 3D figure and the GIF all read these; none of them redoes the
+The race view (``viz/race.js``), the 3D figure and the GIF all read these; none of them redoes the
 geometry (the browser receives the numbers as fields of the run: ``div_xy``, ``z``, ``series``).
 """
 

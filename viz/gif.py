@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .figures import RunView, divergence_point, plan_frames
 from .raster import field_png
+from .views import RunView, divergence_point, plan_frames
 
 __all__ = ["animated_gif", "geometry"]
 

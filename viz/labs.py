@@ -1,11 +1,10 @@
 """Figure builders for the teaching labs: the measured run beside the closed form, the theory curve.
 
-Pure functions like :mod:`viz.figures`: arrays in, Plotly dicts out.
+Pure functions like :mod:`viz.map`: arrays in, Plotly dicts out.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,12 +12,11 @@ import numpy as np
 from optim import theory
 
 from .encode import b64
-from .figures import legend_rows
+from .map import legend_rows
 from .style import GRID, Look, base_layout, color, symbol
 
 __all__ = [
     "REGIME_COLORS",
-    "add_schedule_panel",
     "contraction_figure",
     "direction_errors_figure",
     "filter_figure",
@@ -641,69 +639,3 @@ def gradient_cloud_figure(
         hovermode="closest",
     )
     return {"data": data, "layout": layout}
-
-
-def add_schedule_panel(
-    spec: dict, schedules: Sequence[tuple[str, str, np.ndarray]], *, look: Look = DEFAULT_LOOK
-) -> dict:
-    """A copy of an animated contour figure with η_k/η₀ beside it and a cursor per schedule that the
-    frames move; ``spec`` itself is left as it was.
-
-    ``schedules`` holds ``(label, colour, factors)`` with ``factors`` of length ≥ the last frame step.
-    The frame steps come from the figure's ``layout.meta.frame_steps``.
-    """
-    spec = copy.deepcopy(spec)
-    spec["layout"]["xaxis"]["domain"] = [0.0, 0.6]
-    spec["layout"]["xaxis2"] = {
-        "domain": [0.7, 1.0],
-        "anchor": "y2",
-        "title": {"text": "step k"},
-        "gridcolor": GRID,
-    }
-    spec["layout"]["yaxis2"] = {
-        "anchor": "x2",
-        "title": {"text": "η_k / η₀"},
-        "gridcolor": GRID,
-        "rangemode": "tozero",
-    }
-    ks = list(spec["layout"]["meta"]["frame_steps"])
-    cursors = []
-    for label, c, factors in schedules:
-        spec["data"].append(
-            {
-                "type": "scatter",
-                "x0": 0,
-                "dx": 1,
-                "y": b64(factors, "f8"),
-                "xaxis": "x2",
-                "yaxis": "y2",
-                "mode": "lines",
-                "name": f"schedule: {label}",
-                "line": {"color": c, "width": look.line},
-            }
-        )
-        cursors.append(len(spec["data"]))
-        k = min(ks[-1], len(factors) - 1)
-        spec["data"].append(
-            {
-                "type": "scatter",
-                "x": [k],
-                "y": [float(factors[k])],
-                "xaxis": "x2",
-                "yaxis": "y2",
-                "mode": "markers",
-                "showlegend": False,
-                "hoverinfo": "skip",
-                "marker": {
-                    "size": look.marker * 1.3,
-                    "color": c,
-                    "line": {"color": "white", "width": 1.5},
-                },
-            }
-        )
-    for frame, k in zip(spec["frames"], ks):
-        for (_, _, factors), _idx in zip(schedules, cursors):
-            kk = min(k, len(factors) - 1)
-            frame["data"].append({"x": [kk], "y": [float(factors[kk])]})
-        frame["traces"] = [*frame["traces"], *cursors]
-    return spec

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .curves import curve_layout
 from .encode import b64
-from .figures import _field_image, curve_layout, start_trace
+from .map import field_image, start_trace
 from .raster import field_png, png_data_uri
 from .style import GRID, Look, base_layout, color, dash
 
@@ -83,7 +84,7 @@ def boundary_figure(
     images = [_boundary_png(o) for o in outputs]
 
     def image(src: str) -> dict[str, Any]:
-        return _field_image(src, box)
+        return field_image(src, box)
 
     data = []
     for cls, name, sym, col in (
@@ -213,7 +214,7 @@ def plane_figure(
     layout = base_layout(
         look,
         height,
-        images=[_field_image(src, ((float(a[0]), float(a[-1])), (float(b[0]), float(b[-1]))))],
+        images=[field_image(src, ((float(a[0]), float(a[-1])), (float(b[0]), float(b[-1]))))],
         xaxis={
             "range": [float(a[0]), float(a[-1])],
             "title": {"text": "first direction d₁"},

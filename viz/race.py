@@ -1,6 +1,6 @@
 """The race view's spec: maps, curves, banks of paths and one player, for the browser to animate.
 
-:func:`race_spec` turns the runs of a page into one JSON document that ``ui/race.js`` draws with
+:func:`race_spec` turns the runs of a page into one JSON document that ``viz/race.js`` draws with
 plotly.js in the browser: the top view (field PNG, minima, start, each run's trail and head), the loss
 and distance curves with a step cursor, the 3D view on request, and one set of controls for all of
 them (play, pause, a step back or forward, reset, a step slider).
@@ -24,20 +24,15 @@ from typing import Any
 import numpy as np
 
 from .encode import b64
-from .figures import (
-    DEFAULT_LOOK,
-    RunView,
-    _field_image,
-    _minimum_traces,
-    map_layout,
-    plan_frames,
-    start_trace,
-    surface_base,
-)
 from .geometry import Heights, divergence_points, series, short_label
+from .map import field_image, map_layout, minimum_traces, start_trace
 from .style import GRID, Look, base_layout
+from .three import surface_base
+from .views import RunView, plan_frames
 
 __all__ = ["Bank", "bank_steps", "chunk", "race_spec"]
+
+DEFAULT_LOOK = Look()
 
 MAX_FRAMES = 151  # every step of the default 150-step run is a frame
 
@@ -124,7 +119,7 @@ def race_spec(
     schedule: Sequence[np.ndarray] | None = None,
     schedule_title: str = "η_k / η₀",
 ) -> dict[str, Any]:
-    """The race view of ``views``: everything ``ui/race.js`` needs, as JSON.
+    """The race view of ``views``: everything ``viz/race.js`` needs, as JSON.
 
     ``banks[i]`` are run ``i``'s scrubbable parameters; ``mesh`` adds the 3D view (the slowest
     to draw, so only on request); ``curves`` adds the loss and distance curves; ``clicks`` lets a
@@ -152,7 +147,7 @@ def race_spec(
     legend += [t["name"] for t in extra if t.get("name") and t.get("showlegend", True)]
     if start is not None:
         legend.append("start")
-    geometry, _ = map_layout(window, look, height, legend, width, controls=False)
+    geometry = map_layout(window, look, height, legend, width)
     layout = base_layout(
         look,
         height,
@@ -161,11 +156,11 @@ def race_spec(
         uirevision=str(surface.name),
     )
     layout.update(geometry)
-    static = _minimum_traces(surface, look)
+    static = minimum_traces(surface, look)
     if start is not None:
         static.append(start_trace(start, look))
     static.extend(extra)
-    image = _field_image("", window)
+    image = field_image("", window)
     image.pop("source")
 
     f_min = surface.f_min

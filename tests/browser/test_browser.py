@@ -254,6 +254,40 @@ def _wait_x0_changes(page, before: str) -> None:
     )
 
 
+def test_the_html_download_plays_offline_with_the_pages_player_and_curves(
+    server, browser, tmp_path
+):
+    """The Playground's "Animated figure (HTML)" is the page's own race view in one file: opened
+    with no server it draws the map and the curves, and ▶ plays them with the same player."""
+    tab = Page(browser, server).open("Playground")
+    _race_ready(tab.page)
+    button = tab.page.get_by_role("button", name="Animated figure (HTML, plays offline)")
+    path = tmp_path / "race.html"
+    for attempt in range(3):  # a click while the page still reruns (its chunks) can be swallowed
+        try:
+            with tab.page.expect_download(timeout=20_000) as got:
+                button.click()
+            got.value.save_as(str(path))
+            break
+        except Exception as err:  # playwright's TimeoutError (imported only with a browser)
+            if type(err).__name__ != "TimeoutError":
+                raise
+            assert attempt < 2, "the HTML download never came"
+    tab.page.close()
+    offline = Page(browser, server)
+    offline.page.goto(path.as_uri())
+    _race_ready(offline.page)
+    state = _race_state(offline.page)
+    assert state["step"] == state["last"] == 150 and state["images"] >= 1
+    assert offline.page.locator(".race-loss .main-svg").count() >= 1  # the curves came too
+    offline.page.locator("button.race-play").click()
+    offline.page.wait_for_function(
+        "() => +document.querySelector('.race-bar input[type=range]').value > 5", timeout=30_000
+    )
+    assert offline.failed == [] and offline.errors == []  # nothing fetched, nothing broke
+    offline.page.close()
+
+
 def test_clicking_the_map_moves_the_start_in_every_animation_state(server, browser):
     """#13: after ▶ Play (or Play then ⏸) a click threw 'Cannot read properties of undefined
     (reading 'selectAll')' and set nothing. Now it sets the start while playing, paused, at rest."""

@@ -1,4 +1,5 @@
-"""Figure builders without Streamlit: valid Plotly, exact final paths, frame budgets, divergence."""
+"""Figure builders without Streamlit: valid Plotly, exact paths, frame budgets, divergence, and the
+race view's spec (every number the browser draws, computed here)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import optim
 import viz
 from surfaces import SURFACES, get_surface
 from viz import labs
-from viz.figures import trail
 
 
 def _views(surface, names=("gd", "momentum", "adam"), steps=150, scale=None):
@@ -29,18 +29,26 @@ def _views(surface, names=("gd", "momentum", "adam"), steps=150, scale=None):
     return trajs, viz.run_views(trajs, surface)
 
 
+def _plotly_parts(spec: dict) -> dict[str, dict]:
+    """The Plotly figures inside a race view's spec (what ``viz/race.js`` hands plotly.js)."""
+    parts = {"map": {"data": spec["map"]["static"], "layout": spec["map"]["layout"]}}
+    for kind in ("loss", "dist", "lr"):
+        layout = (spec.get("curves") or {}).get(kind)
+        if layout:
+            parts[kind] = {"data": [], "layout": layout}
+    if "surface3d" in spec:
+        t = spec["surface3d"]
+        surface = spec["chunks"][t["surface"]]["trace"]
+        parts["3d"] = {"data": [surface, *t["static"]], "layout": t["layout"]}
+    return parts
+
+
 def _all_figures(surface, views):
     bg = viz.png_data_uri(viz.field_png(surface.mesh(50)[2], surface.log_scale))
-    figs = {
-        "contour": viz.contour_figure(surface, views, bg, start=surface.starts[0]),
-        "3d": viz.surface_figure(surface, views, surface.mesh(30)),
-        "loss": viz.loss_figure(views, surface.f_min),
-        "schedule": viz.schedule_figure(optim.schedules.linear(50, 0.1).factors(100)),
-    }
-    dist = viz.distance_figure(views)
-    if dist is not None:
-        figs["dist"] = dist
-    return figs
+    spec = viz.race_spec(surface, views, bg, start=surface.starts[0], mesh=surface.mesh(30))
+    figs = _plotly_parts(spec)
+    figs["schedule"] = viz.schedule_figure(optim.schedules.linear(50, 0.1).factors(100))
+    return spec, figs
 
 
 def _builders() -> dict:
@@ -51,12 +59,7 @@ def _builders() -> dict:
     bg = viz.png_data_uri(viz.field_png(s.mesh(40)[2], s.log_scale))
     k = np.arange(30)
     rng = np.random.default_rng(4)
-    contour = viz.contour_figure(s, views, bg, start=s.starts[0])
     return {
-        "contour_figure": lambda: contour,
-        "surface_figure": lambda: viz.surface_figure(s, views, s.mesh(20)),
-        "loss_figure": lambda: viz.loss_figure(views, s.f_min),
-        "distance_figure": lambda: viz.distance_figure(views),
         "schedule_figure": lambda: viz.schedule_figure(optim.schedules.step(10, 0.5).factors(40)),
         "inspector_figure": lambda: viz.inspector_figure(
             s, [viz.Inspected(v, t.lr[:, 0]) for v, t in zip(views, trajs)], 5, bg
@@ -94,9 +97,6 @@ def _builders() -> dict:
         "gradient_cloud_figure": lambda: labs.gradient_cloud_figure(
             rng.normal(size=(50, 2)), np.array([0.5, -0.2])
         ),
-        "add_schedule_panel": lambda: labs.add_schedule_panel(
-            contour, [("step", viz.color(1), optim.schedules.step(10, 0.5).factors(41))]
-        ),
     }
 
 
@@ -104,7 +104,7 @@ def test_every_figure_builder_is_in_the_registry_and_draws_valid_plotly():
     from viz import labs
 
     public = {n for n in viz.__all__ if n.endswith("_figure")}
-    public |= {n for n in dir(labs) if n.endswith("_figure") or n.startswith("add_")}
+    public |= {n for n in dir(labs) if n.endswith("_figure")}
     public -= {"standalone_html"}
     registry = _builders()
     assert public <= set(registry), f"add example arguments for {sorted(public - set(registry))}"
@@ -116,91 +116,69 @@ def test_every_figure_builder_is_in_the_registry_and_draws_valid_plotly():
 
 
 def test_builders_do_not_change_their_inputs():
-    from viz import labs
-
     s = get_surface("quadratic")
     _, views = _views(s, steps=30)
-    spec = viz.contour_figure(s, views, "")
-    before = json.dumps(spec)
-    panel = labs.add_schedule_panel(spec, [("c", viz.color(0), np.ones(31))])
-    assert json.dumps(spec) == before and panel is not spec
-    assert len(panel["data"]) == len(spec["data"]) + 2
+    before = [(v.xy.copy(), v.loss.copy()) for v in views]
+    bank = viz.Bank(
+        "lr", "η", (0.1, 0.2), 0, np.zeros((2, 31, 2)), np.ones((2, 31)), np.array([-1, 5])
+    )
+    viz.race_spec(s, views, "", banks=[[bank], [], []], mesh=s.mesh(20))
+    for (xy, loss), v in zip(before, views):
+        np.testing.assert_array_equal(xy, v.xy)
+        np.testing.assert_array_equal(loss, v.loss)
+    assert bank.loss.tolist() == np.ones((2, 31)).tolist()
 
 
 @pytest.mark.parametrize("name", ["quadratic", "rosenbrock", "himmelblau", "sigmoid_neuron"])
 def test_every_figure_is_valid_plotly(name):
     s = get_surface(name)
     _, views = _views(s, scale={"gd": 50.0})  # GD diverges on some: the ✕ path is validated too
-    for key, spec in _all_figures(s, views).items():
-        fig = go.Figure(spec)  # raises on any invalid property, in data, layout or frames
-        assert fig.data, key
-        json.dumps(spec)  # plain JSON: what Streamlit sends
+    spec, figs = _all_figures(s, views)
+    for fig in figs.values():
+        go.Figure(fig)  # raises on any invalid property, in data or layout
+    assert figs["map"]["data"] and figs["3d"]["data"], name
+    json.dumps(spec)  # plain JSON: what Streamlit sends
 
 
 def test_every_registry_surface_draws():
     for name in SURFACES:
         s = get_surface(name)
         _, views = _views(s, names=("gd", "adam"), steps=20)
-        figs = _all_figures(s, views)
-        assert "frames" in figs["contour"] and "frames" in figs["3d"]
+        spec, figs = _all_figures(s, views)
+        assert len(spec["runs"]) == 2 and spec["frames"]["steps"][-1] == 20 and "3d" in figs
 
 
-def test_last_frame_and_initial_view_hold_the_exact_path():
+def test_the_race_view_holds_the_exact_path_and_thins_only_its_frames():
     s = get_surface("quadratic", kappa=30)
-    trajs, views = _views(s, steps=1000)  # long run: frames are thinned
-    spec = viz.contour_figure(s, views, "")
-    plan = viz.plan_frames(1000, 3)
-    assert not plan.exact and len(spec["frames"]) == len(plan.steps) <= 150
-    trail_idx = spec["frames"][-1]["traces"][0::2]
-    for r, (t, i) in enumerate(zip(trajs, trail_idx)):
+    trajs, views = _views(s, steps=1000)  # long run: the frame steps are thinned
+    spec = viz.race_spec(s, views, "")
+    plan = viz.plan_frames(1000, 3, 151, 40_000)
+    assert not plan.exact and spec["frames"]["steps"] == plan.steps.tolist()
+    assert len(spec["frames"]["steps"]) <= 151 and spec["frames"]["stride"] == plan.stride > 1
+    for t, run in zip(trajs, spec["runs"]):  # every step of every run, exact (float32)
         exact = t.xy[:, 0, :].astype(np.float32)
-        last = spec["frames"][-1]["data"][2 * r]
-        np.testing.assert_array_equal(viz.decode(last["x"]), exact[:, 0])
-        np.testing.assert_array_equal(viz.decode(spec["data"][i]["x"]), exact[:, 0])
-        np.testing.assert_array_equal(viz.decode(spec["data"][i]["y"]), exact[:, 1])
-    # thinned trails get an exact ghost underneath
-    ghosts = [d for d in spec["data"] if d.get("opacity") == viz.Look().ghost_opacity]
-    assert len(ghosts) == 3
+        np.testing.assert_array_equal(viz.decode(run["xy"]).reshape(-1, 2), exact)
 
 
-def test_frames_carry_only_the_animated_traces_and_fit_the_budget():
+def test_the_race_views_spec_fits_the_budget_for_eight_long_runs():
     s = get_surface("rosenbrock")
     _, views = _views(
         s,
         names=("gd", "momentum", "adam", "rmsprop", "adagrad", "nadam", "lion", "amsgrad"),
         steps=1000,
     )
-    spec = viz.contour_figure(s, views, "")
-    frames = spec["frames"]
-    assert len(frames) <= 150
-    traces = frames[0]["traces"]
-    assert len(traces) == 2 * len(views)
-    assert all(spec["data"][i]["type"] == "scatter" for i in traces)
-    points = sum(len(viz.decode(f["data"][j]["x"])) for f in frames[:-1] for j in range(0, 16, 2))
-    assert points <= 40_000 * 1.05
+    spec = viz.race_spec(s, views, "")
+    assert len(spec["frames"]["steps"]) <= 151 and len(spec["runs"]) == 8
     assert viz.payload_bytes(spec) < 1_000_000
 
 
-def test_intermediate_frames_show_the_path_so_far():
+def test_a_short_run_has_a_frame_at_every_step():
     s = get_surface("booth")
-    trajs, views = _views(s, names=("gd",), steps=40)
-    spec = viz.contour_figure(s, views, "")
+    _, views = _views(s, names=("gd",), steps=40)
+    spec = viz.race_spec(s, views, "")
     plan = viz.plan_frames(40, 1)
-    assert plan.exact and plan.steps.tolist() == list(range(41))
-    for fi in (0, 7, 23):
-        trail = spec["frames"][fi]["data"][0]
-        np.testing.assert_array_equal(
-            viz.decode(trail["x"]), trajs[0].xy[: fi + 1, 0, 0].astype(np.float32)
-        )
-        head = spec["frames"][fi]["data"][1]
-        assert head["x"][0] == pytest.approx(trajs[0].xy[fi, 0, 0], rel=1e-6)
-
-
-def test_thinned_trail_keeps_every_stride_and_the_current_point():
-    xy = np.arange(22, dtype=float).reshape(11, 2)
-    assert trail(xy, 7, 3)[:, 0].tolist() == [0, 6, 12, 14]
-    assert trail(xy, 6, 3)[:, 0].tolist() == [0, 6, 12]
-    assert len(trail(xy, 10, 1)) == 11
+    assert plan.exact and plan.steps.tolist() == list(range(41)) == spec["frames"]["steps"]
+    assert spec["frames"]["stride"] == 1
 
 
 def test_plan_frames_bounds():
@@ -218,42 +196,38 @@ def test_diverged_run_is_marked_with_its_step_inside_the_window():
     (view,) = viz.run_views([traj], s)
     k = view.diverged_at
     assert k > 0
-    spec = viz.contour_figure(s, [view], "")
-    last = spec["frames"][-1]["data"][1]
-    assert last["text"] == [f"diverged at step {k}"] and last["marker"]["symbol"] == "x"
+    spec = viz.race_spec(s, [view], "", mesh=s.mesh(20))
+    (run,) = spec["runs"]
     (x0, x1), (y0, y1) = s.plot_window
-    assert x0 <= last["x"][0] <= x1 and y0 <= last["y"][0] <= y1
-    assert spec["layout"]["xaxis"]["range"] == [x0, x1]
-    assert spec["layout"]["xaxis"]["autorange"] is False
-    early = spec["frames"][0]["data"][1]
-    assert early["text"] == [""] and early["marker"]["symbol"] == "circle"
-    loss = viz.loss_figure([view], s.f_min)
-    marks = [d for d in loss["data"] if d.get("text") == [f"diverged at {k}"]]
-    assert len(marks) == 1 and marks[0]["x"] == [k]
+    x, y = run["div_xy"]  # where the browser draws the ✕: its last point inside the map
+    assert run["diverged_at"] == k and x0 <= x <= x1 and y0 <= y <= y1
+    inside = [i for i in range(k + 1) if viz.geometry.inside(view.xy[i], s.plot_window)]
+    np.testing.assert_allclose([x, y], view.xy[inside[-1]])
+    assert spec["map"]["layout"]["xaxis"]["range"] == [x0, x1]
+    assert spec["map"]["layout"]["xaxis"]["autorange"] is False
+    z = viz.decode(run["z"])  # the 3D path leaves the view where the run leaves the map
+    assert np.isnan(z[k]) and np.isfinite(z[0]) and np.isfinite(run["div_z"])
     (msg,) = viz.divergence_messages([view])
     assert f"diverged at step {k}" in msg
 
 
-def test_loss_figure_plots_the_gap_to_the_minimum_on_a_log_axis():
+def test_the_curves_draw_the_gap_to_the_minimum_and_the_distance_on_log_axes():
     s = get_surface("booth")
     trajs, views = _views(s, names=("gd",), steps=30)
-    spec = viz.loss_figure(views, s.f_min)
-    assert spec["layout"]["yaxis"]["type"] == "log"
-    y = viz.decode(spec["data"][0]["y"])
+    spec = viz.race_spec(s, views, "")
+    assert spec["curves"]["loss"]["yaxis"]["type"] == "log"
+    y = viz.decode(spec["runs"][0]["series"]["loss"])
     np.testing.assert_allclose(y, np.maximum(trajs[0].loss[:, 0] - s.f_min, 1e-16), rtol=1e-6)
-    d = viz.decode(viz.distance_figure(views)["data"][0]["y"])
+    d = viz.decode(spec["runs"][0]["series"]["dist"])
     np.testing.assert_allclose(d, s.distance_to_min(trajs[0].xy[:, 0]), rtol=1e-6)
 
 
 def test_one_colour_per_run_in_every_view():
     s = get_surface("himmelblau")
     _, views = _views(s)
-    figs = _all_figures(s, views)
-    for i, v in enumerate(views):
-        assert v.color == viz.PALETTE[i]
-        for key in ("contour", "3d", "loss"):
-            named = [d for d in figs[key]["data"] if d.get("name") == v.label]
-            assert named and named[0]["line"]["color"] == v.color, key
+    spec, _ = _all_figures(s, views)
+    for i, (v, run) in enumerate(zip(views, spec["runs"])):
+        assert v.color == viz.PALETTE[i] == run["color"]  # the map, curves and 3D view draw it
     assert len(set(viz.PALETTE)) == 8
 
 
@@ -277,12 +251,14 @@ def test_b64_round_trip_and_nan():
     assert viz.b64([]) == []
 
 
-def test_standalone_html_plays_offline():
+def test_standalone_html_plays_offline_with_the_pages_own_component():
     s = get_surface("booth")
     _, views = _views(s, names=("gd",), steps=10)
-    html = viz.standalone_html(viz.contour_figure(s, views, ""))
-    assert '<script src="http' not in html and "Plotly.newPlot" in html
-    assert "addFrames" in html and len(html) > 1_000_000  # plotly.js is inlined
+    html = viz.standalone_html(viz.race_spec(s, views, ""), "Booth <1>")
+    assert '<script src="http' not in html and len(html) > 1_000_000  # plotly.js is inlined
+    body = viz.export.JS.replace(viz.export.ENTRY, "window.__raceMount = function (component) {")
+    assert body in html  # the component's code, byte for byte, not a copy of it
+    assert "Booth &lt;1&gt;" in html and '"clicks":false' in html
 
 
 def test_prebuilt_figure_hands_its_dict_over_untouched():
@@ -325,7 +301,7 @@ def test_inspector_figure_is_valid_and_splits_the_step():
         s, [viz.Inspected(v, t.lr[:, 0]) for v, t in zip(views, trajs)], 10, ""
     )
     go.Figure(spec)
-    (taken_name, _, _), (gd_name, _, _), (extra_name, _, _) = viz.figures.ARROWS
+    (taken_name, _, _), (gd_name, _, _), (extra_name, _, _) = viz.inspector.ARROWS
     taken, gd, extra = (_arrows(spec, n) for n in (taken_name, gd_name, extra_name))
     assert len(taken) == len(gd) == len(extra) == 2  # one per run
     assert {a["line"]["dash"] for a in gd} == {"dash"} and {a["line"]["dash"] for a in extra} == {
@@ -359,7 +335,7 @@ def test_inspector_draws_nesterovs_look_ahead_point_and_its_gradient():
 
 def test_hover_and_markers_name_what_they_show():
     """#14: the sweep's hover named nothing ("η=10^-0.764, 0.5059: -6.886"); the rate map's
-    "your (α, β)" was a white ring, invisible on light cells; a diverged run's label could be cut."""
+    "your (α, β)" was a white ring, invisible on light cells."""
     lrs, ys = np.geomspace(0.01, 10, 8), np.linspace(0, 0.9, 6)
     spec = labs.sweep_figure(
         lrs, ys, np.zeros((6, 8)), np.zeros((6, 8), bool), ytitle="momentum β", ztitle="log₁₀ L"
@@ -380,12 +356,6 @@ def test_hover_and_markers_name_what_they_show():
     )
     rings = [d for d in rate["data"] if d.get("x") == [1.0] and d.get("y") == [0.9]]
     assert {r["marker"]["line"]["color"] for r in rings} == {"black", "white"}
-    s = get_surface("quadratic")
-    traj = optim.run(s, "gd", np.array([[2.9, 2.9]]), 20, lr=3.0)
-    (view,) = viz.run_views([traj], s)
-    spec = viz.contour_figure(s, [view], "")
-    head = next(d for d in spec["data"] if d.get("text") and "diverged" in d["text"][0])
-    assert head["cliponaxis"] is False and head["textposition"].endswith("left")
 
 
 def test_only_a_formula_is_searched_for_poles():

@@ -12,7 +12,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from tests.helpers import link_notes, open_page, race
+from tests.helpers import link_notes, open_page, race, race_keys
 from viz import labs
 
 LR = "pages/2_Learning_rate.py"
@@ -382,17 +382,18 @@ def test_decay_stops_the_dance(surface, decay):
     assert any("closer to w*" in c.value for c in at.caption)
 
 
-def test_schedule_cursor_follows_the_animation():
+def test_the_dance_draws_each_runs_schedule_under_the_same_player():
+    """The SGD dance is the race view (one player for the map and every curve): its third curve
+    is each run's learning-rate factor, the decay's own factors, over the run's steps."""
     at = open_page(SG)
-    dance = next(f for f in _figs(at) if "xaxis2" in f["layout"])
-    go.Figure(dance)
-    ks = [int(s["label"]) for s in dance["layout"]["sliders"][0]["steps"]]
-    line = next(d for d in dance["data"] if d.get("name") == "schedule: linear to 1 % (COSI 165B)")
-    factors = viz.decode(line["y"])
-    for i in (0, 50, len(ks) - 1):
-        cursor = dance["frames"][i]["data"][-1]
-        assert cursor["x"] == [ks[i]] and cursor["y"][0] == pytest.approx(factors[ks[i]], rel=1e-6)
-    assert dance["frames"][0]["traces"][-1] == len(dance["data"]) - 1
+    dance = race(at)
+    assert dance["curves"]["lr"] is not None and dance["curves"]["loss"] is not None
+    steps = dance["runs"][0]["steps"]
+    factors = optim.schedules.linear(tau=steps, end_factor=0.01).factors(steps + 1)
+    constant, decaying = (viz.decode(r["series"]["lr"]) for r in dance["runs"])
+    assert np.all(constant == 1.0) and len(decaying) == steps + 1
+    np.testing.assert_allclose(decaying, factors, rtol=1e-6)
+    assert dance["curves"]["lr"]["xaxis"]["range"] == [0, steps]  # the cursor's axis: the steps
 
 
 def test_reshuffled_epochs_against_replacement():
@@ -454,7 +455,7 @@ def test_normalizing_the_inputs_rounds_the_valley_and_speeds_up_gd():
         run = optim.run_summary(s, "gd", np.array([s.starts[0]]), 2000, tol=1e-6, lr=eta)
         row = {"raw": 0, "standardized": 2}[features]
         assert gd[row] == int(run.steps_to_tol[0])
-    maps = [c for c in at.get("plotly_chart") if c.key.startswith("ad_norm_")]
+    maps = [k for k in race_keys(at) if k.startswith("ad_norm_")]
     assert len(maps) == 3
     assert any("Standardizing cuts κ" in c.value for c in at.caption)
 

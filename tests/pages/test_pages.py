@@ -339,7 +339,7 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     step = adam.xy[8, 0] - adam.xy[7, 0]
     assert row["step w_{k+1} − w_k"] == f"({step[0]:.4g}, {step[1]:.4g})"
     assert row["bias-corrected first moment"].startswith("(")
-    taken_name = viz.figures.ARROWS[0][0]
+    taken_name = viz.inspector.ARROWS[0][0]
     insp = next(f for f in specs(at) if any(d.get("name") == taken_name for d in f["data"]))
     solid = [d for d in insp["data"] if d.get("name") == taken_name]
     assert {d["line"]["dash"] for d in solid} == {"solid"}

@@ -1,0 +1,194 @@
+"""The Momentum lab's controls and state: one motion (PyTorch's α, μ) written in three notations.
+
+Switching the notation keeps the motion (η and β are converted and snapped to the new grids); a
+click on the rate map or "Go to the optimum" sets the motion before the widgets are drawn (a
+pending action); Goh's optimum is offered exactly, off the grid. The page only reads the
+:class:`Motion` this returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import optim
+from optim import grids, theory
+from surfaces import get_surface
+
+from . import link
+from .cache import surface_key
+from .runs import Axis
+
+__all__ = ["CONVENTIONS", "DEFAULT_MOTION", "Motion", "controls", "go_to", "race_axes", "runs"]
+
+CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
+ETAS = list(grids.MOMENTUM_ETAS)
+# A fresh page's motion (PyTorch's α, μ): GD at the same α zig-zags (αλ_max > 1), heavy ball
+# oscillates in at √μ, Nesterov (stable up to αλ_max < 1.357 at μ = 0.9) turns around sooner.
+DEFAULT_MOTION = (1.3, 0.9)
+
+
+@dataclass(frozen=True)
+class Motion:
+    """The lab's settings: the notation, κ, (η, β) in it, PyTorch's (α, μ), steps, the optimum."""
+
+    conv: str
+    kappa: float
+    eta: float
+    beta: float
+    steps: int
+    eta_opt: float
+    beta_opt: float
+    etas: tuple[float, ...]  # the η slider's values (the grid and this κ's optimum)
+    betas: tuple[float, ...]
+
+    @property
+    def alpha_mu(self) -> tuple[float, float]:
+        return theory.to_pytorch(self.eta, self.beta, self.conv)
+
+    @property
+    def hp(self) -> dict:
+        return {"lr": self.eta, "beta": self.beta, "convention": self.conv}
+
+    @property
+    def surface(self):
+        return get_surface("quadratic", kappa=float(self.kappa), angle_deg=0.0, scale=1.0)
+
+    @property
+    def key(self):
+        return surface_key("quadratic", kappa=self.kappa)
+
+
+def _set(prefix: str, alpha: float, mu: float, conv: str) -> None:
+    """Set the η and β widgets to the grid point nearest PyTorch's (α, μ) in the notation."""
+    ss = st.session_state
+    ss[f"{prefix}_eta"], ss[f"{prefix}_beta"] = theory.momentum_on_grid(
+        alpha, mu, conv, ETAS, grids.momentum_betas(conv)
+    )
+
+
+def optimum(conv: str, kappa: float) -> tuple[float, float]:
+    """Goh's optimum for this κ (λ_max = 1) in the notation ``conv``: exactly, not snapped (it lies
+    only 1/(κ + 1) of the way inside the stability limit, and the nearest grid point diverged at
+    κ = 1000)."""
+    a_opt, b_opt, _ = theory.momentum_optimal(1.0 / kappa, 1.0)
+    eta_opt, beta_opt = theory.from_pytorch(a_opt, b_opt, conv)
+    lo, hi = grids.MOMENTUM_BETA_RANGE[conv]  # κ = 1: μ* = 0, EECS 182's β = 1 (off the slider)
+    return float(eta_opt), float(min(max(beta_opt, lo), hi))
+
+
+def default_motion(conv: str) -> tuple[float, float]:
+    """A fresh page's η and β in ``conv``: :data:`DEFAULT_MOTION` set in the EECS 182 form."""
+    ema = theory.momentum_on_grid(*DEFAULT_MOTION, "ema", ETAS, grids.momentum_betas("ema"))
+    return theory.momentum_on_grid(
+        *theory.to_pytorch(*ema, "ema"), conv, ETAS, grids.momentum_betas(conv)
+    )
+
+
+def go_to(prefix: str, target: tuple[float, float] | str) -> None:
+    """Ask for a motion on the next run: PyTorch's ``(α, μ)``, or ``"optimum"``."""
+    st.session_state[f"{prefix}_pending"] = target
+
+
+def controls(prefix: str) -> Motion:
+    """The notation, κ, η, β and steps widgets, with the state carried between reruns applied
+    before they are drawn (a notation switch converts, a pending action sets, a value left over
+    from another κ's optimum snaps back to the grid)."""
+    ss = st.session_state
+    if f"{prefix}_eta" not in ss:
+        _set(prefix, *DEFAULT_MOTION, "ema")
+    conv = link.selectbox(
+        "Notation",
+        list(CONVENTIONS),
+        format_func=CONVENTIONS.get,
+        key=f"{prefix}_conv",
+        help="The same motion written three ways: switching keeps the motion and converts η and β.",
+    )
+    previous = ss.get(f"{prefix}_conv_prev", "ema")
+    if previous != conv:  # keep the motion: convert the current (η, β) into the new notation
+        _set(prefix, *theory.to_pytorch(ss[f"{prefix}_eta"], ss[f"{prefix}_beta"], previous), conv)
+    ss[f"{prefix}_conv_prev"] = conv
+    pending = ss.pop(f"{prefix}_pending", None)
+    if pending == "optimum":
+        ss[f"{prefix}_eta"], ss[f"{prefix}_beta"] = optimum(conv, ss.get(f"{prefix}_kappa", 50))
+    elif pending is not None:
+        _set(prefix, *pending, conv)
+    c1, c2, c3, c4 = st.columns(4)
+    kappa = link.select_slider(
+        "condition number κ", list(grids.MOMENTUM_KAPPAS), value=50, key=f"{prefix}_kappa", where=c1
+    )
+    # the sliders offer the grids plus this κ's optimum, exactly; a value left over from another
+    # κ's optimum goes back to the nearest grid point
+    eta_opt, beta_opt = optimum(conv, kappa)
+    etas, betas = sorted({*ETAS, eta_opt}), sorted({*grids.momentum_betas(conv), beta_opt})
+    if ss.get(f"{prefix}_eta") not in etas or ss.get(f"{prefix}_beta") not in betas:
+        _set(prefix, *theory.to_pytorch(ss[f"{prefix}_eta"], ss[f"{prefix}_beta"], conv), conv)
+    eta0, beta0 = default_motion(conv)
+    eta = link.select_slider(
+        "η", etas, eta0, format_func=lambda v: f"{v:.4g}", key=f"{prefix}_eta", where=c2
+    )
+    beta = link.select_slider(
+        "β", betas, beta0, format_func=lambda v: f"{v:.4g}", key=f"{prefix}_beta", where=c3
+    )
+    steps = link.slider("steps", 20, 400, 120, step=10, key=f"{prefix}_steps", where=c4)
+    return Motion(conv, kappa, eta, beta, steps, eta_opt, beta_opt, tuple(etas), tuple(betas))
+
+
+def runs(m: Motion) -> list[tuple[str, tuple]]:
+    """The race's three runs as cache keys: GD at momentum's α, heavy ball, Nesterov."""
+    alpha, _ = m.alpha_mu
+    hp = (("beta", float(m.beta)), ("convention", m.conv), ("lr", float(m.eta)))
+    return [("gd", (("lr", float(alpha)),)), ("momentum", hp), ("nesterov", hp)]
+
+
+def race_axes(prefix: str, m: Motion) -> list[Axis]:
+    """The race's scrubbers: η moves all three runs (GD runs at momentum's α), β the two momentum
+    runs (and GD too in EECS 182's notation, where α = ηβ). The β values a bank keeps are dense
+    where the memory is long (β → 1, or β → 0 in EECS 182's form)."""
+    conv, eta, beta = m.conv, m.eta, m.beta
+    bank = {0.01, *(round(1 - b, 3) if conv == "ema" else b for b in grids.BETA_BANK)} - {1.0}
+    axes = [
+        Axis(
+            0,
+            "lr",
+            "α",
+            m.etas,
+            f"{prefix}_eta",
+            eta,
+            param="lr",
+            group="eta",
+            convert=lambda e: theory.to_pytorch(e, beta, conv)[0],
+        ),
+        *(Axis(i, "lr", "η", m.etas, f"{prefix}_eta", eta, group="eta") for i in (1, 2)),
+    ]
+    beta_grid = tuple(b for b in m.betas if b in bank or b == beta)
+    if conv == "ema":
+        axes.append(
+            Axis(
+                0,
+                "beta",
+                "α",
+                beta_grid,
+                f"{prefix}_beta",
+                beta,
+                param="lr",
+                group="beta",
+                convert=lambda b: theory.to_pytorch(eta, b, conv)[0],
+            )
+        )
+    axes += [Axis(i, "beta", "β", beta_grid, f"{prefix}_beta", beta, group="beta") for i in (1, 2)]
+    return axes
+
+
+def heavy_ball_two_step(traj: optim.Trajectory, alpha: float, mu: float) -> float:
+    """Note 004's two-step form w_{k+1} = w_k − γ∇L(w_k) + β(w_k − w_{k−1}) replayed on the heavy
+    ball run: the largest difference from the run (w_{−1} = w_0: the buffer starts at zero)."""
+    xy, g = traj.xy[:, 0], traj.grad[:, 0]
+    if len(xy) < 2:
+        return 0.0
+    w_prev = np.vstack([xy[:1], xy[:-2]])
+    two_step = theory.heavy_ball_two_step(w_prev, xy[:-1], g, alpha, mu)
+    with np.errstate(all="ignore"):
+        return float(np.nanmax(np.abs(two_step - xy[1:])))

@@ -1,0 +1,148 @@
+"""The top view's still parts: the field image, minima, start, legend rows and the map's layout.
+
+The race view (:func:`viz.race_spec`) draws its runs over these in the browser; the field is a PNG
+in ``layout.images`` (a contour trace vanishes while the paths move).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .encode import b64
+from .geometry import Box
+from .style import MINIMUM, Look
+
+__all__ = ["field_image", "legend_rows", "map_layout", "minimum_traces", "start_trace"]
+
+
+def field_image(background: str, window: Box) -> dict[str, Any]:
+    """The field PNG stretched over the plot window, under the traces."""
+    (x0, x1), (y0, y1) = window
+    return {
+        "source": background,
+        "xref": "x",
+        "yref": "y",
+        "x": x0,
+        "y": y1,
+        "sizex": x1 - x0,
+        "sizey": y1 - y0,
+        "sizing": "stretch",
+        "layer": "below",
+    }
+
+
+def minimum_traces(surface: Any, look: Look, z_of=None) -> list[dict[str, Any]]:
+    traces = []
+    groups = [
+        ("global minimum", surface.minima, "star", MINIMUM),
+        ("local minimum", surface.local_minima, "star-open", "#444444"),
+        ("saddle point", surface.saddles, "x-thin-open", "#444444"),
+    ]
+    for name, points, symbol, fill in groups:
+        if not points:
+            continue
+        p = np.asarray(points, dtype=float)
+        trace = {
+            "type": "scatter" if z_of is None else "scatter3d",
+            "x": b64(p[:, 0]),
+            "y": b64(p[:, 1]),
+            "mode": "markers",
+            "name": name,
+            "hovertemplate": f"{name} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "marker": {
+                "symbol": symbol if z_of is None else "diamond",
+                "size": look.marker * (1.8 if z_of is None else 0.8),
+                "color": fill,
+                "line": {"color": "#222222", "width": 1},
+            },
+        }
+        if z_of is not None:
+            trace["z"] = b64(z_of(p))
+            trace["marker"].pop("line")
+        traces.append(trace)
+    return traces
+
+
+def start_trace(start: tuple[float, float], look: Look) -> dict[str, Any]:
+    """The start point: an open ring, in the legend as "start"."""
+    return {
+        "type": "scatter",
+        "x": [float(start[0])],
+        "y": [float(start[1])],
+        "mode": "markers",
+        "name": "start",
+        "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+        "marker": {
+            "symbol": "circle-open",
+            "size": look.marker * 1.6,
+            "color": "#222222",
+            "line": {"width": 2},
+        },
+    }
+
+
+def legend_rows(labels: Sequence[str], look: Look, width: int) -> int:
+    """How many rows a horizontal legend of ``labels`` takes in ``width`` pixels (an estimate:
+    a symbol and gap of ~3 em, ~0.55 em per character)."""
+    rows, used = 1, 0.0
+    for label in labels:
+        w = look.font * (3.0 + 0.55 * len(label))
+        if used and used + w > width:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def map_layout(
+    window: Box, look: Look, height: int, legend: Sequence[str] = (), width: int = 640
+) -> dict[str, Any]:
+    """Axes, margins and legend of a top-view map (the race view's; its player is under it).
+
+    * Equal scale: one unit of x is as long on screen as one unit of y (``scaleanchor``), so the
+      conditioning and the zig-zag angles are what the lesson says. A window more than 3:1 is
+      drawn stretched instead, and says so ("y stretched ×k") under the plot.
+    * The legend sits above the plot in a top margin sized for its rows at ``width`` pixels, so a
+      long legend makes the figure taller, never the plot smaller.
+    * Axis titles x and y; the map is as tall as its width allows.
+    """
+    (x0, x1), (y0, y1) = window
+    rows = legend_rows(legend, look, width) if legend else 0
+    top = 16 + rows * (int(look.font * 1.6) + 9)  # a legend row: 31 px at 14 px (measured)
+    tick, title = int(look.font * 1.5), int(look.font * 1.7)
+    paper = max(width - 76, 1)
+    bottom = tick + title - 6
+    plot = max(height - (16 + int(look.font * 1.9)) - bottom, 120)  # as if one legend row
+    aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
+    equal = 1 / 3 <= aspect <= 3
+    if equal:  # no room left unused above the map: as tall as its width allows
+        plot = max(min(plot, int(paper * aspect)), 120)
+    axis = {"autorange": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    xaxis: dict[str, Any] = {**axis, "range": [x0, x1], "title": {"text": "x", "standoff": 4}}
+    yaxis: dict[str, Any] = {
+        **axis,
+        "range": [y0, y1],
+        "title": {"text": "y", "standoff": 4},
+        "constraintoward": "bottom",  # a narrow screen: the map stays on its axis and controls
+    }
+    if equal:
+        yaxis.update(scaleanchor="x", scaleratio=1)
+    else:
+        xaxis["title"]["text"] = f"x   (not to scale: y stretched ×{1 / aspect:.3g})"
+    layout = {
+        "height": plot + top + bottom,
+        "margin": {"l": 60, "r": 16, "t": top, "b": bottom},
+        "legend": {
+            "orientation": "h",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "x": 0,
+            "font": {"size": look.font},
+        },
+        "xaxis": xaxis,
+        "yaxis": yaxis,
+    }
+    return layout
