@@ -43,7 +43,7 @@ from . import link, race, tally
 from .cache import surface_of
 from .frame import chart, phone
 
-__all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "voter"]
+__all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "truth_of", "voter"]
 
 STATE = "ask"  # session key (under the page's prefix): the question of this link
 PARAMS = ("ask", "q", "ask_run", "ask_at")  # a question link's own URL values
@@ -142,6 +142,13 @@ def _key(prefix: str) -> str:
     return f"{prefix}_{STATE}"
 
 
+def truth_of(state: Any, prefix: str) -> dict | None:
+    """The true answer of the question asked on page ``prefix`` in a session's ``state`` (None if
+    none is asked, or it could not be asked there): the one copy, on the question's :class:`Ask`."""
+    ask = state[_key(prefix)] if _key(prefix) in state else None
+    return getattr(ask, "truth", None)
+
+
 def begin(prefix: str) -> Ask | None:
     """The question of this link (taken from the URL on entering the page, kept in the session
     afterwards), or None. A bad question link is a note, and the page opens as a plain view."""
@@ -224,7 +231,6 @@ class View:
     look: Any = None
     truth: dict | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
-    _extra_n: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.all_views = list(self.views)
@@ -252,8 +258,7 @@ class View:
             link.note(f"This question cannot be asked about this view: {link.escape(self.error)}.")
             self.ask = None
             return
-        st.session_state[f"{_key(self.prefix)}_truth"] = self.truth
-        self.ask.truth = self.truth
+        self.ask.truth = self.truth  # the one copy: the answer forms grade against it
         if self.ask.answer and self.ask.answer.get("value") is None and self.ask.answer.get("text"):
             self._restore_value()
         if self.hidden:
@@ -350,11 +355,9 @@ class View:
         if not (self.ask is not None and self.ask.teacher and self.ask.kind == "next"):
             mount(spec, **kw)
             return
-        static = spec["map"]["static"]
-        base = static[: len(static) - self._extra_n]
 
         def draw() -> None:
-            fresh = {**spec, "map": {**spec["map"], "static": base + self.traces()}}
+            fresh = {**spec, "map": {**spec["map"], "extra": self.traces()}}
             mount(fresh, **kw)
 
         if self.changed:
@@ -370,7 +373,6 @@ class View:
         must stay the question's); the note saying the paths are hidden, the prediction drawn,
         the reveal's autoplay."""
         extra = self.traces()
-        self._extra_n = len(extra)
         hidden = self.hidden
         return req.replace(
             views=list(self.views),
@@ -583,7 +585,7 @@ def commit(prefix: str, raw: Any) -> None:
     """Grade and count an answer (a click, a choice, a typed value); refusals become a message."""
     ss = st.session_state
     ask: Ask | None = ss.get(_key(prefix))
-    t = ss.get(f"{_key(prefix)}_truth")
+    t = ask.truth if ask is not None else None
     if ask is None or t is None or ask.teacher:
         return
     if ask.answer is not None:

@@ -214,7 +214,7 @@ function mapTraces(S, k) {
       hovertemplate: "look-ahead point (%{x:.4g}, %{y:.4g})<extra></extra>",
     });
   });
-  return traces.concat(d.map.static);
+  return traces.concat(d.map.static, d.map.extra || []);
 }
 
 function series(S, r, kind) {

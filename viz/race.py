@@ -159,7 +159,6 @@ def race_spec(
     static = minimum_traces(surface, look)
     if start is not None:
         static.append(start_trace(start, look))
-    static.extend(extra)
     image = field_image("", window)
     image.pop("source")
 
@@ -278,6 +277,7 @@ def race_spec(
         "map": {
             "layout": layout,
             "static": static,
+            "extra": list(extra),  # a question's layer: the prediction, the class's clicks
             "image": {**image, "chunk": add({"png": background})},
             "window": [[x0, x1], [y0, y1]],
             "clicks": bool(clicks),

@@ -323,7 +323,8 @@ def test_where_the_next_step_lands_typed_point_is_drawn_on_the_reveal():
     at.number_input(key="lr_ask_x").set_value(0.5)
     at.number_input(key="lr_ask_y").set_value(0.5)
     submit(at, "Commit this point")
-    names = [t.get("name") for t in race(at)["map"]["static"]]
+    drawn = race(at)["map"]
+    names = [t.get("name") for t in drawn["static"] + drawn["extra"]]
     assert "your prediction" in names and "step 3: where it lands" in names
     assert "Step 3 of" in texts(at)
 
@@ -355,7 +356,7 @@ def test_the_gallery_questions_open_cleanly_and_their_reveal_says_what_the_card_
     key, qid = question()
     at = open_link(ready.page, {**ready.query, "q": qid, "teacher": key})
     assert not link_notes(at)
-    t = at.session_state[f"{predict_prefix(ready.page)}_ask_truth"]
+    t = predict.truth_of(at.session_state, predict_prefix(ready.page))
     if ready.slug == "ask_lr":
         assert t["best"] == pytest.approx(0.995)
     elif ready.slug == "ask_momentum":
@@ -423,7 +424,8 @@ def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answ
     assert not at.exception
     assert "changed the settings" in texts(at) and "Right." not in texts(at)
     assert race(at)["autoplay"] is None
-    assert not any(t.get("name") == "your prediction" for t in race(at)["map"]["static"])
+    drawn = race(at)["map"]
+    assert not any(t.get("name") == "your prediction" for t in drawn["static"] + drawn["extra"])
 
 
 @pytest.mark.parametrize(
@@ -480,14 +482,14 @@ def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
     assert _steps(at) == [600, 600] and "curves" in race(at)
     # the default decay (linear to 1 %) still dances, at 1 % of η₀, for ever: oscillate
     decayed = open_link("pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid})
-    assert decayed.session_state["sg_ask_truth"]["regime"] == "oscillate"
+    assert predict.truth_of(decayed.session_state, "sg")["regime"] == "oscillate"
     # 1/t (Σ η = ∞, Σ η² < ∞) settles; halving every quarter freezes short: not asked
     rm = open_link(
         "pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid, "decay": "inverse_time"}
     )
-    assert rm.session_state["sg_ask_truth"]["regime"] == "converge"
+    assert predict.truth_of(rm.session_state, "sg")["regime"] == "converge"
     halving = open_link(
         "pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid, "decay": "step"}
     )
-    assert "sg_ask_truth" not in halving.session_state or not halving.session_state["sg_ask"]
+    assert predict.truth_of(halving.session_state, "sg") is None
     assert "freezes wherever it is" in texts(halving)

@@ -120,7 +120,7 @@ def _check(path: str, p: str, query: dict, kind: str, independent) -> None:
         assert ok_reason, (kind, query, reason)
         TALLY.append((path, kind, "declined"))
         return
-    t = at.session_state[f"{p}_ask_truth"]
+    t = predict.truth_of(at.session_state, p)
     assert _answer(at, p, kind, truth) == "right", (kind, query, truth, t)
     TALLY.append((path, kind, "graded"))
     wrong = _wrong(kind, t, truth)
@@ -226,7 +226,7 @@ def test_playground_questions(surface, runs, lr, steps, kind, run, at_k):
     }
 
     def independent(at, reason):
-        t = at.session_state.get("pg_ask_truth")
+        t = predict.truth_of(at.session_state, "pg")
         names = runs.split(",")
         s = get_surface(surface)
         if surface == "quadratic" and kind in ("regime", "next", "first"):
@@ -340,7 +340,7 @@ def test_sgd_lab_questions(lr, b2, steps, decay, surface, kind, run):
     def independent(at, reason):
         if kind == "regime":
             return _library_regime(at, reason, "sg")
-        t = at.session_state.get("sg_ask_truth")
+        t = predict.truth_of(at.session_state, "sg")
         if reason is not None:
             return None, bool(re.search(r"no run reaches|off the map", reason))
         return (tuple(t["point"]) if kind == "next" else t["winners"][0]), False
@@ -411,7 +411,7 @@ def _library_regime(at, reason, p):
                 reason,
             )
         )
-    return at.session_state[f"{p}_ask_truth"]["regime"], False
+    return predict.truth_of(at.session_state, p)["regime"], False
 
 
 # -- the labs' sentences on the page are the library's, for the page's own state ---------------------
