@@ -28,6 +28,7 @@ __all__ = [
     "measured_rate",
     "minibatch_gradients",
     "sampling_race",
+    "tenfold",
 ]
 
 
@@ -205,3 +206,15 @@ def conditioning(
         int(gd.steps_to_tol[0]),
         int(adam.steps_to_tol[0]),
     )
+
+
+def tenfold(xy: np.ndarray, target: np.ndarray, d: int) -> int:
+    """The first step at which the error along coordinate ``d`` of a path ``xy (S+1, 2)`` is a
+    tenth of where it started; −1 if never.
+
+    >>> tenfold(np.array([[1.0, 0], [0.5, 0], [0.05, 0]]), np.zeros(2), 0)
+    2
+    """
+    err = np.abs(np.asarray(xy)[:, d] - np.asarray(target)[d])
+    hit = np.flatnonzero(err <= 0.1 * err[0])
+    return int(hit[0]) if hit.size else -1

@@ -13,11 +13,9 @@ import viz
 from optim import experiments, grids, theory
 from surfaces import get_surface
 from surfaces.data import FEATURES
-from ui import link, predict, view
-from ui import race as race_view
-from ui.cache import simulate, steps_to, surface_key, surface_of
+from ui import lab, link, predict, race, view
+from ui.cache import steps_to, surface_key, surface_of
 from ui.frame import chart, page, phone
-from ui.runs import hashable
 from viz import PALETTE, labs
 
 P = "ad"
@@ -29,26 +27,8 @@ look = page(
     prefix=P,
 )
 ETAS = grids.ADAPTIVE_ETAS
-race_view.preload()  # plotly.js for the race view, fetched while the page runs
+race.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the race of section 1
-
-
-def eta_picker(key: str, default: float, label: str = "η (all three)") -> float:
-    return link.select_slider(label, ETAS, value=default, format_func=lambda v: f"{v:g}", key=key)
-
-
-def race(key, names, hps, steps, start=None):
-    """The runs ``names`` with ``hps`` on the surface ``key`` (one cached engine call)."""
-    start = tuple(start if start is not None else surface_of(key).starts[0])
-    return simulate(key, tuple((n, hashable(hp)) for n, hp in zip(names, hps)), start, steps)
-
-
-def race_map(surface, key, views, name: str, alt: str, **kw) -> None:
-    """A lab's map of ``views`` in the race view (the one player of every page), no curves."""
-    view.show(
-        view.Request(surface, key, views, f"{P}_{name}", alt, curves=False, main=False, **kw), look
-    )
-
 
 # -- 1. AdaGrad's step dies out ---------------------------------------------------------------------
 st.subheader("1 · AdaGrad's step only shrinks; RMSProp and Adam forget")
@@ -62,7 +42,7 @@ st.latex(
     r"(1-\beta) g_k^2 \qquad w_{k+1} = w_k - \frac{\eta}{\sqrt{v_k} + \epsilon}\, g_k"
 )
 c1, c2 = st.columns(2)
-eta1 = eta_picker(f"{P}_eta1", 0.1)
+eta1 = lab.eta_slider("η (all three)", ETAS, 0.1, f"{P}_eta1")
 steps1 = link.slider("steps", 50, 1000, 400, step=50, key=f"{P}_steps1", where=c2)
 dataset = link.radio(
     "data",
@@ -75,7 +55,7 @@ dataset = link.radio(
 key1 = surface_key("sigmoid_neuron", dataset=dataset)
 s1 = surface_of(key1)
 names = ["adagrad", "rmsprop", "adam"]
-trajs = race(key1, names, [{"lr": eta1}] * 3, steps1)
+trajs = lab.runs(key1, names, [{"lr": eta1}] * 3, steps1)
 labels1 = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 question = predict.View(
     ask,
@@ -86,7 +66,7 @@ question = predict.View(
     kinds=("first", "regime", "next"),
     rules=[predict.rule(n, {"lr": eta1}) for n in names],
     rerun=lambda s, n=steps1: viz.run_views(
-        race(key1, names, [{"lr": eta1}] * 3, n, s), s1, labels1
+        lab.runs(key1, names, [{"lr": eta1}] * 3, n, s), s1, labels1
     ),
     look=look,
 )
@@ -111,13 +91,8 @@ with left:
 if question.hidden:
     right.info("Each run's effective step is shown after your answer.", icon="🙈")
     question.end()
-series = [
-    (f"{n}: coordinate {'wb'[d]}", PALETTE[i], ("solid", "dot")[d], t.eff_lr[:, 0, d])
-    for i, (n, t) in enumerate(zip(names, trajs))
-    for d in (0, 1)
-]
 chart(
-    labs.lines_figure(series, "effective step η/(√v + ε)", log=True, look=look),
+    labs.effective_steps_figure([(n, t.eff_lr[:, 0]) for n, t in zip(names, trajs)], look=look),
     "Each coordinate's effective step η/(√v + ε) against step, on a log scale",
     where=right,
     key=f"{P}_eff",
@@ -147,19 +122,12 @@ steps2 = 300
 cols = st.columns(2)
 for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
     key = surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
-    s = surface_of(key)
-    lr_gd = 1.0  # 1/λ_max: GD's best safe step
-    ts = race(key, ["gd", opt2], [{"lr": lr_gd}, {"lr": 0.05}], steps2)
+    ts = lab.runs(key, ["gd", opt2], [{"lr": 1.0}, {"lr": 0.05}], steps2)  # 1/λ_max: GD's best
     with col:
         st.markdown(f"**θ = {ang:g}°**")
-        race_map(
-            s,
-            key,
-            viz.run_views(ts, s, [f"GD η = {lr_gd:g}", f"{opt2} η = 0.05"]),
-            f"valley{i}",
-            "Top view of a valley at this rotation with the adaptive run's path",
-        )
-        r = steps_to(key, (opt2, (("lr", 0.05),)), tuple(s.starts[0]), steps2, 1e-4)
+        views2 = viz.run_views(ts, surface_of(key), ["GD η = 1", f"{opt2} η = 0.05"])
+        lab.lab_map(P, look, key, views2, f"valley{i}", "Top view of a valley at this rotation")
+        r = steps_to(key, (opt2, (("lr", 0.05),)), tuple(surface_of(key).starts[0]), steps2, 1e-4)
         st.metric(f"{opt2}: steps to L − L* ≤ 10⁻⁴", f"{r}" if r >= 0 else f"not within {steps2}")
 
 # -- 3. bias correction -----------------------------------------------------------------------------
@@ -175,42 +143,25 @@ st.latex(
     r"w_t = w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
 )
 c1, c2, c3 = st.columns(3)
-eta3 = link.select_slider(
-    "η", ETAS, value=0.01, format_func=lambda v: f"{v:g}", key=f"{P}_eta3", where=c1
-)
+eta3 = lab.eta_slider("η", ETAS, 0.01, f"{P}_eta3", where=c1)
 b1 = link.select_slider("β₁", grids.ADAM_BETA1, value=0.9, key=f"{P}_b1", where=c2)
 b2 = link.select_slider("β₂", grids.ADAM_BETA2, value=0.999, key=f"{P}_b2", where=c3)
-ts = race(
+ts = lab.runs(
     surface_key("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0),
     ["adam", "adam"],
     [{"lr": eta3, "beta1": b1, "beta2": b2, "bias_correction": bc} for bc in (True, False)],
     30,
 )
 steps_taken = [np.abs(np.diff(t.xy[:, 0, 0])) / eta3 for t in ts]
+first = theory.adam_first_step(b1, b2, bias_correction=False)
 chart(
-    labs.lines_figure(
-        [
-            ("with bias correction", PALETTE[0], "solid", steps_taken[0]),
-            ("without", PALETTE[3], "solid", steps_taken[1]),
-            (
-                "theory, first step without: (1−β₁)/√(1−β₂)",
-                "#444444",
-                "dash",
-                np.full(30, theory.adam_first_step(b1, b2, bias_correction=False)),
-            ),
-        ],
-        "|Δw₁| / η",
-        x0=1,
-        xtitle="step t",
-        look=look,
-        height=320,
-    ),
+    labs.bias_correction_figure(*steps_taken, first, look=look),
     "Adam's first steps with and without bias correction: step size against step",
     key=f"{P}_bias",
 )
 st.caption(
     f"First step: {steps_taken[0][0]:.3g} η with correction, {steps_taken[1][0]:.3g} η without "
-    f"(theory {theory.adam_first_step(b1, b2, bias_correction=False):.3g} η)."
+    f"(theory {first:.3g} η)."
 )
 with st.expander("Errata in the lecture notes (the engine implements the correct math)"):
     for name in ("rmsprop", "adam"):
@@ -229,29 +180,20 @@ st.markdown(
     "by its own gradient history, so the rare coordinate gets the larger step."
 )
 c1, c2 = st.columns(2)
-eta4 = link.select_slider(
-    "η (GD and AdaGrad)", ETAS, value=1.0, format_func=lambda v: f"{v:g}", key=f"{P}_eta4", where=c1
-)
+eta4 = lab.eta_slider("η (GD and AdaGrad)", ETAS, 1.0, f"{P}_eta4", where=c1)
 steps4 = link.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4", where=c2)
-ts4 = race(surface_key("logistic_sparse"), ["gd", "adagrad"], [{"lr": eta4}] * 2, steps4)
+key4 = surface_key("logistic_sparse")
+ts4 = lab.runs(key4, ["gd", "adagrad"], [{"lr": eta4}] * 2, steps4)
 v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
 with left:
-    race_map(
-        s4,
-        surface_key("logistic_sparse"),
-        v4,
-        "sparse",
-        "Top view of the sparse logistic loss with each run's path",
-    )
-target = np.asarray(s4.minima[0])
+    lab.lab_map(P, look, key4, v4, "sparse", "Top view of the sparse logistic loss with each run")
 
 
 def tenfold(t, d: int) -> str:
     """Steps until the error along coordinate d is a tenth of where it started."""
-    err = np.abs(t.xy[:, 0, d] - target[d])
-    hit = np.flatnonzero(err <= 0.1 * err[0])
-    return str(int(hit[0])) if hit.size else f"> {steps4}"
+    k = experiments.tenfold(t.xy[:, 0], s4.minima[0], d)
+    return str(k) if k >= 0 else f"> {steps4}"
 
 
 st.dataframe(
@@ -293,28 +235,20 @@ st.markdown(
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def normalized(features: str) -> tuple:
-    s = get_surface("linear_regression", features=features)
-    c = experiments.conditioning(s, s.starts[0])
     key = surface_key("linear_regression", features=features)
-    return c, race(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)
+    c = experiments.conditioning(surface_of(key), surface_of(key).starts[0])
+    return c, lab.runs(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)
 
 
 rows = []
 for col, (features, label) in zip(st.columns(3), FEATURES.items()):
     c, ts5 = normalized(features)
-    s5 = get_surface("linear_regression", features=features)
-    v5 = viz.run_views(ts5, s5, [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
+    key5 = surface_key("linear_regression", features=features)
+    v5 = viz.run_views(ts5, surface_of(key5), [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
     with col:
         st.markdown(f"**{label}** · κ = {c.kappa:.3g}")
-        race_map(
-            s5,
-            surface_key("linear_regression", features=features),
-            v5,
-            f"norm_{features}",
-            f"Top view of the regression loss with {label} inputs and the first 60 steps of GD "
-            "and Adam",
-            size=(460, 330),
-        )
+        alt = f"Top view of the regression loss with {label} inputs, 60 steps of GD and Adam"
+        lab.lab_map(P, look, key5, v5, f"norm_{features}", alt, size=(460, 330))
     rows.append(
         {
             "inputs": label,

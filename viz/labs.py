@@ -639,3 +639,40 @@ def gradient_cloud_figure(
         hovermode="closest",
     )
     return {"data": data, "layout": layout}
+
+
+def effective_steps_figure(
+    runs: Sequence[tuple[str, np.ndarray]], *, look: Look = DEFAULT_LOOK, title: str = ""
+) -> dict:
+    """Each run's effective step per coordinate (solid: the first, dotted: the second) against
+    the step, on a log axis: ``runs`` holds ``(name, eff_lr (S, 2))``, named "name: coordinate w"
+    and "name: coordinate b" in the legend."""
+    series = [
+        (f"{name}: coordinate {'wb'[d]}", color(i), ("solid", "dot")[d], eff[:, d])
+        for i, (name, eff) in enumerate(runs)
+        for d in (0, 1)
+    ]
+    return lines_figure(series, title or "effective step η/(√v + ε)", log=True, look=look)
+
+
+def bias_correction_figure(
+    with_: np.ndarray, without: np.ndarray, first: float, *, look: Look = DEFAULT_LOOK
+) -> dict:
+    """Adam's steps |Δw₁|/η with and without bias correction, and theory's first step without."""
+    return lines_figure(
+        [
+            ("with bias correction", color(0), "solid", with_),
+            ("without", color(3), "solid", without),
+            (
+                "theory, first step without: (1−β₁)/√(1−β₂)",
+                "#444444",
+                "dash",
+                np.full(len(with_), first),
+            ),
+        ],
+        "|Δw₁| / η",
+        x0=1,
+        xtitle="step t",
+        look=look,
+        height=320,
+    )
