@@ -8,8 +8,8 @@ import streamlit as st
 
 import viz
 from optim import grids
-from ui import controls, link, predict, race, view
-from ui.cache import field_background, simulate, step_table, trajectory_table
+from ui import controls, link, playground, predict, race, view
+from ui.cache import simulate
 from ui.frame import chart, page, phone
 
 P = "pg"
@@ -157,75 +157,7 @@ with st.expander(f"About this surface: {link.escape(surface.title)}"):
     if surface.reference:
         st.caption(f"Reference: {surface.reference}")
 
-if link.waiting("inspect"):  # a link to a step opens the inspector on it
-    st.session_state[f"{P}_inspector_open"] = True
-inspector = st.expander(
-    "🔍 Step inspector: the numbers and arrows at one step",
-    key=f"{P}_inspector_open",
-    on_change=lambda: None,  # tracks its open state: nothing inside is drawn while it is closed
-)
-with inspector:
-    if inspector.open:
-        k = link.slider(
-            "step k", 0, max(steps - 1, 0), 0, key=f"{P}_inspect", describe="inspector: step k"
-        )
-        st.dataframe(step_table(surface, trajs, labels, k), hide_index=True)
-        chart(
-            viz.inspector_figure(
-                surface,
-                [
-                    viz.Inspected(
-                        v,
-                        t.lr[:, 0],
-                        t.state["lookahead"][:, 0] if "lookahead" in t.state else None,
-                    )
-                    for v, t in zip(views, trajs)
-                ],
-                k,
-                field_background(key),
-                look=look,
-            ),
-            "The step inspector: each run's position at step k, with arrows splitting its step",
-            key=f"{P}_inspector",
-        )
-        st.caption(
-            "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k) with "
-            "the exact gradient at w_k; dotted, what momentum, adaptive scaling, noise or a look-ahead "
-            "added to it. A Nesterov run (EECS 182 and NPTEL forms) shows its look-ahead point as a "
-            "hollow diamond, with its gradient step as a thin arrow."
-        )
-
-st.subheader("📋 Trajectories")
-c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1])
-c1.download_button(
-    "⬇️ CSV of every step",
-    data=lambda: trajectory_table(trajs, labels).to_csv(index=False).encode(),
-    file_name=f"descent-lab-{surface.name}.csv",
-    mime="text/csv",
-    key=f"{P}_csv",
-)
-c2.download_button(
-    "⬇️ Animated figure (HTML, plays offline)",
-    data=lambda: viz.standalone_html(
-        drawn,
-        title=f"Descent Lab · {surface.title}",
-    ),
-    file_name=f"descent-lab-{surface.name}.html",
-    mime="text/html",
-    key=f"{P}_html",
-    help="The map, its player and the curves in one file with plotly.js inside (about 5 MB): "
-    "it plays with no network.",
-)
-c3.download_button(
-    "⬇️ Animated GIF (for slides)",
-    data=lambda: viz.animated_gif(surface, views),
-    file_name=f"descent-lab-{surface.name}.gif",
-    mime="image/gif",
-    key=f"{P}_gif",
-    help="Drawn on the server with Pillow: a 480 px map with its axes, start, minima and a "
-    "legend, up to 60 frames.",
-)
-if link.toggle("Show the table", key=f"{P}_table", where=c4):
-    st.dataframe(trajectory_table(trajs, labels), hide_index=True, height=320)
+playground.inspector(P, surface, key, trajs, views, labels, steps, look)
+playground.downloads(P, surface, trajs, views, labels, drawn)
 
 link.finish()

@@ -7,7 +7,6 @@ Goh, "Why momentum really works" (Distill, 2017) for the rate map and the optimu
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import optim
@@ -33,35 +32,13 @@ m = momentum.controls(P)  # notation, κ, η, β, steps: one motion, converted b
 conv, kappa, eta, beta, steps = m.conv, m.kappa, m.eta, m.beta, m.steps
 alpha, mu = m.alpha_mu
 lam_min, lam_max = 1.0 / kappa, 1.0
-alpha, mu = theory.to_pytorch(eta, beta, conv)
 st.latex(optim.OPTIMIZERS["momentum"].formula(convention=conv))
-table = pd.DataFrame(
-    [
-        {
-            "notation": momentum.CONVENTIONS[c],
-            "η": f"{e:.4g}",
-            "β": f"{b:.4g}",
-            "showing": "◀" if c == conv else "",
-        }
-        for c in momentum.CONVENTIONS
-        for e, b in [theory.from_pytorch(alpha, mu, c)]
-    ]
-)
 st.caption("The same motion in each notation (α = ηβ, μ = 1 − β maps EECS 182 to PyTorch):")
-st.dataframe(table, hide_index=True)
+st.dataframe(momentum.notation_table(m), hide_index=True)
 
-surface, start, hp = m.surface, m.surface.starts[0], m.hp
-trajs = simulate(m.key, tuple(momentum.runs(m)), tuple(start), steps)
-hess = surface.constant_hessian()
-modes = {  # the exact iteration of each run from its start: what the sentences below say
-    name: dynamics.linear_modes(name, h, hess, start, surface.minima[0])
-    for name, h in (("gd", {"lr": alpha}), ("momentum", hp), ("nesterov", hp))
-}
-labels = [
-    f"1. GD η = {alpha:.4g} (momentum's α)",
-    f"2. heavy ball ({conv}) η = {eta:.4g}, β = {beta:.3g}",
-    f"3. Nesterov ({conv}) η = {eta:.4g}, β = {beta:.3g}",
-]
+surface, labels = m.surface, momentum.labels(m)
+trajs = simulate(m.key, tuple(momentum.runs(m)), tuple(surface.starts[0]), steps)
+modes = momentum.modes(m)  # the exact iteration of each run from its start: what the page says
 views = viz.run_views(trajs, surface, labels)
 question = predict.View(
     ask,
@@ -70,11 +47,7 @@ question = predict.View(
     labels,
     P,
     kinds=("first", "regime", "next"),
-    rules=[
-        predict.rule("gd", {"lr": alpha}),
-        predict.rule("momentum", hp),
-        predict.rule("nesterov", hp),
-    ],
+    rules=[predict.rule(n, h) for n, h in momentum.settings(m)],
     look=look,
 )
 question.offer()
@@ -90,7 +63,12 @@ def race_section() -> None:
         for name in ("gd", "momentum", "nesterov")
     }
 
-    def _theory_says() -> None:
+    if question.hidden:
+        st.markdown(
+            f"Same valley (κ = {kappa}), same start, same step α = {alpha:.4g} "
+            f"(αλ_max = {alpha * lam_max:.3g}), momentum β = {beta:.4g} in the rule above."
+        )
+    else:
         st.markdown(
             f"Same valley, same start, same step α = {alpha:.4g} (αλ_max = {alpha * lam_max:.3g}). "
             "What each run does from this start (the leading root of the directions it excites):\n"
@@ -101,43 +79,16 @@ def race_section() -> None:
             f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "
             f"2 + 2μ = {claims.momentum_limit('momentum', mu):.3g}."
         )
-
-    if question.hidden:
-        st.markdown(
-            f"Same valley (κ = {kappa}), same start, same step α = {alpha:.4g} "
-            f"(αλ_max = {alpha * lam_max:.3g}), momentum β = {beta:.4g} in the rule above."
-        )
-    else:
-        _theory_says()
     where = question.placed()  # beside the question while it waits
     if not question.hidden:
         for msg in viz.divergence_messages(views):
             st.warning(msg, icon="💥")
     with where:
-        view.show(
-            view.Request(
-                surface,
-                m.key,
-                views,
-                f"{P}_race",
-                "Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their "
-                "player, scrubbers for η and β, and their loss and distance curves",
-                runs=momentum.runs(m),
-                axes=momentum.race_axes(P, m),
-                start=tuple(start),
-                steps=steps,
-                side=True,
-                main=False,
-                pick=1,
-            ),
-            look,
-            question,
-        )
+        view.show(momentum.race_request(P, m, views), look, question)
         if not question.hidden:  # (no scrubbers while a question waits)
             st.caption(
-                "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η "
-                "or β to redraw all three runs at once, and the sliders above follow when you let "
-                "go."
+                "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or "
+                "β to redraw all three runs at once; the sliders above follow when you let go."
             )
 
 
@@ -156,8 +107,6 @@ st.markdown(
     f"so it remembers about 1/(1 − μ) = **{window:.3g} steps**. Oscillating components cancel, "
     "the steady downhill component adds up."
 )
-vel = trajs[1].velocity[:, 0, 1]
-scale = {"ema": 1.0, "pytorch": 1.0 - mu, "heavy_ball": (1.0 - mu) / eta}[conv]
 left, right = st.columns(2)
 chart(
     labs.impulse_figure(weights, window, look=look),
@@ -166,7 +115,9 @@ chart(
     key=f"{P}_impulse",
 )
 chart(
-    labs.filter_figure(trajs[1].grad[:, 0, 1], vel * scale, look=look),
+    labs.filter_figure(
+        trajs[1].grad[:, 0, 1], trajs[1].velocity[:, 0, 1] * momentum.buffer_scale(m), look=look
+    ),
     "A noisy gradient coordinate and the momentum buffer's smoothed version of it",
     where=right,
     key=f"{P}_filter",
@@ -206,9 +157,7 @@ st.markdown(
     "radius is the rate. The map shows the worst rate over λ ∈ {λ_min, λ_max} for every "
     "(αλ_max, β) in PyTorch coordinates. **Click the map** to run there."
 )
-a_grid = np.linspace(0.0, 4.5, 91)[1:]
-b_grid = np.linspace(0.0, 0.99, 100)
-rates = theory.momentum_rate(a_grid[None, :] / lam_max, b_grid[:, None], [lam_min, lam_max])
+a_grid, b_grid, rates = momentum.rate_grid(kappa)  # λ_max = 1
 a_opt, b_opt, r_opt = theory.momentum_optimal(lam_min, lam_max)
 event = chart(
     labs.rate_map_figure(
@@ -240,12 +189,7 @@ m2.metric(
 m3.metric("optimum (Goh): rate (√κ−1)/(√κ+1)", f"{r_opt:.4f}")
 if not diverged:
     st.caption(claims.rate_sentence(check, rate_theory))
-st.button(
-    "Go to the optimum",
-    key=f"{P}_optimum",
-    on_click=momentum.go_to,
-    args=(P, "optimum"),
-)
+st.button("Go to the optimum", key=f"{P}_optimum", on_click=momentum.go_to, args=(P, "optimum"))
 st.caption(
     f"Optimum: α* = {a_opt:.4g}, β* = {b_opt:.4g} (η = {m.eta_opt:.6g}, β = {m.beta_opt:.6g} in this "
     f"notation), {claims.optimum_share(kappa)[1]}, so “Go to the optimum” sets it exactly, off "

@@ -12,10 +12,10 @@ import optim
 import viz
 from optim import experiments, grids, schedules
 from surfaces import get_surface
-from ui import link, predict, race, view
+from ui import lab, link, predict, race, view
 from ui.cache import surface_key
 from ui.frame import chart, page
-from viz import PALETTE, claims, labs
+from viz import claims, labs
 
 P = "sg"
 look = page(
@@ -30,16 +30,6 @@ look = page(
 )
 race.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the dance (section 2)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def gradient_cloud(name: str, w: tuple, batch: int, seed: int) -> experiments.Cloud:
-    return experiments.minibatch_gradients(get_surface(name), w, batch, draws=400, seed=seed)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def epochs_race(name: str, start: tuple, lr: float, batch: int, steps: int) -> experiments.Race:
-    return experiments.sampling_race(get_surface(name), start, lr, batch, steps, seeds=20)
 
 
 DATA = {
@@ -74,19 +64,13 @@ where = link.selectbox(
     where=c2,
 )
 seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{P}_seed", where=c3))
-start = np.asarray(surface.starts[0], dtype=float)
-w_star = np.asarray(surface.minima[0], dtype=float)
-w = {
-    "start": start,
-    "halfway": 0.5 * (start + w_star),
-    "at the optimum": w_star,
-}[where]
+start, w_star = (np.asarray(p, dtype=float) for p in (surface.starts[0], surface.minima[0]))
+w = {"start": start, "halfway": 0.5 * (start + w_star), "at the optimum": w_star}[where]
 if not pending:
-    cloud = gradient_cloud(name, tuple(map(float, w)), batch, seed)
-    samples, full = cloud.samples, cloud.full
+    cloud = lab.cloud(name, tuple(map(float, w)), batch, seed)
     left, right = st.columns([3, 2])
     chart(
-        labs.gradient_cloud_figure(samples, full, look=look),
+        labs.gradient_cloud_figure(cloud.samples, cloud.full, look=look),
         "Minibatch gradients around the full gradient, with the covariance ellipse Σ/B",
         where=left,
         key=f"{P}_cloud",
@@ -96,7 +80,7 @@ if not pending:
         st.metric("theory: tr Σ / B", f"{cloud.predicted_spread:.4g}")
         st.metric("‖mean of the draws − ∇L(w)‖", f"{cloud.bias:.3g}")
         st.caption(
-            f"‖∇L(w)‖ = {np.linalg.norm(full):.3g}. At the optimum the contributions of all the "
+            f"‖∇L(w)‖ = {np.linalg.norm(cloud.full):.3g}. At the optimum the contributions of all the "
             "examples balance and the full gradient vanishes, but a minibatch's do not (EECS 182 "
             "note 2, Fig. 1–2): that is why a constant step cannot settle."
         )
@@ -111,6 +95,7 @@ if not pending:
         "dance (Robbins–Monro: Σ η_k = ∞, Σ η_k² < ∞). Both runs below see the same minibatches."
     )
 c1, c2, c3, c4 = st.columns(4)
+DECAYS = experiments.DECAYS
 DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visible in 600 steps
 if st.session_state.get(f"{P}_lr__surface") != name:
     st.session_state[f"{P}_lr__surface"] = name
@@ -125,33 +110,15 @@ lr = link.select_slider(
 )
 b2 = link.select_slider("batch size", [1, 2, 4, 8, 16], value=1, key=f"{P}_b2", where=c2)
 steps = link.slider("steps", 100, 1000, 600, step=50, key=f"{P}_steps", where=c3)
-DECAYS = {
-    "linear": "linear to 1 % (COSI 165B)",
-    "inverse_time": "1/t (t₀ = a quarter of the steps)",
-    "step": "halve every quarter of the steps",
-}
-decay = link.selectbox(
-    "decay",
-    list(DECAYS),
-    format_func=DECAYS.get,
-    key=f"{P}_decay",
-    where=c4,
-)
-# Each decay is laid over the run's length: a 1/t decay with a small t₀ (20 at 400 steps) sums to
-# only 61 η₀ and stops SGD before it arrives, farther from w* than a constant η (#14).
-quarter = steps // 4
-sched = {
-    "linear": schedules.linear(tau=steps, end_factor=0.01),
-    "inverse_time": schedules.inverse_time(t0=quarter),
-    "step": schedules.step(every=quarter, gamma=0.5),
-}[decay]
+decay = link.selectbox("decay", list(DECAYS), format_func=DECAYS.get, key=f"{P}_decay", where=c4)
+sched = experiments.decay_over(decay, steps)
 labels = [f"constant η = {lr:g}", f"decaying from η₀ = {lr:g}"]
 
 
 def dance(x0, n: int = steps) -> list:
     """The constant-η and the decaying run from ``x0`` over ``n`` steps (the same minibatches)."""
-    kw = {"lr": lr, "batch_size": b2, "seed": seed}
-    trajs = [optim.run(surface, "gd", np.array([x0]), n, **kw, schedule=s) for s in (None, sched)]
+    opts = [optim.RunOptions(batch_size=b2, seed=seed, schedule=s) for s in (None, sched)]
+    trajs = [lab.runs(skey, ["gd"], [{"lr": lr}], n, x0, o)[0] for o in opts]
     return viz.run_views(trajs, surface, labels)
 
 
@@ -219,17 +186,9 @@ st.markdown(
 epochs = link.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
 b3 = 4
 steps3 = epochs * int(np.ceil(n / b3))
-finals, curves = epochs_race(name, tuple(map(float, start)), lr, b3, steps3)
+finals, curves = lab.sampling(name, tuple(map(float, start)), lr, b3, steps3)
 chart(
-    labs.lines_figure(
-        [
-            ("reshuffled epochs (mean of 20 seeds)", PALETTE[2], "solid", curves["shuffle"]),
-            ("with replacement (mean of 20 seeds)", PALETTE[3], "solid", curves["replacement"]),
-        ],
-        "L − L*",
-        log=True,
-        look=look,
-    ),
+    labs.sampling_figure(curves, look=look),
     "Distance to the optimum against epoch: reshuffled epochs against sampling with replacement",
     key=f"{P}_epochs_fig",
 )

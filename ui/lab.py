@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import streamlit as st
+
+from optim import experiments
+from surfaces import get_surface
+
 from . import link, view
 from .cache import SurfaceKey, simulate, surface_of
 from .runs import hashable
 
-__all__ = ["eta_slider", "lab_map", "runs"]
+__all__ = ["cloud", "eta_slider", "lab_map", "runs", "sampling"]
 
 
 def runs(
@@ -46,3 +51,15 @@ def eta_slider(label: str, grid: Sequence[float], default: float, key: str, **kw
     return link.select_slider(
         label, list(grid), value=default, format_func=lambda v: f"{v:g}", key=key, **kw
     )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cloud(name: str, w: tuple, batch: int, seed: int) -> experiments.Cloud:
+    """400 minibatch gradients at ``w`` on the data surface ``name`` (cached across sessions)."""
+    return experiments.minibatch_gradients(get_surface(name), w, batch, draws=400, seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sampling(name: str, start: tuple, lr: float, batch: int, steps: int) -> experiments.Race:
+    """Reshuffled epochs against sampling with replacement, 20 seeds (cached across sessions)."""
+    return experiments.sampling_race(get_surface(name), start, lr, batch, steps, seeds=20)

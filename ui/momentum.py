@@ -11,17 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import optim
-from optim import grids, theory
+from optim import dynamics, grids, theory
 from surfaces import get_surface
 
-from . import link
+from . import link, view
 from .cache import surface_key
 from .runs import Axis
 
-__all__ = ["CONVENTIONS", "DEFAULT_MOTION", "Motion", "controls", "go_to", "race_axes", "runs"]
+__all__ = [
+    "CONVENTIONS",
+    "DEFAULT_MOTION",
+    "Motion",
+    "buffer_scale",
+    "controls",
+    "go_to",
+    "labels",
+    "modes",
+    "notation_table",
+    "race_axes",
+    "race_request",
+    "rate_grid",
+    "runs",
+    "settings",
+]
 
 CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
 ETAS = list(grids.MOMENTUM_ETAS)
@@ -192,3 +208,76 @@ def heavy_ball_two_step(traj: optim.Trajectory, alpha: float, mu: float) -> floa
     two_step = theory.heavy_ball_two_step(w_prev, xy[:-1], g, alpha, mu)
     with np.errstate(all="ignore"):
         return float(np.nanmax(np.abs(two_step - xy[1:])))
+
+
+def settings(m: Motion) -> list[tuple[str, dict]]:
+    """The race's three runs as (optimizer, hyperparameters): GD at momentum's α, heavy ball,
+    Nesterov."""
+    alpha, _ = m.alpha_mu
+    return [("gd", {"lr": alpha}), ("momentum", m.hp), ("nesterov", m.hp)]
+
+
+def labels(m: Motion) -> list[str]:
+    alpha, _ = m.alpha_mu
+    return [
+        f"1. GD η = {alpha:.4g} (momentum's α)",
+        f"2. heavy ball ({m.conv}) η = {m.eta:.4g}, β = {m.beta:.3g}",
+        f"3. Nesterov ({m.conv}) η = {m.eta:.4g}, β = {m.beta:.3g}",
+    ]
+
+
+def modes(m: Motion) -> dict:
+    """The exact iteration of each run from its start (``optim.dynamics.linear_modes``): what
+    the page's sentences say."""
+    s = m.surface
+    hess = s.constant_hessian()
+    return {n: dynamics.linear_modes(n, h, hess, s.starts[0], s.minima[0]) for n, h in settings(m)}
+
+
+def notation_table(m: Motion) -> pd.DataFrame:
+    """The same motion in each notation, the one shown marked."""
+    alpha, mu = m.alpha_mu
+    rows = []
+    for c, label in CONVENTIONS.items():
+        e, b = theory.from_pytorch(alpha, mu, c)
+        rows.append(
+            {
+                "notation": label,
+                "η": f"{e:.4g}",
+                "β": f"{b:.4g}",
+                "showing": "◀" if c == m.conv else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def buffer_scale(m: Motion) -> float:
+    """What turns this notation's buffer into an average of gradients (EECS 182's a)."""
+    _, mu = m.alpha_mu
+    return {"ema": 1.0, "pytorch": 1.0 - mu, "heavy_ball": (1.0 - mu) / m.eta}[m.conv]
+
+
+def race_request(prefix: str, m: Motion, views: list) -> view.Request:
+    """Section 2's race view: the three runs, scrubbed together, their curves beside the map."""
+    return view.Request(
+        m.surface,
+        m.key,
+        views,
+        f"{prefix}_race",
+        "Top view of the quadratic with the paths of GD, heavy ball and Nesterov, their player, "
+        "scrubbers for η and β, and their loss and distance curves",
+        runs=runs(m),
+        axes=race_axes(prefix, m),
+        start=tuple(m.surface.starts[0]),
+        steps=m.steps,
+        side=True,
+        main=False,
+        pick=1,
+    )
+
+
+def rate_grid(kappa: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rate map's axes (αλ_max, β in PyTorch's notation, λ_max = 1) and the worst rate over
+    λ ∈ {1/κ, 1} at each point (``optim.theory.momentum_rate``)."""
+    a_grid, b_grid = np.linspace(0.0, 4.5, 91)[1:], np.linspace(0.0, 0.99, 100)
+    return a_grid, b_grid, theory.momentum_rate(a_grid[None, :], b_grid[:, None], [1 / kappa, 1.0])

@@ -676,3 +676,16 @@ def bias_correction_figure(
         look=look,
         height=320,
     )
+
+
+def sampling_figure(curves: dict[str, np.ndarray], *, look: Look = DEFAULT_LOOK) -> dict:
+    """L − L* against the step, mean of the seeds: reshuffled epochs against replacement."""
+    return lines_figure(
+        [
+            ("reshuffled epochs (mean of 20 seeds)", color(2), "solid", curves["shuffle"]),
+            ("with replacement (mean of 20 seeds)", color(3), "solid", curves["replacement"]),
+        ],
+        "L − L*",
+        log=True,
+        look=look,
+    )
