@@ -25,11 +25,13 @@ __all__ = [
     "Conditioning",
     "ExactQuadratic",
     "Race",
+    "ScalarRace",
     "conditioning",
     "decay_over",
     "measured_rate",
     "minibatch_gradients",
     "sampling_race",
+    "scalar_race",
     "tenfold",
 ]
 
@@ -245,3 +247,39 @@ def decay_over(name: str, steps: int) -> Any:
         "inverse_time": lambda: schedules.inverse_time(t0=quarter),
         "step": lambda: schedules.step(every=quarter, gamma=0.5),
     }[name]()
+
+
+class ScalarRace(NamedTuple):
+    """GD on the scalar (y − σw)² at several η: per run, its label, iterates and loss beside the
+    closed form of EECS 182 eq. (3), and the step it diverged at (−1: never)."""
+
+    w: list[tuple[str, np.ndarray, np.ndarray]]
+    loss: list[tuple[str, np.ndarray, np.ndarray]]
+    diverged_at: list[int]
+
+
+def scalar_race(sigma: float, y: float, w0: float, etas: Any, names: Any, steps: int) -> ScalarRace:
+    """The Learning-rate lab's runs: GD on (y − σw)² (the first coordinate of ``sigma_w`` with
+    σ₁ = σ₂), one run per η, next to the closed form w_k = y/σ + (1 − 2ησ²)ᵏ(w₀ − y/σ).
+
+    >>> r = scalar_race(1.0, 1.0, 0.0, [0.25], ["x"], 3)
+    >>> r.w[0][0], r.w[0][1].round(4).tolist(), r.diverged_at
+    ('η = 0.25 (x)', [0.0, 0.5, 0.75, 0.875], [-1])
+    """
+    from surfaces import get_surface
+
+    from .engine import run
+
+    etas = np.asarray(etas, dtype=float)
+    surface = get_surface("sigma_w", sigma1=sigma, sigma2=sigma, y1=y, y2=y)
+    traj = run(surface, "gd", np.tile([[w0, w0]], (len(etas), 1)), steps, lr=etas)
+    w = traj.xy[:, :, 0]  # (S+1, R): the first coordinate is exactly the scalar problem
+    k = np.arange(steps + 1)
+    out = ScalarRace([], [], [int(d) for d in traj.diverged_at])
+    for r, (e, name) in enumerate(zip(etas, names)):
+        label = f"η = {e:.4g} ({name})"
+        exact = theory.scalar_closed_form(w0, y, sigma, e, k)
+        out.w.append((label, w[:, r], exact))
+        with np.errstate(all="ignore"):
+            out.loss.append((label, (y - sigma * w[:, r]) ** 2, (y - sigma * exact) ** 2))
+    return out

@@ -11,53 +11,22 @@ import streamlit as st
 import optim
 import viz
 from optim import theory
-from surfaces import get_surface
-from ui import link, predict, race, view
-from ui.cache import surface_key
+from ui import lab, link, predict, race, view
+from ui.cache import surface_key, surface_of
 from ui.frame import chart, page
 from ui.runs import Axis
 from viz import claims, labs
+from viz.style import REGIME_COLORS
 
 P = "lr"
-BADGE = {
-    "monotone": "green",
-    "one-step": "blue",
-    "oscillating": "orange",
-    "period-2": "violet",
-    "diverging": "red",
-}
 look = page(
     "Learning-rate lab",
     "📏",
     "How big can a step be? On the simplest loss there is, the answer is exact.",
     prefix=P,
 )
-
-
 race.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the two-direction map (section 2)
-
-
-def _set(key: str, value: float) -> None:
-    st.session_state[key] = value
-
-
-def eta_slider(key: str, unit: float, default: float, context: tuple, label: str) -> float:
-    """An η slider on [unit/200, 1.5·unit] in steps of unit/200 (0.99·unit and 1.01·unit are on it)."""
-    ctx = f"{key}__context"
-    if st.session_state.get(ctx) != context:  # σ changed: the scale of η changed with it
-        st.session_state[ctx] = context
-        st.session_state[key] = round(default * unit, 12)
-    return link.slider(
-        label,
-        unit / 200,
-        1.5 * unit,
-        round(default * unit, 12),
-        step=unit / 200,
-        key=key,
-        format="%.4f",
-        help="Step size η.",
-    )
 
 
 # -- one weight -------------------------------------------------------------------------------------
@@ -82,17 +51,12 @@ w0 = link.slider("w₀", -3.0, 3.0, 0.0, step=0.1, key=f"{P}_w0", where=c3)
 steps = link.slider("steps", 5, 100, 30, key=f"{P}_steps", where=c4)
 
 unit = theory.scalar_limit(sigma)
-eta = eta_slider(f"{P}_eta", unit, 0.3, (sigma,), "step size η")
-cols = st.columns(5)
-for col, (mult, text) in zip(
-    cols,
-    [(0.25, "0.25/σ²"), (0.5, "1/(2σ²)"), (0.99, "0.99/σ²"), (1.0, "1/σ²"), (1.01, "1.01/σ²")],
-):
-    col.button(f"η = {text}", key=f"{P}_to_{mult}", on_click=_set, args=(f"{P}_eta", mult * unit))
+MARKS = [(0.25, "0.25/σ²"), (0.5, "1/(2σ²)"), (0.99, "0.99/σ²"), (1.0, "1/σ²"), (1.01, "1.01/σ²")]
+eta = lab.scaled_eta_slider(f"{P}_eta", unit, 0.3, (sigma,), "step size η", MARKS, f"{P}_to")
 
 regime = theory.scalar_regime(eta, sigma)
 factor = float(theory.scalar_contraction(eta, sigma))
-st.badge(regime, color=BADGE[regime], icon=None)
+st.badge(regime, color=REGIME_COLORS[regime], icon=None)
 st.markdown(
     f"**{theory.REGIMES[regime]}.** Error factor per step $|1-2\\eta\\sigma^2|$ = {factor:.4g}; "
     f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g} (note 004's $\\gamma_{{opt}}$, the "
@@ -108,17 +72,8 @@ fig1 = link.toggle(
 
 etas = [eta] + ([0.1 * unit, 0.8 * unit, 1.05 * unit] if fig1 else [])
 names = ["yours"] + (["slow, 0.1/σ²", "oscillating, 0.8/σ²", "diverging, 1.05/σ²"] if fig1 else [])
-surface = get_surface("sigma_w", sigma1=sigma, sigma2=sigma, y1=y, y2=y)
-traj = optim.run(surface, "gd", np.tile([[w0, w0]], (len(etas), 1)), steps, lr=np.array(etas))
-w = traj.xy[:, :, 0]  # (S+1, R): the first coordinate is exactly the scalar problem
-k = np.arange(steps + 1)
-runs_w, runs_l = [], []
-for r, (e, name) in enumerate(zip(etas, names)):
-    label = f"η = {e:.4g} ({name})"
-    exact = theory.scalar_closed_form(w0, y, sigma, e, k)
-    runs_w.append((label, w[:, r], exact))
-    with np.errstate(all="ignore"):
-        runs_l.append((label, (y - sigma * w[:, r]) ** 2, (y - sigma * exact) ** 2))
+race1 = lab.scalar(sigma, y, w0, tuple(etas), tuple(names), steps)
+runs_w, runs_l = race1.w, race1.loss
 left, mid, right = st.columns(3)
 with left:
     chart(
@@ -139,10 +94,10 @@ with right:
         "The contraction factor |1 − 2ησ²| against η, with the chosen η marked",
         key=f"{P}_factor",
     )
-for r, name in enumerate(names):
-    if traj.diverged_at[r] >= 0:
+for name, k_div in zip(names, race1.diverged_at):
+    if k_div >= 0:
         st.warning(
-            f"{name} diverged at step {int(traj.diverged_at[r])}: the iterate left the bounded "
+            f"{name} diverged at step {k_div}: the iterate left the bounded "
             "region (the error grows by the factor above each step).",
             icon="💥",
         )
@@ -161,20 +116,17 @@ s2 = link.slider("σ₂", 0.1, 3.0, 0.3, step=0.05, key=f"{P}_s2", where=c2)
 steps2 = link.slider("steps ", 10, 300, 60, key=f"{P}_steps2", where=c3)
 smax, smin = max(s1, s2), min(s1, s2)
 unit2 = theory.scalar_limit(smax)
-eta2 = eta_slider(f"{P}_eta2", unit2, 0.9, (s1, s2), "step size η (both directions)")
-surface2 = get_surface("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
-traj2 = optim.run(surface2, "gd", np.zeros((1, 2)), steps2, lr=eta2)
-target = np.array([1.0 / s1, 1.0 / s2])
-errors = np.abs(traj2.xy[:, 0, :] - target)
-
+eta2 = lab.scaled_eta_slider(f"{P}_eta2", unit2, 0.9, (s1, s2), "step size η (both directions)")
 key2 = surface_key("sigma_w", sigma1=s1, sigma2=s2, y1=1.0, y2=1.0)
-label2 = f"GD η = {eta2:.4g}"
-run = ("gd", (("lr", float(eta2)),))
+surface2, label2, run = surface_of(key2), f"GD η = {eta2:.4g}", ("gd", (("lr", float(eta2)),))
+(traj2,) = lab.runs(key2, ["gd"], [{"lr": eta2}], steps2, (0.0, 0.0))
+errors = np.abs(traj2.xy[:, 0, :] - np.array([1.0 / s1, 1.0 / s2]))
+views2 = viz.run_views([traj2], surface2, [label2])
 # the η slider's own values (a step of unit2/200), on which "the largest η" is measured
 grid = tuple(round(m * unit2 / 200, 12) for m in range(1, 301))
 question = predict.View(
     ask,
-    viz.run_views([traj2], surface2, [label2]),
+    views2,
     surface2,
     [label2],
     P,
@@ -185,7 +137,6 @@ question = predict.View(
 )
 question.offer()
 
-fast = float(theory.scalar_contraction(eta2, smax))
 steep = theory.scalar_regime(eta2, smax)
 if not question.hidden:  # the limit and the regime are the answers a question asks for
     dirs = claims.two_directions(eta2, s1, s2)
@@ -197,12 +148,8 @@ if not question.hidden:  # the limit and the regime are the answers a question a
         f"{dirs['slowest']:.4g}",
         help=f"The {dirs['which']} direction: it sets how fast the whole error shrinks.",
     )
-    if dirs["steps"] is not None:
-        m4.metric("steps to shrink the error 10⁶×", f"{dirs['steps']}")
-    elif steep == "period-2":
-        m4.metric("steps to shrink the error 10⁶×", "never (period 2)")
-    else:
-        m4.metric("steps to shrink the error 10⁶×", "never (diverges)")
+    never = "never (period 2)" if steep == "period-2" else "never (diverges)"
+    m4.metric("steps to shrink the error 10⁶×", never if dirs["steps"] is None else dirs["steps"])
     eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
     st.caption(
         f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
@@ -226,7 +173,7 @@ with right:
         view.Request(
             surface2,
             key2,
-            viz.run_views([traj2], surface2, [label2]),
+            views2,
             f"{P}_path",
             "Top view of the two-direction quadratic (σ₁, σ₂) with the run's path, its player "
             "and an η scrubber",
@@ -245,25 +192,8 @@ with right:
             f"Scrub η: the path redraws at once; 1/σ_max² = {unit2:.4g} is on the scrubber "
             "(period 2), and the charts follow when you let go."
         )
-if question.hidden:
-    pass
-elif steep == "period-2" and traj2.diverged_at[0] < 0:
-    st.info(
-        f"η = 1/σ_max² = {unit2:.4g} exactly: the steep direction's error flips sign with the same "
-        "size every step (factor |1 − 2ησ_max²| = 1), a period-2 bounce that neither grows nor "
-        "shrinks, while the flat direction converges. Any larger η diverges.",
-        icon="↔️",
-    )
-elif fast >= 1 or traj2.diverged_at[0] >= 0:
-    where = (
-        f"GD diverged at step {int(traj2.diverged_at[0])}"
-        if traj2.diverged_at[0] >= 0
-        else f"GD is diverging (the steep direction's error grows ×{fast:.3g} per step)"
-    )
-    st.warning(
-        f"{where}: η is at or above 1/σ_max² = {unit2:.4g}, so the steep direction blows up "
-        "even though the flat one alone would be fine.",
-        icon="💥",
-    )
+said = None if question.hidden else claims.steep_direction(eta2, smax, int(traj2.diverged_at[0]))
+if said is not None:  # at the limit: period 2; beyond it: diverging
+    (st.info if said[0] == "info" else st.warning)(said[1], icon="↔️" if said[0] == "info" else "💥")
 
 link.finish()

@@ -15,7 +15,15 @@ from . import link, view
 from .cache import SurfaceKey, simulate, surface_of
 from .runs import hashable
 
-__all__ = ["cloud", "eta_slider", "lab_map", "runs", "sampling"]
+__all__ = [
+    "cloud",
+    "eta_slider",
+    "lab_map",
+    "runs",
+    "sampling",
+    "scalar",
+    "scaled_eta_slider",
+]
 
 
 def runs(
@@ -63,3 +71,45 @@ def cloud(name: str, w: tuple, batch: int, seed: int) -> experiments.Cloud:
 def sampling(name: str, start: tuple, lr: float, batch: int, steps: int) -> experiments.Race:
     """Reshuffled epochs against sampling with replacement, 20 seeds (cached across sessions)."""
     return experiments.sampling_race(get_surface(name), start, lr, batch, steps, seeds=20)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def scalar(sigma: float, y: float, w0: float, etas: tuple, names: tuple, steps: int):
+    """The Learning-rate lab's runs (``optim.experiments.scalar_race``), cached across sessions."""
+    return experiments.scalar_race(sigma, y, w0, etas, names, steps)
+
+
+def _set(key: str, value: float) -> None:
+    st.session_state[key] = value
+
+
+def scaled_eta_slider(
+    key: str,
+    unit: float,
+    default: float,
+    context: tuple,
+    label: str,
+    landmarks: Sequence[tuple[float, str]] = (),
+    buttons: str = "",
+) -> float:
+    """An η slider on [unit/200, 1.5·unit] in steps of unit/200 (0.99·unit and 1.01·unit are on
+    it); when ``context`` (σ) changes, the scale of η changes with it and η goes back to
+    ``default``·unit. ``landmarks`` ``(multiple of unit, name)`` are buttons under it (keys
+    ``<buttons>_<multiple>``) that set η there."""
+    ctx = f"{key}__context"
+    if st.session_state.get(ctx) != context:
+        st.session_state[ctx] = context
+        st.session_state[key] = round(default * unit, 12)
+    eta = link.slider(
+        label,
+        unit / 200,
+        1.5 * unit,
+        round(default * unit, 12),
+        step=unit / 200,
+        key=key,
+        format="%.4f",
+        help="Step size η.",
+    )
+    for col, (mult, text) in zip(st.columns(len(landmarks)) if landmarks else (), landmarks):
+        col.button(f"η = {text}", key=f"{buttons}_{mult}", on_click=_set, args=(key, mult * unit))
+    return eta

@@ -22,6 +22,7 @@ __all__ = [
     "optimum_share",
     "rate_sentence",
     "sharpness_lines",
+    "steep_direction",
     "two_directions",
 ]
 
@@ -275,3 +276,31 @@ def two_directions(eta: float, s1: float, s2: float) -> dict[str, Any]:
     if worst < 1.0:
         steps = math.ceil(math.log(1e-6) / math.log(worst)) if worst > 0 else 1
     return {"fast": fast, "slow": slow, "slowest": worst, "which": which, "steps": steps}
+
+
+def steep_direction(eta: float, sigma_max: float, diverged_at: int) -> tuple[str, str] | None:
+    """What the two-direction run's steep direction does at ``eta``, when it is not converging:
+    ``("info", …)`` at η = 1/σ_max² exactly (period 2), ``("warning", …)`` beyond; None below.
+
+    >>> steep_direction(0.5, 1.0, -1) is None, steep_direction(1.0, 1.0, -1)[0]
+    (True, 'info')
+    """
+    unit = theory.scalar_limit(sigma_max)
+    fast = float(theory.scalar_contraction(eta, sigma_max))
+    if theory.scalar_regime(eta, sigma_max) == "period-2" and diverged_at < 0:
+        return "info", (
+            f"η = 1/σ_max² = {unit:.4g} exactly: the steep direction's error flips sign with the "
+            "same size every step (factor |1 − 2ησ_max²| = 1), a period-2 bounce that neither "
+            "grows nor shrinks, while the flat direction converges. Any larger η diverges."
+        )
+    if fast < 1 and diverged_at < 0:
+        return None
+    where = (
+        f"GD diverged at step {diverged_at}"
+        if diverged_at >= 0
+        else f"GD is diverging (the steep direction's error grows ×{fast:.3g} per step)"
+    )
+    return "warning", (
+        f"{where}: η is at or above 1/σ_max² = {unit:.4g}, so the steep direction blows up even "
+        "though the flat one alone would be fine."
+    )

@@ -90,3 +90,13 @@ def base_layout(look: Look, height: int, **extra: Any) -> dict[str, Any]:
     }
     layout.update(extra)
     return layout
+
+
+# The Learning-rate lab's regime badge (Streamlit's badge colours), one per ``theory.REGIMES``.
+REGIME_COLORS = {
+    "monotone": "green",
+    "one-step": "blue",
+    "oscillating": "orange",
+    "period-2": "violet",
+    "diverging": "red",
+}
