@@ -33,6 +33,7 @@ __all__ = [
     "sampling_race",
     "scalar_race",
     "tenfold",
+    "tenfold_table",
 ]
 
 
@@ -283,3 +284,19 @@ def scalar_race(sigma: float, y: float, w0: float, etas: Any, names: Any, steps:
         with np.errstate(all="ignore"):
             out.loss.append((label, (y - sigma * w[:, r]) ** 2, (y - sigma * exact) ** 2))
     return out
+
+
+def tenfold_table(trajs: Any, target: Any, names: Any, steps: int) -> dict[str, list]:
+    """Per run (a one-run :class:`optim.Trajectory` each), the steps to cut the dense (w₁) and the
+    sparse (w₂) error ten-fold (:func:`tenfold`); "> steps" where never."""
+    paths = [t.xy[:, 0] for t in trajs]
+
+    def cell(xy: Any, d: int) -> str:
+        k = tenfold(xy, target, d)
+        return str(k) if k >= 0 else f"> {steps}"
+
+    return {
+        "method": list(names),
+        "steps to cut the w₁ (dense) error 10×": [cell(p, 0) for p in paths],
+        "steps to cut the w₂ (sparse) error 10×": [cell(p, 1) for p in paths],
+    }

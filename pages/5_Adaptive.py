@@ -8,15 +8,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import optim
 import viz
 from optim import experiments, grids, theory
 from surfaces import get_surface
 from surfaces.data import FEATURES
-from ui import lab, link, predict, race, view
+from ui import lab, link, predict, race
 from ui.cache import steps_to, surface_key, surface_of
 from ui.frame import chart, page, phone
-from viz import PALETTE, labs
+from viz import claims, labs
 
 P = "ad"
 look = page(
@@ -44,50 +43,21 @@ st.latex(
 c1, c2 = st.columns(2)
 eta1 = lab.eta_slider("η (all three)", ETAS, 0.1, f"{P}_eta1")
 steps1 = link.slider("steps", 50, 1000, 400, step=50, key=f"{P}_steps1", where=c2)
+DATA = {"nptel": "NPTEL's two points", "noisy": "40 noisy points"}
 dataset = link.radio(
-    "data",
-    ["nptel", "noisy"],
-    horizontal=True,
-    key=f"{P}_data",
-    format_func={"nptel": "NPTEL's two points", "noisy": "40 noisy points"}.get,
-    where=c1,
+    "data", [*DATA], format_func=DATA.get, key=f"{P}_data", where=c1, horizontal=True
 )
 key1 = surface_key("sigmoid_neuron", dataset=dataset)
-s1 = surface_of(key1)
-names = ["adagrad", "rmsprop", "adam"]
-trajs = lab.runs(key1, names, [{"lr": eta1}] * 3, steps1)
+names, hps1, kinds = ["adagrad", "rmsprop", "adam"], [{"lr": eta1}] * 3, ("first", "regime", "next")
+trajs = lab.runs(key1, names, hps1, steps1)
 labels1 = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
-question = predict.View(
-    ask,
-    viz.run_views(trajs, s1, labels1),
-    s1,
-    labels1,
-    P,
-    kinds=("first", "regime", "next"),
-    rules=[predict.rule(n, {"lr": eta1}) for n in names],
-    rerun=lambda s, n=steps1: viz.run_views(
-        lab.runs(key1, names, [{"lr": eta1}] * 3, n, s), s1, labels1
-    ),
-    look=look,
-)
+question = lab.question(ask, P, look, key1, names, hps1, steps1, labels1, kinds)
 question.offer()
 left, right = st.columns(2)
 question.panel(where=left if phone() else right)  # beside the map; first on a phone
 with left:
-    view.show(
-        view.Request(
-            s1,
-            key1,
-            question.views,
-            f"{P}_race1",
-            "Top view of the sigmoid neuron's loss over (w, b) with the paths of AdaGrad, RMSProp "
-            "and Adam, and their player",
-            curves=False,
-            main=False,
-        ),
-        look,
-        question,
-    )
+    alt = "Top view of the sigmoid neuron's loss over (w, b) with AdaGrad, RMSProp and Adam"
+    lab.lab_map(P, look, key1, question.views, "race1", alt, question)
 if question.hidden:
     right.info("Each run's effective step is shown after your answer.", icon="🙈")
     question.end()
@@ -97,11 +67,9 @@ chart(
     where=right,
     key=f"{P}_eff",
 )
-final = {n: float(t.loss[-1, 0]) for n, t in zip(names, trajs)}
+final = ", ".join(f"{n} {float(t.loss[-1, 0]):.3g}" for n, t in zip(names, trajs))
 st.caption(
-    "Final loss: "
-    + ", ".join(f"{n} {v:.3g}" for n, v in final.items())
-    + ". AdaGrad's effective step (solid/dotted per coordinate) never rises."
+    f"Final loss: {final}. AdaGrad's effective step (solid/dotted per coordinate) never rises."
 )
 
 # -- 2. axis-aligned against rotated ----------------------------------------------------------------
@@ -163,10 +131,9 @@ st.caption(
     f"First step: {steps_taken[0][0]:.3g} η with correction, {steps_taken[1][0]:.3g} η without "
     f"(theory {first:.3g} η)."
 )
-with st.expander("Errata in the lecture notes (the engine implements the correct math)"):
-    for name in ("rmsprop", "adam"):
-        for e in optim.OPTIMIZERS[name].errata:
-            st.markdown(f"- **{optim.OPTIMIZERS[name].title}.** {e}")
+lab.errata(
+    ("rmsprop", "adam"), "Errata in the lecture notes (the engine implements the correct math)"
+)
 
 # -- 4. sparse features -----------------------------------------------------------------------------
 st.divider()
@@ -188,33 +155,10 @@ v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
 left, right = st.columns(2)
 with left:
     lab.lab_map(P, look, key4, v4, "sparse", "Top view of the sparse logistic loss with each run")
-
-
-def tenfold(t, d: int) -> str:
-    """Steps until the error along coordinate d is a tenth of where it started."""
-    k = experiments.tenfold(t.xy[:, 0], s4.minima[0], d)
-    return str(k) if k >= 0 else f"> {steps4}"
-
-
-st.dataframe(
-    {
-        "method": ["GD", "AdaGrad"],
-        "steps to cut the w₁ (dense) error 10×": [tenfold(t, 0) for t in ts4],
-        "steps to cut the w₂ (sparse) error 10×": [tenfold(t, 1) for t in ts4],
-    },
-    hide_index=True,
-)
+table4 = experiments.tenfold_table(ts4, s4.minima[0], ("GD", "AdaGrad"), steps4)
+st.dataframe(table4, hide_index=True)
 chart(
-    labs.lines_figure(
-        [
-            ("AdaGrad, dense w₁", PALETTE[1], "solid", ts4[1].eff_lr[:, 0, 0]),
-            ("AdaGrad, sparse w₂", PALETTE[1], "dot", ts4[1].eff_lr[:, 0, 1]),
-            ("GD (both)", PALETTE[0], "solid", ts4[0].eff_lr[:, 0, 0]),
-        ],
-        "effective step",
-        log=True,
-        look=look,
-    ),
+    labs.sparse_steps_figure(ts4[0].eff_lr[:, 0], ts4[1].eff_lr[:, 0], look=look),
     "The rare feature's effective step against step for each optimizer, on a log scale",
     where=right,
     key=f"{P}_sparse_eff",
@@ -233,34 +177,18 @@ st.markdown(
 )
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def normalized(features: str) -> tuple:
-    key = surface_key("linear_regression", features=features)
-    c = experiments.conditioning(surface_of(key), surface_of(key).starts[0])
-    return c, lab.runs(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)
-
-
 rows = []
 for col, (features, label) in zip(st.columns(3), FEATURES.items()):
-    c, ts5 = normalized(features)
+    c, ts5 = lab.normalized(features)
     key5 = surface_key("linear_regression", features=features)
     v5 = viz.run_views(ts5, surface_of(key5), [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
     with col:
         st.markdown(f"**{label}** · κ = {c.kappa:.3g}")
         alt = f"Top view of the regression loss with {label} inputs, 60 steps of GD and Adam"
         lab.lab_map(P, look, key5, v5, f"norm_{features}", alt, size=(460, 330))
-    rows.append(
-        {
-            "inputs": label,
-            "κ": f"{c.kappa:.3g}",
-            "GD's best η*": f"{c.eta_star:.3g}",
-            "GD rate (κ−1)/(κ+1)": f"{c.rate:.3g}" if c.rate > 1e-12 else "0",
-            "GD steps to L − L* ≤ 1e-6": c.gd_steps if c.gd_steps >= 0 else "> 2000",
-            "Adam (η = 0.1) steps": c.adam_steps if c.adam_steps >= 0 else "> 2000",
-        }
-    )
+    rows.append(claims.conditioning_row(label, c))
 st.dataframe(rows, hide_index=True)
-raw, _, std = (normalized(f)[0] for f in FEATURES)
+raw, _, std = (lab.normalized(f)[0] for f in FEATURES)
 st.caption(
     f"Standardizing cuts κ from {raw.kappa:.3g} to {std.kappa:.3g} and GD's steps from "
     f"{raw.gd_steps} to {std.gd_steps}. Adam, the other cure, rescales each coordinate by its own "

@@ -8,17 +8,22 @@ from typing import Any
 
 import streamlit as st
 
+import optim
+import viz
 from optim import experiments
 from surfaces import get_surface
 
-from . import link, view
+from . import link, predict, view
 from .cache import SurfaceKey, simulate, surface_of
 from .runs import hashable
 
 __all__ = [
     "cloud",
+    "errata",
     "eta_slider",
     "lab_map",
+    "normalized",
+    "question",
     "runs",
     "sampling",
     "scalar",
@@ -44,14 +49,22 @@ def runs(
 
 
 def lab_map(
-    prefix: str, look: Any, key: SurfaceKey, views: Sequence[Any], name: str, alt: str, **kw: Any
+    prefix: str,
+    look: Any,
+    key: SurfaceKey,
+    views: Sequence[Any],
+    name: str,
+    alt: str,
+    question: Any = None,
+    **kw: Any,
 ) -> dict:
     """A lab's map of ``views`` on the surface ``key`` in the race view (the one player of every
-    page), without curves unless asked; ``kw`` are :class:`ui.view.Request` fields."""
+    page), without curves unless asked, a ``question``'s view if given; ``kw`` are
+    :class:`ui.view.Request` fields."""
     kw.setdefault("curves", False)
     kw.setdefault("main", False)
     req = view.Request(surface_of(key), key, views, f"{prefix}_{name}", alt, **kw)
-    return view.show(req, look)
+    return view.show(req, look, question)
 
 
 def eta_slider(label: str, grid: Sequence[float], default: float, key: str, **kw: Any) -> float:
@@ -113,3 +126,50 @@ def scaled_eta_slider(
     for col, (mult, text) in zip(st.columns(len(landmarks)) if landmarks else (), landmarks):
         col.button(f"η = {text}", key=f"{buttons}_{mult}", on_click=_set, args=(key, mult * unit))
     return eta
+
+
+def question(
+    ask: Any,
+    prefix: str,
+    look: Any,
+    key: SurfaceKey,
+    names: Sequence[str],
+    hps: Sequence[dict[str, Any]],
+    steps: int,
+    labels: Sequence[str],
+    kinds: Sequence[str],
+) -> predict.View:
+    """A lab's runs as a class question's view (``ui.predict.View``): its rules, and the same
+    runs again from another start for the round-off and longer-run checks."""
+    s = surface_of(key)
+    views = viz.run_views(runs(key, names, hps, steps), s, labels)
+    return predict.View(
+        ask,
+        views,
+        s,
+        labels,
+        prefix,
+        kinds=kinds,
+        rules=[predict.rule(n, hp) for n, hp in zip(names, hps)],
+        rerun=lambda start, n=steps: viz.run_views(runs(key, names, hps, n, start), s, labels),
+        look=look,
+    )
+
+
+def errata(names: Sequence[str], title: str) -> None:
+    """The lecture notes' errata about these optimizers, in an expander titled ``title``."""
+    with st.expander(title):
+        for name in names:
+            for e in optim.OPTIMIZERS[name].errata:
+                st.markdown(f"- **{optim.OPTIMIZERS[name].title}.** {e}")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def normalized(features: str) -> tuple:
+    """The regression with ``features`` inputs: its conditioning (``optim.experiments``) and 60
+    steps of GD at its best η* and of Adam at η = 0.1, cached across sessions."""
+    from .cache import surface_key
+
+    key = surface_key("linear_regression", features=features)
+    c = experiments.conditioning(surface_of(key), surface_of(key).starts[0])
+    return c, runs(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)

@@ -15,6 +15,7 @@ import numpy as np
 from optim import dynamics, theory
 
 __all__ = [
+    "conditioning_row",
     "decay_sentence",
     "direction",
     "momentum_limit",
@@ -304,3 +305,15 @@ def steep_direction(eta: float, sigma_max: float, diverged_at: int) -> tuple[str
         f"{where}: η is at or above 1/σ_max² = {unit:.4g}, so the steep direction blows up even "
         "though the flat one alone would be fine."
     )
+
+
+def conditioning_row(label: str, c: Any) -> dict[str, Any]:
+    """One row of the Adaptive lab's normalization table (``optim.experiments.Conditioning``)."""
+    return {
+        "inputs": label,
+        "κ": f"{c.kappa:.3g}",
+        "GD's best η*": f"{c.eta_star:.3g}",
+        "GD rate (κ−1)/(κ+1)": f"{c.rate:.3g}" if c.rate > 1e-12 else "0",
+        "GD steps to L − L* ≤ 1e-6": c.gd_steps if c.gd_steps >= 0 else "> 2000",
+        "Adam (η = 0.1) steps": c.adam_steps if c.adam_steps >= 0 else "> 2000",
+    }

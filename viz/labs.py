@@ -689,3 +689,17 @@ def sampling_figure(curves: dict[str, np.ndarray], *, look: Look = DEFAULT_LOOK)
         log=True,
         look=look,
     )
+
+
+def sparse_steps_figure(gd: np.ndarray, adagrad: np.ndarray, *, look: Look = DEFAULT_LOOK) -> dict:
+    """The rare-feature race's effective steps: AdaGrad's per coordinate, GD's one η, log axis."""
+    return lines_figure(
+        [
+            ("AdaGrad, dense w₁", color(1), "solid", adagrad[:, 0]),
+            ("AdaGrad, sparse w₂", color(1), "dot", adagrad[:, 1]),
+            ("GD (both)", color(0), "solid", gd[:, 0]),
+        ],
+        "effective step",
+        log=True,
+        look=look,
+    )
