@@ -10,10 +10,10 @@ import numpy as np
 import streamlit as st
 
 import optim
-from optim import grids, theory
+from optim import theory
 from ui import controls, link
 from ui.frame import chart, page
-from ui.sweep import AUTO_CPU, MAX_CPU, START_X, estimate, shared_already, sweep
+from ui.sweep import AUTO_CPU, START_X, axes, estimate, priced_out, shared_already, sweep
 from viz import labs
 
 P = "sw"
@@ -83,25 +83,8 @@ with c3.popover("Other hyperparameters (fixed)"):
         if p.name not in ("lr", yaxis):
             fixed[p.name] = float(controls.param_widget(p, f"{P}_{opt_name}_{p.name}", url=p.name))
 
-# The axes are laid on the values the playground's widgets offer, so a clicked cell opens exactly
-# the run it shows (η on the run's E12 grid, β on the β grid), thinned to at most n per side.
-eta_grid, _ = grids.lr_grid(surface, opt_name, fixed.get("convention"))
-lrs = np.array(grids.thin(eta_grid, n))
 start = surface.starts[0] if surface.starts else controls.centre(surface)
-if yaxis == START_X:
-    (x0, x1), _ = surface.plot_window
-    ys = np.linspace(x0, x1, n)
-    ytitle = f"start x₀ (y₀ = {start[1]:g})"
-else:
-    p = next(p for p in opt.params if p.name == yaxis)
-    grid = grids.widget_grid(p)
-    if grid is not None:
-        ys = np.array(grids.thin(grid, n))
-    else:
-        ylo, yhi = p.slider
-        step = controls.slider_step(p)
-        ys = np.unique(np.round(np.linspace(ylo, yhi, n) / step) * step)
-    ytitle = p.label
+lrs, ys, ytitle = axes(surface, opt, yaxis, fixed, n, start)  # on the widgets' own values
 
 # -- the sweep: priced first, then one shared job with a progress bar -------------------------------
 args = (
@@ -123,28 +106,11 @@ except ValueError as err:
     st.error(f"This sweep cannot run: {link.escape(str(err))}")
     link.stop()
 if cost > AUTO_CPU and st.session_state.get(f"{P}_confirmed") != args:
-    fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * m * m / cells <= AUTO_CPU]
-    fewer = int(steps * AUTO_CPU / cost // 10 * 10)
-    ways = ([f"a {fits[-1]}×{fits[-1]} grid at {steps} steps"] if fits else []) + (
-        [f"{fewer} steps per run on this grid"] if fewer >= 50 else []
-    )
-    hint = (
-        f" What runs at once: {' or '.join(ways)}."
-        if ways
-        else " A smaller grid with fewer steps runs at once."
-    )
-    if cost > MAX_CPU:
-        st.warning(
-            f"**This sweep is too large for a shared server:** {size} would take about "
-            f"{cost:.0f} s of computing, and one request may use at most {MAX_CPU:.0f} s.{hint}",
-            icon="⏳",
-        )
+    why, text = priced_out(cost, size, cells, steps)
+    if why == "refused":
+        st.warning(text, icon="⏳")
     else:
-        st.info(
-            f"**This sweep takes a while:** {size}, about {cost:.0f} s of computing on the "
-            f"server (a class shares it).{hint}",
-            icon="⏳",
-        )
+        st.info(text, icon="⏳")
         st.button(
             f"▶ Run this sweep (about {cost:.0f} s)",
             key=f"{P}_run",

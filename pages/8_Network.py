@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-import optim
 from optim import grids
 from surfaces.network import ACTIVATIONS, DATASETS, EOS_PRESET, INITS
 from ui import link
 from ui.frame import chart, page
-from ui.network import BUDGET, lab
+from ui.network import BUDGET, DEFAULT_LR, lab, optimizers
 from viz import claims
 from viz import network as figs
 
@@ -25,11 +24,6 @@ look = page(
     "step limit 2/η from the quadratic still rules: watch the sharpness climb to it and stay.",
     prefix=P,
 )
-# each optimizer's default step here, and the grid its slider offers
-DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsprop": 0.01}
-DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "lion": 0.001}
-CHOICES = list(DEFAULT_LR)
-MAX_RUNS = 6
 STEPS = [200, 300, 600, 1000, 1800]  # 6 runs fit 300 steps of the budget, 1 run 1800
 
 net_cfg = EOS_PRESET["network"]
@@ -58,24 +52,7 @@ init = link.selectbox(
     "is √6/√(n_in+n_out): its choice here shows what √6 ≈ 2.45× too wide does.",
 )
 c1, c2, c3 = st.columns([2, 1, 1])
-OPTS = f"{P}_opts"
-raw = link.take("opts")  # a link's opts=gd,adam: the usable names, at most six
-if raw is not None:
-    picked = [n.strip() for n in raw.split(",") if n.strip() in CHOICES][:MAX_RUNS]
-    if picked:
-        st.session_state[OPTS] = picked
-    else:
-        link.note(f"{link.quote(f'opts={raw}')} names no optimizer of this lab; using the default.")
-DEFAULT_RUNS = ["gd", "momentum", "adam"]
-names = c1.multiselect(
-    "optimizers (up to 6)",
-    CHOICES,
-    default=None if OPTS in st.session_state else DEFAULT_RUNS,
-    format_func=lambda n: optim.OPTIMIZERS[n].title,
-    key=OPTS,
-    max_selections=MAX_RUNS,
-)
-link.custom("opts", "Optimizers", ",".join(names), ",".join(DEFAULT_RUNS))
+names = optimizers(P, c1)
 steps = link.select_slider("steps", STEPS, EOS_PRESET["steps"], key=f"{P}_steps", where=c2)
 batch = link.select_slider(
     "batch",

@@ -17,12 +17,20 @@ import optim
 from optim import theory
 from surfaces.network import Network, network, shared_plane, sharpness
 
-__all__ = ["BUDGET", "Lab", "lab"]
+from . import link
+
+__all__ = ["BUDGET", "CHOICES", "DEFAULT_LR", "MAX_RUNS", "Lab", "lab", "optimizers"]
 
 GRID = 60  # the decision boundary's raster, per side
 PLANE = 36  # the shared plane's loss grid, per side
 LANCZOS = 12  # Lanczos steps per sharpness: the top eigenvalue to < 1 % on the preset
 BUDGET = 1800  # runs × steps one rerun may train (the default 3 × 600: ~2 s of CPU, cold)
+# each optimizer's default step here (its slider offers optim.grids.nice_grid around it)
+DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsprop": 0.01}
+DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "lion": 0.001}
+CHOICES = list(DEFAULT_LR)
+MAX_RUNS = 6
+DEFAULT_RUNS = ["gd", "momentum", "adam"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +133,28 @@ def lab(
         plane=plane,
         plane_grid=(a, b, z),
     )
+
+
+def optimizers(prefix: str, where: Any) -> list[str]:
+    """The lab's optimizers (a multiselect, at most :data:`MAX_RUNS`); a link's ``opts=gd,adam``
+    sets them (unknown names left out; none usable: a note, and the default)."""
+    key = f"{prefix}_opts"
+    raw = link.take("opts")
+    if raw is not None:
+        picked = [n.strip() for n in raw.split(",") if n.strip() in CHOICES][:MAX_RUNS]
+        if picked:
+            st.session_state[key] = picked
+        else:
+            link.note(
+                f"{link.quote(f'opts={raw}')} names no optimizer of this lab; using the default."
+            )
+    names = where.multiselect(
+        "optimizers (up to 6)",
+        CHOICES,
+        default=None if key in st.session_state else DEFAULT_RUNS,
+        format_func=lambda n: optim.OPTIMIZERS[n].title,
+        key=key,
+        max_selections=MAX_RUNS,
+    )
+    link.custom("opts", "Optimizers", ",".join(names), ",".join(DEFAULT_RUNS))
+    return names

@@ -20,11 +20,21 @@ from collections.abc import Callable
 import numpy as np
 
 import optim
+from optim import grids
 
 from . import jobs
 from .cache import surface_of
 
-__all__ = ["AUTO_CPU", "MAX_CPU", "START_X", "estimate", "shared_already", "sweep"]
+__all__ = [
+    "AUTO_CPU",
+    "MAX_CPU",
+    "START_X",
+    "axes",
+    "estimate",
+    "priced_out",
+    "shared_already",
+    "sweep",
+]
 
 START_X = "start x₀"
 
@@ -149,3 +159,47 @@ def sweep(
         return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
     return jobs.shared(cache_key, work, on_wait)
+
+
+def axes(
+    surface, opt: optim.Optimizer, yaxis: str, fixed: dict, n: int, start
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The sweep's η values, vertical values and title, at most ``n`` per side.
+
+    The axes are laid on the values the playground's widgets offer (``optim.grids``), so a
+    clicked cell opens exactly the run it shows: η on the run's E12 grid, β on the β grid.
+    """
+    lrs = np.array(grids.thin(grids.lr_grid(surface, opt.name, fixed.get("convention"))[0], n))
+    if yaxis == START_X:
+        (x0, x1), _ = surface.plot_window
+        return lrs, np.linspace(x0, x1, n), f"start x₀ (y₀ = {start[1]:g})"
+    p = next(p for p in opt.params if p.name == yaxis)
+    grid = grids.widget_grid(p)
+    if grid is not None:
+        return lrs, np.array(grids.thin(grid, n)), p.label
+    (ylo, yhi), step = p.slider, grids.slider_step(p)
+    return lrs, np.unique(np.round(np.linspace(ylo, yhi, n) / step) * step), p.label
+
+
+def priced_out(cost: float, size: str, cells: int, steps: int) -> tuple[str, str]:
+    """Why a sweep of ``cost`` CPU seconds does not run at once, and what would:
+    ``("refused", text)`` above :data:`MAX_CPU`, ``("confirm", text)`` above :data:`AUTO_CPU`."""
+    fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * m * m / cells <= AUTO_CPU]
+    fewer = int(steps * AUTO_CPU / cost // 10 * 10)
+    ways = ([f"a {fits[-1]}×{fits[-1]} grid at {steps} steps"] if fits else []) + (
+        [f"{fewer} steps per run on this grid"] if fewer >= 50 else []
+    )
+    hint = (
+        f" What runs at once: {' or '.join(ways)}."
+        if ways
+        else " A smaller grid with fewer steps runs at once."
+    )
+    if cost > MAX_CPU:
+        return "refused", (
+            f"**This sweep is too large for a shared server:** {size} would take about "
+            f"{cost:.0f} s of computing, and one request may use at most {MAX_CPU:.0f} s.{hint}"
+        )
+    return "confirm", (
+        f"**This sweep takes a while:** {size}, about {cost:.0f} s of computing on the "
+        f"server (a class shares it).{hint}"
+    )

@@ -94,6 +94,18 @@ def _builders() -> dict:
             "L",
             log=True,
         ),
+        "effective_steps_figure": lambda: labs.effective_steps_figure(
+            [("adagrad", np.stack([0.9**k, 0.8**k], -1))]
+        ),
+        "bias_correction_figure": lambda: labs.bias_correction_figure(
+            np.ones(30), np.full(30, 3.16), 3.16
+        ),
+        "sparse_steps_figure": lambda: labs.sparse_steps_figure(
+            np.ones((30, 2)), np.stack([0.9**k, 0.99**k], -1)
+        ),
+        "sampling_figure": lambda: labs.sampling_figure(
+            {"shuffle": 0.9**k, "replacement": 0.92**k}
+        ),
         "gradient_cloud_figure": lambda: labs.gradient_cloud_figure(
             rng.normal(size=(50, 2)), np.array([0.5, -0.2])
         ),
