@@ -172,7 +172,8 @@ def banks_for(
         except ValueError:  # a grid value the optimizer refuses: this axis does not scrub
             continue
         index = widget.index(float(ax.value))
-        out[ax.run].append(Bank(ax.name, ax.symbol, values, index, xy, loss, div, widget))
+        bank_ = Bank(ax.name, ax.symbol, values, index, xy, loss, div, widget, ax.key, ax.group)
+        out[ax.run].append(bank_)
     return out
 
 
@@ -216,14 +217,14 @@ def mount(
     spec: dict[str, Any],
     key: str,
     *,
-    axes: Sequence[Axis] = (),
     on_start: Callable[[float, float], None] | None = None,
     alt: str = "",
 ) -> None:
     """Draw ``spec`` (from :func:`viz.race_spec`) as the race view under ``key``.
 
-    Chunks already sent to this browser are left out (only their names travel); ``axes`` are the
-    widgets the scrubbers set when let go; ``on_start(x, y)`` receives a click on the map.
+    Chunks already sent to this browser are left out (only their names travel); a released
+    scrubber sets the widget its bank names (``Bank.key``); ``on_start(x, y)`` receives a click
+    on the map.
     """
     if spec.get("surface3d") and not plotly_js():  # the full bundle could not be written
         spec = {k: v for k, v in spec.items() if k != "surface3d"}
@@ -232,24 +233,16 @@ def mount(
     if len(sent) > MAX_SENT:
         sent.clear()
     chunks = spec.get("chunks", {})
-    data = {k: v for k, v in spec.items() if k != "chunks"}
+    data = {k: v for k, v in spec.items() if k not in ("chunks", "targets")}
     data["chunks"] = {n: c for n, c in chunks.items() if n not in sent}
     data["need"] = sorted(chunks)
     data["alt"] = alt
     for n in chunks:
         sent[n] = True
-    keys = {(a.run, a.name): a.key for a in axes}
-    groups = {(a.run, a.name): a.group for a in axes}
-    targets = {
-        (i, a["name"]): (keys[(i, a["name"])], tuple(a["widget"]))
-        for i, run in enumerate(spec.get("runs", []))
-        for a in run.get("axes", [])
-        if (i, a["name"]) in keys
+    targets = {  # the widget each scrubber sets when let go, as the spec names it
+        (int(k.split(":")[0]), k.split(":", 1)[1]): (w, tuple(g))
+        for k, (w, g) in spec.get("targets", {}).items()
     }
-    data["runs"] = [
-        {**run, "axes": [{**a, "group": groups.get((i, a["name"]))} for a in run.get("axes", [])]}
-        for i, run in enumerate(data.get("runs", []))
-    ]
     state_key = f"{key}_race"
     _component()(
         data=data,

@@ -94,35 +94,33 @@ def _banks(req: Request) -> tuple[list | None, str | None]:
     )
 
 
-def spec(req: Request, look: Any) -> tuple[dict[str, Any], Sequence[Axis]]:
-    """The race view's spec for ``req`` (and the axes its scrubbers set)."""
+def spec(req: Request, look: Any) -> dict[str, Any]:
+    """The race view's spec for ``req``: its banks (each naming the widget it sets), paths,
+    curves and panels."""
     banks, note = _banks(req)
     height, width = req.size or (lambda s: (s["height"], s["width"]))(map_size(look, req.main))
-    return (
-        viz.race_spec(
-            req.surface,
-            req.views,
-            field_background(req.field),
-            banks=banks,
-            start=req.start if req.show_start else None,
-            look=look,
-            height=height,
-            width=width,
-            duration=req.duration,
-            trails=req.trails,
-            mesh=surface_mesh(req.field) if req.mesh else None,
-            curves=req.curves,
-            clicks=req.clicks,
-            note=note,
-            side=req.side,
-            pick=req.pick,
-            extra=req.extra,
-            click_label=req.click_label,
-            autoplay=req.autoplay,
-            schedule=req.schedule,
-            schedule_title=req.schedule_title,
-        ),
-        req.axes if banks else (),
+    return viz.race_spec(
+        req.surface,
+        req.views,
+        field_background(req.field),
+        banks=banks,
+        start=req.start if req.show_start else None,
+        look=look,
+        height=height,
+        width=width,
+        duration=req.duration,
+        trails=req.trails,
+        mesh=surface_mesh(req.field) if req.mesh else None,
+        curves=req.curves,
+        clicks=req.clicks,
+        note=note,
+        side=req.side,
+        pick=req.pick,
+        extra=req.extra,
+        click_label=req.click_label,
+        autoplay=req.autoplay,
+        schedule=req.schedule,
+        schedule_title=req.schedule_title,
     )
 
 
@@ -132,8 +130,8 @@ def show(req: Request, look: Any, question: Any = None) -> dict[str, Any]:
     download, :func:`viz.standalone_html`, reuses it)."""
     if question is not None and question.active:
         req = question.wrap(req)
-    made, axes = spec(req, look)
-    kw = {"key": req.key, "axes": axes, "on_start": req.on_start, "alt": req.alt}
+    made = spec(req, look)
+    kw = {"key": req.key, "on_start": req.on_start, "alt": req.alt}
     if question is not None and question.active:
         question.mount(race.mount, made, **kw)
     else:

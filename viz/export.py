@@ -43,7 +43,7 @@ def standalone_html(spec: dict[str, Any], title: str = "Descent Lab") -> str:
     """
     if ENTRY not in JS:  # the component's entry point, called here as the page calls it
         raise RuntimeError("viz/race.js has no default export to mount")
-    data = {k: v for k, v in spec.items() if k != "chunks"}
+    data = {k: v for k, v in spec.items() if k not in ("chunks", "targets")}
     used = [spec["map"]["image"]["chunk"]] + (
         [spec["surface3d"]["surface"]] if "surface3d" in spec else []
     )

@@ -53,6 +53,8 @@ class Bank:
     loss: np.ndarray
     diverged_at: np.ndarray  # (G,) the step each grid value's run diverged at, −1 if never
     widget: tuple[float, ...] | None = None  # the widget's value at each row, if not ``values``
+    key: str | None = None  # the page's widget a released scrubber sets
+    group: str | None = None  # banks of one group move together (the Momentum lab's η)
 
 
 def bank_steps(steps: int) -> np.ndarray:
@@ -239,6 +241,7 @@ def race_spec(
                     "values": [float(x) for x in b.values],
                     "widget": [float(x) for x in (b.widget or b.values)],
                     "index": int(b.index),
+                    "group": b.group,
                     "chunk": add(body),
                 }
             )
@@ -297,6 +300,13 @@ def race_spec(
         "pick": pick,
         "autoplay": autoplay,
         "chunks": chunks,
+        # the page's widget a released scrubber sets, per (run, axis): the server's, not sent
+        "targets": {
+            f"{i}:{b.name}": [b.key, [float(x) for x in (b.widget or b.values)]]
+            for i, bs in enumerate(banks)
+            for b in bs
+            if b.key
+        },
     }
     if curves:
         spec["curves"] = {
