@@ -39,6 +39,7 @@ __all__ = [
     "NOISE",
     "SGD_ETAS",
     "SPEEDS",
+    "around",
     "log_grid",
     "lr_grid",
     "momentum_betas",
@@ -173,6 +174,15 @@ def slider_step(p: Param) -> float:
     lo, hi = p.slider
     span = hi - lo
     return float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
+
+
+def around(default: float) -> list[float]:
+    """E12 values from a thirtieth of ``default`` to 10× it (the Network lab's η sliders).
+
+    >>> around(0.5)[0], 0.5 in around(0.5), around(0.5)[-1]
+    (0.018, True, 4.7)
+    """
+    return nice_grid(default / 30, default * 10, default)
 
 
 def lr_grid(surface: Any, optimizer: str, convention: str | None) -> tuple[list[float], float]:

@@ -75,7 +75,7 @@ with st.expander("Learning rates and β", expanded=False):
         default = DEFAULT_LR[name]
         lr = link.select_slider(
             f"{i + 1}. {name}: η",
-            grids.nice_grid(default / 30, default * 10, default),
+            grids.around(default),
             default,
             key=f"{P}_{name}_lr",
             where=col,

@@ -20,7 +20,7 @@ def surface_base(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], Heights]:
     """The 3D view's still part: the surface trace, its minima, the scene's layout, and the
     :class:`viz.geometry.Heights` that put a loss on it (the race view's 3D view draws its runs
-    over this in the browser; :func:`surface_figure` adds Plotly frames)."""
+    over this in the browser)."""
     xs, ys, z = mesh
     (x0, x1), (y0, y1) = surface.plot_window
     heights = Heights.of(surface, z)
