@@ -15,13 +15,19 @@ DEFAULT_LOOK = Look()
 
 
 def curve_layout(
-    look: Look, height: int, ytitle: str, log: bool = True, **extra: Any
+    look: Look,
+    height: int,
+    ytitle: str,
+    log: bool = True,
+    xtitle: str = "step k",
+    **extra: Any,
 ) -> dict[str, Any]:
-    """A curve's layout: the step k across, ``ytitle`` up (log axis with powers of ten)."""
+    """A curve's layout: the step k (or ``xtitle``) across, ``ytitle`` up (a log axis with
+    powers of ten)."""
     return base_layout(
         look,
         height,
-        xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
+        xaxis={"title": {"text": xtitle}, "gridcolor": GRID, "zeroline": False},
         yaxis={
             "title": {"text": ytitle},
             "type": "log" if log else "linear",

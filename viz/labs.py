@@ -11,6 +11,7 @@ import numpy as np
 
 from optim import theory
 
+from .curves import curve_layout
 from .encode import b64
 from .map import legend_rows
 from .style import GRID, Look, base_layout, color, symbol
@@ -574,19 +575,7 @@ def lines_figure(
         }
         for label, c, dash, y in series
     ]
-    layout = base_layout(
-        look,
-        height,
-        xaxis={"title": {"text": xtitle}, "gridcolor": GRID},
-        yaxis={
-            "title": {"text": ytitle},
-            "type": "log" if log else "linear",
-            "gridcolor": GRID,
-            "exponentformat": "power",
-        },
-        hovermode="closest",
-    )
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": curve_layout(look, height, ytitle, log, xtitle)}
 
 
 def gradient_cloud_figure(
