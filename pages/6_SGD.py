@@ -151,7 +151,6 @@ with box:
             side=True,
             main=False,
             schedule=[np.ones(steps + 1), sched.factors(steps + 1)],
-            schedule_title="η_k / η₀ (the schedule)",
         ),
         look,
         question,

@@ -262,7 +262,10 @@ def race_spec(
             yaxis.update(range=rng, autorange=False)
         return base_layout(
             look,
-            300 if look.font <= 14 else 280,
+            # three panels (with the schedule) share the map's height, beside it on a wide screen
+            (300 if look.font <= 14 else 280)
+            if schedule is None
+            else (230 if look.font <= 14 else 220),
             xaxis={
                 "title": {"text": "step k"},
                 "gridcolor": GRID,
