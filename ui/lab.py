@@ -14,7 +14,7 @@ from optim import experiments
 from surfaces import get_surface
 
 from . import link, predict, view
-from .cache import SurfaceKey, simulate, surface_of
+from .cache import SurfaceKey, simulate, surface_key, surface_of
 from .runs import hashable
 
 __all__ = [
@@ -168,8 +168,6 @@ def errata(names: Sequence[str], title: str) -> None:
 def normalized(features: str) -> tuple:
     """The regression with ``features`` inputs: its conditioning (``optim.experiments``) and 60
     steps of GD at its best η* and of Adam at η = 0.1, cached across sessions."""
-    from .cache import surface_key
-
     key = surface_key("linear_regression", features=features)
     c = experiments.conditioning(surface_of(key), surface_of(key).starts[0])
     return c, runs(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)

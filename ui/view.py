@@ -98,7 +98,8 @@ def spec(req: Request, look: Any) -> dict[str, Any]:
     """The race view's spec for ``req``: its banks (each naming the widget it sets), paths,
     curves and panels."""
     banks, note = _banks(req)
-    height, width = req.size or (lambda s: (s["height"], s["width"]))(map_size(look, req.main))
+    size = map_size(look, req.main)  # the screen's map size, unless the request sets one
+    height, width = req.size or (size["height"], size["width"])
     return viz.race_spec(
         req.surface,
         req.views,
