@@ -10,7 +10,7 @@ import streamlit as st
 
 from optim import grids
 from surfaces.network import ACTIVATIONS, DATASETS, EOS_PRESET, INITS
-from ui import link
+from ui import link, race
 from ui.frame import chart, page
 from ui.network import BUDGET, DEFAULT_LR, lab, optimizers
 from viz import claims
@@ -24,6 +24,7 @@ look = page(
     "step limit 2/η from the quadratic still rules: watch the sharpness climb to it and stay.",
     prefix=P,
 )
+race.preload()  # plotly.js for the decision boundary (the race view), fetched while the page runs
 STEPS = [200, 300, 600, 1000, 1800]  # 6 runs fit 300 steps of the budget, 1 run 1800
 
 net_cfg = EOS_PRESET["network"]
@@ -162,12 +163,11 @@ with left:
     who = link.selectbox(
         "run", list(range(len(res.labels))), format_func=lambda i: res.labels[i], key=f"{P}_who"
     )
-    chart(
-        figs.boundary_figure(
-            res.net.X, res.net.y, res.box, res.outputs[who], res.frames, res.labels[who], look=look
-        ),
-        "The sign of the network's output over the plane as it trains; ▶ Play animates it",
+    boundary = (res.net.X, res.net.y, res.box, res.outputs[who], res.frames, res.labels[who])
+    race.mount(
+        figs.boundary_spec(*boundary, look=look),
         key=f"{P}_boundary",
+        alt="The sign of the network's output over the plane as it trains; ▶ Play animates it",
     )
 with right:
     pl = res.plane

@@ -12,11 +12,12 @@ from PIL import Image
 
 from .curves import curve_layout
 from .encode import b64
-from .map import field_image, start_trace
+from .map import field_image, map_layout, start_trace
+from .race import chunk
 from .raster import field_png, png_data_uri
 from .style import GRID, Look, base_layout, color, dash
 
-__all__ = ["boundary_figure", "curves_figure", "plane_figure", "sharpness_figure"]
+__all__ = ["boundary_spec", "curves_figure", "plane_figure", "sharpness_figure"]
 
 DEFAULT_LOOK = Look()
 
@@ -65,7 +66,7 @@ def _boundary_png(values: np.ndarray) -> str:
     return png_data_uri(buf.getvalue())
 
 
-def boundary_figure(
+def boundary_spec(
     X: np.ndarray,
     y: np.ndarray,
     box: tuple[tuple[float, float], tuple[float, float]],
@@ -75,17 +76,21 @@ def boundary_figure(
     *,
     look: Look = DEFAULT_LOOK,
     height: int = 460,
+    width: int = 520,
     duration: int = 250,
 ) -> dict[str, Any]:
     """The decision boundary over training, as a raster per checkpoint (TensorFlow Playground's
-    picture): ``outputs[i]`` is the network's output on a grid over ``box`` at ``steps[i]``; the
-    frames swap the image only. The data are drawn on top, coloured by class."""
-    (x0, x1), (y0, y1) = box
-    images = [_boundary_png(o) for o in outputs]
+    picture), in the race view (the app's one player): ``outputs[i]`` is the network's output
+    on a grid over ``box`` at ``steps[i]``; each frame swaps the image only (``frame_images``,
+    one chunk each). The data are drawn on top, coloured by class."""
+    chunks: dict[str, Any] = {}
 
-    def image(src: str) -> dict[str, Any]:
-        return field_image(src, box)
+    def add(payload: dict[str, Any]) -> str:
+        name, body = chunk(payload)
+        chunks[name] = body
+        return name
 
+    frames = [add({"png": _boundary_png(o)}) for o in outputs]
     data = []
     for cls, name, sym, col in (
         (-1, "class −1", "circle", "#0072B2"),
@@ -103,68 +108,40 @@ def boundary_figure(
                 "hoverinfo": "skip",
             }
         )
-    frame = {"duration": duration, "redraw": True}
-    layout = base_layout(
-        look,
-        height,
-        images=[image(images[-1])],
-        xaxis={"range": [x0, x1], "title": {"text": "x₁"}, "showgrid": False, "zeroline": False},
-        yaxis={
-            "range": [y0, y1],
-            "title": {"text": "x₂"},
-            "showgrid": False,
-            "zeroline": False,
-            "scaleanchor": "x",
+    layout = base_layout(look, height, dragmode=False, hovermode=False, uirevision="boundary")
+    layout.update(map_layout(box, look, height, ["class −1", "class +1"], width))
+    layout["xaxis"]["title"]["text"], layout["yaxis"]["title"]["text"] = "x₁", "x₂"
+    layout["title"] = {"text": f"{label}: sign of the output", "font": {"size": look.font}}
+    layout["margin"]["t"] += int(look.font * 2)
+    image = field_image("", box)
+    image.pop("source")
+    (x0, x1), (y0, y1) = box
+    return {
+        "map": {
+            "layout": layout,
+            "static": data,
+            "extra": [],
+            "image": {**image, "chunk": frames[-1]},
+            "window": [[x0, x1], [y0, y1]],
+            "clicks": False,
+            "click_label": "",
         },
-        title={"text": f"{label}: sign of the output", "font": {"size": look.font}},
-        margin={"l": 60, "r": 16, "t": 70, "b": 140},
-        updatemenus=[
-            {
-                "type": "buttons",
-                "direction": "left",
-                "showactive": False,
-                "x": 0,
-                "y": -0.18,
-                "xanchor": "left",
-                "yanchor": "top",
-                "buttons": [
-                    {
-                        "label": "▶ Play",
-                        "method": "animate",
-                        "args": [None, {"frame": frame, "fromcurrent": False, "mode": "immediate"}],
-                    },
-                    {
-                        "label": "⏸ Pause",
-                        "method": "animate",
-                        "args": [[None], {"frame": {"duration": 0}, "mode": "immediate"}],
-                    },
-                ],
-            }
-        ],
-        sliders=[
-            {
-                "active": len(steps) - 1,
-                "x": 0.3,
-                "len": 0.7,
-                "y": -0.18,
-                "yanchor": "top",
-                "currentvalue": {"prefix": "step "},
-                "steps": [
-                    {
-                        "label": str(int(k)),
-                        "method": "animate",
-                        "args": [
-                            [str(i)],
-                            {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"},
-                        ],
-                    }
-                    for i, k in enumerate(steps)
-                ],
-            }
-        ],
-    )
-    frames = [{"name": str(i), "layout": {"images": [image(src)]}} for i, src in enumerate(images)]
-    return {"data": data, "layout": layout, "frames": frames}
+        "frame_images": frames,
+        "frames": {"steps": [int(k) for k in steps], "stride": 1},
+        "bank_steps": [int(k) for k in steps],
+        "runs": [],
+        "f_min": None,
+        "duration": int(duration),
+        "font": look.font,
+        "line": look.line,
+        "marker": look.marker,
+        "note": None,
+        "side": False,
+        "pick": None,
+        "autoplay": None,
+        "chunks": chunks,
+        "targets": {},
+    }
 
 
 def plane_figure(

@@ -307,7 +307,11 @@ function drawFrame(S, P, which) {
     data.push(trail, head);
     idx.push(2 * r, 2 * r + 1);
   }
-  P.animate(S.map, { data, traces: idx }, opts).catch(() => {});
+  if (idx.length) P.animate(S.map, { data, traces: idx }, opts).catch(() => {});
+  if (d.frame_images) {  // a picture per frame (the network's decision boundary): swap the image
+    const c = CACHE.get(d.frame_images[S.fi]);
+    if (c) P.relayout(S.map, { "images[0].source": c.png }).catch(() => {});
+  }
   if (d.curves) {
     for (const kind of KINDS) {
       const gd = S.panels[kind];
@@ -541,7 +545,8 @@ function render(S, d, P) {
   const config = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false,
     modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   const layout = JSON.parse(JSON.stringify(d.map.layout));
-  layout.images = [{ ...d.map.image, source: CACHE.get(d.map.image.chunk).png }];
+  const shown = d.frame_images ? d.frame_images[S.fi] : d.map.image.chunk;
+  layout.images = [{ ...d.map.image, source: CACHE.get(shown).png }];
   delete layout.images[0].chunk;
   const jobs = [P.react(S.map, mapTraces(S, k), layout, config)];
   if (d.curves) {
