@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["PrebuiltFigure", "b64", "decode", "payload_bytes"]
+__all__ = ["PrebuiltFigure", "b64", "decode", "dequantize", "payload_bytes", "q16"]
 
 
 def b64(values: Any, dtype: str = "f4") -> dict[str, str]:
@@ -35,6 +35,34 @@ def b64(values: Any, dtype: str = "f4") -> dict[str, str]:
     if arr.ndim > 1:
         out["shape"] = ", ".join(str(n) for n in arr.shape)
     return out
+
+
+def q16(values: Any, log: bool = False) -> dict[str, Any]:
+    """Values for a curve quantized to 16 bits over their own finite range (of log₁₀ for a log
+    axis): half a float32's bytes, within 1/65534 of the range (a bank's rows, drawn only as
+    curves and 3D paths, where that is far below a pixel). NaN and ±inf become 65535 (a gap).
+
+    >>> spec = q16([1e-3, 1.0, float("nan")], log=True)
+    >>> [round(float(v), 6) for v in dequantize(spec)[:2]], bool(np.isnan(dequantize(spec)[2]))
+    ([0.001, 1.0], True)
+    """
+    v = np.asarray(values, dtype=float)
+    with np.errstate(all="ignore"):
+        w = np.log10(v) if log else v
+    ok = np.isfinite(w)
+    lo, hi = (float(w[ok].min()), float(w[ok].max())) if ok.any() else (0.0, 1.0)
+    span = (hi - lo) or 1.0
+    with np.errstate(invalid="ignore"):
+        q = np.where(ok, np.round((w - lo) / span * 65534), 65535).astype(np.uint16)
+    return {"q": b64(q, "u2"), "lo": lo, "hi": lo + span, "log": bool(log)}
+
+
+def dequantize(spec: dict[str, Any]) -> np.ndarray:
+    """The inverse of :func:`q16`, as ``viz/race.js`` decodes it."""
+    q = decode(spec["q"]).astype(float)
+    w = spec["lo"] + q * (spec["hi"] - spec["lo"]) / 65534
+    w[q == 65535] = np.nan
+    return 10**w if spec["log"] else w
 
 
 def decode(spec: Any) -> np.ndarray:

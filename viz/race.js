@@ -37,12 +37,28 @@ function f32(spec) {
   return new Float32Array(bytes.buffer);
 }
 
+function q16(spec) {
+  // a bank's curve or heights at 16 bits over their own range (viz.encode.q16); 65535 is a gap
+  if (!spec || !spec.q) return spec ? f32(spec) : null;
+  const bin = atob(spec.q.bdata);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const u = new Uint16Array(bytes.buffer);
+  const out = new Float32Array(u.length);
+  const step = (spec.hi - spec.lo) / 65534;
+  for (let i = 0; i < u.length; i++) {
+    const w = spec.lo + u[i] * step;
+    out[i] = u[i] === 65535 ? NaN : spec.log ? 10 ** w : w;
+  }
+  return out;
+}
+
 function keep(name, raw) {
   if (CACHE.has(name)) return;
   let value = raw;
   if (raw && raw.xy) {
-    value = { xy: f32(raw.xy), loss: f32(raw.loss), dist: raw.dist ? f32(raw.dist) : null,
-      z: raw.z ? f32(raw.z) : null, div: raw.div, div_xy: raw.div_xy, div_z: raw.div_z, G: raw.G, F: raw.F };
+    value = { xy: f32(raw.xy), loss: q16(raw.loss), dist: q16(raw.dist), z: q16(raw.z),
+      div: raw.div, div_xy: raw.div_xy, div_z: raw.div_z, G: raw.G, F: raw.F };
   }
   CACHE.set(name, value);
   while (CACHE.size > MAX_CHUNKS) CACHE.delete(CACHE.keys().next().value);

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .encode import b64
+from .encode import b64, q16
 from .geometry import Heights, divergence_points, series, short_label
 from .map import field_image, map_layout, minimum_traces, start_trace
 from .style import GRID, Look, base_layout
@@ -221,18 +221,18 @@ def race_spec(
         for b in banks[i]:
             g, f = b.loss.shape
             bgeo = geometry(b.xy, b.loss, bank_steps(steps), b.diverged_at)
-            body: dict[str, Any] = {
+            body: dict[str, Any] = {  # the rows' curves and heights at 16 bits (viz.encode.q16)
                 "xy": b64(b.xy),
-                "loss": b64(bgeo["loss"]),
+                "loss": q16(bgeo["loss"], loss_log),
                 "div": [int(d) for d in b.diverged_at],
                 "div_xy": [_pair(p) for p in bgeo["div_xy"]],
                 "G": int(g),
                 "F": int(f),
             }
             if "dist" in bgeo:
-                body["dist"] = b64(bgeo["dist"])
+                body["dist"] = q16(bgeo["dist"], True)
             if heights is not None:
-                body["z"] = b64(bgeo["z"])
+                body["z"] = q16(bgeo["z"])
                 body["div_z"] = [_num(z) for z in bgeo["div_z"]]
             run["axes"].append(
                 {

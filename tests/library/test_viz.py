@@ -384,3 +384,31 @@ def test_only_a_formula_is_searched_for_poles():
     smooth = SimpleNamespace(f=f, may_have_poles=False)
     assert any("singularity" in m for m in viz.divergence_messages([view], formula))
     assert viz.divergence_messages([view], smooth) == []
+
+
+def test_a_banks_curves_travel_at_16_bits_within_a_hair_of_the_run():
+    """A bank row's loss and distance (drawn only as curves) are quantized over their own range:
+    each value within 1/65534 of that range (log₁₀ for the log axes) of the row's own run."""
+    from viz.encode import dequantize
+
+    s = get_surface("quadratic", kappa=10.0)
+    values = (0.05, 0.2, 0.5, 2.5)  # the last diverges
+    x0 = np.tile(np.asarray(s.starts[0], dtype=float), (4, 1))
+    p = optim.run_paths(s, [optim.RunSpec("gd", x0, {"lr": np.array(values)})], 40)
+    ks = viz.race.bank_steps(40)
+    xy, loss = p.xy[ks].transpose(1, 0, 2), p.loss[ks].T
+    bank = viz.Bank("lr", "η", values, 1, xy, loss, p.diverged_at.astype(int), key="k")
+    _, views = _views(s, names=("gd",), steps=40)
+    spec = viz.race_spec(s, views, "", banks=[[bank]])
+    body = spec["chunks"][spec["runs"][0]["axes"][0]["chunk"]]
+    got_loss, got_dist = dequantize(body["loss"]), dequantize(body["dist"])
+    with np.errstate(all="ignore"):
+        want = np.log10(np.maximum(loss - s.f_min, 1e-16))
+        dist = np.log10(np.maximum(s.distance_to_min(xy.reshape(-1, 2)).reshape(4, -1), 1e-16))
+    for got, exact in ((got_loss, want), (got_dist, dist)):
+        ok = np.isfinite(exact.ravel())
+        span = exact.ravel()[ok].max() - exact.ravel()[ok].min()
+        err = np.abs(np.log10(got.ravel()[ok]) - exact.ravel()[ok])
+        assert err.max() <= span / 65534 * 0.51 + 1e-9
+        assert np.all(np.isnan(got.ravel()[~ok]))
+    assert spec["targets"] == {"0:lr": ["k", list(values)]}  # the widget it sets, not sent
