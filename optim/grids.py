@@ -36,15 +36,22 @@ __all__ = [
     "MOMENTUM_BETA_RANGE",
     "MOMENTUM_ETAS",
     "MOMENTUM_KAPPAS",
+    "NETWORK_BATCHES",
+    "NETWORK_STEPS",
+    "NETWORK_WIDTHS",
     "NOISE",
+    "SGD_BATCHES",
     "SGD_ETAS",
     "SPEEDS",
+    "SWEEP_SIDES",
+    "TOLERANCES",
     "around",
     "log_grid",
     "lr_grid",
     "momentum_betas",
     "nearest",
     "nice_grid",
+    "scaled",
     "slider_step",
     "snap",
     "thin",
@@ -106,6 +113,12 @@ ADAPTIVE_ETAS = tuple(nice_grid(0.001, 3.0, include=0.5))
 ADAM_BETA1 = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 ADAM_BETA2 = (0.9, 0.99, 0.999, 0.9999)
 SGD_ETAS = tuple(nice_grid(0.01, 10.0))
+SGD_BATCHES = (1, 2, 4, 8, 16)  # the dance's batch size (the cloud's adds 32 and the whole set)
+SWEEP_SIDES = (20, 30, 40, 60, 80, 100)  # the Sweep lab's cells per side
+TOLERANCES = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8)  # "steps to L − L* ≤ tol"
+NETWORK_WIDTHS = (4, 8, 16)  # units per hidden layer
+NETWORK_STEPS = (200, 300, 600, 1000, 1800)  # 6 runs fit 300 steps of the budget, 1 run 1800
+NETWORK_BATCHES = ("full", "16", "32", "64")
 CLIP = tuple(nice_grid(0.01, 100.0))  # a clipping threshold c
 NOISE = (0.0, *nice_grid(0.01, 10.0))  # gradient noise σ
 
@@ -174,6 +187,16 @@ def slider_step(p: Param) -> float:
     lo, hi = p.slider
     span = hi - lo
     return float(10.0 ** np.floor(np.log10(span / 200))) if span > 0 else 0.1
+
+
+def scaled(unit: float, top: float = 1.5, per_unit: int = 200) -> tuple[float, ...]:
+    """The Learning-rate lab's η values: multiples of unit/200 up to 1.5·unit, so 1/(2σ²), 0.99/σ²,
+    1/σ² and 1.01/σ² (unit = 1/σ²) are all on it (its slider's step and its questions' grid).
+
+    >>> g = scaled(1.0); len(g), 0.99 in g, 1.0 in g, g[-1]
+    (300, True, True, 1.5)
+    """
+    return tuple(round(m * unit / per_unit, 12) for m in range(1, int(top * per_unit) + 1))
 
 
 def around(default: float) -> list[float]:

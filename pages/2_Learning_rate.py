@@ -10,7 +10,7 @@ import streamlit as st
 
 import optim
 import viz
-from optim import theory
+from optim import grids, theory
 from ui import lab, link, predict, race, view
 from ui.cache import surface_key, surface_of
 from ui.frame import chart, page
@@ -123,7 +123,7 @@ surface2, label2, run = surface_of(key2), f"GD η = {eta2:.4g}", ("gd", (("lr", 
 errors = np.abs(traj2.xy[:, 0, :] - np.array([1.0 / s1, 1.0 / s2]))
 views2 = viz.run_views([traj2], surface2, [label2])
 # the η slider's own values (a step of unit2/200), on which "the largest η" is measured
-grid = tuple(round(m * unit2 / 200, 12) for m in range(1, 301))
+grid = grids.scaled(unit2)
 question = predict.View(
     ask,
     views2,

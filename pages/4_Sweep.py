@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 import optim
-from optim import theory
+from optim import grids, theory
 from ui import controls, link
 from ui.frame import chart, page
 from ui.sweep import AUTO_CPU, START_X, axes, estimate, priced_out, shared_already, sweep
@@ -54,9 +54,7 @@ yaxis = link.selectbox(
     key=f"{P}_y",
     where=c2,
 )
-n = link.select_slider(
-    "grid (cells per side)", [20, 30, 40, 60, 80, 100], value=60, key=f"{P}_n", where=c3
-)
+n = link.select_slider("grid (cells per side)", grids.SWEEP_SIDES, value=60, key=f"{P}_n", where=c3)
 steps = link.slider("steps per run", 50, 1000, 200, step=10, key=f"{P}_steps", where=c4)
 c1, c2, c3 = st.columns(3)
 metric = link.radio(
@@ -69,7 +67,7 @@ metric = link.radio(
 )
 tol = link.select_slider(
     "tolerance on L − L*",
-    [1e-2, 1e-3, 1e-4, 1e-6, 1e-8],
+    grids.TOLERANCES,
     value=1e-6,
     format_func=lambda v: f"{v:g}",
     key=f"{P}_tol",

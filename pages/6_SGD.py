@@ -54,7 +54,7 @@ if not pending:
     )
 c1, c2, c3 = st.columns(3)
 batch = link.select_slider(
-    "batch size B", [1, 2, 4, 8, 16, 32, n], value=4, key=f"{P}_batch", where=c1
+    "batch size B", [*grids.SGD_BATCHES, 32, n], value=4, key=f"{P}_batch", where=c1
 )
 where = link.selectbox(
     "at the point",
@@ -108,7 +108,7 @@ lr = link.select_slider(
     key=f"{P}_lr",
     where=c1,
 )
-b2 = link.select_slider("batch size", [1, 2, 4, 8, 16], value=1, key=f"{P}_b2", where=c2)
+b2 = link.select_slider("batch size", grids.SGD_BATCHES, value=1, key=f"{P}_b2", where=c2)
 steps = link.slider("steps", 100, 1000, 600, step=50, key=f"{P}_steps", where=c3)
 decay = link.selectbox("decay", list(DECAYS), format_func=DECAYS.get, key=f"{P}_decay", where=c4)
 sched = experiments.decay_over(decay, steps)

@@ -25,7 +25,7 @@ look = page(
     prefix=P,
 )
 race.preload()  # plotly.js for the decision boundary (the race view), fetched while the page runs
-STEPS = [200, 300, 600, 1000, 1800]  # 6 runs fit 300 steps of the budget, 1 run 1800
+STEPS = grids.NETWORK_STEPS
 
 net_cfg = EOS_PRESET["network"]
 c1, c2, c3, c4 = st.columns(4)
@@ -38,7 +38,7 @@ dataset = link.selectbox(
     index=list(DATASETS).index(net_cfg["dataset"]),
 )
 width = link.select_slider(
-    "width (units per hidden layer)", [4, 8, 16], 16, key=f"{P}_width", where=c2
+    "width (units per hidden layer)", grids.NETWORK_WIDTHS, 16, key=f"{P}_width", where=c2
 )
 activation = link.selectbox(
     "activation", list(ACTIVATIONS), format_func=ACTIVATIONS.get, key=f"{P}_act", where=c3
@@ -57,7 +57,7 @@ names = optimizers(P, c1)
 steps = link.select_slider("steps", STEPS, EOS_PRESET["steps"], key=f"{P}_steps", where=c2)
 batch = link.select_slider(
     "batch",
-    ["full", "16", "32", "64"],
+    grids.NETWORK_BATCHES,
     "full",
     key=f"{P}_batch",
     where=c3,

@@ -184,7 +184,7 @@ def axes(
 def priced_out(cost: float, size: str, cells: int, steps: int) -> tuple[str, str]:
     """Why a sweep of ``cost`` CPU seconds does not run at once, and what would:
     ``("refused", text)`` above :data:`MAX_CPU`, ``("confirm", text)`` above :data:`AUTO_CPU`."""
-    fits = [m for m in (20, 30, 40, 60, 80, 100) if cost * m * m / cells <= AUTO_CPU]
+    fits = [m for m in grids.SWEEP_SIDES if cost * m * m / cells <= AUTO_CPU]
     fewer = int(steps * AUTO_CPU / cost // 10 * 10)
     ways = ([f"a {fits[-1]}×{fits[-1]} grid at {steps} steps"] if fits else []) + (
         [f"{fewer} steps per run on this grid"] if fewer >= 50 else []
