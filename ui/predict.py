@@ -130,7 +130,7 @@ class Ask:
     spec: str = ""  # the hash of the link's settings: the tally counts answers to this view
     answer: dict | None = None  # this session's counted answer: text, value, right
     view: dict | None = None  # the settings the answer was given for (to notice a change)
-    truth: dict | None = None  # the true answer for the question's own view
+    truth: pq.Truth | None = None  # the true answer for the question's own view (the one copy)
     message: str | None = None  # why the last answer was refused or not counted
 
     @property
@@ -142,7 +142,7 @@ def _key(prefix: str) -> str:
     return f"{prefix}_{STATE}"
 
 
-def truth_of(state: Any, prefix: str) -> dict | None:
+def truth_of(state: Any, prefix: str) -> pq.Truth | None:
     """The true answer of the question asked on page ``prefix`` in a session's ``state`` (None if
     none is asked, or it could not be asked there): the one copy, on the question's :class:`Ask`."""
     ask = state[_key(prefix)] if _key(prefix) in state else None
@@ -229,7 +229,7 @@ class View:
     # the longer run of a regime question that the run itself decides
     rerun: Callable[..., Sequence[Any]] | None = None
     look: Any = None
-    truth: dict | None = field(default=None, init=False)
+    truth: pq.Truth | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -265,7 +265,7 @@ class View:
             cut = self.ask.at if self.ask.kind == "next" else 0
             self.views = [_cut(v, cut) for v in self.all_views]
 
-    def _remembered_truth(self, now: dict) -> tuple[dict | None, str | None]:
+    def _remembered_truth(self, now: dict) -> tuple[pq.Truth | None, str | None]:
         """The question's truth (or why it cannot be asked), computed once per view: a rerun of
         the same settings (an answer, a toggle below the view) reads it back instead of running
         the round-off and 4×-steps checks again."""
@@ -282,7 +282,7 @@ class View:
         ss[memo] = (key, *out)
         return out
 
-    def _truth(self, kind: str, run: int, at: int) -> dict:
+    def _truth(self, kind: str, run: int, at: int) -> pq.Truth:
         sweep = self.sweep(run) if (kind == "max_lr" and self.sweep) else None
         nearby = None
         if kind in ("regime", "next") and self.rerun is not None and 0 <= run < len(self.all_views):
@@ -637,7 +637,7 @@ def _reset_tally(prefix: str) -> None:
             ask.message = f"The tally could not be reset now ({type(err).__name__})."
 
 
-def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str], look: Any) -> None:
+def _tally_panel(prefix: str, ask: Ask, t: pq.Truth, labels: Sequence[str], look: Any) -> None:
     """The teacher's live tally: counts by answer, how many were right, refreshed every few
     seconds by the browser (a fragment with ``run_every``: no server thread)."""
 
@@ -679,7 +679,7 @@ def _tally_panel(prefix: str, ask: Ask, t: dict, labels: Sequence[str], look: An
 
 
 def _tally_rows(
-    kind: str, count: tally.Count, t: dict, labels: Sequence[str]
+    kind: str, count: tally.Count, t: pq.Truth, labels: Sequence[str]
 ) -> list[tuple[str, int, bool]]:
     """(answer, students, right) for every choice (those nobody picked too, so the chart keeps
     its rows while the answers come in); typed values by value; clicks inside or outside."""
@@ -706,7 +706,7 @@ def _tally_rows(
     return [(name, n, right) for _, name, n, right in sorted(rows)]
 
 
-def _near(text: str, t: dict) -> bool:
+def _near(text: str, t: pq.Truth) -> bool:
     try:
         x, y = (float(c) for c in text.split(","))
     except ValueError:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
@@ -44,6 +44,11 @@ __all__ = [
     "KINDS",
     "REGIMES",
     "TOL",
+    "FirstTruth",
+    "MaxLrTruth",
+    "NextTruth",
+    "RegimeTruth",
+    "Truth",
     "Unaskable",
     "classify",
     "explain",
@@ -58,6 +63,86 @@ __all__ = [
 ]
 
 TOL = 1e-6  # "reaches the tolerance": L − L* ≤ TOL, as the finish line says
+
+
+# -- the truth of a question: one typed record per kind, plain JSON (it is kept in the session) ---
+class FirstTruth(TypedDict):
+    """Which run first reaches L − L* ≤ :data:`TOL`: every run's step (−1: never), the winners."""
+
+    kind: Literal["first"]
+    steps: list[int]
+    winners: list[int]
+    labels: list[str]
+    total: int
+
+
+class ModesRecord(TypedDict):
+    """``optim.dynamics.Modes`` as the truth keeps it: ρ, the excited ρ, the motion, eigenvalues."""
+
+    rate: float
+    excited_rate: float
+    motion: str
+    dormant: list[float]
+    excited: list[float]
+
+
+class RegimeTruth(TypedDict):
+    """What run ``run`` does: converge, oscillate or diverge; how it was decided (``modes`` for a
+    linear run's exact iteration, else the path's ``measured`` verdict), and η's fate if noisy."""
+
+    kind: Literal["regime"]
+    run: int
+    label: str
+    regime: str
+    measured: str | None
+    theory: str | None
+    modes: ModesRecord | None
+    gap0: float
+    gap1: float | None
+    diverged_at: int
+    steps: int
+    noisy: bool
+    fate: list
+
+
+# "from" is a Python keyword: this record is declared in TypedDict's call form.
+NextTruth = TypedDict(
+    "NextTruth",
+    {
+        "kind": Literal["next"],
+        "run": int,
+        "at": int,
+        "label": str,
+        "from": list[float],  # w_k
+        "point": list[float],  # w_{k+1}, the answer
+        "length": float,
+        "radius": float,  # how near counts as right
+        "window": list[list[float]],
+        "gradient": NotRequired[list[float]],  # plain GD: −η∇L(w_k) is the whole step
+    },
+)
+
+
+class MaxLrTruth(TypedDict):
+    """The largest η of the slider's grid at which run ``run`` still converges, from the paths at
+    every grid value (or the exact iteration), and what the next value up does."""
+
+    kind: Literal["max_lr"]
+    run: int
+    label: str
+    values: list[float]
+    ok: list[bool]
+    said: list[str | None]
+    best: float
+    above: float | None
+    above_says: str | None
+    exact: bool
+    symbol: str
+    theory: str | None
+    steps: int
+
+
+Truth = FirstTruth | RegimeTruth | NextTruth | MaxLrTruth  # one typed record, stored once
 KINDS: dict[str, str] = {
     "first": "Which run reaches the tolerance first?",
     "regime": "Will this run converge, oscillate or diverge?",
@@ -145,7 +230,7 @@ def truth(
     rules: Sequence[dict | None] | None = None,
     sweep: dict | None = None,
     nearby: Sequence[Any] | None = None,
-) -> dict[str, Any]:
+) -> Truth:
     """The true answer to ``kind`` about ``views`` (run index ``run``, step ``at``), JSON-ready.
 
     ``rules[i]`` describes run i (``{"optimizer", "lr", "beta", "convention", "plain"}``,
@@ -170,7 +255,7 @@ def truth(
         if not hits:
             raise Unaskable(f"no run reaches L − L* ≤ {TOL:g} within these steps")
         return {
-            "kind": kind,
+            "kind": "first",
             "steps": steps,
             "winners": [i for i, s in enumerate(steps) if s == min(hits)],
             "labels": [v.label for v in views],
@@ -205,7 +290,7 @@ def linear_modes(rule: dict | None, surface: Any, start: Any) -> dynamics.Modes 
     return dynamics.linear_modes(rule["optimizer"], hp, hess, start, surface.minima[0])
 
 
-def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any) -> dict:
+def _regime_truth(run: int, v: Any, surface: Any, rule: dict | None, nearby: Any) -> RegimeTruth:
     f_min = surface.f_min
     measured = classify(v.xy, v.loss, f_min, v.diverged_at)
     modes = linear_modes(rule, surface, v.xy[0])
@@ -366,7 +451,7 @@ def nudged_starts(start: Any, surface: Any) -> list[tuple[float, float]]:
     return [(sx + h, sy), (sx, sy - h)]
 
 
-def _modes_json(modes: dynamics.Modes | None) -> dict | None:
+def _modes_json(modes: dynamics.Modes | None) -> ModesRecord | None:
     if modes is None:
         return None
     return {
@@ -380,7 +465,7 @@ def _modes_json(modes: dynamics.Modes | None) -> dict | None:
 
 def _next_truth(
     run: int, at: int, v: Any, surface: Any, rule: dict | None, nearby: Any = None
-) -> dict:
+) -> NextTruth:
     if not 0 <= at < v.steps:
         raise Unaskable(f"run {run + 1} has no step {at + 1} (it runs {v.steps} steps)")
     a, b = np.asarray(v.xy[at], float), np.asarray(v.xy[at + 1], float)
@@ -406,7 +491,7 @@ def _next_truth(
                 f"by {NUDGE:g} of the map moves that point by {_fmt(moved)} (a right answer is "
                 f"within {_fmt(radius)}); pick an earlier step"
             )
-    out = {
+    out: NextTruth = {
         "kind": "next",
         "run": run,
         "at": at,
@@ -422,7 +507,9 @@ def _next_truth(
     return out
 
 
-def _max_lr_truth(run: int, v: Any, surface: Any, rule: dict | None, sweep: dict | None) -> dict:
+def _max_lr_truth(
+    run: int, v: Any, surface: Any, rule: dict | None, sweep: dict | None
+) -> MaxLrTruth:
     if not sweep:
         raise Unaskable("checking every η on this slider would cost more than a page may spend")
     values = [float(x) for x in sweep["values"]]
@@ -473,7 +560,7 @@ def _max_lr_truth(run: int, v: Any, surface: Any, rule: dict | None, sweep: dict
 
 
 # -- answers --------------------------------------------------------------------------------------
-def parse_answer(kind: str, raw: Any, t: dict[str, Any]) -> tuple[str, Any]:
+def parse_answer(kind: str, raw: Any, t: Truth) -> tuple[str, Any]:
     """``raw`` as ``(text to count, value to grade)``, or ValueError with a message for the student.
 
     >>> t = {"kind": "max_lr", "values": [0.1, 0.2, 0.4]}
@@ -551,7 +638,7 @@ def snap(values: Sequence[float], x: float) -> int:
     return int(np.searchsorted(mids, x))
 
 
-def grade(kind: str, t: dict[str, Any], value: Any) -> bool:
+def grade(kind: str, t: Truth, value: Any) -> bool:
     """Whether an answer (as :func:`parse_answer` returned it) is right."""
     if kind == "first":
         return int(value) in t["winners"]
@@ -562,7 +649,7 @@ def grade(kind: str, t: dict[str, Any], value: Any) -> bool:
     return math.isclose(float(value), t["best"], rel_tol=1e-9)
 
 
-def prompt(kind: str, t: dict[str, Any] | None, run: int, at: int, labels: Sequence[str]) -> str:
+def prompt(kind: str, t: Truth | None, run: int, at: int, labels: Sequence[str]) -> str:
     """The question as the student reads it (Markdown)."""
     name = labels[run] if 0 <= run < len(labels) else f"run {run + 1}"
     if kind == "first":
@@ -591,7 +678,7 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def explain(kind: str, t: dict[str, Any], value: Any) -> str:
+def explain(kind: str, t: Truth, value: Any) -> str:
     """Why the true answer is what it is, in the notes' numbers (Markdown), after an answer."""
     if kind == "first":
         parts = []
@@ -722,7 +809,7 @@ _RULE_USED = {
 # -- the reveal on the map ------------------------------------------------------------------------
 def prediction_traces(
     kind: str,
-    t: dict[str, Any],
+    t: Truth,
     value: Any,
     look: Look,
     class_points: Sequence[tuple[float, float]] = (),

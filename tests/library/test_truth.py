@@ -625,3 +625,55 @@ def test_a_next_step_that_round_off_decides_is_not_asked():
     t = pq.truth("next", views, s, at=2, nearby=near)
     moved = max(np.linalg.norm(n.xy[3] - views[0].xy[3]) for n in near)
     assert moved <= 0.1 * t["radius"]
+
+
+def test_each_question_kind_returns_its_typed_record():
+    """The truth of every kind is the record its type declares (``viz.predict.Truth``): the
+    same keys, the right types, nothing missing or left over (it is kept in the session as is)."""
+    from typing import get_type_hints
+
+    s = get_surface("quadratic", kappa=10.0)
+    runs = [optim.run(s, "gd", np.array([s.starts[0]]), 80, lr=lr) for lr in (0.5, 1.0)]
+    views = viz.run_views(runs, s)
+    rules = [rule("gd", {"lr": 0.5}), rule("gd", {"lr": 1.0})]
+    values = (0.5, 1.0, 1.5, 1.9, 2.1)
+
+    def paths():
+        x0 = np.tile(np.asarray(s.starts[0], float), (len(values), 1))
+        p = optim.run_paths(s, [optim.RunSpec("gd", x0, {"lr": np.array(values)})], 80)
+        return p.xy.transpose(1, 0, 2), p.loss.T, p.diverged_at.astype(int)
+
+    got = {
+        "first": pq.truth("first", views, s, rules=rules),
+        "regime": pq.truth("regime", views, s, 0, rules=rules),
+        "next": pq.truth("next", views, s, 0, 3, rules=rules),
+        "max_lr": pq.truth(
+            "max_lr",
+            views,
+            s,
+            0,
+            rules=rules,
+            sweep={"values": values, "symbol": "η", "paths": paths},
+        ),
+    }
+    types = {"first": pq.FirstTruth, "regime": pq.RegimeTruth, "next": pq.NextTruth}
+    types["max_lr"] = pq.MaxLrTruth
+    for kind, t in got.items():
+        record = types[kind]
+        assert t["kind"] == kind
+        assert (
+            record.__required_keys__
+            <= set(t)
+            <= record.__required_keys__ | record.__optional_keys__
+        )
+        hints = get_type_hints(record)
+        for key, value in t.items():
+            origin = getattr(hints[key], "__origin__", hints[key])  # list[float] → list
+            if origin in (int, float, str, bool, list, dict):
+                assert isinstance(value, origin) or (origin is float and isinstance(value, int)), (
+                    kind,
+                    key,
+                    value,
+                )
+    assert "gradient" in got["next"]  # plain GD: the step is −η∇L(w_k)
+    assert got["max_lr"]["best"] == 1.9 and got["max_lr"]["above"] == 2.1  # 2/λ_max = 2
