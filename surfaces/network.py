@@ -182,6 +182,13 @@ class Network:
             cache.append((z, a))
         return layers, cache
 
+    def pre_activations(self, w: Any, X: Any = None) -> list[np.ndarray]:
+        """Each hidden layer's pre-activations z = Wa + b at ``X`` (the data if None), ``(R, N, width)``:
+        how far the points lie from a ReLU's kink."""
+        X = self.X if X is None else np.asarray(X, dtype=float)
+        _, cache = self._forward(np.atleast_2d(np.asarray(w, dtype=float)), X)
+        return [z for z, _ in cache[1:-1]]
+
     def predict(self, w: Any, X: Any) -> np.ndarray:
         """The network's outputs ``(R, M)`` at points ``X (M, 2)``."""
         with np.errstate(all="ignore"):

@@ -40,7 +40,17 @@ from viz.race import Bank, bank_steps
 from .cache import RunKey, SurfaceKey, surface_of
 from .runs import Axis
 
-__all__ = ["Axis", "bank", "banks_for", "mount", "plotly_js", "preload"]  # Axis: ui.runs
+__all__ = [
+    "Axis",
+    "bank",
+    "banks_for",
+    "clicked",
+    "missing",
+    "mount",
+    "plotly_js",
+    "preload",
+    "scrubbed",
+]  # Axis: ui.runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SENT = "_race_sent"  # names of the chunks this session's browser has been sent
@@ -177,7 +187,7 @@ def banks_for(
     return out
 
 
-def _missing(state_key: str) -> None:
+def missing(state_key: str) -> None:
     names = (st.session_state.get(state_key) or {}).get("missing")
     sent = st.session_state.get(SENT)
     if names and isinstance(sent, dict) and isinstance(names, list):
@@ -185,7 +195,7 @@ def _missing(state_key: str) -> None:
             sent.pop(str(n), None)
 
 
-def _scrubbed(state_key: str, targets: Mapping[tuple[int, str], tuple[str, tuple]]) -> None:
+def scrubbed(state_key: str, targets: Mapping[tuple[int, str], tuple[str, tuple]]) -> None:
     """The browser let go of a scrubber at grid position ``index``: set that widget to it."""
     value = (st.session_state.get(state_key) or {}).get("scrub")
     try:
@@ -197,7 +207,7 @@ def _scrubbed(state_key: str, targets: Mapping[tuple[int, str], tuple[str, tuple
         st.session_state[widget] = grid[index]
 
 
-def _clicked(state_key: str, on_start: Callable[[float, float], None] | None) -> None:
+def clicked(state_key: str, on_start: Callable[[float, float], None] | None) -> None:
     value = (st.session_state.get(state_key) or {}).get("start")
     try:
         x, y = (float(v) for v in value)
@@ -247,7 +257,7 @@ def mount(
     _component()(
         data=data,
         key=state_key,
-        on_missing_change=lambda: _missing(state_key),
-        on_scrub_change=lambda: _scrubbed(state_key, targets),
-        on_start_change=lambda: _clicked(state_key, on_start),
+        on_missing_change=lambda: missing(state_key),
+        on_scrub_change=lambda: scrubbed(state_key, targets),
+        on_start_change=lambda: clicked(state_key, on_start),
     )

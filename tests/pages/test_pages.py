@@ -440,7 +440,7 @@ def test_letting_go_of_a_scrubber_sets_that_widget_and_nothing_else(monkeypatch)
     state = {"pg_map_race": {"scrub": {"run": 0, "name": "lr", "index": 2}}}
     monkeypatch.setattr(race_ui.st, "session_state", state)
     targets = {(0, "lr"): ("pg_r0_gd_lr", (0.1, 0.2, 0.3)), (1, "beta"): ("b", (0.5, 0.9))}
-    race_ui._scrubbed("pg_map_race", targets)
+    race_ui.scrubbed("pg_map_race", targets)
     assert state["pg_r0_gd_lr"] == 0.3
     for bad in (
         {"run": 0, "name": "lr", "index": 9},
@@ -450,13 +450,13 @@ def test_letting_go_of_a_scrubber_sets_that_widget_and_nothing_else(monkeypatch)
         {"run": 1, "name": "beta", "index": -1},
     ):
         state["pg_map_race"] = {"scrub": bad}
-        race_ui._scrubbed("pg_map_race", targets)
+        race_ui.scrubbed("pg_map_race", targets)
     assert state["pg_r0_gd_lr"] == 0.3 and "b" not in state
     state["pg_map_race"] = {"start": [1.5, "nan"]}
     got = []
-    race_ui._clicked("pg_map_race", lambda x, y: got.append((x, y)))
+    race_ui.clicked("pg_map_race", lambda x, y: got.append((x, y)))
     state["pg_map_race"] = {"start": [1.23456, -0.5]}
-    race_ui._clicked("pg_map_race", lambda x, y: got.append((x, y)))
+    race_ui.clicked("pg_map_race", lambda x, y: got.append((x, y)))
     assert got == [(1.2346, -0.5)]
 
 
