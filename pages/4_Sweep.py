@@ -166,14 +166,10 @@ st.caption(
     + (" Dashed white: the stability limit from theory." if boundary is not None else "")
 )
 clicked = controls.clicked_point(event, f"{P}_clicked", digits=9)
-if clicked is not None:
-    eta = float(10 ** clicked[0])
-    hp = {**fixed, "lr": eta}
-    cell_start = start
-    if yaxis == START_X:
-        cell_start = (clicked[1], start[1])
-    else:
-        hp[yaxis] = clicked[1]
+if clicked is not None:  # the cell's own values: the browser sends float32 (0.860000014 for 0.86)
+    eta, y = grids.snap(10 ** clicked[0], lrs.tolist()), grids.snap(clicked[1], ys.tolist())
+    hp = {**fixed, "lr": eta} | ({} if yaxis == START_X else {yaxis: y})
+    cell_start = (y, start[1]) if yaxis == START_X else start
     open_in_playground(key, opt_name, hp, cell_start, steps)
 
 link.finish()
