@@ -159,11 +159,12 @@ event = chart(
     selection_mode="points",
 )
 share = diverged.mean()
+grey = np.isnan(values) & ~diverged  # (in "steps" mode: finite, never within the tolerance)
 st.caption(
-    f"{cells:,} runs of {steps} steps. Red: diverged ({share:.0%} of cells). Grey: finite but "
-    f"never within {tol:g} of the minimum. Hover a cell for its value; click it to open that run "
-    "in the playground."
-    + (" Dashed white: the stability limit from theory." if boundary is not None else "")
+    f"{cells:,} runs of {steps} steps. Orange-red: diverged ({share:.0%} of cells)."
+    + (f" Grey: finite, never within {tol:g} of the minimum." if grey.any() else "")
+    + " Hover a cell for its value; click it to open that run in the playground."
+    + (" Dashed black: the stability limit from theory." if boundary is not None else "")
 )
 clicked = controls.clicked_point(event, f"{P}_clicked", digits=9)
 if clicked is not None:  # the cell's own values: the browser sends float32 (0.860000014 for 0.86)

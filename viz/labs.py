@@ -478,7 +478,8 @@ def sweep_figure(
     look: Look = DEFAULT_LOOK,
     height: int = 520,
 ) -> dict:
-    """Heatmap over (log η, y): ``values[i, j]`` at ``ys[i]``, ``lrs[j]``; diverged cells in red.
+    """Heatmap over (log η, y): ``values[i, j]`` at ``ys[i]``, ``lrs[j]``; diverged cells in
+    orange-red (#D55E00).
 
     Cells with NaN values that did not diverge (never reached the tolerance) stay grey. An
     invisible marker per cell makes a click a selection event (heatmaps emit none).
@@ -523,16 +524,18 @@ def sweep_figure(
     if boundary is not None:
         bx, by = boundary
         with np.errstate(all="ignore"):
-            data.append(
-                {
-                    "type": "scatter",
-                    "x": b64(np.log10(bx), "f8"),
-                    "y": b64(by, "f8"),
-                    "mode": "lines",
-                    "name": "stability limit (theory)",
-                    "line": {"color": "white", "dash": "dash", "width": 3},
-                }
-            )
+            line = {"type": "scatter", "x": b64(np.log10(bx), "f8"), "y": b64(by, "f8")}
+        # dark dashes on a white halo: seen on every cell colour, and in the (white) legend
+        data.append({**line, "mode": "lines", "showlegend": False, "hoverinfo": "skip",
+                     "line": {"color": "white", "width": 7}})  # fmt: skip
+        data.append(
+            {
+                **line,
+                "mode": "lines",
+                "name": "stability limit (theory)",
+                "line": {"color": "#111111", "dash": "dash", "width": 3},
+            }
+        )
     layout = base_layout(
         look,
         height,

@@ -240,6 +240,24 @@ def test_sweep_diverged_region_matches_the_gd_stability_limit():
     np.testing.assert_allclose(10 ** viz.decode(line["x"]).astype(float), limit, rtol=1e-6)
 
 
+def test_the_sweeps_caption_names_the_colours_the_map_shows():
+    """#27: the caption said "Red" for orange-red cells and "Grey" in a mode that never shows grey;
+    the legend's "stability limit (theory)" was white on the white legend."""
+    at = open_page(SW)
+    spec, _, _, diverged, values = _sweep(at)
+    caption = next(c.value for c in at.caption if "runs of" in c.value)
+    assert "Orange-red: diverged" in caption and "Red:" not in caption
+    grey = np.isnan(values) & ~diverged
+    assert ("Grey:" in caption) == bool(grey.any())
+    line = next(d for d in spec["data"] if d.get("name") == "stability limit (theory)")
+    assert line["line"]["color"] not in ("white", "#ffffff", "#FFFFFF")  # seen in the legend
+    assert "Dashed black" in caption
+    at.radio(key="sw_metric").set_value("steps").run()
+    _, _, _, diverged, values = _sweep(at)
+    caption = next(c.value for c in at.caption if "runs of" in c.value)
+    assert ("Grey:" in caption) == bool((np.isnan(values) & ~diverged).any())
+
+
 def test_sweep_momentum_boundary_follows_theory_in_beta():
     at = open_page(SW)  # momentum (PyTorch convention) × β by default
     _spec, lrs, ys, diverged, values = _sweep(at)
