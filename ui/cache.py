@@ -15,11 +15,14 @@ import streamlit as st
 import optim
 import viz
 from surfaces import SURFACES, Surface, from_formula, get_surface
+from viz.contours import contour_lines
+from viz.encode import q16
 
 from .runs import RunKey
 
 __all__ = [
     "field_background",
+    "field_lines",
     "formula_key",
     "simulate",
     "steps_to",
@@ -66,11 +69,21 @@ def surface_of(key: SurfaceKey) -> Surface:
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def field_background(key: SurfaceKey, n: int = 300) -> str:
-    """The field as a PNG data URI (the animated contour's background)."""
+def field_background(key: SurfaceKey, n: int = 300, lines: bool = True) -> str:
+    """The field as a PNG data URI: with its iso-lines drawn in (``lines``), or the shading only
+    (the race view draws the iso-lines as vectors: :func:`field_lines`)."""
     s = surface_of(key)
     _, _, z = s.mesh(n)
-    return viz.png_data_uri(viz.field_png(z, s.log_scale))
+    return viz.png_data_uri(viz.field_png(z, s.log_scale, lines=lines))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def field_lines(key: SurfaceKey, n: int = 120) -> dict:
+    """The field's iso-lines as vectors (``viz.contours``, contourpy), 16 bits a coordinate
+    (``viz.encode.q16``): 5 000–11 000 points, 20–45 kB, sent once per browser session."""
+    s = surface_of(key)
+    x, y = contour_lines(*s.mesh(n), s.log_scale)
+    return {"x": q16(x), "y": q16(y)}
 
 
 @st.cache_data(max_entries=24, show_spinner=False)

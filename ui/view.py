@@ -24,7 +24,7 @@ import optim
 import viz
 
 from . import race
-from .cache import SurfaceKey, field_background, surface_mesh
+from .cache import SurfaceKey, field_background, field_lines, surface_mesh
 from .frame import map_size
 from .runs import Axis, RunKey
 
@@ -103,7 +103,7 @@ def spec(req: Request, look: Any) -> dict[str, Any]:
     return viz.race_spec(
         req.surface,
         req.views,
-        field_background(req.field),
+        field_background(req.field, lines=False),
         banks=banks,
         start=req.start if req.show_start else None,
         look=look,
@@ -122,6 +122,7 @@ def spec(req: Request, look: Any) -> dict[str, Any]:
         autoplay=req.autoplay,
         schedule=req.schedule,
         schedule_title=req.schedule_title,
+        lines=field_lines(req.field),
     )
 
 

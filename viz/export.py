@@ -44,9 +44,9 @@ def standalone_html(spec: dict[str, Any], title: str = "Descent Lab") -> str:
     if ENTRY not in JS:  # the component's entry point, called here as the page calls it
         raise RuntimeError("viz/race.js has no default export to mount")
     data = {k: v for k, v in spec.items() if k not in ("chunks", "targets")}
-    used = [spec["map"]["image"]["chunk"]] + (
-        [spec["surface3d"]["surface"]] if "surface3d" in spec else []
-    )
+    used = [spec["map"]["image"]["chunk"], spec["map"].get("lines")]
+    used += [spec["surface3d"]["surface"]] if "surface3d" in spec else []
+    used = [n for n in used if n]
     chunks = {n: spec["chunks"][n] for n in used}  # not the banks: the file does not scrub
     data["map"] = {**data["map"], "clicks": False}
     data["runs"] = [{**r, "axes": []} for r in data.get("runs", [])]  # no banks: no scrubbers

@@ -56,6 +56,7 @@ function q16(spec) {
 function keep(name, raw) {
   if (CACHE.has(name)) return;
   let value = raw;
+  if (raw && raw.x && raw.x.q) value = { x: q16(raw.x), y: q16(raw.y) };  // the iso-lines
   if (raw && raw.xy) {
     value = { xy: f32(raw.xy), loss: q16(raw.loss), dist: q16(raw.dist), z: q16(raw.z),
       div: raw.div, div_xy: raw.div_xy, div_z: raw.div_z, G: raw.G, F: raw.F };
@@ -202,9 +203,19 @@ function label(S, r) {
 
 // -- figures ----------------------------------------------------------------------------------------
 
+function isoLines(S) {
+  // the field's iso-lines (vectors, viz.contours), drawn first: under every run and marker
+  const lines = S.data.map.lines && CACHE.get(S.data.map.lines);
+  if (!lines) return [];
+  return [{ type: "scatter", x: lines.x, y: lines.y, mode: "lines", hoverinfo: "skip",
+    showlegend: false, line: { color: "rgba(70, 78, 95, 0.55)", width: 1 } }];
+}
+
+function tr(S, r) { return S.base + 2 * r; }  // run r's trail; its head is the next trace
+
 function mapTraces(S, k) {
   const d = S.data;
-  const traces = [];
+  const traces = isoLines(S);
   d.runs.forEach((run, r) => {
     const [trail, head] = mapFrame(S, r, k);
     traces.push({
@@ -321,7 +332,7 @@ function drawFrame(S, P, which) {
   for (const r of runs) {
     const [trail, head] = mapFrame(S, r, k);
     data.push(trail, head);
-    idx.push(2 * r, 2 * r + 1);
+    idx.push(tr(S, r), tr(S, r) + 1);
   }
   if (idx.length) P.animate(S.map, { data, traces: idx }, opts).catch(() => {});
   if (d.frame_images) {  // a picture per frame (the network's decision boundary): swap the image
@@ -363,7 +374,7 @@ function redrawRuns(S, P, runs) {
   for (const r of runs) {
     S.curvesDue.add(r);
     data.push(...mapFrame(S, r, k));
-    idx.push(2 * r, 2 * r + 1);
+    idx.push(tr(S, r), tr(S, r) + 1);
   }
   P.animate(S.map, { data, traces: idx }, opts)
     .catch(() => {})
@@ -390,7 +401,7 @@ function redrawRuns(S, P, runs) {
 
 function relabel(S, P, runs) {
   // legend names say which runs show a scrubbed value (a restyle redraws the whole map: on release)
-  P.restyle(S.map, { name: runs.map((r) => label(S, r)) }, runs.map((r) => 2 * r)).catch(() => {});
+  P.restyle(S.map, { name: runs.map((r) => label(S, r)) }, runs.map((r) => tr(S, r))).catch(() => {});
 }
 
 function play(S, P) {
@@ -511,6 +522,7 @@ function update(S, d, P, t0) {
   });
   const wasScrubbed = d.runs.map((_, r) => source(S, r) !== S.cur[r]);
   S.data = d;
+  S.base = d.map.lines && CACHE.has(d.map.lines) ? 1 : 0;  // the iso-lines come first
   S.sel = d.runs.map((run) => Object.fromEntries(run.axes.map((a) => [a.name, a.index])));
   for (const r of moved) delete S.cur[r];
   const redo = d.runs.map((_, r) => r).filter((r) => moved.includes(r) || wasScrubbed[r]);
@@ -519,9 +531,9 @@ function update(S, d, P, t0) {
   const jobs = [];
   if (redo.length) {
     const data = [], idx = [];
-    for (const r of redo) { data.push(...mapFrame(S, r, k)); idx.push(2 * r, 2 * r + 1); }
+    for (const r of redo) { data.push(...mapFrame(S, r, k)); idx.push(tr(S, r), tr(S, r) + 1); }
     jobs.push(P.animate(S.map, { data, traces: idx }, opts));
-    jobs.push(P.restyle(S.map, { name: redo.map((r) => label(S, r)) }, redo.map((r) => 2 * r)));
+    jobs.push(P.restyle(S.map, { name: redo.map((r) => label(S, r)) }, redo.map((r) => tr(S, r))));
     for (const kind of KINDS) {
       const gd = S.panels[kind];
       if (!d.curves || !d.curves[kind] || !gd._fullLayout) continue;
@@ -549,6 +561,7 @@ function render(S, d, P) {
   const fresh = !S.data || S.data.frames.steps.length !== d.frames.steps.length;
   const atEnd = S.fi === null || (S.data && S.fi >= S.data.frames.steps.length - 1);
   S.data = d;
+  S.base = d.map.lines && CACHE.has(d.map.lines) ? 1 : 0;  // the iso-lines come first
   S.cur = {};
   S.sel = d.runs.map((run) => Object.fromEntries(run.axes.map((a) => [a.name, a.index])));
   if (fresh || atEnd) S.fi = d.frames.steps.length - 1;

@@ -120,6 +120,7 @@ def race_spec(
     autoplay: str | None = None,
     schedule: Sequence[np.ndarray] | None = None,
     schedule_title: str = "η_k / η₀",
+    lines: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The race view of ``views``: everything ``viz/race.js`` needs, as JSON.
 
@@ -131,7 +132,8 @@ def race_spec(
     map (a prediction and the true point, after a question's answer), ``click_label`` what the
     pointer's read-out says a click does, ``autoplay`` a token: when it changes, the view plays
     from step 0 (the reveal of a question). ``schedule[i]`` is run ``i``'s learning-rate factor at
-    each step: a third curve, under ``schedule_title``, with the same cursor.
+    each step: a third curve, under ``schedule_title``, with the same cursor. ``lines`` are the
+    field's iso-lines as vectors (``ui.cache.field_lines``), drawn under the runs.
     """
     banks = banks or [() for _ in views]
     window = surface.plot_window
@@ -284,6 +286,7 @@ def race_spec(
             "layout": layout,
             "static": static,
             "extra": list(extra),  # a question's layer: the prediction, the class's clicks
+            "lines": add(dict(lines)) if lines else None,
             "image": {**image, "chunk": add({"png": background})},
             "window": [[x0, x1], [y0, y1]],
             "clicks": bool(clicks),

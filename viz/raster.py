@@ -54,18 +54,22 @@ def field_levels(z: np.ndarray, log: bool = False) -> np.ndarray:
     return out
 
 
-def field_png(z: np.ndarray, log: bool = False, levels: int = LEVELS) -> bytes:
-    """PNG bytes of the field ``z[i, j] = f(xs[j], ys[i])`` (row 0 at the bottom, as on the axes)."""
+def field_png(z: np.ndarray, log: bool = False, levels: int = LEVELS, lines: bool = True) -> bytes:
+    """PNG bytes of the field ``z[i, j] = f(xs[j], ys[i])`` (row 0 at the bottom, as on the axes).
+
+    With ``lines`` (the GIF): pale bands and iso-lines drawn in the raster. Without (the race view,
+    which draws the iso-lines as vectors, ``viz.contours``): a smooth shading only.
+    """
     t = field_levels(z, log)
     undefined = ~np.isfinite(t)
     band = np.floor(np.where(undefined, 0.0, t) * levels).clip(0, levels - 1)
-    mid = (band + 0.5) / levels
+    mid = (band + 0.5) / levels if lines else np.where(undefined, 0.0, t)
     rgb = np.stack([np.interp(mid, _STOPS, _RGB[:, c]) for c in range(3)], axis=-1)
     # An iso-line wherever a pixel's band differs from its right or upper neighbour.
     edge = np.zeros(band.shape, dtype=bool)
     edge[:, :-1] |= band[:, :-1] != band[:, 1:]
     edge[:-1, :] |= band[:-1, :] != band[1:, :]
-    edge &= ~undefined
+    edge &= ~undefined & lines
     rgb[edge] = 0.45 * rgb[edge] + 0.55 * _LINE
     hatch = (np.add.outer(np.arange(z.shape[0]), np.arange(z.shape[1])) // 3) % 2 == 0
     rgb[undefined] = np.where(hatch[undefined, None], _UNDEFINED, 255.0)

@@ -412,3 +412,32 @@ def test_a_banks_curves_travel_at_16_bits_within_a_hair_of_the_run():
         assert err.max() <= span / 65534 * 0.51 + 1e-9
         assert np.all(np.isnan(got.ravel()[~ok]))
     assert spec["targets"] == {"0:lr": ["k", list(values)]}  # the widget it sets, not sent
+
+
+def test_the_race_view_draws_the_fields_iso_lines_as_vectors_on_their_levels():
+    """#27: the contour field read as stair-stepped stripes (a raster of a coarse grid). The race
+    view draws contourpy's iso-lines as one vector trace (16 bits a coordinate): every point lies
+    on one of the shading's levels, and the shading under them has no raster lines."""
+    from viz.contours import contour_lines, levels_of
+    from viz.encode import dequantize, q16
+
+    s = get_surface("quadratic", kappa=50.0)
+    xs, ys, z = s.mesh(120)
+    x, y = contour_lines(xs, ys, z, s.log_scale)
+    gaps = np.isnan(x)
+    assert gaps.any() and 12_000 > (~gaps).sum() > 1_000  # 5 000–11 000 points a surface
+    f = s.f(np.stack([x[~gaps], y[~gaps]], -1))
+    levels = levels_of(z, s.log_scale)
+    nearest = np.min(np.abs(f[:, None] - levels[None, :]), axis=1)
+    span = float(levels[-1] - levels[0])
+    assert np.max(nearest) < 0.01 * span  # on a level, up to the mesh's linear interpolation
+    lines = {"x": q16(x), "y": q16(y)}
+    (x0, x1), _ = s.plot_window
+    assert np.nanmax(np.abs(dequantize(lines["x"]) - x)) <= (x1 - x0) / 65534
+    _, views = _views(s, names=("gd",), steps=10)
+    spec = viz.race_spec(s, views, "", lines=lines)
+    assert spec["chunks"][spec["map"]["lines"]] == lines
+    banded = viz.field_png(z, s.log_scale, lines=True)
+    smooth = viz.field_png(z, s.log_scale, lines=False)
+    dark = lambda png: int((np.asarray(Image.open(io.BytesIO(png))).min(-1) < 150).sum())  # noqa: E731
+    assert dark(banded) > 1000 and dark(smooth) == 0  # the raster's iso-lines are gone

@@ -235,8 +235,8 @@ def test_a_question_link_hides_the_outcome_until_the_answer_then_reveals_it():
     assert (
         "curves" not in r
         and all(not run["axes"] for run in r["runs"])
-        and not r["chunks"].keys() - {r["map"]["image"]["chunk"]}
-    ), "no curves, no banks: nothing of the outcome reaches the browser"
+        and not r["chunks"].keys() - {r["map"]["image"]["chunk"], r["map"]["lines"]}
+    ), "no curves, no banks: nothing of the outcome reaches the browser (the field only)"
     assert "Steps to reach" not in texts(at) and "Trajectories" not in texts(at)
     assert not at.slider and not at.selectbox, "the settings are locked"
     assert "predict first" in texts(at)
