@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import theory
+from . import schedules, theory
 from .engine import run, run_summary
 
 __all__ = [
@@ -240,8 +240,6 @@ def decay_over(name: str, steps: int) -> Any:
     >>> float(decay_over("linear", 100).factors(101)[-1])
     0.01
     """
-    from . import schedules
-
     quarter = max(steps // 4, 1)
     return {
         "linear": lambda: schedules.linear(tau=steps, end_factor=0.01),
@@ -267,9 +265,7 @@ def scalar_race(sigma: float, y: float, w0: float, etas: Any, names: Any, steps:
     >>> r.w[0][0], r.w[0][1].round(4).tolist(), r.diverged_at
     ('η = 0.25 (x)', [0.0, 0.5, 0.75, 0.875], [-1])
     """
-    from surfaces import get_surface
-
-    from .engine import run
+    from surfaces import get_surface  # optim never imports the catalog at load (it sits beside it)
 
     etas = np.asarray(etas, dtype=float)
     surface = get_surface("sigma_w", sigma1=sigma, sigma2=sigma, y1=y, y2=y)

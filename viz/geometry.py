@@ -7,6 +7,7 @@ geometry (the browser receives the numbers as fields of the run: ``div_xy``, ``z
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,6 @@ def short_label(label: str) -> str:
     >>> short_label("2. momentum (pytorch) η=0.16 β=0.9"), short_label("1. GD α = 1.3 (momentum's α)")
     ('2. momentum (pytorch)', '1. GD')
     """
-    import re
-
     return re.split(r" [ηαγ] ?=", label)[0]
 
 

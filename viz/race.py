@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .encode import b64, q16
-from .geometry import Heights, divergence_points, series, short_label
+from .geometry import divergence_points, series, short_label
 from .map import field_image, map_layout, minimum_traces, start_trace
 from .style import GRID, Look, base_layout
 from .three import surface_base
@@ -174,7 +174,9 @@ def race_spec(
         every = [v.loss for v in views] + [b.loss for bs in banks for b in bs]
         finite = np.concatenate([np.ravel(a)[np.isfinite(np.ravel(a))] for a in every] or [[]])
         loss_log = finite.size == 0 or float(np.min(finite)) > 0
-    heights = Heights.of(surface, mesh[2]) if mesh is not None else None
+    # the 3D view's still part and the one height formula its runs' heights use
+    three = surface_base(surface, mesh, look, 520) if mesh is not None else None
+    heights = three[3] if three is not None else None
     has_dist = bool(surface.minima)
 
     def geometry(xy: np.ndarray, loss: np.ndarray, ks: np.ndarray, div: np.ndarray) -> dict:
@@ -295,7 +297,6 @@ def race_spec(
         "frames": {"steps": [int(k) for k in plan.steps], "stride": int(plan.stride)},
         "bank_steps": [int(k) for k in bank_steps(steps)],
         "runs": runs,
-        "minima": [[float(a), float(b)] for a, b in (surface.minima or [])],
         "f_min": f_min,
         "duration": int(duration),
         "font": look.font,
@@ -327,19 +328,13 @@ def race_spec(
                 schedule_title, _finite_range([np.asarray(a) for a in schedule], False), False
             ),
         }
-    if mesh is not None:
-        spec["surface3d"] = _three_d(surface, mesh, look, add)
+    if three is not None:  # the runs' 3D heights are in the runs
+        trace, minima, layout, _ = three
+        spec["surface3d"] = {
+            "layout": {**layout, "margin": {"l": 0, "r": 0, "t": 10, "b": 10}},
+            "surface": add({"trace": trace}),
+            "static": minima,
+            "line": look.line * 2,
+            "ball": look.marker * 0.7,
+        }
     return spec
-
-
-def _three_d(surface: Any, mesh, look: Look, add) -> dict[str, Any]:
-    """The 3D view's still part (surface, minima, layout); the runs' heights are in the runs."""
-    trace, minima, layout, _ = surface_base(surface, mesh, look, 520)
-    layout["margin"] = {"l": 0, "r": 0, "t": 10, "b": 10}
-    return {
-        "layout": layout,
-        "surface": add({"trace": trace}),
-        "static": minima,
-        "line": look.line * 2,
-        "ball": look.marker * 0.7,
-    }
