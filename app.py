@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import optim
-from ui import link
+from ui import classroom, link
 from ui.frame import PAGES, page
 
 page(
@@ -14,6 +14,40 @@ page(
     "See how gradient-based optimizers move: pick a loss surface, pick optimizers, drag the "
     "learning rate and β, and watch the trajectories animate beside the theory.",
 )
+
+seat = classroom.seat()
+if seat is None and (error := st.session_state.pop("_class_error", None)):
+    st.error(error, icon="🎓")
+if seat is None:
+    join, teach = st.columns(2)
+    with join.container(border=True):
+        st.markdown("#### 🎓 Join a class")
+        with st.form("class_join_form", border=False):
+            st.text_input(
+                "The code on your teacher's screen",
+                key="class_code",
+                max_chars=12,
+                placeholder="e.g. K7Q2MX",
+            )
+            st.form_submit_button(
+                "Join", type="primary", on_click=classroom.join, args=("class_code",)
+            )
+    with teach.container(border=True):
+        st.markdown("#### 👩‍🏫 Teach a class")
+        st.caption(
+            "Start a class session: the room joins with a code or a QR code, follows the views "
+            "you step through, answers your questions on their phones, and sees the outcome when "
+            "you reveal it."
+        )
+        st.button("Start a class", key="class_start", on_click=classroom.start)
+elif seat.teacher:
+    with st.container(border=True):
+        classroom.join_panel(seat.code)
+        st.caption(
+            "Build the lesson: open a view (a preset, a lab) and add it from 📋 Lesson in the "
+            "class bar, or add ready questions from the Presets gallery; a question asked from "
+            "the 🔗 share panel joins it too. ▶/◀ (PageDown/PageUp) step through it."
+        )
 
 st.markdown("#### Where to go")
 for path, label, emoji, blurb in PAGES[1:]:

@@ -159,7 +159,7 @@ left, right = st.columns(2)
 question.panel(where=left)  # beside the map, so both fit a projector's screen
 with left:
     if question.hidden:
-        st.info("The error along each direction is shown after your answer.", icon="🙈")
+        st.info("The error along each direction is shown with the outcome.", icon="🙈")
     else:
         chart(
             labs.direction_errors_figure(errors, (s1, s2), eta2, look=look),

@@ -59,7 +59,7 @@ with left:
     alt = "Top view of the sigmoid neuron's loss over (w, b) with AdaGrad, RMSProp and Adam"
     lab.lab_map(P, look, key1, question.views, "race1", alt, question)
 if question.hidden:
-    right.info("Each run's effective step is shown after your answer.", icon="🙈")
+    right.info("Each run's effective step is shown with the outcome.", icon="🙈")
     question.end()
 chart(
     labs.effective_steps_figure([(n, t.eff_lr[:, 0]) for n, t in zip(names, trajs)], look=look),

@@ -1,11 +1,12 @@
-"""Presets gallery: thirteen scenarios, each a lecture figure or a classic picture, each a link;
-then three ready questions for the class (predict, then reveal)."""
+"""Presets gallery: three ready questions for the class (predict, then reveal), then thirteen
+scenarios, each a lecture figure or a classic picture, each a link; in a class, each joins the
+teacher's lesson in one click."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import link, tally
+from ui import classroom, link, predict, tally
 from ui.frame import PAGES, page
 from ui.presets import PRESETS, QUESTIONS, preset_thumbnail
 
@@ -20,12 +21,40 @@ page(
 LABEL = {path: label for path, label, _, _ in PAGES}
 
 st.subheader("❓ Ready questions: predict, then reveal")
+teaching = classroom.seat() is not None and classroom.seat().teacher
 st.markdown(
     "Each opens a lab's view with its outcome hidden: every student answers first, then watches "
-    "it play and reads why. **Make my class links** gives you a student link for the class and "
-    "a teacher link (keep it to yourself) that shows their answers live. Any view can become a "
-    "question the same way, from the 🔗 share panel."
+    "it play and reads why. "
+    + (
+        "**Ask it in the class** adds it to your lesson: every screen hides the outcome until "
+        "you press **Reveal**."
+        if teaching
+        else "**Make a self-paced link** gives a student link (each student sees the outcome "
+        "after answering) and makes this browser the question's teacher. Teaching live? Start "
+        "a class on the home page: you pace the questions and reveal them to everyone at once."
+    )
 )
+
+
+def ask_in_class(q) -> None:
+    try:
+        _, qs = predict.open_question(q.page, q.query, q.query["ask"], paced=True)
+        error = classroom.add_view(q.page, qs, f"❓ {q.title}", qid=qs["q"])
+    except tally.TallyError as err:
+        error = str(err)
+    if error:
+        st.session_state["_class_error"] = f"The question could not join the lesson: {error}."
+
+
+def make_links(q) -> None:
+    try:
+        st.session_state[f"{P}_{q.slug}_made"] = predict.open_question(
+            q.page, q.query, q.query["ask"], int(q.query.get("ask_run", 1)) - 1
+        )
+    except tally.TallyError as err:
+        st.session_state["_class_error"] = f"The question cannot be opened now: {err}."
+
+
 qcols = st.columns(3)
 for col, q in zip(qcols, QUESTIONS):
     with col.container(border=True):
@@ -34,24 +63,32 @@ for col, q in zip(qcols, QUESTIONS):
         st.markdown(q.asks)
         with st.expander("What the reveal shows"):
             st.markdown(q.why)
-        made = st.session_state.get(f"{P}_{q.slug}_key")
-        if st.button("Make my class links", key=f"{P}_{q.slug}_make") and made is None:
-            made = st.session_state[f"{P}_{q.slug}_key"] = tally.new_key()
+        if teaching:
+            st.button(
+                "＋ Ask it in the class",
+                key=f"{P}_{q.slug}_class",
+                type="primary",
+                on_click=ask_in_class,
+                args=(q,),
+            )
+        st.button(
+            "Make a self-paced link", key=f"{P}_{q.slug}_make", on_click=make_links, args=(q,)
+        )
+        made = st.session_state.get(f"{P}_{q.slug}_made")
         if made is not None:
-            student = {**q.query, "q": tally.question_id(made)}
+            key, student = made
             st.caption("Student link:")
             st.code(link.url_of(student, page=q.page), language=None, wrap_lines=True)
-            st.caption("Your teacher link (the live tally):")
-            st.code(
-                link.url_of({**student, "teacher": made}, page=q.page),
-                language=None,
-                wrap_lines=True,
+            classroom.copy_button(
+                "Copy my teacher link",
+                link.url_of({**student, "teacher": key}, page=q.page),
+                key=f"{P}_{q.slug}_copy",
             )
-            st.page_link(
-                q.page,
-                label="Open the teacher view",
-                icon="👩‍🏫",
-                query_params={**student, "teacher": made},
+            st.button(
+                "👩‍🏫 Open the teacher view",
+                key=f"{P}_{q.slug}_open",
+                on_click=link.open_page,
+                args=(q.page, student),
             )
 
 st.subheader("🎬 Scenarios")
@@ -70,6 +107,13 @@ for i, preset in enumerate(PRESETS):
             icon="▶️",
             query_params=preset.query,
         )
+        if teaching:
+            right.button(
+                "＋ Add to the lesson",
+                key=f"{P}_{preset.slug}_lesson",
+                on_click=classroom.add_view,
+                args=(preset.page, preset.query, preset.title),
+            )
 
 # the cards first, then their pictures (drawn on the server once, then cached)
 for slot, preset in pictures:

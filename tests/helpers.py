@@ -59,13 +59,17 @@ def specs(at: AppTest) -> list[dict]:
 
 def races(at: AppTest) -> list[dict]:
     """The data of every race view (``ui.race``) on the page, as the browser receives it."""
-    views = [json.loads(e.proto.json) for e in at.get("bidi_component")]
+    views = [json.loads(e.proto.json) for e in at.get("bidi_component") if _is_race(e)]
     return [v for v in views if not v.get("preload")]  # not the plotly.js preloader
+
+
+def _is_race(element) -> bool:
+    return element.proto.component_name.endswith("race")  # not a copy button
 
 
 def race_keys(at: AppTest) -> list[str]:
     """The widget keys of the race views on the page (``<key>_race``), in page order."""
-    ids = [e.proto.id for e in at.get("bidi_component")]
+    ids = [e.proto.id for e in at.get("bidi_component") if _is_race(e)]
     return [i.split("-", 2)[-1] for i in ids if not i.endswith("race_preload")]
 
 

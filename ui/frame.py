@@ -9,10 +9,10 @@ import streamlit as st
 import viz
 from viz import Look
 
-from . import link
+from . import classroom, link
 from .memory import tune_malloc
 
-__all__ = ["PAGES", "PROJECTOR", "chart", "map_size", "page", "phone"]
+__all__ = ["PAGES", "PROJECTOR", "chart", "current_path", "map_size", "page", "phone"]
 
 PROJECTOR = "_projector"  # session key of projector mode, shared by every page
 
@@ -77,6 +77,8 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 
+_PATHS = {label: path for path, label, _, _ in PAGES} | {"Descent Lab": "app.py"}
+
 _CSS = """
 <style>
 /* Tighter padding: the figures matter more than whitespace (Streamlit's wide layout pads 5rem). */
@@ -95,7 +97,9 @@ html {font-size: 20px;}
 /* the room needs the figure, not the page's title: a compact header keeps it above the fold */
 .block-container {padding-top: 0.5rem; padding-left: 1rem; padding-right: 1rem;}
 h1 {font-size: 1.6rem !important; padding: 0 0 0.2rem 2.4rem !important;}
-[data-testid="stHeader"] {background: transparent; height: 2.6rem;}
+/* the header (and the sidebar's » button in it) scrolls away with the title instead of
+   floating over headings and sliders */
+[data-testid="stHeader"] {background: transparent; height: 2.6rem; position: absolute;}
 </style>
 """
 
@@ -158,6 +162,9 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     st.markdown(_CSS, unsafe_allow_html=True)
     page_key = "".join(c for c in title if c.isalnum())
     link.begin(page_key, prefix)
+    path = _PATHS.get(title, "app.py")
+    classroom.arrive()  # a class link: join, or resume teaching
+    classroom.follow(path)  # a student following the teacher opens the teacher's view
     with st.sidebar:
         st.markdown("### ⛰️ Descent Lab")
         for path, label, emoji, _ in PAGES:
@@ -168,10 +175,17 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     if projector:
         st.markdown(_PROJECTOR_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
+    st.session_state["_class_title"] = title
+    classroom.bar(path)
     if intro and not projector:  # on a projector the teacher says it
         st.caption(intro)
     link.notes_here()
     return Look.projector() if projector else Look()
+
+
+def current_path() -> str:
+    """The script path of the page being run (``pages/1_Playground.py``; ``app.py`` at home)."""
+    return _PATHS.get(st.session_state.get("_class_title", ""), "app.py")
 
 
 def phone() -> bool:

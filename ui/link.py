@@ -41,16 +41,19 @@ __all__ = [
     "finish",
     "hidden",
     "keep",
+    "last_query",
     "lock",
     "note",
     "notes_here",
     "number_input",
+    "once",
     "open_page",
     "params",
     "parse_bool",
     "pending",
     "quote",
     "radio",
+    "replace_pending",
     "section",
     "select_slider",
     "selectbox",
@@ -148,6 +151,7 @@ class _Run:
     extra: dict[str, str] = field(default_factory=dict)  # URL values that are not controls
     locked: str | None = None  # why every control is hidden now (a question not yet answered)
     share_extra: Callable[[dict[str, str], list[str]], None] | None = None
+    done: set[str] = field(default_factory=set)  # what :func:`once` has seen in this run
 
 
 def _state() -> Any:
@@ -196,6 +200,29 @@ def notes_here() -> None:
 
 def _run() -> _Run:
     return _state()[_RUN]
+
+
+def once(name: str) -> bool:
+    """True the first time ``name`` is asked in this run of the page (something drawn once)."""
+    done = _run().done
+    if name in done:
+        return False
+    done.add(name)
+    return True
+
+
+def last_query() -> dict[str, str]:
+    """The URL parameters of the view on screen (the current page's last finished run): what
+    a callback (a button pressed on it) means by "this view"."""
+    ss = _state()
+    return dict(ss.get(_LAST, {}).get(ss.get(_PAGE), {}))
+
+
+def replace_pending(query: dict[str, str]) -> None:
+    """Read the page's controls from ``query`` instead of the URL's values (a question's own
+    view: a link altered by hand opens the stored one)."""
+    _state()[_PENDING] = {k: str(v) for k, v in query.items() if k != HIDE}
+    _state()[_HIDDEN] = set()
 
 
 def note(message: str) -> None:
@@ -620,9 +647,11 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
     # link's controls one by one no longer closes the panel after each pick.
     with where.expander("🔗 Share this view", key="_link_share_open", on_change=_noop):
         st.caption(
-            "The address bar always holds this exact view. Copy it (button at the right of the "
-            "box) to send it to a class or put it on a slide."
+            "The address bar always holds this exact view; the link below is the same view for "
+            "others (without projector mode). Copy it (button at the right of the box) to send "
+            "it to a class or put it on a slide."
         )
+        query = {k: v for k, v in query.items() if k != "projector"}  # not for the class's phones
         st.code(
             url_of(query) or "(this page's address, no settings changed)",
             language=None,

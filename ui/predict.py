@@ -16,15 +16,19 @@ A page with a race view calls, in order:
 4. ``view.offer()``: the share panel's "Ask the class" part, which makes the question's student
    link and teacher link from the current view.
 
-Answers are counted in :class:`ui.tally.Tally` (SQLite): one per voter (this browser's XSRF
-cookie, hashed; else this session), for the view's exact settings.
+Answers are counted in :class:`ui.tally.Tally` (SQLite), only for a question that was opened
+there (``tally.Tally.open_question``: the share panel, the gallery, a class's lesson): one per
+voter (this browser's XSRF cookie, hashed; a connection without one is refused), at most
+``per_address`` per network address. A question link opens the question's stored view, whatever
+else the link says. A *paced* question (one in a class's lesson) hides its outcome on every
+screen, the teacher's too, until the teacher reveals it; a self-paced link (homework) reveals
+it to each student who answers.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,40 +43,46 @@ from optim import schedules
 from viz import Look
 from viz import predict as pq
 
-from . import link, race, tally
+from . import classroom, link, race, tally
 from .cache import surface_of
-from .frame import chart, phone
+from .classroom import REFRESH, store
+from .frame import chart, current_path, phone
 
 __all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "truth_of", "voter"]
 
 STATE = "ask"  # session key (under the page's prefix): the question of this link
 PARAMS = ("ask", "q", "ask_run", "ask_at")  # a question link's own URL values
-OUTSIDE_SPEC = {"q", "teacher", "hide", "projector", "embed", "embed_options"}
-REFRESH = 3.0  # seconds between the teacher's tally updates (a browser timer, no server thread)
+KEYS = "_teacher_keys"  # session key: the questions this session made (qid -> teacher key)
 
 
-@functools.lru_cache(maxsize=1)
-def store() -> tally.Tally:
-    """The server's answers store (one per process; its folder from ``$DESCENT_LAB_DATA``)."""
-    return tally.Tally()
-
-
-def voter() -> str:
+def voter() -> str | None:
     """Who answers: this browser (the token of its ``_streamlit_xsrf`` cookie, hashed: a reload
-    or a second tab counts once), else this session (a random id kept in its state)."""
+    or a second tab counts once). A connection without the cookie every browser gets is not a
+    browser (a script): None, and its answers are refused. Without any connection (AppTest,
+    bare mode) the session answers (a random id kept in its state)."""
     ss = st.session_state
     if "_voter" not in ss:
-        cookie = None
         try:
+            headers = dict(st.context.headers or {})
             cookie = st.context.cookies.get("_streamlit_xsrf")
         except Exception:  # no browser (AppTest)
-            cookie = None
+            headers, cookie = {}, None
         token = _xsrf_token(cookie) if cookie else None
         if token:
             ss["_voter"] = "b" + hashlib.sha256(token.encode()).hexdigest()[:23]
+        elif headers:
+            ss["_voter"] = None
         else:
             ss["_voter"] = "s" + uuid.uuid4().hex[:23]
-    return str(ss["_voter"])
+    return ss["_voter"]
+
+
+def address() -> str:
+    """The client's network address as the server sees it ("" on loopback or without one)."""
+    try:
+        return str(st.context.ip_address or "")
+    except Exception:
+        return ""
 
 
 def _xsrf_token(cookie: str) -> str | None:
@@ -96,12 +106,6 @@ def _xsrf_token(cookie: str) -> str | None:
     return None
 
 
-def spec_of(query: dict[str, str]) -> str:
-    """The hash of a view's settings (its URL values, less the id, key and display options)."""
-    items = sorted((k, str(v)) for k, v in query.items() if k not in OUTSIDE_SPEC and v is not None)
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
-
-
 def rule(optimizer: str, hp: dict, plain: bool = True, options: Any = None) -> dict:
     """What the truth needs of a run: optimizer, η, β and notation; ``plain`` False when a
     schedule, noise, clipping or minibatches make the run other than the textbook iteration;
@@ -120,14 +124,18 @@ def rule(optimizer: str, hp: dict, plain: bool = True, options: Any = None) -> d
 
 @dataclass
 class Ask:
-    """The question of a link: its kind, the run and step it is about, its id, who is asking."""
+    """The question of a link: its kind, the run and step it is about, its id, who is asking,
+    who paces it and its phase (``tally.PHASES``)."""
 
     kind: str
     qid: str
     run: int = 0  # 0-based
     at: int = 0
     teacher: bool = False
-    spec: str = ""  # the hash of the link's settings: the tally counts answers to this view
+    paced: bool = False  # a class's question: the outcome opens when the teacher reveals it
+    phase: str = "asking"
+    rev: int = 0  # the question's revision in the store when this page was drawn
+    shown: bool = False  # a self-paced question's teacher chose to see the outcome
     answer: dict | None = None  # this session's counted answer: text, value, right
     view: dict | None = None  # the settings the answer was given for (to notice a change)
     truth: pq.Truth | None = None  # the true answer for the question's own view (the one copy)
@@ -135,7 +143,17 @@ class Ask:
 
     @property
     def hidden(self) -> bool:
-        return not self.teacher and self.answer is None
+        """Whether this screen must not show the outcome yet."""
+        if self.paced:
+            return self.phase != "revealed"
+        if self.teacher:
+            return not self.shown
+        return self.answer is None
+
+    @property
+    def answering(self) -> bool:
+        """Whether this session answers now (a student, no answer yet, answers open)."""
+        return not self.teacher and self.answer is None and self.phase == "asking" and self.hidden
 
 
 def _key(prefix: str) -> str:
@@ -151,7 +169,8 @@ def truth_of(state: Any, prefix: str) -> pq.Truth | None:
 
 def begin(prefix: str) -> Ask | None:
     """The question of this link (taken from the URL on entering the page, kept in the session
-    afterwards), or None. A bad question link is a note, and the page opens as a plain view."""
+    afterwards), or None. A bad question link, or one that was never opened on this server, is
+    a note, and the page opens as a plain view. The question's phase is read again on every run."""
     ss = st.session_state
     raw = {name: link.take(name) for name in (*PARAMS, "teacher")}
     if raw["ask"] is not None or raw["q"] is not None:
@@ -162,11 +181,32 @@ def begin(prefix: str) -> Ask | None:
     ask = ss.get(_key(prefix))
     if ask is None:
         return None
-    if ask.hidden:  # the settings stay as the link gives them until the answer
-        link.lock(
-            "A question: predict first. The settings are fixed and the outcome is hidden until "
-            "you answer at the question's figure; after your answer you can change anything."
-        )
+    try:
+        q = store().question(ask.qid)
+    except (tally.TallyError, OSError, sqlite3.Error):
+        q = None
+    if q is not None:
+        ask.phase, ask.rev = q.phase, q.rev
+    if ask.hidden:  # the settings stay as the question gives them until the outcome is shown
+        if ask.teacher:
+            reason = (
+                "Your question: the settings are fixed and the outcome is hidden on every "
+                "screen, this one too, until you reveal it."
+            )
+        elif ask.paced:
+            reason = (
+                "A question: predict first. The settings are fixed and the outcome is hidden "
+                "until your teacher reveals it to everyone."
+            )
+        else:
+            reason = (
+                "A question: predict first. The settings are fixed and the outcome is hidden "
+                "until you answer at the question's figure; after your answer you can change "
+                "anything."
+            )
+        link.lock(reason)
+        if ask.paced or ask.teacher:
+            classroom.watch(ask.qid, ask.rev)  # the teacher's Reveal reruns this page
     for name, value in (("ask", ask.kind), ("q", ask.qid), ("ask_run", ask.run + 1)):
         link.keep(name, value)
     if ask.kind == "next":
@@ -177,35 +217,51 @@ def begin(prefix: str) -> Ask | None:
 def _parse(raw: dict[str, str | None]) -> Ask | None:
     kind, qid = raw["ask"], raw["q"]
     shown = link.quote(f"ask={kind}&q={qid}")
-    if kind not in pq.KINDS:
-        link.note(f"{shown}: there is no such question; the page opens as a plain view.")
-        return None
     if not qid or len(qid) != 16 or any(c not in "0123456789abcdef" for c in qid):
         link.note(
             f"{shown}: the question id is not one this app makes; the page opens as a plain view."
         )
         return None
     try:
-        run = int(raw["ask_run"] or 1) - 1
-        at = int(raw["ask_at"] or 0)
-        if not (0 <= run < 64 and 0 <= at < 100_000):
-            raise ValueError
-    except ValueError:
+        q = store().question(qid)
+    except (tally.TallyError, OSError, sqlite3.Error) as err:
+        link.note(f"{shown}: the class store cannot be read now ({type(err).__name__}).")
+        return None
+    if q is None:
         link.note(
-            f"{shown}: its run or step is not a small whole number; the page opens as a plain view."
+            f"{shown}: this question is not open on this server (it was never opened here, or "
+            "it closed 48 hours after it was opened; a restart of the app also closes it). The "
+            "page opens as a plain view."
         )
         return None
-    key = raw["teacher"]
-    teacher = tally.teacher_ok(qid, key)
+    if q.kind not in pq.KINDS:
+        link.note(f"{shown}: there is no such question; the page opens as a plain view.")
+        return None
+    # the question's own view, whatever else this link says (a copy altered by hand included)
+    link.replace_pending({k: v for k, v in q.query.items() if k not in (*PARAMS, "teacher")})
+    try:
+        run = int(q.query.get("ask_run") or 1) - 1
+        at = int(q.query.get("ask_at") or 0)
+    except ValueError:
+        run, at = 0, 0
+    key, seat = raw["teacher"], classroom.seat()
+    teacher = (
+        tally.teacher_ok(qid, key)
+        or tally.teacher_ok(qid, st.session_state.get(KEYS, {}).get(qid))
+        or (seat is not None and seat.teacher and q.cls == seat.code)
+    )
     if key is not None and not teacher:
         link.note(
             f"{link.quote('teacher=…')} is not this question's teacher key: the page shows the "
             "question as a student sees it."
         )
-    ask = Ask(kind, qid, run, at, teacher, spec_of({**link.pending(), **raw}))
+    elif key is not None:  # keep it for this session (the address bar drops it)
+        st.session_state.setdefault(KEYS, {})[qid] = key
+    ask = Ask(q.kind, qid, run, at, bool(teacher), q.paced, q.phase, q.rev)
     if not teacher:  # an answer counted earlier from this browser (a reload) stands
         try:
-            earlier = store().answer_of(qid, voter())
+            who = voter()
+            earlier = store().answer_of(qid, who) if who else None
         except Exception:
             earlier = None
         if earlier is not None:
@@ -330,7 +386,7 @@ class View:
     @property
     def clicking(self) -> bool:
         """Whether a click on the map is the student's answer now."""
-        return self.hidden and self.ask.kind == "next"
+        return self.ask is not None and self.ask.answering and self.ask.kind == "next"
 
     def traces(self) -> list[dict]:
         """The prediction drawn on the map once revealed (the class's clicks for the teacher)."""
@@ -352,7 +408,12 @@ class View:
         """``mount(spec, **kw)`` (``ui.race.mount``); for the teacher of a "next step" question
         inside a fragment that the browser reruns every few seconds, so the class's clicks
         appear on the map as they come in (only the map's markers change: a cheap redraw)."""
-        if not (self.ask is not None and self.ask.teacher and self.ask.kind == "next"):
+        if not (
+            self.ask is not None
+            and self.ask.teacher
+            and self.ask.kind == "next"
+            and not self.hidden
+        ):
             mount(spec, **kw)
             return
 
@@ -430,10 +491,11 @@ class View:
             return
         if ask is not None and self.changed:
             box = (where if where is not None else st).container(border=True)
+            said = (ask.answer or {}).get("text")
             box.markdown(
-                f"❓ You answered **{link.escape(ask.answer.get('text', ''))}** to this link's "
-                "question, then changed the settings: the figures now show your own view, not "
-                "the question's. Open the question link again to see its reveal."
+                (f"❓ You answered **{link.escape(said)}** to" if said else "❓ You saw")
+                + " this link's question, then changed the settings: the figures now show your "
+                "own view, not the question's. Open the question link again to see its reveal."
             )
             return
         if ask is None or t is None:
@@ -442,18 +504,83 @@ class View:
         with box:
             st.markdown("❓ " + pq.prompt(ask.kind, t, ask.run, ask.at, self.labels))
             if ask.teacher:
-                st.caption(
-                    "👩‍🏫 Teacher view: the outcome is shown to you; each student sees it after "
-                    "answering. Your teacher key is kept out of the address bar, so the screen "
-                    "can be projected; open your teacher link again to come back."
-                )
-                _tally_panel(self.prefix, ask, t, self.labels, self.look)
-            elif ask.answer is None:
+                self._teacher_panel()
+            elif ask.answering:
                 self._answer_widgets()
+            elif self.hidden:
+                self._waiting()
             else:
                 self._reveal()
             if ask.message:
                 (st.error if ask.answer is None else st.info)(ask.message, icon="✋")
+
+    def _teacher_panel(self) -> None:
+        """The teacher's side: while the class answers only how many have (nothing that names
+        the answer: this screen may be projected), the phase buttons; once revealed, the
+        class's answers."""
+        ask, p = self.ask, self.prefix
+        if ask.hidden:
+            st.caption(
+                "👩‍🏫 "
+                + (
+                    "Every screen, this one too, shows the question and its start only. Press "
+                    "**Reveal** (V) when the class has answered: every screen plays the outcome."
+                    if ask.paced
+                    else "Students see the outcome once they answer (a self-paced link). This "
+                    "screen shows the question only, so it can be projected."
+                )
+            )
+        _tally_panel(p, ask, self.truth, self.labels, self.look)
+        with st.container(horizontal=True, gap="small"):
+            if ask.hidden:
+                st.button(
+                    "Reveal to everyone" if ask.paced else "Show the outcome on this screen",
+                    key=f"{p}_ask_reveal",
+                    type="primary",
+                    icon="🎬",
+                    shortcut="V",
+                    on_click=_set_phase,
+                    args=(p, "revealed"),
+                )
+            if ask.phase == "asking":
+                st.button(
+                    "Close the answers",
+                    key=f"{p}_ask_close",
+                    on_click=_set_phase,
+                    args=(p, "closed"),
+                    help="No more answers are counted; the outcome stays hidden.",
+                )
+            elif ask.phase == "closed" and ask.hidden:
+                st.button(
+                    "Reopen the answers",
+                    key=f"{p}_ask_reopen",
+                    on_click=_set_phase,
+                    args=(p, "asking"),
+                )
+            st.button(
+                "Ask again",
+                key=f"{p}_ask_reset",
+                on_click=_reset_tally,
+                args=(p,),
+                help="Delete every answer to this question and hide its outcome again.",
+            )
+
+    def _waiting(self) -> None:
+        """A paced question's student who has answered (or can no longer): no grade yet."""
+        ask = self.ask
+        if ask.answer is not None:
+            shown = ask.answer.get("text", "")
+            if ask.kind == "regime":
+                shown = pq.REGIMES.get(shown, shown).split(":")[0]
+            elif ask.kind == "first" and isinstance(ask.answer.get("value"), int):
+                shown = self.labels[ask.answer["value"]]
+            st.info(
+                f"Your answer is in: **{link.escape(shown)}**. The outcome opens on every screen "
+                "when your teacher reveals it.",
+                icon="📨",
+            )
+        else:
+            st.info("The teacher has closed the answers; the outcome opens with the reveal.")
 
     def _answer_widgets(self) -> None:
         ask, t, p = self.ask, self.truth, self.prefix
@@ -533,7 +660,9 @@ class View:
         head = f"Your answer: **{link.escape(shown)}**"
         if answer.get("restored"):
             head += " (counted earlier from this browser)"
-        if right is True:
+        if not answer:
+            st.info("You did not answer this one. Here is the outcome.")
+        elif right is True:
             st.success(f"{head}. Right.", icon="✅")
         elif right is False:
             st.warning(f"{head}. Not this time.", icon="🔁")
@@ -544,7 +673,7 @@ class View:
 
     def _class_points(self) -> list[tuple[float, float]]:
         try:
-            count = store().count(self.ask.qid, _spec(self.prefix))
+            count = store().count(self.ask.qid)
         except Exception:
             return []
         out = []
@@ -558,8 +687,8 @@ class View:
 
     # -- the share panel ---------------------------------------------------------------------------
     def offer(self) -> None:
-        """The share panel's "Ask the class": a question link from this view, and its teacher link
-        (not while a student's answer is pending: what it says of the view could tell)."""
+        """The share panel's "Ask the class": a question from this view (not while its outcome
+        is hidden here: what it says of the view could tell)."""
         if not self.hidden:
             link.share_extra(functools.partial(_offer_panel, self))
 
@@ -573,12 +702,6 @@ def _cut(v: Any, k: int) -> Any:
         dist=None if v.dist is None else v.dist[: k + 1],
         diverged_at=v.diverged_at if 0 <= v.diverged_at <= k else -1,
     )
-
-
-def _spec(prefix: str) -> str:
-    """The hash of the question link's settings, as this session opened it."""
-    ask: Ask | None = st.session_state.get(_key(prefix))
-    return ask.spec if ask is not None else ""
 
 
 def commit(prefix: str, raw: Any) -> None:
@@ -602,9 +725,26 @@ def commit(prefix: str, raw: Any) -> None:
         ask.message = f"That answer was not counted: {err}."
         return
     right = pq.grade(ask.kind, t, value)
+    who = voter()
+    if who is None:  # a connection without a browser's cookie: a script
+        ask.message = (
+            "That answer was not counted: this connection carries no browser cookie (open the "
+            "link in a browser)."
+        )
+        try:
+            store().refuse(ask.qid, "no browser cookie")
+        except (tally.TallyError, OSError, sqlite3.Error):
+            pass
+        return
     try:
-        counted, stored = store().record(ask.qid, voter(), _spec(prefix), text, right)
-    except (tally.TallyError, OSError, sqlite3.Error) as err:  # no store: graded, not counted
+        counted, stored = store().record(ask.qid, who, text, right, address())
+    except tally.Refused as err:  # closed, full, one address's share: the student is told why
+        ask.message = f"That answer was not counted: {err}."
+        return
+    except (tally.TallyError, OSError, sqlite3.Error) as err:  # no store
+        if ask.paced:  # graded at the reveal only: nothing to show now
+            ask.message = f"That answer was not counted: {err}."
+            return
         ask.message = f"Your answer is graded but not counted in the class tally: {err}."
         counted, stored = True, text
     if not counted:
@@ -628,33 +768,68 @@ def _submit(prefix: str, kind: str) -> None:
         commit(prefix, ss.get(f"{prefix}_ask_{field}"))
 
 
-def _reset_tally(prefix: str) -> None:
+def _teacher_ask(prefix: str) -> Ask | None:
     ask: Ask | None = st.session_state.get(_key(prefix))
-    if ask is not None and ask.teacher:
-        try:
-            store().reset(ask.qid)
-        except (OSError, sqlite3.Error) as err:
-            ask.message = f"The tally could not be reset now ({type(err).__name__})."
+    return ask if ask is not None and ask.teacher else None
+
+
+def _set_phase(prefix: str, phase: str) -> None:
+    """The teacher's phase buttons: a paced question's phase is the class's (in the store); a
+    self-paced question's "show" is this screen's only, its close and reopen the store's."""
+    ask = _teacher_ask(prefix)
+    if ask is None:
+        return
+    if phase == "revealed" and not ask.paced:
+        ask.shown = True
+        return
+    try:
+        store().set_phase(ask.qid, phase)
+        ask.phase = phase
+    except (tally.TallyError, OSError, sqlite3.Error) as err:
+        ask.message = f"The question could not change now ({type(err).__name__})."
+
+
+def _reset_tally(prefix: str) -> None:
+    ask = _teacher_ask(prefix)
+    if ask is None:
+        return
+    try:
+        store().reset(ask.qid)
+        ask.phase, ask.shown = "asking", False
+    except (tally.TallyError, OSError, sqlite3.Error) as err:
+        ask.message = f"The tally could not be reset now ({type(err).__name__})."
+
+
+_REFUSED = {
+    "answers closed": "after you closed the answers",
+    "question full": "the question was full",
+    "one address's share": "beyond one network address's share",
+    "no browser cookie": "from connections without a browser cookie (scripts)",
+}
 
 
 def _tally_panel(prefix: str, ask: Ask, t: pq.Truth, labels: Sequence[str], look: Any) -> None:
-    """The teacher's live tally: counts by answer, how many were right, refreshed every few
-    seconds by the browser (a fragment with ``run_every``: no server thread)."""
+    """The teacher's live tally, refreshed every few seconds by the browser (a fragment with
+    ``run_every``: no server thread): while the outcome is hidden, how many answered (the
+    distribution would name the answer on a projected screen); once shown, counts by answer,
+    how many were right; always how many answers were refused and why."""
 
     @st.fragment(run_every=REFRESH)
     def live() -> None:
         try:
-            count = store().count(ask.qid, _spec(prefix))
+            count = store().count(ask.qid)
         except Exception as err:  # the store is unreadable: say so, never a traceback
             st.error(f"The tally cannot be read now ({type(err).__name__}).")
             return
-        if not count.total:
+        n = count.total
+        answered = f"{n} answer{'s' if n != 1 else ''}"
+        if ask.hidden:
+            closed = " · answers closed" if ask.phase == "closed" else ""
+            st.markdown(f"**📨 {answered} so far{closed}.**")
+        elif not n:
             st.markdown("**Tally:** no answers yet. Share the student link (🔗 in the sidebar).")
         else:
-            st.markdown(
-                f"**Tally: {count.total} answer{'s' if count.total != 1 else ''}, "
-                f"{count.right} right ({count.share_right:.0%}).**"
-            )
+            st.markdown(f"**Tally: {answered}, {count.right} right ({count.share_right:.0%}).**")
             rows = _tally_rows(ask.kind, count, t, labels)
             chart(
                 pq.tally_figure(rows, look=look),
@@ -662,20 +837,16 @@ def _tally_panel(prefix: str, ask: Ask, t: pq.Truth, labels: Sequence[str], look
                 key=f"{prefix}_ask_tally",
                 config={"displayModeBar": False},
             )
-        if count.altered:
+        if count.refused:
             st.caption(
-                f"{count.altered} more came from altered copies of this link (other settings) "
-                "and are not counted here."
+                f"Refused: {count.refused_total} ("
+                + "; ".join(
+                    f"{m} {_REFUSED.get(reason, reason)}" for reason, m in count.refused.items()
+                )
+                + ")."
             )
 
     live()
-    st.button(
-        "Reset the tally",
-        key=f"{prefix}_ask_reset",
-        on_click=_reset_tally,
-        args=(prefix,),
-        help="Delete every answer to this question (only a teacher link can).",
-    )
 
 
 def _tally_rows(
@@ -714,8 +885,29 @@ def _near(text: str, t: pq.Truth) -> bool:
     return pq.grade("next", t, (x, y))
 
 
+def open_question(
+    page: str, query: dict[str, str], kind: str, run: int = 0, at: int = 0, paced: bool = False
+) -> tuple[str, dict[str, str]]:
+    """Open a question about the view ``query`` of ``page`` in the store (a class's question when
+    ``paced``); this session becomes its teacher. Returns the teacher key and the student link's
+    query. Raises ``tally.TallyError`` when the store refuses."""
+    key = tally.new_key()
+    qid = tally.question_id(key)
+    base = {k: v for k, v in classroom.view_query(query).items() if k not in PARAMS}
+    qs = {**base, "ask": kind, "q": qid, "ask_run": str(int(run) + 1)}
+    if kind == "next":
+        qs["ask_at"] = str(int(at))
+    seat = classroom.seat()
+    cls = seat.code if paced and seat is not None and seat.teacher else None
+    store().open_question(qid, page, qs, kind, cls=cls, paced=paced)
+    st.session_state.setdefault(KEYS, {})[qid] = key
+    return key, qs
+
+
 def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
-    """Inside the share panel: pick a question kind (and run, step), make its two links."""
+    """Inside the share panel: pick a question kind (and run, step); add it to the class's
+    lesson (paced), or make a self-paced student link and its teacher link (a copy button: the
+    key is never drawn)."""
     p = view.prefix
     st.markdown("**❓ Ask the class: predict, then reveal**")
     kinds = [k for k in view.kinds]
@@ -724,8 +916,8 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
         kinds,
         format_func=pq.KINDS.get,
         key=f"_ask_kind_{p}",
-        help="Students see this view with the outcome hidden, answer, then watch it; you see "
-        "the class's answers live.",
+        help="Students see this view with the outcome hidden and answer; then they watch it "
+        "(in a class, when you reveal it); you see how many answered, then the class's answers.",
     )
     run, at = 0, 0
     labels = list(view.labels)
@@ -746,24 +938,64 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
     except pq.Unaskable as err:
         st.caption(f"Not with this view: {link.escape(err)}.")
         return
+    page = current_path()
+    seat = classroom.seat()
+    if seat is not None and seat.teacher:
+        st.button(
+            "＋ Ask it in the class (you reveal it)",
+            key=f"_ask_lesson_{p}",
+            type="primary",
+            on_click=_ask_in_class,
+            args=(p, page, query, kind, int(run), int(at), labels),
+        )
     made = st.session_state.get(f"_ask_made_{p}")
-    want = (kind, int(run), int(at), spec_of(query))
-    if st.button("Make the question links", key=f"_ask_make_{p}") or (made and made[0] == want):
-        if not made or made[0] != want:
-            made = (want, tally.new_key())
-            st.session_state[f"_ask_made_{p}"] = made
-        key = made[1]
-        base = {k: v for k, v in query.items() if k not in (*PARAMS, "hide", "teacher")}
-        qs = {**base, "ask": kind, "q": tally.question_id(key), "ask_run": str(int(run) + 1)}
-        if kind == "next":
-            qs["ask_at"] = str(int(at))
+    want = (kind, int(run), int(at), tuple(sorted(query.items())))
+    if st.button("Make a self-paced link (homework)", key=f"_ask_make_{p}"):
+        try:
+            made = (want, *open_question(page, query, kind, int(run), int(at)))
+        except tally.TallyError as err:
+            st.error(f"The question cannot be opened now: {err}.")
+            return
+        st.session_state[f"_ask_made_{p}"] = made
+    if made and made[0] == want:
+        _, key, qs = made
         st.caption(
             "Student link (the settings fixed and the outcome hidden until each student "
             "answers; afterwards they may change anything):"
         )
         st.code(link.url_of(qs), language=None, wrap_lines=True)
-        st.caption("Your teacher link (it shows the live tally; keep it to yourself):")
-        st.code(link.url_of({**qs, "teacher": key}), language=None, wrap_lines=True)
+        st.caption(
+            "This browser is the question's teacher. To come back from another device, keep "
+            "your teacher link (copied, never shown):"
+        )
+        classroom.copy_button(
+            "Copy my teacher link", link.url_of({**qs, "teacher": key}), f"_ask_copy_{p}"
+        )
+        st.button(
+            "👩‍🏫 Open the teacher view",
+            key=f"_ask_open_{p}",
+            on_click=link.open_page,
+            args=(page, qs),
+        )
+
+
+def _ask_in_class(
+    prefix: str, page: str, query: dict, kind: str, run: int, at: int, labels: Sequence[str]
+) -> None:
+    """Open a paced question from this view and make it the lesson's next view (every
+    following screen opens it)."""
+    ss = st.session_state
+    try:
+        _, qs = open_question(page, query, kind, run, at, paced=True)
+    except tally.TallyError as err:
+        ss["_class_error"] = f"The question cannot be opened now: {err}."
+        return
+    title = pq.KINDS[kind].split(" (")[0]
+    if kind != "first" and labels:
+        title += f", {labels[run]}"
+    error = classroom.add_view(page, qs, f"❓ {title}"[:80], qid=qs["q"])
+    if error:
+        ss["_class_error"] = f"The question could not join the lesson: {error}."
 
 
 def sweep(

@@ -1,21 +1,35 @@
-"""The class's answers to a question link, counted across sessions in one SQLite file.
+"""The class's shared state, across sessions, in one SQLite file: classes, questions, answers.
 
-A question link carries a question id ``q``; the teacher's link also carries the *teacher key*
-``teacher`` it was made from. The id is the first 16 hex digits of the SHA-256 of the key
-(:func:`question_id`), so the server checks a teacher key without storing anything, a restart
-does not invalidate old links, and a student who holds only the id cannot compute the key.
+**Classes.** A teacher starts a class with a fresh *class key* (kept in the teacher's session, never
+drawn on a page); the class's public *code* (``K7Q2MX``, what the room types or scans) is derived
+from the key (:func:`class_code`), so the server checks a teacher without storing a secret. A
+class row holds the lesson (an ordered list of views, each a page and its query) and the step the
+teacher is on; ``rev`` grows with every change, so a student's page that polls it knows when to
+follow.
 
-Each answer is one row ``(question, voter)``: a voter (a browser, see ``ui.predict``) counts once,
-whatever it sends later. Every answer also records the hash of the view it was given for
-(``spec``): the teacher's tally counts the answers to the teacher's own view, and reports those
-that came from an altered copy of the link apart.
+**Questions.** A question is *opened* before it takes answers (:meth:`Tally.open_question`): its
+row holds the view it asks about (page and canonical query), its kind, whether the teacher paces
+it (``paced``: the class sees the outcome only when the teacher reveals it) and its phase
+(``asking`` → ``closed`` → ``revealed``). Answers to an id that was never opened are refused
+without writing anything, so random ids cannot fill the server; a student link altered by hand
+opens the stored view (one question, one copy). A question's id is the first 16 hex digits of
+the SHA-256 of its teacher key (:func:`question_id`): a teacher link of a self-paced question
+proves itself the same way.
 
-Bounded: at most ``MAX_ANSWERS`` answers per question and ``MAX_QUESTIONS`` live questions,
-answers older than ``TTL`` seconds are deleted, the file may not grow past ``MAX_BYTES``
-(``PRAGMA max_page_count``), the write-ahead log is checkpointed once it holds ``WAL_BYTES`` and
-truncated to that size afterwards. WAL mode lets readers (the teacher's live tally) run beside writers; every write is one
-short ``BEGIN IMMEDIATE`` transaction, so thirty students answering at once queue for a few
-milliseconds each, none is lost and none is counted twice.
+**Answers.** One row per ``(question, voter)``: a voter (a browser, see ``ui.predict``) counts once,
+whatever it sends later. Each answer also records the client's address (hashed): one address
+may give at most ``per_address`` answers to one question, so a script cannot fill a question's
+cap from one machine. Every refused answer to an open question is counted by its reason
+(:meth:`Tally.refuse`), and the teacher sees those counts.
+
+Bounded: ``MAX_ANSWERS`` answers per question, ``MAX_QUESTIONS`` open questions (the oldest one
+without answers makes room), ``MAX_CLASSES`` classes; rows older than ``TTL`` seconds are
+deleted; the file may not grow past ``MAX_BYTES`` (``PRAGMA max_page_count``); the write-ahead
+log is checkpointed once it holds ``WAL_BYTES``. WAL mode lets readers (the polls, the live
+tally) run beside writers; every write is one short ``BEGIN IMMEDIATE`` transaction, so thirty
+students answering at once queue for a few milliseconds each, none lost, none counted twice.
+A file deleted while the server runs is noticed on the next call (its inode changed) and made
+again with its tables.
 
 The file lives in ``$DESCENT_LAB_DATA`` (default: ``descent-lab`` in the system's temporary
 folder). Nothing but the standard library: this module has no Streamlit in it.
@@ -25,42 +39,84 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 __all__ = [
     "MAX_ANSWERS",
     "MAX_QUESTIONS",
+    "PER_ADDRESS",
+    "PHASES",
     "TTL",
+    "ClassState",
     "Count",
+    "Question",
+    "Refused",
     "Tally",
     "TallyError",
+    "class_code",
     "new_key",
     "question_id",
     "teacher_ok",
 ]
 
 ENV = "DESCENT_LAB_DATA"
+ENV_PER_ADDRESS = "DESCENT_LAB_PER_ADDRESS"
 FILE = "tally.sqlite3"
-TTL = 48 * 3600.0  # seconds an answer is kept: a lecture, and the day after
-MAX_ANSWERS = 400  # answers per question: a large lecture hall
-MAX_QUESTIONS = 500  # questions with answers at once
+SCHEMA = 2  # PRAGMA user_version: a file of another version is emptied and made again
+TTL = 48 * 3600.0  # seconds a row is kept: a lecture, and the day after
+MAX_ANSWERS = 1000  # answers per question: a 300-seat hall three times over
+PER_ADDRESS = 120  # answers to one question from one client address
+MAX_QUESTIONS = 2000  # open questions at once
+MAX_CLASSES = 500  # class sessions at once
+MAX_LESSON = 40  # views in one lesson
+MAX_QUERY = 4000  # characters of a stored view's query (JSON)
 MAX_BYTES = 8 << 20  # the database file
 WAL_BYTES = 1 << 20  # the write-ahead log: checkpointed at this size, truncated to it after
 MAX_TEXT = 64  # characters of one answer as stored
 PAGE = 4096
+PHASES = ("asking", "closed", "revealed")
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read off a projector
+CODE_LENGTH = 6
 
 _ID_PREFIX = b"descent-lab/question/"
+_CODE_PREFIX = b"descent-lab/class/"
+T = TypeVar("T")
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS classes ("
+    " code TEXT PRIMARY KEY, lesson TEXT NOT NULL, step INTEGER NOT NULL,"
+    " rev INTEGER NOT NULL, at REAL NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS questions ("
+    " qid TEXT PRIMARY KEY, class TEXT, page TEXT NOT NULL, query TEXT NOT NULL,"
+    " kind TEXT NOT NULL, paced INTEGER NOT NULL, phase TEXT NOT NULL, rev INTEGER NOT NULL,"
+    " at REAL NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS answers ("
+    " qid TEXT NOT NULL, voter TEXT NOT NULL, address TEXT NOT NULL,"
+    " answer TEXT NOT NULL, correct INTEGER NOT NULL, at REAL NOT NULL,"
+    " PRIMARY KEY (qid, voter)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS answers_address ON answers (qid, address)",
+    "CREATE TABLE IF NOT EXISTS refused ("
+    " qid TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (qid, reason)) WITHOUT ROWID",
+)
 
 
 class TallyError(Exception):
-    """The answer could not be counted (the store is full, or busy for too long)."""
+    """The store cannot do it (full, busy, a limit reached): the message says why."""
+
+
+class Refused(TallyError):
+    """An answer refused by the rules (question not open or closed, full, an address's share)."""
 
 
 def new_key() -> str:
@@ -77,6 +133,33 @@ def question_id(key: str) -> str:
     return hashlib.sha256(_ID_PREFIX + str(key).encode("utf-8", "replace")).hexdigest()[:16]
 
 
+def class_code(key: str) -> str:
+    """The public code of the class a key opens: six characters a room can read and type.
+
+    >>> c = class_code("abc"); c == class_code("abc"), len(c), c == class_code("abd")
+    (True, 6, False)
+    """
+    digest = int.from_bytes(hashlib.sha256(_CODE_PREFIX + str(key).encode()).digest()[:8], "big")
+    out = []
+    for _ in range(CODE_LENGTH):
+        digest, r = divmod(digest, len(CODE_ALPHABET))
+        out.append(CODE_ALPHABET[r])
+    return "".join(out)
+
+
+def normal_code(raw: str | None) -> str | None:
+    """A typed class code as stored (upper case, spaces and dashes dropped), or None if it
+    cannot be one.
+
+    >>> normal_code(" k7q-2mx "), normal_code("K7Q2M0"), normal_code(None)
+    ('K7Q2MX', None, None)
+    """
+    text = "".join(c for c in str(raw or "")[:32] if c not in " -").upper()
+    if len(text) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in text):
+        return None
+    return text
+
+
 def teacher_ok(qid: str, key: str | None) -> bool:
     """Whether ``key`` is the teacher key of question ``qid`` (a constant-time comparison).
 
@@ -90,22 +173,65 @@ def teacher_ok(qid: str, key: str | None) -> bool:
     return hmac.compare_digest(question_id(key), str(qid))
 
 
+def class_teacher_ok(code: str, key: str | None) -> bool:
+    """Whether ``key`` is the key of the class ``code``.
+
+    >>> k = new_key(); class_teacher_ok(class_code(k), k), class_teacher_ok(class_code(k), "x")
+    (True, False)
+    """
+    if not key or len(key) > 64:
+        return False
+    return hmac.compare_digest(class_code(key), str(code))
+
+
 @dataclass(frozen=True)
 class Count:
-    """A question's tally for one view: answers by their text, how many were right."""
+    """A question's tally: answers by their text, how many were right, refusals by reason."""
 
     answers: dict[str, int]
     right: int
     total: int
-    altered: int  # answers given to another view under the same question id
+    refused: dict[str, int]
 
     @property
     def share_right(self) -> float:
         return self.right / self.total if self.total else 0.0
 
+    @property
+    def refused_total(self) -> int:
+        return sum(self.refused.values())
+
+
+@dataclass(frozen=True)
+class Question:
+    """An open question: the view it asks about, its kind, who paces it and its phase."""
+
+    qid: str
+    cls: str | None  # the class it belongs to (None: a self-paced link)
+    page: str
+    query: dict[str, str]
+    kind: str
+    paced: bool
+    phase: str
+    rev: int
+
+
+@dataclass(frozen=True)
+class ClassState:
+    """A class: its lesson (views in order), the step the teacher is on, a change counter."""
+
+    code: str
+    lesson: list[dict[str, Any]]  # {"page", "query", "title", optional "qid"}
+    step: int
+    rev: int
+
+    @property
+    def view(self) -> dict[str, Any] | None:
+        return self.lesson[self.step] if 0 <= self.step < len(self.lesson) else None
+
 
 class Tally:
-    """The answers store (one SQLite file; safe to share between threads and processes)."""
+    """The class store (one SQLite file; safe to share between threads and processes)."""
 
     def __init__(
         self,
@@ -114,6 +240,8 @@ class Tally:
         ttl: float = TTL,
         max_answers: int = MAX_ANSWERS,
         max_questions: int = MAX_QUESTIONS,
+        max_classes: int = MAX_CLASSES,
+        per_address: int | None = None,
         max_bytes: int = MAX_BYTES,
     ) -> None:
         folder = folder or os.environ.get(ENV) or Path(tempfile.gettempdir()) / "descent-lab"
@@ -121,33 +249,66 @@ class Tally:
         self.ttl = float(ttl)
         self.max_answers = int(max_answers)
         self.max_questions = int(max_questions)
+        self.max_classes = int(max_classes)
+        if per_address is None:
+            try:
+                per_address = int(os.environ.get(ENV_PER_ADDRESS, PER_ADDRESS))
+            except ValueError:
+                per_address = PER_ADDRESS
+        self.per_address = max(int(per_address), 1)
         self.max_pages = max(int(max_bytes) // PAGE, 16)
         self._local = threading.local()
         self._purged = 0.0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS answers ("
-                " qid TEXT NOT NULL, voter TEXT NOT NULL, spec TEXT NOT NULL,"
-                " answer TEXT NOT NULL, correct INTEGER NOT NULL, at REAL NOT NULL,"
-                " PRIMARY KEY (qid, voter)) WITHOUT ROWID"
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS answers_at ON answers (at)")
+        self._connect()
 
-    # -- connections: one per thread, WAL, bounded ---------------------------------------------------
+    # -- connections: one per thread, WAL, bounded, made again if the file vanished -------------------
+    def _inode(self) -> int | None:
+        try:
+            return os.stat(self.path).st_ino
+        except OSError:
+            return None
+
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-            db.execute(f"PRAGMA page_size = {PAGE}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA busy_timeout = 10000")
-            db.execute(f"PRAGMA max_page_count = {self.max_pages}")
-            db.execute(f"PRAGMA wal_autocheckpoint = {WAL_BYTES // PAGE}")
-            db.execute(f"PRAGMA journal_size_limit = {WAL_BYTES}")
-            self._local.db = db
+        inode = self._inode()
+        if db is not None and inode == getattr(self._local, "inode", None):
+            return db
+        if db is not None:  # the file was deleted or replaced under us: start again
+            db.close()
+            self._local.db = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db.execute(f"PRAGMA page_size = {PAGE}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute(f"PRAGMA max_page_count = {self.max_pages}")
+        db.execute(f"PRAGMA wal_autocheckpoint = {WAL_BYTES // PAGE}")
+        db.execute(f"PRAGMA journal_size_limit = {WAL_BYTES}")
+        self._schema(db)
+        self._local.db, self._local.inode = db, self._inode()
         return db
+
+    @staticmethod
+    def _schema(db: sqlite3.Connection) -> None:
+        """The tables, at this code's version (an older file's rows are dropped: they live
+        48 hours anyway)."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version != SCHEMA:
+                for (name,) in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                ).fetchall():
+                    db.execute(f'DROP TABLE IF EXISTS "{name}"')
+                db.execute(f"PRAGMA user_version = {SCHEMA}")
+            for sql in _TABLES:
+                db.execute(sql)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""
@@ -156,92 +317,219 @@ class Tally:
             db.close()
             self._local.db = None
 
-    # -- writing -------------------------------------------------------------------------------------
-    def record(
-        self, qid: str, voter: str, spec: str, answer: str, correct: bool, now: float | None = None
-    ) -> tuple[bool, str]:
-        """Count ``voter``'s answer to ``qid``: ``(True, answer)`` if counted now, ``(False,
-        earlier answer)`` if this voter had already answered (the first answer stands).
-
-        Raises :class:`TallyError` when the question has ``max_answers`` answers, the store holds
-        ``max_questions`` questions, or the file is full.
-        """
+    def _write(self, work: Callable[[sqlite3.Connection, float], T], now: float | None = None) -> T:
+        """``work(db, now)`` in one ``BEGIN IMMEDIATE`` transaction, after purging old rows
+        (once a minute); SQLite's errors become :class:`TallyError`."""
         now = time.time() if now is None else float(now)
-        qid, voter, spec = str(qid)[:32], str(voter)[:64], str(spec)[:32]
-        answer = str(answer)[:MAX_TEXT]
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
                 if now - self._purged > 60.0:
-                    db.execute("DELETE FROM answers WHERE at < ?", (now - self.ttl,))
+                    old = now - self.ttl
+                    db.execute("DELETE FROM answers WHERE at < ?", (old,))
+                    db.execute("DELETE FROM classes WHERE at < ?", (old,))
+                    for (qid,) in db.execute(
+                        "SELECT qid FROM questions WHERE at < ?", (old,)
+                    ).fetchall():
+                        self._drop_question(db, qid)
                     self._purged = now
-                row = db.execute(
-                    "SELECT answer FROM answers WHERE qid = ? AND voter = ?", (qid, voter)
-                ).fetchone()
-                if row is not None:
-                    db.execute("COMMIT")
-                    return False, row[0]
-                (n,) = db.execute(
-                    "SELECT COUNT(*) FROM answers WHERE qid = ? AND at >= ?",
-                    (qid, now - self.ttl),
-                ).fetchone()
-                if n >= self.max_answers:
-                    raise TallyError(
-                        f"this question already has {n} answers, the most one question keeps"
-                    )
-                if n == 0:
-                    (q,) = db.execute(
-                        "SELECT COUNT(DISTINCT qid) FROM answers WHERE at >= ?",
-                        (now - self.ttl,),
-                    ).fetchone()
-                    if q >= self.max_questions:
-                        raise TallyError(
-                            "the server holds as many live questions as it keeps; answers "
-                            "expire after a while"
-                        )
-                db.execute(
-                    "INSERT INTO answers (qid, voter, spec, answer, correct, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (qid, voter, spec, answer, int(bool(correct)), now),
-                )
+                out = work(db, now)
                 db.execute("COMMIT")
-                return True, answer
+                return out
             except BaseException:
                 if db.in_transaction:  # SQLite already rolled back a full database's write
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as err:
-            raise TallyError(f"the answers store is busy or full ({err})") from err
+            raise TallyError(f"the class store is busy or full ({err})") from err
         except sqlite3.DatabaseError as err:
-            raise TallyError(f"the answers store refused the answer ({err})") from err
+            raise TallyError(f"the class store refused it ({err})") from err
+
+    @staticmethod
+    def _drop_question(db: sqlite3.Connection, qid: str) -> None:
+        for table in ("questions", "answers", "refused"):
+            db.execute(f"DELETE FROM {table} WHERE qid = ?", (qid,))
+
+    # -- questions -----------------------------------------------------------------------------------
+    def open_question(
+        self,
+        qid: str,
+        page: str,
+        query: dict[str, str],
+        kind: str,
+        *,
+        cls: str | None = None,
+        paced: bool = False,
+        now: float | None = None,
+    ) -> Question:
+        """Open question ``qid`` on ``page`` with the view ``query`` (opening it again keeps its
+        answers and refreshes its age). When ``max_questions`` are open, the oldest without
+        answers is closed for good to make room; if every one has answers: :class:`TallyError`."""
+        text = json.dumps({str(k): str(v) for k, v in query.items()}, sort_keys=True)
+        if len(text) > MAX_QUERY:
+            raise TallyError("this view's link is too long to keep as a question")
+        qid = str(qid)[:32]
+
+        def work(db: sqlite3.Connection, now: float) -> None:
+            row = db.execute("SELECT 1 FROM questions WHERE qid = ?", (qid,)).fetchone()
+            if row is None:
+                (n,) = db.execute("SELECT COUNT(*) FROM questions").fetchone()
+                if n >= self.max_questions:
+                    spare = db.execute(
+                        "SELECT qid FROM questions q WHERE NOT EXISTS (SELECT 1 FROM answers a "
+                        "WHERE a.qid = q.qid) ORDER BY at LIMIT 1"
+                    ).fetchone()
+                    if spare is None:
+                        raise TallyError(
+                            "the server holds as many open questions as it keeps; they close "
+                            "48 hours after they were opened"
+                        )
+                    self._drop_question(db, spare[0])
+            db.execute(
+                "INSERT INTO questions (qid, class, page, query, kind, paced, phase, rev, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'asking', 0, ?) ON CONFLICT (qid) DO UPDATE SET "
+                "class = excluded.class, page = excluded.page, query = excluded.query, "
+                "kind = excluded.kind, paced = excluded.paced, at = excluded.at",
+                (qid, cls, str(page), text, str(kind), int(bool(paced)), now),
+            )
+
+        self._write(work, now)
+        out = self.question(qid)
+        assert out is not None
+        return out
+
+    def question(self, qid: str) -> Question | None:
+        """The open question ``qid``, or None (never opened, or closed for good)."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT qid, class, page, query, kind, paced, phase, rev FROM questions "
+                "WHERE qid = ? AND at >= ?",
+                (str(qid)[:32], time.time() - self.ttl),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        qid, cls, page, query, kind, paced, phase, rev = row
+        return Question(qid, cls, page, json.loads(query), kind, bool(paced), phase, int(rev))
+
+    def set_phase(self, qid: str, phase: str) -> None:
+        """Move question ``qid`` to ``phase`` (asking, closed, revealed)."""
+        if phase not in PHASES:
+            raise ValueError(f"no such phase: {phase}")
+        self._write(
+            lambda db, now: db.execute(
+                "UPDATE questions SET phase = ?, rev = rev + 1, at = ? WHERE qid = ?",
+                (phase, now, str(qid)[:32]),
+            )
+        )
+
+    # -- answers -------------------------------------------------------------------------------------
+    def record(
+        self,
+        qid: str,
+        voter: str,
+        answer: str,
+        correct: bool,
+        address: str = "",
+        now: float | None = None,
+    ) -> tuple[bool, str]:
+        """Count ``voter``'s answer to ``qid``: ``(True, answer)`` if counted now, ``(False,
+        earlier answer)`` if this voter had already answered (the first answer stands).
+
+        Raises :class:`TallyError` (and counts the refusal by its reason) when the question is
+        not open or not asking, has ``max_answers`` answers, or ``address`` has given its
+        ``per_address`` answers, or the file is full.
+        """
+        qid, voter = str(qid)[:32], str(voter)[:64]
+        address = hashlib.sha256(str(address).encode()).hexdigest()[:16]
+        answer = str(answer)[:MAX_TEXT]
+
+        def work(db: sqlite3.Connection, now: float) -> tuple[bool, str] | str:
+            q = db.execute(
+                "SELECT phase FROM questions WHERE qid = ? AND at >= ?", (qid, now - self.ttl)
+            ).fetchone()
+            if q is None:
+                return "not open"  # nothing written: random ids cost a read
+            row = db.execute(
+                "SELECT answer FROM answers WHERE qid = ? AND voter = ?", (qid, voter)
+            ).fetchone()
+            if row is not None:
+                return False, row[0]
+            if q[0] != "asking":
+                return self._refused(db, qid, "answers closed")
+            (n,) = db.execute("SELECT COUNT(*) FROM answers WHERE qid = ?", (qid,)).fetchone()
+            if n >= self.max_answers:
+                return self._refused(db, qid, "question full")
+            (m,) = db.execute(
+                "SELECT COUNT(*) FROM answers WHERE qid = ? AND address = ?", (qid, address)
+            ).fetchone()
+            if m >= self.per_address:
+                return self._refused(db, qid, "one address's share")
+            db.execute(
+                "INSERT INTO answers (qid, voter, address, answer, correct, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (qid, voter, address, answer, int(bool(correct)), now),
+            )
+            return True, answer
+
+        out = self._write(work, now)
+        if isinstance(out, str):
+            raise Refused(_WHY[out].format(n=self.max_answers, m=self.per_address))
+        return out
+
+    def _refused(self, db: sqlite3.Connection, qid: str, reason: str) -> str:
+        db.execute(
+            "INSERT INTO refused (qid, reason, n) VALUES (?, ?, 1) "
+            "ON CONFLICT (qid, reason) DO UPDATE SET n = n + 1",
+            (qid, reason),
+        )
+        return reason
+
+    def refuse(self, qid: str, reason: str) -> None:
+        """Count an answer to the open question ``qid`` that was refused before the store (no
+        browser cookie): the teacher sees how many, and why."""
+
+        def work(db: sqlite3.Connection, now: float) -> None:
+            if db.execute("SELECT 1 FROM questions WHERE qid = ?", (str(qid)[:32],)).fetchone():
+                self._refused(db, str(qid)[:32], str(reason)[:40])
+
+        self._write(work)
 
     def reset(self, qid: str) -> int:
-        """Delete every answer to ``qid`` (the teacher's reset); returns how many."""
-        db = self._connect()
-        cur = db.execute("DELETE FROM answers WHERE qid = ?", (str(qid)[:32],))
-        return int(cur.rowcount)
+        """Delete every answer to ``qid`` and its refusals, and ask again; returns how many."""
+
+        def work(db: sqlite3.Connection, now: float) -> int:
+            cur = db.execute("DELETE FROM answers WHERE qid = ?", (str(qid)[:32],))
+            db.execute("DELETE FROM refused WHERE qid = ?", (str(qid)[:32],))
+            db.execute(
+                "UPDATE questions SET phase = 'asking', rev = rev + 1 WHERE qid = ?",
+                (str(qid)[:32],),
+            )
+            return int(cur.rowcount)
+
+        return self._write(work)
 
     # -- reading -------------------------------------------------------------------------------------
-    def count(self, qid: str, spec: str, now: float | None = None) -> Count:
-        """The tally of ``qid`` for the view ``spec`` (answers to other views counted apart)."""
+    def count(self, qid: str, now: float | None = None) -> Count:
+        """The tally of ``qid``: answers by text, right ones, refusals by reason."""
         now = time.time() if now is None else float(now)
         db = self._connect()
+        qid = str(qid)[:32]
         rows = db.execute(
-            "SELECT spec = ?, answer, correct, COUNT(*) FROM answers "
-            "WHERE qid = ? AND at >= ? GROUP BY 1, 2, 3",
-            (str(spec)[:32], str(qid)[:32], now - self.ttl),
+            "SELECT answer, correct, COUNT(*) FROM answers WHERE qid = ? AND at >= ? GROUP BY 1, 2",
+            (qid, now - self.ttl),
         ).fetchall()
         answers: dict[str, int] = {}
-        right = total = altered = 0
-        for same, answer, correct, n in rows:
-            if not same:
-                altered += n
-                continue
+        right = total = 0
+        for answer, correct, n in rows:
             answers[answer] = answers.get(answer, 0) + n
             total += n
             right += n if correct else 0
-        return Count(dict(sorted(answers.items(), key=lambda kv: -kv[1])), right, total, altered)
+        refused = dict(db.execute("SELECT reason, n FROM refused WHERE qid = ?", (qid,)).fetchall())
+        return Count(dict(sorted(answers.items(), key=lambda kv: -kv[1])), right, total, refused)
 
     def answer_of(self, qid: str, voter: str) -> str | None:
         """``voter``'s counted answer to ``qid``, if any."""
@@ -254,3 +542,78 @@ class Tally:
             .fetchone()
         )
         return None if row is None else row[0]
+
+    # -- classes -------------------------------------------------------------------------------------
+    def open_class(self, key: str, now: float | None = None) -> ClassState:
+        """Start (or resume) the class of teacher key ``key``."""
+        code = class_code(key)
+
+        def work(db: sqlite3.Connection, now: float) -> None:
+            if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone():
+                db.execute("UPDATE classes SET at = ? WHERE code = ?", (now, code))
+                return
+            (n,) = db.execute("SELECT COUNT(*) FROM classes").fetchone()
+            if n >= self.max_classes:
+                raise TallyError(
+                    "the server holds as many class sessions as it keeps; they end 48 hours "
+                    "after their last change"
+                )
+            db.execute(
+                "INSERT INTO classes (code, lesson, step, rev, at) VALUES (?, '[]', -1, 0, ?)",
+                (code, now),
+            )
+
+        self._write(work, now)
+        out = self.class_state(code)
+        assert out is not None
+        return out
+
+    def class_state(self, code: str) -> ClassState | None:
+        """The class ``code`` (its lesson, step and revision), or None if there is none."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT code, lesson, step, rev FROM classes WHERE code = ? AND at >= ?",
+                (str(code)[:16], time.time() - self.ttl),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return ClassState(row[0], json.loads(row[1]), int(row[2]), int(row[3]))
+
+    def set_lesson(self, code: str, lesson: list[dict[str, Any]], step: int) -> ClassState:
+        """Replace the lesson of class ``code`` and go to ``step`` (−1: none yet)."""
+        if len(lesson) > MAX_LESSON:
+            raise TallyError(f"a lesson holds at most {MAX_LESSON} views")
+        text = json.dumps(lesson, sort_keys=True)
+        if len(text) > MAX_LESSON * MAX_QUERY:
+            raise TallyError("this lesson's links are too long to keep")
+        step = max(-1, min(int(step), len(lesson) - 1))
+        self._write(
+            lambda db, now: db.execute(
+                "UPDATE classes SET lesson = ?, step = ?, rev = rev + 1, at = ? WHERE code = ?",
+                (text, step, now, str(code)[:16]),
+            )
+        )
+        out = self.class_state(code)
+        if out is None:
+            raise TallyError("this class session has ended (48 hours after its last change)")
+        return out
+
+    def go(self, code: str, step: int) -> ClassState:
+        """Move class ``code`` to lesson ``step`` (clamped to the lesson)."""
+        state = self.class_state(code)
+        if state is None:
+            raise TallyError("this class session has ended (48 hours after its last change)")
+        return self.set_lesson(code, state.lesson, step)
+
+
+_WHY = {
+    "not open": "this question is not open on this server (never opened here, or closed 48 "
+    "hours after it was opened)",
+    "answers closed": "the teacher has closed the answers to this question",
+    "question full": "this question already has {n} answers, the most one question keeps",
+    "one address's share": "{m} answers already came from your network address, the most one "
+    "address may give to a question",
+}

@@ -1,0 +1,403 @@
+"""A class session the teacher paces: a lesson of views, students who follow, one poll.
+
+A teacher presses **Start a class** (home page): a fresh class key is made and kept in this
+session only (``Seat.key``); the class's public code (``tally.class_code``) goes on the projector
+with a QR code of the join link ``/?class=CODE``. The teacher adds views to the *lesson* (any
+page's current view, a ready question, a preset) and steps through it with the keyboard
+(PageDown / PageUp: what a presenter's clicker sends). A question in the lesson is *paced*: every
+screen, the projector's too, hides its outcome until the teacher presses **Reveal** (V).
+
+A student who opens the join link (or types the code on the home page) *follows*: the page polls
+the class every ``REFRESH`` seconds in a fragment (a browser timer, no server thread) and, when
+the teacher moves, opens the teacher's view; a student may leave "follow" to explore and come
+back. The teacher key never appears on a page: a teacher who wants to come back from another
+device copies a teacher link (a copy button, its text not drawn), which drops the key from the
+address bar on arrival.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from . import link, tally
+
+__all__ = ["REFRESH", "Seat", "add_view", "bar", "copy_button", "join_url", "poll", "seat", "store"]
+
+REFRESH = 3.0  # seconds between polls of the class and of a paced question (a browser timer)
+SEAT = "_class_seat"  # session key: this session's place in a class
+WATCH = "_class_watch"  # session key: (qid, rev) of the paced question this page shows
+OUTSIDE_VIEW = {"projector", "hide", "teacher", "embed", "embed_options", "class"}
+
+
+@functools.lru_cache(maxsize=1)
+def store() -> tally.Tally:
+    """The server's class store (one per process; its folder from ``$DESCENT_LAB_DATA``)."""
+    return tally.Tally()
+
+
+@dataclass
+class Seat:
+    """This session's place in a class: its code, the key if it is the teacher, whether it
+    follows the teacher, and the class revision it last acted on."""
+
+    code: str
+    key: str | None = None
+    follow: bool = True
+    rev: int = -1
+    at: dict[str, Any] | None = field(default=None)  # the lesson view it last opened
+
+    @property
+    def teacher(self) -> bool:
+        return self.key is not None
+
+
+def seat() -> Seat | None:
+    return st.session_state.get(SEAT)
+
+
+def join_url(code: str) -> str:
+    """The address a student opens to join the class ``code`` (the home page)."""
+    return link.url_of({"class": code}, page="app.py")
+
+
+def teacher_url(s: Seat) -> str:
+    return link.url_of({"class": s.code, "teacher": s.key or ""}, page="app.py")
+
+
+def view_query(query: dict[str, str]) -> dict[str, str]:
+    """A view's query as the class gets it: no projector setting, hidden controls, key or embed."""
+    return {k: str(v) for k, v in query.items() if k not in OUTSIDE_VIEW}
+
+
+# -- joining and starting ------------------------------------------------------------------------------
+def arrive() -> None:
+    """Take ``class=CODE`` (and a teacher's ``teacher=KEY``) from the link: join, or resume
+    teaching. Called by ``ui.frame.page`` before any control is drawn."""
+    raw = link.take("class")
+    if raw is None:
+        return
+    code = tally.normal_code(raw)
+    key = link.take("teacher")
+    if code is None:
+        link.note(f"{link.quote(f'class={raw}')} is not a class code (six letters and digits).")
+        return
+    if key is not None and not tally.class_teacher_ok(code, key):
+        link.note(
+            f"{link.quote('teacher=…')} is not this class's teacher key: you join it as a student."
+        )
+        key = None
+    try:
+        state = store().open_class(key) if key else store().class_state(code)
+    except (tally.TallyError, OSError) as err:
+        link.note(f"The class {code} cannot be opened now: {link.escape(err)}.")
+        return
+    if state is None:
+        link.note(
+            f"There is no class {code} on this server now (it ended, or the code has a typo). "
+            "Ask your teacher for the code on the screen."
+        )
+        return
+    st.session_state[SEAT] = Seat(code, key)
+
+
+def start() -> None:
+    """Start a class with a fresh key: this session becomes its teacher."""
+    key = tally.new_key()
+    try:
+        store().open_class(key)
+    except (tally.TallyError, OSError) as err:
+        st.session_state["_class_error"] = f"A class cannot be started now: {err}."
+        return
+    st.session_state[SEAT] = Seat(tally.class_code(key), key, follow=True)
+
+
+def join(code_key: str) -> None:
+    """The home page's "Join" button: the code typed into ``code_key``."""
+    raw = st.session_state.get(code_key, "")
+    code = tally.normal_code(raw)
+    if code is None:
+        st.session_state["_class_error"] = (
+            "A class code is six letters and digits (no 0, O, 1, I or L), as on your teacher's screen."
+        )
+        return
+    try:
+        state = store().class_state(code)
+    except (tally.TallyError, OSError) as err:
+        st.session_state["_class_error"] = f"The class cannot be reached now: {err}."
+        return
+    if state is None:
+        st.session_state["_class_error"] = f"There is no class {code} on this server now."
+        return
+    st.session_state[SEAT] = Seat(code)
+
+
+def leave() -> None:
+    st.session_state.pop(SEAT, None)
+
+
+# -- the lesson ---------------------------------------------------------------------------------------
+def add_view(page: str, query: dict[str, str], title: str, qid: str | None = None) -> str | None:
+    """Append a view (a page and its query; a question's id) to the teacher's lesson and go to
+    it; returns an error message, or None."""
+    s = seat()
+    if s is None or not s.teacher:
+        return "only the class's teacher adds views to its lesson"
+    try:
+        state = store().class_state(s.code)
+        if state is None:
+            return "this class session has ended"
+        view = {"page": page, "query": view_query(query), "title": str(title)[:80]}
+        if qid:
+            view["qid"] = qid
+        lesson = [*state.lesson, view]
+        store().set_lesson(s.code, lesson, len(lesson) - 1)
+    except (tally.TallyError, OSError) as err:
+        return str(err)
+    return None
+
+
+def _go(delta: int) -> None:
+    s = seat()
+    if s is None or not s.teacher:
+        return
+    try:
+        state = store().class_state(s.code)
+        if state is not None and state.lesson:
+            store().go(s.code, state.step + delta)
+    except (tally.TallyError, OSError) as err:
+        st.session_state["_class_error"] = f"The class could not move: {err}."
+
+
+def _remove(step: int) -> None:
+    s = seat()
+    try:
+        state = store().class_state(s.code) if s and s.teacher else None
+        if state is not None and 0 <= step < len(state.lesson):
+            lesson = [v for i, v in enumerate(state.lesson) if i != step]
+            store().set_lesson(s.code, lesson, min(state.step, len(lesson) - 1))
+    except (tally.TallyError, OSError) as err:
+        st.session_state["_class_error"] = f"The lesson could not change: {err}."
+
+
+def _set_follow(on: bool) -> None:
+    s = seat()
+    if s is not None:
+        s.follow = on
+        s.rev = -1  # coming back: open the teacher's view at once
+
+
+# -- every page: follow, the bar, the poll --------------------------------------------------------------
+def follow(page_path: str) -> None:
+    """Open the teacher's current view when the class moved since this session last looked
+    (called by ``ui.frame.page`` on every run, before the page draws anything)."""
+    st.session_state.pop(WATCH, None)  # a page watches its question anew on every run
+    s = seat()
+    if s is None:
+        return
+    try:
+        state = store().class_state(s.code)
+    except (tally.TallyError, OSError):
+        return
+    if state is None:
+        st.session_state.pop(SEAT, None)
+        link.note(f"The class {s.code} has ended.")
+        return
+    if state.rev == s.rev:
+        return
+    s.rev = state.rev
+    view = state.view
+    if not s.follow or view is None or view == s.at:
+        return
+    s.at = view
+    link.open_page(view["page"], view["query"])
+
+
+def bar(page_path: str) -> None:
+    """The class bar under the title: the teacher's code, join QR, lesson steps and keys; a
+    student's follow switch. Nothing of it holds the teacher key."""
+    s = seat()
+    if s is None:
+        return
+    try:
+        state = store().class_state(s.code)
+    except (tally.TallyError, OSError) as err:
+        st.warning(f"The class cannot be reached now ({type(err).__name__}).", icon="🎓")
+        return
+    if state is None:
+        return
+    error = st.session_state.pop("_class_error", None)
+    if error:
+        st.error(error, icon="🎓")
+    with st.container(horizontal=True, vertical_alignment="center", key="class_bar", gap="small"):
+        if s.teacher:
+            _teacher_bar(s, state, page_path)
+        else:
+            _student_bar(s, state)
+    poll()
+
+
+def _where(state: tally.ClassState) -> str:
+    if state.view is None:
+        return "no view yet"
+    return f"{state.step + 1}/{len(state.lesson)}: {link.escape(state.view.get('title', ''))}"
+
+
+def _teacher_bar(s: Seat, state: tally.ClassState, page_path: str) -> None:
+    st.markdown(f"👩‍🏫 **Class {s.code}** · {_where(state)}")
+    st.button(
+        "◀",
+        key="class_prev",
+        on_click=_go,
+        args=(-1,),
+        shortcut="PageUp",
+        disabled=state.step <= 0,
+        help="The lesson's previous view (PageUp; a presenter's clicker sends it).",
+    )
+    st.button(
+        "▶",
+        key="class_next",
+        on_click=_go,
+        args=(1,),
+        shortcut="PageDown",
+        disabled=state.step >= len(state.lesson) - 1,
+        help="The lesson's next view: every following student moves with you (PageDown).",
+    )
+    with st.popover("📱 Join", help="The join link as a QR code, for the projector."):
+        join_panel(s.code)
+    with st.popover("📋 Lesson"):
+        _lesson_panel(s, state, page_path)
+
+
+def join_panel(code: str) -> None:
+    """The class code, large, the join link and its QR code (SVG from ``segno``)."""
+    import segno
+
+    url = join_url(code)
+    st.markdown(f"### Join: **{code}**")
+    qr = segno.make(url, error="m")
+    st.image(qr.svg_inline(scale=6, border=2), width=260)
+    st.caption(f"or open {link.escape(url)} and type the code on the home page.")
+
+
+def _lesson_panel(s: Seat, state: tally.ClassState, page_path: str) -> None:
+    st.markdown("**The lesson** (▶/◀ or PageDown/PageUp step through it)")
+    if not state.lesson:
+        st.caption("Empty: add this view, or a ready question from the Presets gallery.")
+    for i, view in enumerate(state.lesson):
+        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        mark = "▶ " if i == state.step else ""
+        kind = " ❓" if view.get("qid") else ""
+        c1.markdown(f"{mark}{i + 1}. {link.escape(view.get('title', ''))}{kind}")
+        c2.button("✕", key=f"class_rm_{i}", on_click=_remove, args=(i,), help="Remove this view")
+    st.button(
+        "＋ Add this view",
+        key="class_add_here",
+        on_click=_add_here,
+        args=(page_path,),
+        help="The page as it is now (every setting) becomes the lesson's next view.",
+    )
+    st.caption("Keep the teacher link to come back from another device (it is not shown):")
+    copy_button("Copy my teacher link", teacher_url(s), key="class_copy_teacher")
+    st.button("End the class on this device", key="class_leave", on_click=leave)
+
+
+def _add_here(page_path: str) -> None:
+    title = st.session_state.get("_class_title", page_path)
+    error = add_view(page_path, link.last_query(), title)
+    if error:
+        st.session_state["_class_error"] = f"This view could not be added: {error}."
+
+
+def _student_bar(s: Seat, state: tally.ClassState) -> None:
+    if s.follow:
+        st.markdown(f"🎓 **Class {s.code}** · following your teacher")
+        st.button("Explore on my own", key="class_unfollow", on_click=_set_follow, args=(False,))
+    else:
+        st.markdown(f"🎓 **Class {s.code}** · exploring · the teacher is on {_where(state)}")
+        st.button(
+            "Follow the teacher",
+            key="class_follow",
+            on_click=_set_follow,
+            args=(True,),
+            type="primary",
+        )
+
+
+def watch(qid: str, rev: int) -> None:
+    """Poll the paced question ``qid`` too: when its phase changes, rerun the page."""
+    st.session_state[WATCH] = (qid, rev)
+    poll()
+
+
+def poll() -> None:
+    """Draw (once per run) the fragment that checks, every ``REFRESH`` s, whether the class
+    moved or the watched question changed phase, and reruns the page when it did."""
+    if not link.once("class_poll"):
+        return
+
+    @st.fragment(run_every=REFRESH)
+    def check() -> None:
+        if _changed():
+            st.rerun(scope="app")
+
+    check()
+
+
+def _changed() -> bool:
+    """Whether the class or the watched question changed since this page was drawn."""
+    s, watched = seat(), st.session_state.get(WATCH)
+    try:
+        if s is not None:
+            state = store().class_state(s.code)
+            if state is None or (s.follow and state.rev != s.rev):
+                return True
+            if not s.follow and state.rev != s.rev:  # the bar says where the teacher is
+                return True
+        if watched is not None:
+            q = store().question(watched[0])
+            if q is None or q.rev != watched[1]:
+                return True
+    except (tally.TallyError, OSError):
+        return False
+    return False
+
+
+def copy_button(label: str, text: str, key: str) -> None:
+    """A button that copies ``text`` to the clipboard without drawing it (a secret stays off a
+    projected screen)."""
+    _copy()(data={"label": label, "text": text}, key=key, height=40)
+
+
+@functools.lru_cache(maxsize=1)
+def _copy():
+    return st.components.v2.component(
+        "descent_lab.copy",
+        html="<button class='copy' type='button'></button>",
+        css=".copy{font:inherit;padding:.3rem .8rem;border:1px solid #bbb;border-radius:.5rem;"
+        "background:#fff;cursor:pointer}.copy:hover{border-color:#e05a47;color:#e05a47}",
+        js=_COPY_JS,
+    )
+
+
+_COPY_JS = """
+export default function ({ parentElement, data }) {
+  const b = parentElement.querySelector("button.copy");
+  b.textContent = "📋 " + data.label;
+  b.onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(data.text);
+    } catch (e) {  // no clipboard API (plain http): a hidden textarea and execCommand
+      const t = document.createElement("textarea");
+      t.value = data.text; t.style.position = "fixed"; t.style.opacity = "0";
+      parentElement.appendChild(t); t.select();
+      try { document.execCommand("copy"); } finally { t.remove(); }
+    }
+    b.textContent = "✓ Copied";
+    setTimeout(() => { b.textContent = "📋 " + data.label; }, 2000);
+  };
+}
+"""
