@@ -40,7 +40,7 @@ def ask_in_class(q) -> None:
     try:
         _, qs = predict.open_question(q.page, q.query, q.query["ask"], paced=True)
         error = classroom.add_view(q.page, qs, f"❓ {q.title}", qid=qs["q"])
-    except tally.TallyError as err:
+    except (tally.TallyError, OSError) as err:
         error = str(err)
     if error:
         st.session_state["_class_error"] = f"The question could not join the lesson: {error}."
@@ -51,7 +51,7 @@ def make_links(q) -> None:
         st.session_state[f"{P}_{q.slug}_made"] = predict.open_question(
             q.page, q.query, q.query["ask"], int(q.query.get("ask_run", 1)) - 1
         )
-    except tally.TallyError as err:
+    except (tally.TallyError, OSError) as err:
         st.session_state["_class_error"] = f"The question cannot be opened now: {err}."
 
 
@@ -87,7 +87,7 @@ for col, q in zip(qcols, QUESTIONS):
             st.button(
                 "👩‍🏫 Open the teacher view",
                 key=f"{P}_{q.slug}_open",
-                on_click=link.open_page,
+                on_click=link.open_later,
                 args=(q.page, student),
             )
 

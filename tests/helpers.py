@@ -265,3 +265,15 @@ def assert_no_error_from_valid_input(at, context) -> None:
     if errors:
         assert refused_on_purpose(at), (context, errors)
         assert all("cannot be drawn" in e for e in errors), (context, errors)
+
+
+def ask_question(page: str, query: dict, *, paced: bool = False, cls: str | None = None):
+    """Open a question about the view ``query`` (its ``ask``, ``ask_run``, ``ask_at`` and
+    settings) in the app's class store, as the share panel does; returns the teacher key and
+    the student link's query."""
+    from ui import classroom, tally
+
+    key = tally.new_key()
+    q = {**query, "q": tally.question_id(key)}
+    classroom.store().open_question(q["q"], page, q, q["ask"], cls=cls, paced=paced)
+    return key, q

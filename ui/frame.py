@@ -162,6 +162,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     st.markdown(_CSS, unsafe_allow_html=True)
     page_key = "".join(c for c in title if c.isalnum())
     link.begin(page_key, prefix)
+    link.opened()  # a button asked for another page (callbacks cannot switch pages)
     path = _PATHS.get(title, "app.py")
     classroom.arrive()  # a class link: join, or resume teaching
     classroom.follow(path)  # a student following the teacher opens the teacher's view

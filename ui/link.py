@@ -47,7 +47,9 @@ __all__ = [
     "notes_here",
     "number_input",
     "once",
+    "open_later",
     "open_page",
+    "opened",
     "params",
     "parse_bool",
     "pending",
@@ -707,6 +709,19 @@ def stop() -> None:
     """``st.stop()`` that still writes the URL and the notes first."""
     finish()
     st.stop()
+
+
+def open_later(path: str, query: dict[str, str]) -> None:
+    """A button's callback that opens ``path`` with ``query``: Streamlit cannot switch pages
+    inside a callback, so the next run does it first (:func:`opened`)."""
+    _state()["_link_open"] = (path, dict(query))
+
+
+def opened() -> None:
+    """Open the page a callback asked for (``ui.frame.page`` calls it first on every run)."""
+    target = _state().pop("_link_open", None)
+    if target is not None:
+        open_page(*target)
 
 
 def open_page(path: str, query: dict[str, str]) -> None:

@@ -443,7 +443,7 @@ class View:
             clicks=(self.clicking and not phone()) or (req.clicks and not self.active),
             on_start=self.on_start(req.on_start),
             click_label="click: your prediction" if self.clicking else "click: start here",
-            note="The paths are hidden until you answer the question." if hidden else req.note,
+            note="The paths are hidden until the reveal." if hidden else req.note,
             extra=[*req.extra, *extra],
             autoplay=self.autoplay(),
         )
@@ -953,7 +953,7 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
     if st.button("Make a self-paced link (homework)", key=f"_ask_make_{p}"):
         try:
             made = (want, *open_question(page, query, kind, int(run), int(at)))
-        except tally.TallyError as err:
+        except (tally.TallyError, OSError, sqlite3.Error) as err:
             st.error(f"The question cannot be opened now: {err}.")
             return
         st.session_state[f"_ask_made_{p}"] = made
@@ -974,7 +974,7 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
         st.button(
             "👩‍🏫 Open the teacher view",
             key=f"_ask_open_{p}",
-            on_click=link.open_page,
+            on_click=link.open_later,
             args=(page, qs),
         )
 
@@ -987,7 +987,7 @@ def _ask_in_class(
     ss = st.session_state
     try:
         _, qs = open_question(page, query, kind, run, at, paced=True)
-    except tally.TallyError as err:
+    except (tally.TallyError, OSError, sqlite3.Error) as err:
         ss["_class_error"] = f"The question cannot be opened now: {err}."
         return
     title = pq.KINDS[kind].split(" (")[0]

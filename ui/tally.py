@@ -395,18 +395,19 @@ class Tally:
             )
 
         self._write(work, now)
-        out = self.question(qid)
+        out = self.question(qid, now)
         assert out is not None
         return out
 
-    def question(self, qid: str) -> Question | None:
+    def question(self, qid: str, now: float | None = None) -> Question | None:
         """The open question ``qid``, or None (never opened, or closed for good)."""
+        now = time.time() if now is None else float(now)
         row = (
             self._connect()
             .execute(
                 "SELECT qid, class, page, query, kind, paced, phase, rev FROM questions "
                 "WHERE qid = ? AND at >= ?",
-                (str(qid)[:32], time.time() - self.ttl),
+                (str(qid)[:32], now - self.ttl),
             )
             .fetchone()
         )
@@ -606,7 +607,7 @@ class Tally:
         state = self.class_state(code)
         if state is None:
             raise TallyError("this class session has ended (48 hours after its last change)")
-        return self.set_lesson(code, state.lesson, step)
+        return self.set_lesson(code, state.lesson, max(0, min(int(step), len(state.lesson) - 1)))
 
 
 _WHY = {

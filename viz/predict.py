@@ -655,17 +655,17 @@ def prompt(kind: str, t: Truth | None, run: int, at: int, labels: Sequence[str])
     if kind == "first":
         return (
             f"**Which run reaches L − L\\* ≤ {TOL:g} first?** Every run starts at the marked "
-            "point; their paths are hidden until you answer."
+            "point; their paths are hidden until the reveal."
         )
     if kind == "regime":
         return (
-            f"**Will {name} converge, oscillate forever or diverge?** Its path is hidden until "
-            f"you answer. {dynamics.RULE}"
+            f"**Will {name} converge, oscillate forever or diverge?** Its path is hidden until the "
+            f"reveal. {dynamics.RULE}"
         )
     if kind == "next":
         return (
             f"**Click on the map where {name}'s step {at + 1} lands.** Its path so far "
-            f"(steps 0 to {at}) is drawn; the rest is hidden until you answer."
+            f"(steps 0 to {at}) is drawn; the rest is hidden until the reveal."
         )
     return (
         f"**What is the largest η on {name}'s slider at which it still converges** (its error "

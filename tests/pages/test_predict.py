@@ -4,6 +4,7 @@ teacher's tally, students who cannot read it, hostile answers)."""
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import threading
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import optim
 import viz
 from surfaces import get_surface
-from tests.helpers import PG, ROOT, link_notes, open_link, race, specs
+from tests.helpers import PG, ROOT, ask_question, link_notes, open_link, race, specs
 from tests.reference import reference_run
 from ui import predict, tally
 from ui.presets import QUESTIONS
@@ -36,6 +37,11 @@ def store(tmp_path, monkeypatch):
 def question() -> tuple[str, str]:
     key = tally.new_key()
     return key, tally.question_id(key)
+
+
+def asked(page: str, query: dict, **kw) -> tuple[str, dict]:
+    """A question opened in the store about ``query`` (a teacher's key, the student link)."""
+    return ask_question(page, query, **kw)
 
 
 def submit(at, label: str = "Commit my answer"):
@@ -159,6 +165,7 @@ def test_thirty_threads_answer_at_once_exact_counts_nothing_lost_or_doubled(stor
     """30 sessions answer at the same moment (a barrier), each three times: 30 rows, the first
     answer of each, from threads that each hold their own connection."""
     qid, go = tally.question_id("k"), threading.Barrier(30)
+    store.open_question(qid, PG, {}, "first")
     results: list[tuple[int, bool]] = []
     lock = threading.Lock()
 
@@ -167,7 +174,7 @@ def test_thirty_threads_answer_at_once_exact_counts_nothing_lost_or_doubled(stor
         go.wait()
         for attempt in range(3):
             counted, _ = s.record(
-                qid, f"voter{i}", "spec", ["a", "b", "c"][(i + attempt) % 3], True
+                qid, f"voter{i}", ["a", "b", "c"][(i + attempt) % 3], True, f"10.0.0.{i}"
             )
             with lock:
                 results.append((i, counted))
@@ -179,47 +186,102 @@ def test_thirty_threads_answer_at_once_exact_counts_nothing_lost_or_doubled(stor
     for t in threads:
         t.join(60)
     assert sum(c for _, c in results) == 30 and len(results) == 90
-    count = store.count(qid, "spec")
+    count = store.count(qid)
     assert count.total == 30
     assert count.answers == {"a": 10, "b": 10, "c": 10}  # each voter's first answer stands
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_altered_links_are_counted_apart_and_reset_clears(store):
+def test_only_opened_questions_take_answers_refusals_are_counted_and_reset_clears(store):
     qid = tally.question_id("k")
+    with pytest.raises(tally.Refused, match="not open"):
+        store.record(qid, "v", "converge", True)
+    with sqlite3.connect(store.path) as db:  # a random id writes nothing
+        assert db.execute("SELECT COUNT(*) FROM refused").fetchone()[0] == 0
+    store.open_question(qid, LR, {"eta2": "1"}, "regime")
     for i in range(5):
-        store.record(qid, f"v{i}", "view", "converge", i < 3)
-    store.record(qid, "w", "other-view", "diverge", False)
-    c = store.count(qid, "view")
-    assert (c.total, c.right, c.altered, c.answers) == (5, 3, 1, {"converge": 5})
-    assert store.reset(qid) == 6 and store.count(qid, "view").total == 0
+        store.record(qid, f"v{i}", "converge", i < 3)
+    store.set_phase(qid, "closed")
+    with pytest.raises(tally.Refused, match="closed"):
+        store.record(qid, "late", "diverge", False)
+    store.refuse(qid, "no browser cookie")
+    c = store.count(qid)
+    assert (c.total, c.right, c.answers) == (5, 3, {"converge": 5})
+    assert c.refused == {"answers closed": 1, "no browser cookie": 1}
+    assert store.reset(qid) == 5 and store.count(qid).total == 0
+    assert store.question(qid).phase == "asking" and not store.count(qid).refused
 
 
-def test_bounds_answers_per_question_questions_ttl_and_bytes(tmp_path):
-    s = tally.Tally(tmp_path / "a", max_answers=3, max_questions=2, ttl=100.0)
-    for i in range(3):
-        s.record("q1", f"v{i}", "s", "x", True, now=1000.0)
-    with pytest.raises(tally.TallyError, match="3 answers"):
-        s.record("q1", "v9", "s", "x", True, now=1000.0)
-    s.record("q2", "v0", "s", "x", True, now=1000.0)
-    with pytest.raises(tally.TallyError, match="live questions"):
-        s.record("q3", "v0", "s", "x", True, now=1000.0)
-    # a time-to-live later every answer has expired and is deleted on the next write
-    assert s.record("q3", "v0", "s", "x", True, now=1200.0) == (True, "x")
-    assert s.count("q1", "s", now=1200.0).total == 0
+def test_bounds_answers_per_question_per_address_questions_ttl_and_bytes(tmp_path):
+    s = tally.Tally(tmp_path / "a", max_answers=3, max_questions=2, ttl=100.0, per_address=2)
+    for q in ("q1", "q2"):
+        s.open_question(q, PG, {}, "first", now=1000.0)
+    s.record("q1", "v0", "x", True, "a", now=1000.0)
+    s.record("q1", "v1", "x", True, "a", now=1000.0)
+    with pytest.raises(tally.Refused, match="network address"):
+        s.record("q1", "v2", "x", True, "a", now=1000.0)
+    s.record("q1", "v2", "x", True, "b", now=1000.0)
+    with pytest.raises(tally.Refused, match="3 answers"):
+        s.record("q1", "v9", "x", True, "c", now=1000.0)
+    assert s.count("q1", now=1000.0).refused == {"one address's share": 1, "question full": 1}
+    # a third question closes the oldest one without answers (q2) to make room
+    s.open_question("q3", PG, {}, "first", now=1001.0)
+    assert s.question("q2", 1001.0) is None and s.question("q1", 1001.0) is not None
+    s.record("q3", "v0", "x", True, now=1001.0)
+    with pytest.raises(tally.TallyError, match="open questions"):
+        s.open_question("q4", PG, {}, "first", now=1002.0)
+    # a time-to-live later every row has expired and is deleted on the next write
+    s.open_question("q5", PG, {}, "first", now=1200.0)
+    assert s.count("q1", now=1200.0).total == 0
     with sqlite3.connect(s.path) as db:
-        assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 1
     # a hostile answer is cut, and the file cannot grow past its cap
-    small = tally.Tally(tmp_path / "b", max_bytes=64 * 1024, max_answers=10**6)
-    assert len(small.record("q", "v", "s", "y" * 10**6, True)[1]) == tally.MAX_TEXT
+    small = tally.Tally(tmp_path / "b", max_bytes=64 * 1024, max_answers=10**6, per_address=10**6)
+    small.open_question("q", PG, {}, "first")
+    assert len(small.record("q", "v", "y" * 10**6, True)[1]) == tally.MAX_TEXT
     with pytest.raises(tally.TallyError, match="full"):
         for i in range(10_000):
-            small.record("q", f"voter-{i:040d}", "s", "z" * 60, True)
+            small.record("q", f"voter-{i:040d}", "z" * 60, True)
     assert small.path.stat().st_size <= 64 * 1024
     wal = small.path.with_name(small.path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size <= tally.WAL_BYTES + 64 * tally.PAGE
-    assert small.count("q", "s").total > 100  # what fitted is still counted
+    assert small.count("q").total > 100  # what fitted is still counted
+
+
+def test_a_deleted_store_file_is_made_again_with_its_tables(store):
+    """The file deleted while the server runs: the next call notices (its inode changed) and
+    makes the tables again, in this thread and in another that held a connection."""
+    store.open_question("q1", PG, {}, "first")
+    other: list = []
+    t = threading.Thread(target=lambda: other.append(store.question("q1")))
+    t.start()
+    t.join()
+    for f in store.path.parent.glob("tally.sqlite3*"):
+        f.unlink()
+    assert store.question("q1") is None  # gone with the file, and no "no such table"
+    store.open_question("q2", PG, {}, "first")
+    assert store.record("q2", "v", "x", True) == (True, "x")
+    t = threading.Thread(target=lambda: other.append(store.question("q2")))
+    t.start()
+    t.join()
+    assert other[0] is not None and other[1] is not None and store.count("q2").total == 1
+
+
+def test_class_state_lesson_and_steps(store):
+    key = tally.new_key()
+    code = tally.class_code(key)
+    assert store.class_state(code) is None
+    c = store.open_class(key)
+    assert (c.code, c.lesson, c.step, c.view) == (code, [], -1, None)
+    views = [{"page": PG, "query": {"runs": "gd"}, "title": "one"}, {"page": LR, "query": {}}]
+    c2 = store.set_lesson(code, views, 5)
+    assert c2.step == 1 and c2.rev > c.rev and c2.view == views[1]
+    assert store.go(code, 0).view == views[0] and store.go(code, -9).step == 0
+    assert tally.normal_code(code.lower()) == code
+    with pytest.raises(tally.TallyError, match="at most"):
+        store.set_lesson(code, views * 30, 0)
 
 
 # -- question links under AppTest ---------------------------------------------------------------------
@@ -228,8 +290,8 @@ def _steps(at) -> list[int]:
 
 
 def test_a_question_link_hides_the_outcome_until_the_answer_then_reveals_it():
-    _, qid = question()
-    at = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": qid})
+    _, q = asked(PG, {"runs": "gd,momentum", "ask": "first"})
+    at = open_link(PG, q)
     r = race(at)
     assert _steps(at) == [0, 0], "the paths are cut at the start"
     assert (
@@ -248,16 +310,20 @@ def test_a_question_link_hides_the_outcome_until_the_answer_then_reveals_it():
 
 
 def test_the_teacher_link_shows_the_tally_and_students_cannot_read_or_reset_it():
-    key, qid = question()
-    q = {"runs": "gd,momentum", "ask": "first", "q": qid}
+    key, q = asked(PG, {"runs": "gd,momentum", "ask": "first"})
+    qid = q["q"]
     for pick in (1, 1, 0):
         at = open_link(PG, q)
         at.radio(key="pg_ask_first").set_value(pick)
         submit(at)
     teacher = open_link(PG, {**q, "teacher": key})
-    assert "Tally: 3 answers, 2 right (67%)" in texts(teacher)
     assert "teacher" not in teacher.query_params, "the key stays out of the address bar"
-    assert _steps(teacher) == [150, 150], "the teacher sees the outcome"
+    # a screen that may be projected: how many answered, nothing of the outcome
+    assert "3 answers so far" in texts(teacher) and "right (" not in texts(teacher)
+    assert _steps(teacher) == [0, 0] and not [c for c in specs(teacher) if c["data"]]
+    next(b for b in teacher.button if b.key == "pg_ask_reveal").click().run()
+    assert "Tally: 3 answers, 2 right (67%)" in texts(teacher)
+    assert _steps(teacher) == [150, 150], "the teacher sees the outcome once shown"
     bars = next(c for c in specs(teacher) if c["data"][0].get("type") == "bar")["data"][0]
     assert bars["x"] == [1, 2] and bars["marker"]["color"] == ["#9aa0a6", "#1a7f37"]
     for bad in ({}, {"teacher": "wrong"}, {"teacher": qid}, {"teacher": key + "x"}):
@@ -265,14 +331,14 @@ def test_the_teacher_link_shows_the_tally_and_students_cannot_read_or_reset_it()
         assert "Tally" not in texts(student)
         assert not [b for b in student.button if b.key == "pg_ask_reset"]
         assert _steps(student) == [0, 0]
-    # the teacher resets
+    # the teacher asks again: no answers, the outcome hidden again
     next(b for b in teacher.button if b.key == "pg_ask_reset").click().run()
-    assert "no answers yet" in texts(teacher)
+    assert "0 answers so far" in texts(teacher) and _steps(teacher) == [0, 0]
 
 
 def test_a_browser_counts_once_and_hostile_answers_get_a_message(store):
-    key, qid = question()
-    q = {"ask": "max_lr", "q": qid}
+    key, q = asked(LR, {"ask": "max_lr"})
+    qid = q["q"]
     at = open_link(LR, q)
     for bad, says in (
         ("", "type a number"),
@@ -284,7 +350,7 @@ def test_a_browser_counts_once_and_hostile_answers_get_a_message(store):
         at.text_input(key="lr_ask_value").input(bad)
         submit(at)
         assert says in texts(at) and "not counted" in texts(at), bad
-    assert store.count(qid, "").total + store.count(qid, "x").altered == 0
+    assert store.count(qid).total == 0
     at.text_input(key="lr_ask_value").input("0.99")
     submit(at)
     assert "Not this time" in texts(at) and "0.995" in texts(at)
@@ -299,26 +365,26 @@ def test_a_browser_counts_once_and_hostile_answers_get_a_message(store):
     other = open_link(LR, q)  # another browser answers afresh
     assert other.text_input(key="lr_ask_value")
     teacher = open_link(LR, {**q, "teacher": key})
-    assert "Tally: 1 answer, 0 right" in texts(teacher)
+    assert "1 answer so far" in texts(teacher)
 
 
 def test_same_browser_reload_restores_its_answer_and_cannot_answer_again(store):
-    key, qid = question()
-    q = {"ask": "regime", "q": qid, "eta2": "1"}
+    key, q = asked(LR, {"ask": "regime", "eta2": "1"})
+    qid = q["q"]
     at = open_link(LR, q)
     at.radio(key="lr_ask_regime").set_value("oscillate")
     submit(at)
     assert "Right." in texts(at) and "period 2" in texts(at)
     # the browser's voter id answered: a new session of that browser opens revealed
-    store.record(qid, "b-reload", predict.spec_of({"eta2": "1", "ask": "regime"}), "diverge", False)
-    assert store.record(qid, "b-reload", "x", "converge", True) == (False, "diverge")
+    store.record(qid, "b-reload", "diverge", False)
+    assert store.record(qid, "b-reload", "converge", True) == (False, "diverge")
     teacher = open_link(LR, {**q, "teacher": key})
-    assert "Tally: 2 answers, 1 right" in texts(teacher)
+    assert "2 answers so far" in texts(teacher)
 
 
 def test_where_the_next_step_lands_typed_point_is_drawn_on_the_reveal():
-    _, qid = question()
-    at = open_link(LR, {"ask": "next", "q": qid, "ask_at": "2"})
+    _, q = asked(LR, {"ask": "next", "ask_at": "2"})
+    at = open_link(LR, q)
     assert _steps(at) == [2] and race(at)["map"]["clicks"]
     at.number_input(key="lr_ask_x").set_value(0.5)
     at.number_input(key="lr_ask_y").set_value(0.5)
@@ -337,24 +403,28 @@ def test_a_bad_question_link_is_a_note_and_a_plain_view():
     ):
         at = open_link(PG, q)
         assert link_notes(at) and _steps(at) == [150, 150, 150]
-    at = open_link(PG, {"runs": "gd", "ask": "first", "q": "0" * 16})  # one run: no race
+    at = open_link(PG, asked(PG, {"runs": "gd", "ask": "first"})[1])  # one run: no race
     assert any("cannot be asked" in n for n in link_notes(at)) and _steps(at) == [150]
 
 
-def test_the_share_panel_makes_a_student_and_a_teacher_link():
-    at = open_link(PG, {"runs": "gd,momentum"})
+def test_the_share_panel_opens_a_question_and_never_draws_the_teacher_key(store):
+    at = open_link(PG, {"runs": "gd,momentum", "projector": "1"})
     at.selectbox(key="_ask_kind_pg").set_value("regime").run()
     next(b for b in at.button if b.key == "_ask_make_pg").click().run()
     codes = [c.value for c in at.code if "ask=regime" in c.value]
-    assert len(codes) == 2 and "teacher=" in codes[1] and "teacher=" not in codes[0]
-    key = codes[1].split("teacher=")[1].split("&")[0]
-    assert f"q={tally.question_id(key)}" in codes[0]
+    assert len(codes) == 1 and "teacher=" not in codes[0] and "projector" not in codes[0]
+    assert not [c for c in at.code if "teacher=" in c.value], "the key is never drawn"
+    copy = next(json.loads(e.proto.json) for e in at.get("bidi_component") if "copy" in e.proto.id)
+    key = copy["text"].split("teacher=")[1].split("&")[0]
+    qid = codes[0].split("q=")[1].split("&")[0]
+    assert tally.teacher_ok(qid, key) and store.question(qid).kind == "regime"
+    assert store.question(qid).query["runs"] == "gd,momentum"
 
 
 @pytest.mark.parametrize("ready", QUESTIONS, ids=lambda q: q.slug)
 def test_the_gallery_questions_open_cleanly_and_their_reveal_says_what_the_card_says(ready):
-    key, qid = question()
-    at = open_link(ready.page, {**ready.query, "q": qid, "teacher": key})
+    key, q = asked(ready.page, ready.query)
+    at = open_link(ready.page, {**q, "teacher": key})
     assert not link_notes(at)
     t = predict.truth_of(at.session_state, predict_prefix(ready.page))
     if ready.slug == "ask_lr":
@@ -369,11 +439,14 @@ def predict_prefix(page: str) -> str:
     return {LR: "lr", MO: "mo", AD: "ad", PG: "pg"}[page]
 
 
-def test_gallery_makes_fresh_class_links_per_teacher():
+def test_gallery_makes_fresh_class_links_per_teacher_and_shows_no_key():
     at = open_link("pages/7_Gallery.py", {})
     next(b for b in at.button if b.key == "ga_ask_lr_make").click().run()
     codes = [c.value for c in at.code if "ask=max_lr" in c.value]
-    assert len(codes) == 2 and codes[0].startswith("Learning_rate?")
+    assert len(codes) == 1 and codes[0].startswith("Learning_rate?")
+    copy = next(json.loads(e.proto.json) for e in at.get("bidi_component") if "copy" in e.proto.id)
+    key = copy["text"].split("teacher=")[1].split("&")[0]
+    assert key not in texts(at) and not [c for c in at.code if key in c.value]
     other = open_link("pages/7_Gallery.py", {})
     next(b for b in other.button if b.key == "ga_ask_lr_make").click().run()
     assert next(c.value for c in other.code if "ask=max_lr" in c.value) != codes[0]
@@ -384,20 +457,17 @@ def test_the_teachers_guide_says_what_a_restart_does_to_the_tally():
     assert "DESCENT_LAB_DATA" in text and "restart" in text.lower()
 
 
-def test_without_a_writable_store_an_answer_is_graded_and_the_page_says_so(tmp_path, monkeypatch):
+def test_without_a_writable_store_questions_are_refused_with_a_message(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv(tally.ENV, str(blocker / "tally"))
     predict.store.cache_clear()
-    key, qid = question()
-    at = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": qid})
-    at.radio(key="pg_ask_first").set_value(1)
-    submit(at)
-    assert "Right." in texts(at) and "not counted in the class tally" in texts(at)
-    teacher = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": qid, "teacher": key})
-    assert "cannot be read" in texts(teacher)
-    next(b for b in teacher.button if b.key == "pg_ask_reset").click().run()
-    assert not teacher.exception and "could not be reset" in texts(teacher)
+    at = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": "0" * 16})
+    assert not at.exception and any("cannot be read" in n for n in link_notes(at))
+    assert _steps(at) == [150, 150]
+    at.selectbox(key="_ask_kind_pg").set_value("first").run()
+    next(b for b in at.button if b.key == "_ask_make_pg").click().run()
+    assert not at.exception and "cannot be opened now" in texts(at)
 
 
 @pytest.mark.parametrize(
@@ -413,8 +483,8 @@ def test_without_a_writable_store_an_answer_is_graded_and_the_page_says_so(tmp_p
 def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answer, slider):
     """The reveal belongs to the question's view: once the student moves a control, the page
     says so instead of grading a view the question was not about."""
-    _, qid = question()
-    at = open_link(page, {**query, "q": qid})
+    _, q = asked(page, query)
+    at = open_link(page, q)
     at.radio(key=answer[0]).set_value(answer[1])
     submit(at)
     assert "Right." in texts(at) and "changed the settings" not in texts(at)
@@ -446,18 +516,18 @@ def test_random_moves_on_a_question_page_never_raise(page, query, who):
 
     from tests.helpers import random_moves
 
-    key, qid = question()
-    at = open_link(page, {**query, "q": qid, **({"teacher": key} if who == "teacher" else {})})
+    key, q = asked(page, query)
+    at = open_link(page, {**q, **({"teacher": key} if who == "teacher" else {})})
     random_moves(at, random.Random(f"{page}{who}"), 20, 80)
 
 
 def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():
-    key, qid = question()
-    q = {"runs": "gd,momentum", "ask": "first", "q": qid}
+    key, q = asked(PG, {"runs": "gd,momentum", "ask": "first"})
     at = open_link(PG, q)
     at.radio(key="pg_ask_first").set_value(1)
     submit(at)
     teacher = open_link(PG, {**q, "teacher": key})
+    next(b for b in teacher.button if b.key == "pg_ask_reveal").click().run()
     assert "Tally: 1 answer, 1 right" in texts(teacher)
     s = teacher.slider(key="pg_steps")
     s.set_value(s.max).run()
@@ -471,8 +541,8 @@ def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():
 def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
     """Minibatch SGD at a constant η: measured, it keeps dancing (oscillate); with decay it
     settles. The question's view is a race view; nothing below it until the answer."""
-    _, qid = question()
-    at = open_link("pages/6_SGD.py", {"ask": "regime", "q": qid})
+    sgd = "pages/6_SGD.py"
+    at = open_link(sgd, asked(sgd, {"ask": "regime"})[1])
     assert _steps(at) == [0, 0] and "3 · Epochs" not in [s.value[:10] for s in at.subheader]
     before = texts(at).lower()
     assert "dancing" not in before and "cannot settle" not in before, "the page told the answer"
@@ -481,15 +551,11 @@ def test_the_sgd_labs_dance_is_a_question_constant_eta_sgd_oscillates():
     assert "Right." in texts(at) and "dancing around it" in texts(at)
     assert _steps(at) == [600, 600] and "curves" in race(at)
     # the default decay (linear to 1 %) still dances, at 1 % of η₀, for ever: oscillate
-    decayed = open_link("pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid})
+    decayed = open_link(sgd, asked(sgd, {"ask": "regime", "ask_run": "2"})[1])
     assert predict.truth_of(decayed.session_state, "sg")["regime"] == "oscillate"
     # 1/t (Σ η = ∞, Σ η² < ∞) settles; halving every quarter freezes short: not asked
-    rm = open_link(
-        "pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid, "decay": "inverse_time"}
-    )
+    rm = open_link(sgd, asked(sgd, {"ask": "regime", "ask_run": "2", "decay": "inverse_time"})[1])
     assert predict.truth_of(rm.session_state, "sg")["regime"] == "converge"
-    halving = open_link(
-        "pages/6_SGD.py", {"ask": "regime", "ask_run": "2", "q": qid, "decay": "step"}
-    )
+    halving = open_link(sgd, asked(sgd, {"ask": "regime", "ask_run": "2", "decay": "step"})[1])
     assert predict.truth_of(halving.session_state, "sg") is None
     assert "freezes wherever it is" in texts(halving)

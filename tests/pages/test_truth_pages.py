@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import optim
 from optim.grids import MOMENTUM_ETAS
 from surfaces import get_surface
-from tests.helpers import ROOT, open_link
+from tests.helpers import ROOT, ask_question, open_link
 from tests.library.test_truth import excited, verdict
 from tests.reference import reference_run
 from ui import predict, tally
@@ -111,8 +111,7 @@ def _wrong(kind: str, t: dict, truth):
 
 def _check(path: str, p: str, query: dict, kind: str, independent) -> None:
     """Open the question at ``query``; decline with a true reason, or grade right and wrong."""
-    qid = tally.question_id(tally.new_key())
-    link = {**query, "ask": kind, "q": qid}
+    _, link = ask_question(path, {**query, "ask": kind})
     at = open_link(path, link)
     reason = _declined(at)
     truth, ok_reason = independent(at, reason)
