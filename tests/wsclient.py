@@ -100,15 +100,29 @@ class Run:
         return [body for k, body in self.alerts if k == kind]
 
 
+def xsrf_cookie(token: bytes) -> str:
+    """A ``_streamlit_xsrf`` cookie holding ``token`` (``2|mask|masked|time``, as the server
+    sets it on a page load)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+    return f"2|{mask.hex()}|{masked.hex()}|{int(time.time())}"
+
+
 class Session:
     """One browser tab's worth of protocol: a websocket and the page it is on."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, cookie: str | None = "browser") -> None:
+        """``cookie``: "browser" sends an XSRF cookie of the form a browser holds (a fresh random
+        token: a new browser), a string sends that cookie, None sends none (a bare script)."""
+        if cookie == "browser":
+            cookie = xsrf_cookie(os.urandom(16))
+        headers = {"Cookie": f"_streamlit_xsrf={cookie}"} if cookie else None
         self._conn = connect(
             f"ws://127.0.0.1:{port}/_stcore/stream",
             subprotocols=["streamlit"],
             max_size=None,
             open_timeout=30,
+            additional_headers=headers,
         )
         self.ws = self._conn.__enter__()
         self.page = ""

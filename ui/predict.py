@@ -70,8 +70,8 @@ def voter() -> str | None:
         token = _xsrf_token(cookie) if cookie else None
         if token:
             ss["_voter"] = "b" + hashlib.sha256(token.encode()).hexdigest()[:23]
-        elif headers:
-            ss["_voter"] = None
+        elif headers and st.get_option("server.enableXsrfProtection"):
+            ss["_voter"] = None  # every browser holds the cookie when the server sets it
         else:
             ss["_voter"] = "s" + uuid.uuid4().hex[:23]
     return ss["_voter"]

@@ -26,6 +26,9 @@ def test_thirty_students_on_a_real_server_answer_at_once_and_the_teacher_counts_
 
     key, qid = question()
     query = f"ask=regime&q={qid}&eta2=1"
+    tally.Tally(tmp_path).open_question(
+        qid, "pages/2_Learning_rate.py", {"ask": "regime", "q": qid, "eta2": "1"}, "regime"
+    )
     server = Server(env={tally.ENV: str(tmp_path)})
     try:
         students = [Session(server.port) for _ in range(30)]
@@ -74,6 +77,9 @@ def test_thirty_students_on_a_real_server_answer_at_once_and_the_teacher_counts_
         students.append(rogue)
         teacher = Session(server.port)
         t = teacher.open("Learning_rate", query + f"&teacher={key}")
+        text = "\n".join(t.markdown)
+        assert "30 answers so far" in text and "right (" not in text, text[:2000]
+        t = teacher.click("lr_ask_reveal", t)  # the teacher's own screen only (self-paced)
         text = "\n".join(t.markdown)
         assert "Tally: 30 answers, 20 right (67%)" in text, text[:2000]
         for s in [*students, teacher]:
