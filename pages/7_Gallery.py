@@ -26,8 +26,8 @@ st.markdown(
     "Each opens a lab's view with its outcome hidden: every student answers first, then watches "
     "it play and reads why. "
     + (
-        "**Ask it in the class** adds it to your lesson: every screen hides the outcome until "
-        "you press **Reveal**."
+        "**Add to the lesson** puts it in your class's lesson (▶ in the class bar steps to it): "
+        "every screen hides the outcome until you press **Reveal**."
         if teaching
         else "**Make a self-paced link** gives a student link (each student sees the outcome "
         "after answering) and makes this browser the question's teacher. Teaching live? Start "
@@ -65,7 +65,7 @@ for col, q in zip(qcols, QUESTIONS):
             st.markdown(q.why)
         if teaching:
             st.button(
-                "＋ Ask it in the class",
+                "＋ Add to the lesson",
                 key=f"{P}_{q.slug}_class",
                 type="primary",
                 on_click=ask_in_class,

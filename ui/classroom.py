@@ -18,6 +18,8 @@ address bar on arrival.
 from __future__ import annotations
 
 import functools
+import hashlib
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +57,57 @@ class Seat:
         return self.key is not None
 
 
+def voter() -> str | None:
+    """Who answers: this browser (the token of its ``_streamlit_xsrf`` cookie, hashed: a reload
+    or a second tab counts once). A connection without the cookie every browser gets is not a
+    browser (a script): None, and its answers are refused. Without any connection (AppTest,
+    bare mode) the session answers (a random id kept in its state)."""
+    ss = st.session_state
+    if "_voter" not in ss:
+        try:
+            headers = dict(st.context.headers or {})
+            cookie = st.context.cookies.get("_streamlit_xsrf")
+        except Exception:  # no browser (AppTest)
+            headers, cookie = {}, None
+        token = _xsrf_token(cookie) if cookie else None
+        if token:
+            ss["_voter"] = "b" + hashlib.sha256(token.encode()).hexdigest()[:23]
+        elif headers and st.get_option("server.enableXsrfProtection"):
+            ss["_voter"] = None  # every browser holds the cookie when the server sets it
+        else:
+            ss["_voter"] = "s" + uuid.uuid4().hex[:23]
+    return ss["_voter"]
+
+
+def address() -> str:
+    """The client's network address as the server sees it ("" on loopback or without one)."""
+    try:
+        return str(st.context.ip_address or "")
+    except Exception:
+        return ""
+
+
+def _xsrf_token(cookie: str) -> str | None:
+    """The token inside Streamlit's ``_streamlit_xsrf`` cookie (``2|mask|masked|time``): the
+    server sends the cookie again with a new mask on every page load, so the cookie's text
+    changes with a reload while the token, ``masked XOR mask``, stays.
+
+    >>> _xsrf_token("2|0f0f|0a0b0c0d|1"), _xsrf_token("2|ffff|f5f4f3f2|9")
+    ('05040302', '0a0b0c0d')
+    >>> _xsrf_token("garbage") is None
+    True
+    """
+    parts = str(cookie).split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            if mask and masked:
+                return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    except ValueError:
+        pass
+    return None
+
+
 def seat() -> Seat | None:
     return st.session_state.get(SEAT)
 
@@ -76,9 +129,18 @@ def view_query(query: dict[str, str]) -> dict[str, str]:
 # -- joining and starting ------------------------------------------------------------------------------
 def arrive() -> None:
     """Take ``class=CODE`` (and a teacher's ``teacher=KEY``) from the link: join, or resume
-    teaching. Called by ``ui.frame.page`` before any control is drawn."""
+    teaching; with no link, a teacher's browser that reloaded resumes its class. Called by
+    ``ui.frame.page`` before any control is drawn."""
     raw = link.take("class")
     if raw is None:
+        if seat() is None and not st.session_state.get("_class_tried"):
+            st.session_state["_class_tried"] = True  # once per session: one read
+            try:
+                mine = store().class_of(voter() or "")
+            except (tally.TallyError, OSError):
+                mine = None
+            if mine is not None:
+                st.session_state[SEAT] = Seat(*mine)
         return
     code = tally.normal_code(raw)
     key = link.take("teacher")
@@ -101,14 +163,16 @@ def arrive() -> None:
             "Ask your teacher for the code on the screen."
         )
         return
-    st.session_state[SEAT] = Seat(code, key)
+    now = seat()
+    if now is None or now.code != code or (key and not now.teacher):  # a reload keeps its place
+        st.session_state[SEAT] = Seat(code, key)
 
 
 def start() -> None:
     """Start a class with a fresh key: this session becomes its teacher."""
     key = tally.new_key()
     try:
-        store().open_class(key)
+        store().open_class(key, owner=voter() or "")
     except (tally.TallyError, OSError) as err:
         st.session_state["_class_error"] = f"A class cannot be started now: {err}."
         return
@@ -136,13 +200,21 @@ def join(code_key: str) -> None:
 
 
 def leave() -> None:
-    st.session_state.pop(SEAT, None)
+    """Leave the class (a student), or end it (its teacher: every student stops following)."""
+    s = st.session_state.pop(SEAT, None)
+    if s is not None and s.teacher:
+        try:
+            store().end_class(s.code)
+        except (tally.TallyError, OSError):
+            pass
 
 
 # -- the lesson ---------------------------------------------------------------------------------------
-def add_view(page: str, query: dict[str, str], title: str, qid: str | None = None) -> str | None:
-    """Append a view (a page and its query; a question's id) to the teacher's lesson and go to
-    it; returns an error message, or None."""
+def add_view(
+    page: str, query: dict[str, str], title: str, qid: str | None = None, go: bool = False
+) -> str | None:
+    """Append a view (a page and its query; a question's id) to the teacher's lesson, and with
+    ``go`` make it the class's view now; returns an error message, or None."""
     s = seat()
     if s is None or not s.teacher:
         return "only the class's teacher adds views to its lesson"
@@ -154,7 +226,7 @@ def add_view(page: str, query: dict[str, str], title: str, qid: str | None = Non
         if qid:
             view["qid"] = qid
         lesson = [*state.lesson, view]
-        store().set_lesson(s.code, lesson, len(lesson) - 1)
+        store().set_lesson(s.code, lesson, len(lesson) - 1 if go else state.step)
     except (tally.TallyError, OSError) as err:
         return str(err)
     return None
@@ -302,17 +374,23 @@ def _lesson_panel(s: Seat, state: tally.ClassState, page_path: str) -> None:
     )
     st.caption("Keep the teacher link to come back from another device (it is not shown):")
     copy_button("Copy my teacher link", teacher_url(s), key="class_copy_teacher")
-    st.button("End the class on this device", key="class_leave", on_click=leave)
+    st.button(
+        "End the class",
+        key="class_leave",
+        on_click=leave,
+        help="Every student stops following; the questions stay open as self-paced links.",
+    )
 
 
 def _add_here(page_path: str) -> None:
     title = st.session_state.get("_class_title", page_path)
-    error = add_view(page_path, link.last_query(), title)
+    error = add_view(page_path, link.last_query(), title, go=True)
     if error:
         st.session_state["_class_error"] = f"This view could not be added: {error}."
 
 
 def _student_bar(s: Seat, state: tally.ClassState) -> None:
+    link.keep("class", s.code)  # a reload of this page joins again
     if s.follow:
         st.markdown(f"🎓 **Class {s.code}** · following your teacher")
         st.button("Explore on my own", key="class_unfollow", on_click=_set_follow, args=(False,))

@@ -653,7 +653,8 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
             "others (without projector mode). Copy it (button at the right of the box) to send "
             "it to a class or put it on a slide."
         )
-        query = {k: v for k, v in query.items() if k != "projector"}  # not for the class's phones
+        # not for others' phones: this screen's projector mode, the class it follows
+        query = {k: v for k, v in query.items() if k not in ("projector", "class")}
         st.code(
             url_of(query) or "(this page's address, no settings changed)",
             language=None,

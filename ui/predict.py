@@ -28,9 +28,7 @@ it to each student who answers.
 from __future__ import annotations
 
 import functools
-import hashlib
 import sqlite3
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,7 +43,7 @@ from viz import predict as pq
 
 from . import classroom, link, race, tally
 from .cache import surface_of
-from .classroom import REFRESH, store
+from .classroom import REFRESH, address, store, voter
 from .frame import chart, current_path, phone
 
 __all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "truth_of", "voter"]
@@ -53,57 +51,6 @@ __all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "truth_of
 STATE = "ask"  # session key (under the page's prefix): the question of this link
 PARAMS = ("ask", "q", "ask_run", "ask_at")  # a question link's own URL values
 KEYS = "_teacher_keys"  # session key: the questions this session made (qid -> teacher key)
-
-
-def voter() -> str | None:
-    """Who answers: this browser (the token of its ``_streamlit_xsrf`` cookie, hashed: a reload
-    or a second tab counts once). A connection without the cookie every browser gets is not a
-    browser (a script): None, and its answers are refused. Without any connection (AppTest,
-    bare mode) the session answers (a random id kept in its state)."""
-    ss = st.session_state
-    if "_voter" not in ss:
-        try:
-            headers = dict(st.context.headers or {})
-            cookie = st.context.cookies.get("_streamlit_xsrf")
-        except Exception:  # no browser (AppTest)
-            headers, cookie = {}, None
-        token = _xsrf_token(cookie) if cookie else None
-        if token:
-            ss["_voter"] = "b" + hashlib.sha256(token.encode()).hexdigest()[:23]
-        elif headers and st.get_option("server.enableXsrfProtection"):
-            ss["_voter"] = None  # every browser holds the cookie when the server sets it
-        else:
-            ss["_voter"] = "s" + uuid.uuid4().hex[:23]
-    return ss["_voter"]
-
-
-def address() -> str:
-    """The client's network address as the server sees it ("" on loopback or without one)."""
-    try:
-        return str(st.context.ip_address or "")
-    except Exception:
-        return ""
-
-
-def _xsrf_token(cookie: str) -> str | None:
-    """The token inside Streamlit's ``_streamlit_xsrf`` cookie (``2|mask|masked|time``): the
-    server sends the cookie again with a new mask on every page load, so the cookie's text
-    changes with a reload while the token, ``masked XOR mask``, stays.
-
-    >>> _xsrf_token("2|0f0f|0a0b0c0d|1"), _xsrf_token("2|ffff|f5f4f3f2|9")
-    ('05040302', '0a0b0c0d')
-    >>> _xsrf_token("garbage") is None
-    True
-    """
-    parts = str(cookie).split("|")
-    try:
-        if len(parts) == 4 and parts[0] == "2":
-            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-            if mask and masked:
-                return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
-    except ValueError:
-        pass
-    return None
 
 
 def rule(optimizer: str, hp: dict, plain: bool = True, options: Any = None) -> dict:
@@ -942,7 +889,7 @@ def _offer_panel(view: View, query: dict[str, str], names: list[str]) -> None:
     seat = classroom.seat()
     if seat is not None and seat.teacher:
         st.button(
-            "＋ Ask it in the class (you reveal it)",
+            "＋ Ask it in the class now (you reveal it)",
             key=f"_ask_lesson_{p}",
             type="primary",
             on_click=_ask_in_class,
@@ -993,7 +940,7 @@ def _ask_in_class(
     title = pq.KINDS[kind].split(" (")[0]
     if kind != "first" and labels:
         title += f", {labels[run]}"
-    error = classroom.add_view(page, qs, f"❓ {title}"[:80], qid=qs["q"])
+    error = classroom.add_view(page, qs, f"❓ {title}"[:80], qid=qs["q"], go=True)
     if error:
         ss["_class_error"] = f"The question could not join the lesson: {error}."
 

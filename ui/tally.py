@@ -1,9 +1,9 @@
 """The class's shared state, across sessions, in one SQLite file: classes, questions, answers.
 
-**Classes.** A teacher starts a class with a fresh *class key* (kept in the teacher's session, never
-drawn on a page); the class's public *code* (``K7Q2MX``, what the room types or scans) is derived
-from the key (:func:`class_code`), so the server checks a teacher without storing a secret. A
-class row holds the lesson (an ordered list of views, each a page and its query) and the step the
+**Classes.** A teacher starts a class with a fresh *class key* (kept in the teacher's session and
+on the server, never drawn on a page); the class's public *code* (``K7Q2MX``, what the room types
+or scans) is derived from the key (:func:`class_code`), so a teacher link proves itself. The row
+also holds the teacher's browser (hashed), so a reload resumes teaching; and the lesson (an ordered list of views, each a page and its query) and the step the
 teacher is on; ``rev`` grows with every change, so a student's page that polls it knows when to
 follow.
 
@@ -72,7 +72,7 @@ __all__ = [
 ENV = "DESCENT_LAB_DATA"
 ENV_PER_ADDRESS = "DESCENT_LAB_PER_ADDRESS"
 FILE = "tally.sqlite3"
-SCHEMA = 2  # PRAGMA user_version: a file of another version is emptied and made again
+SCHEMA = 3  # PRAGMA user_version: a file of another version is emptied and made again
 TTL = 48 * 3600.0  # seconds a row is kept: a lecture, and the day after
 MAX_ANSWERS = 1000  # answers per question: a 300-seat hall three times over
 PER_ADDRESS = 120  # answers to one question from one client address
@@ -94,8 +94,9 @@ T = TypeVar("T")
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS classes ("
-    " code TEXT PRIMARY KEY, lesson TEXT NOT NULL, step INTEGER NOT NULL,"
-    " rev INTEGER NOT NULL, at REAL NOT NULL) WITHOUT ROWID",
+    " code TEXT PRIMARY KEY, key TEXT NOT NULL, owner TEXT NOT NULL, lesson TEXT NOT NULL,"
+    " step INTEGER NOT NULL, rev INTEGER NOT NULL, at REAL NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS classes_owner ON classes (owner, at)",
     "CREATE TABLE IF NOT EXISTS questions ("
     " qid TEXT PRIMARY KEY, class TEXT, page TEXT NOT NULL, query TEXT NOT NULL,"
     " kind TEXT NOT NULL, paced INTEGER NOT NULL, phase TEXT NOT NULL, rev INTEGER NOT NULL,"
@@ -545,13 +546,19 @@ class Tally:
         return None if row is None else row[0]
 
     # -- classes -------------------------------------------------------------------------------------
-    def open_class(self, key: str, now: float | None = None) -> ClassState:
-        """Start (or resume) the class of teacher key ``key``."""
+    def open_class(self, key: str, owner: str = "", now: float | None = None) -> ClassState:
+        """Start (or resume) the class of teacher key ``key``; ``owner`` (the teacher's browser,
+        hashed) lets a reload of that browser resume it (:meth:`class_of`)."""
         code = class_code(key)
+        owner = hashlib.sha256(str(owner).encode()).hexdigest()[:24] if owner else ""
 
         def work(db: sqlite3.Connection, now: float) -> None:
             if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone():
-                db.execute("UPDATE classes SET at = ? WHERE code = ?", (now, code))
+                db.execute(
+                    "UPDATE classes SET at = ?, owner = CASE WHEN ? = '' THEN owner ELSE ? END "
+                    "WHERE code = ?",
+                    (now, owner, owner, code),
+                )
                 return
             (n,) = db.execute("SELECT COUNT(*) FROM classes").fetchone()
             if n >= self.max_classes:
@@ -560,14 +567,37 @@ class Tally:
                     "after their last change"
                 )
             db.execute(
-                "INSERT INTO classes (code, lesson, step, rev, at) VALUES (?, '[]', -1, 0, ?)",
-                (code, now),
+                "INSERT INTO classes (code, key, owner, lesson, step, rev, at) "
+                "VALUES (?, ?, ?, '[]', -1, 0, ?)",
+                (code, str(key), owner, now),
             )
 
         self._write(work, now)
         out = self.class_state(code)
         assert out is not None
         return out
+
+    def class_of(self, owner: str) -> tuple[str, str] | None:
+        """The (code, key) of the latest class the browser ``owner`` started, if it is live:
+        a teacher's reload (a new session) resumes teaching. The key never leaves the server
+        but to its own browser's session."""
+        if not owner:
+            return None
+        row = (
+            self._connect()
+            .execute(
+                "SELECT code, key FROM classes WHERE owner = ? AND at >= ? ORDER BY at DESC "
+                "LIMIT 1",
+                (hashlib.sha256(str(owner).encode()).hexdigest()[:24], time.time() - self.ttl),
+            )
+            .fetchone()
+        )
+        return None if row is None else (row[0], row[1])
+
+    def end_class(self, code: str) -> None:
+        """End the class ``code``: its students stop following; its questions stay answerable
+        as self-paced links until they expire."""
+        self._write(lambda db, now: db.execute("DELETE FROM classes WHERE code = ?", (code,)))
 
     def class_state(self, code: str) -> ClassState | None:
         """The class ``code`` (its lesson, step and revision), or None if there is none."""
