@@ -30,86 +30,99 @@ ask = predict.begin(P)  # a question link about the two-direction map (section 2
 
 
 # -- one weight -------------------------------------------------------------------------------------
-st.markdown(
-    "Fit one weight $w$ so that $\\sigma w \\approx y$. Gradient descent on "
-    "$L(w) = (y-\\sigma w)^2$ multiplies the error by the same factor every step "
-    "(EECS 182, eq. 3):"
-)
-st.latex(
-    r"w_{k+1} = w_k + 2\eta\sigma\,(y - \sigma w_k) \;\Longrightarrow\; "
-    r"w_k - \tfrac{y}{\sigma} = (1 - 2\eta\sigma^2)^k \big(w_0 - \tfrac{y}{\sigma}\big)"
-)
-st.markdown(
-    "So the error shrinks iff $|1-2\\eta\\sigma^2| < 1$, i.e. $\\eta < 1/\\sigma^2$, and "
-    "vanishes in one step at $\\eta = 1/(2\\sigma^2)$."
-)
-
-c1, c2, c3, c4 = st.columns(4)
-sigma = link.slider("σ", 0.25, 3.0, 1.0, step=0.05, key=f"{P}_sigma", where=c1)
-y = link.slider("y", -3.0, 3.0, 1.0, step=0.1, key=f"{P}_y", where=c2)
-w0 = link.slider("w₀", -3.0, 3.0, 0.0, step=0.1, key=f"{P}_w0", where=c3)
-steps = link.slider("steps", 5, 100, 30, key=f"{P}_steps", where=c4)
-
-unit = theory.scalar_limit(sigma)
-MARKS = [(0.25, "0.25/σ²"), (0.5, "1/(2σ²)"), (0.99, "0.99/σ²"), (1.0, "1/σ²"), (1.01, "1.01/σ²")]
-eta = lab.scaled_eta_slider(f"{P}_eta", unit, 0.3, (sigma,), "step size η", MARKS, f"{P}_to")
-
-regime = theory.scalar_regime(eta, sigma)
-factor = float(theory.scalar_contraction(eta, sigma))
-st.badge(regime, color=REGIME_COLORS[regime], icon=None)
-st.markdown(
-    f"**{theory.REGIMES[regime]}.** Error factor per step $|1-2\\eta\\sigma^2|$ = {factor:.4g}; "
-    f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g} (note 004's $\\gamma_{{opt}}$, the "
-    f"one-step size), $1/\\sigma^2 = 2\\gamma_{{opt}}$ = {unit:.4g}."
-)
-with st.expander("Erratum in the lecture notes at 2γ_opt"):
-    for e in optim.OPTIMIZERS["gd"].errata:
-        st.markdown(f"- {e}")
-fig1 = link.toggle(
-    "Add Fig. 1 of the lecture: a slow, an oscillating and a diverging step size",
-    key=f"{P}_fig1",
-)
-
-etas = [eta] + ([0.1 * unit, 0.8 * unit, 1.05 * unit] if fig1 else [])
-names = ["yours"] + (["slow, 0.1/σ²", "oscillating, 0.8/σ²", "diverging, 1.05/σ²"] if fig1 else [])
-race1 = lab.scalar(sigma, y, w0, tuple(etas), tuple(names), steps)
-runs_w, runs_l = race1.w, race1.loss
-left, mid, right = st.columns(3)
-with left:
-    chart(
-        labs.iterates_figure(runs_w, y / sigma, "w_k", look=look),
-        "The iterate w_k against step k for each learning rate, with the target y/σ",
-        key=f"{P}_w",
+# while a question waits, the screen is the question's (section 2): the text above it folds away
+section1 = predict.fold(ask, "The page so far: one weight, then two singular values")
+with section1:
+    st.markdown(
+        "Fit one weight $w$ so that $\\sigma w \\approx y$. Gradient descent on "
+        "$L(w) = (y-\\sigma w)^2$ multiplies the error by the same factor every step "
+        "(EECS 182, eq. 3):"
     )
-    st.caption("Dots: the engine's GD. Dotted: eq. (3). Dashed: the answer y/σ.")
-with mid:
-    chart(
-        labs.iterates_figure(runs_l, 0.0, "L(w_k)", log=True, look=look),
-        "Loss against step for each run, on a log scale",
-        key=f"{P}_loss",
+    st.latex(
+        r"w_{k+1} = w_k + 2\eta\sigma\,(y - \sigma w_k) \;\Longrightarrow\; "
+        r"w_k - \tfrac{y}{\sigma} = (1 - 2\eta\sigma^2)^k \big(w_0 - \tfrac{y}{\sigma}\big)"
     )
-with right:
-    chart(
-        labs.contraction_figure(eta, sigma, look=look),
-        "The contraction factor |1 − 2ησ²| against η, with the chosen η marked",
-        key=f"{P}_factor",
+    st.markdown(
+        "So the error shrinks iff $|1-2\\eta\\sigma^2| < 1$, i.e. $\\eta < 1/\\sigma^2$, and "
+        "vanishes in one step at $\\eta = 1/(2\\sigma^2)$."
     )
-for name, k_div in zip(names, race1.diverged_at):
-    if k_div >= 0:
-        st.warning(
-            f"{name} diverged at step {k_div}: the iterate left the bounded "
-            "region (the error grows by the factor above each step).",
-            icon="💥",
+
+    c1, c2, c3, c4 = st.columns(4)
+    sigma = link.slider("σ", 0.25, 3.0, 1.0, step=0.05, key=f"{P}_sigma", where=c1)
+    y = link.slider("y", -3.0, 3.0, 1.0, step=0.1, key=f"{P}_y", where=c2)
+    w0 = link.slider("w₀", -3.0, 3.0, 0.0, step=0.1, key=f"{P}_w0", where=c3)
+    steps = link.slider("steps", 5, 100, 30, key=f"{P}_steps", where=c4)
+
+    unit = theory.scalar_limit(sigma)
+    MARKS = [
+        (0.25, "0.25/σ²"),
+        (0.5, "1/(2σ²)"),
+        (0.99, "0.99/σ²"),
+        (1.0, "1/σ²"),
+        (1.01, "1.01/σ²"),
+    ]
+    eta = lab.scaled_eta_slider(f"{P}_eta", unit, 0.3, (sigma,), "step size η", MARKS, f"{P}_to")
+
+    regime = theory.scalar_regime(eta, sigma)
+    factor = float(theory.scalar_contraction(eta, sigma))
+    st.badge(regime, color=REGIME_COLORS[regime], icon=None)
+    st.markdown(
+        f"**{theory.REGIMES[regime]}.** Error factor per step $|1-2\\eta\\sigma^2|$ = {factor:.4g}; "
+        f"landmarks here: $1/(2\\sigma^2)$ = {0.5 * unit:.4g} (note 004's $\\gamma_{{opt}}$, the "
+        f"one-step size), $1/\\sigma^2 = 2\\gamma_{{opt}}$ = {unit:.4g}."
+    )
+    with st.popover("Erratum in the lecture notes at 2γ_opt"):
+        for e in optim.OPTIMIZERS["gd"].errata:
+            st.markdown(f"- {e}")
+    fig1 = link.toggle(
+        "Add Fig. 1 of the lecture: a slow, an oscillating and a diverging step size",
+        key=f"{P}_fig1",
+    )
+
+    etas = [eta] + ([0.1 * unit, 0.8 * unit, 1.05 * unit] if fig1 else [])
+    names = ["yours"] + (
+        ["slow, 0.1/σ²", "oscillating, 0.8/σ²", "diverging, 1.05/σ²"] if fig1 else []
+    )
+    race1 = lab.scalar(sigma, y, w0, tuple(etas), tuple(names), steps)
+    runs_w, runs_l = race1.w, race1.loss
+    left, mid, right = st.columns(3)
+    with left:
+        chart(
+            labs.iterates_figure(runs_w, y / sigma, "w_k", look=look),
+            "The iterate w_k against step k for each learning rate, with the target y/σ",
+            key=f"{P}_w",
         )
+        st.caption("Dots: the engine's GD. Dotted: eq. (3). Dashed: the answer y/σ.")
+    with mid:
+        chart(
+            labs.iterates_figure(runs_l, 0.0, "L(w_k)", log=True, look=look),
+            "Loss against step for each run, on a log scale",
+            key=f"{P}_loss",
+        )
+    with right:
+        chart(
+            labs.contraction_figure(eta, sigma, look=look),
+            "The contraction factor |1 − 2ησ²| against η, with the chosen η marked",
+            key=f"{P}_factor",
+        )
+    for name, k_div in zip(names, race1.diverged_at):
+        if k_div >= 0:
+            st.warning(
+                f"{name} diverged at step {k_div}: the iterate left the bounded "
+                "region (the error grows by the factor above each step).",
+                icon="💥",
+            )
 
 # -- two singular values ----------------------------------------------------------------------------
-st.divider()
-st.subheader("Two singular values")
-st.markdown(
-    "Now $L(w) = (y_1-\\sigma_1 w_1)^2 + (y_2-\\sigma_2 w_2)^2$: each direction is the problem "
-    "above with its own factor $|1-2\\eta\\sigma_i^2|$. One η serves both, so the **largest** σ "
-    "sets the usable step ($\\eta < 1/\\sigma_{max}^2$) and the **smallest** σ sets the speed."
-)
+with section1:  # right after section 1 (folded with it while a question waits)
+    st.divider()
+    st.subheader("Two singular values")
+    st.markdown(
+        "Now $L(w) = (y_1-\\sigma_1 w_1)^2 + (y_2-\\sigma_2 w_2)^2$: each direction is the "
+        "problem above with its own factor $|1-2\\eta\\sigma_i^2|$. One η serves both, so the "
+        "**largest** σ sets the usable step ($\\eta < 1/\\sigma_{max}^2$) and the **smallest** σ "
+        "sets the speed."
+    )
 c1, c2, c3 = st.columns(3)
 s1 = link.slider("σ₁", 0.1, 3.0, 1.0, step=0.05, key=f"{P}_s1", where=c1)
 s2 = link.slider("σ₂", 0.1, 3.0, 0.3, step=0.05, key=f"{P}_s2", where=c2)
@@ -155,7 +168,7 @@ if not question.hidden:  # the limit and the regime are the answers a question a
         f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
         f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
     )
-left, right = st.columns(2)
+left, right = st.columns([2, 3] if question.hidden else 2)  # the map wide enough for its player
 question.panel(where=left)  # beside the map, so both fit a projector's screen
 with left:
     if question.hidden:

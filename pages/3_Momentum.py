@@ -32,9 +32,10 @@ m = momentum.controls(P)  # notation, κ, η, β, steps: one motion, converted b
 conv, kappa, eta, beta, steps = m.conv, m.kappa, m.eta, m.beta, m.steps
 alpha, mu = m.alpha_mu
 lam_min, lam_max = 1.0 / kappa, 1.0
-st.latex(optim.OPTIMIZERS["momentum"].formula(convention=conv))
-st.caption("The same motion in each notation (α = ηβ, μ = 1 − β maps EECS 182 to PyTorch):")
-st.dataframe(momentum.notation_table(m), hide_index=True)
+intro = predict.fold(ask, "The rule, in the three notations")  # folded while a question waits
+intro.latex(optim.OPTIMIZERS["momentum"].formula(convention=conv))
+intro.caption("The same motion in each notation (α = ηβ, μ = 1 − β maps EECS 182 to PyTorch):")
+intro.dataframe(momentum.notation_table(m), hide_index=True)
 
 surface, labels = m.surface, momentum.labels(m)
 trajs = simulate(m.key, tuple(momentum.runs(m)), tuple(surface.starts[0]), steps)
@@ -57,7 +58,9 @@ question.offer()
 
 def race_section() -> None:
     """Section 2: the race of GD, heavy ball and Nesterov (a question's view, if the link asks)."""
-    st.subheader("2 · Zig-zag against smooth, heavy ball against Nesterov")
+    (intro if question.hidden else st).subheader(
+        "2 · Zig-zag against smooth, heavy ball against Nesterov"
+    )
     says = {
         name: claims.momentum_says(name, modes[name], alpha, mu)
         for name in ("gd", "momentum", "nesterov")

@@ -30,13 +30,14 @@ race.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the race of section 1
 
 # -- 1. AdaGrad's step dies out ---------------------------------------------------------------------
-st.subheader("1 · AdaGrad's step only shrinks; RMSProp and Adam forget")
-st.markdown(
+intro = predict.fold(ask, "1 · AdaGrad's step only shrinks; RMSProp and Adam forget")
+intro.subheader("1 · AdaGrad's step only shrinks; RMSProp and Adam forget")
+intro.markdown(
     "AdaGrad divides by the root of the **sum** of all squared gradients, so its effective "
     "step can only shrink, and on a long plateau it starves. RMSProp and Adam use a moving "
     "**average** instead, so the step recovers once the gradients change (NPTEL's sigmoid neuron)."
 )
-st.latex(
+intro.latex(
     r"\text{AdaGrad: } v_k = v_{k-1} + g_k^2 \qquad \text{RMSProp: } v_k = \beta v_{k-1} + "
     r"(1-\beta) g_k^2 \qquad w_{k+1} = w_k - \frac{\eta}{\sqrt{v_k} + \epsilon}\, g_k"
 )
@@ -53,7 +54,7 @@ trajs = lab.runs(key1, names, hps1, steps1)
 labels1 = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 question = lab.question(ask, P, look, key1, names, hps1, steps1, labels1, kinds)
 question.offer()
-left, right = st.columns(2)
+left, right = st.columns([3, 2] if question.hidden else 2)  # the map wide enough for its player
 question.panel(where=left if phone() else right)  # beside the map; first on a phone
 with left:
     alt = "Top view of the sigmoid neuron's loss over (w, b) with AdaGrad, RMSProp and Adam"

@@ -86,8 +86,9 @@ if not pending:
         )
 
 # -- 2. dancing around the optimum ------------------------------------------------------------------
-st.divider()
-st.subheader("2 · Dancing around the optimum, and how decay stops it (note 2, Fig. 3)")
+section2 = predict.fold(ask, "2 · Dancing around the optimum, and how decay stops it")
+section2.divider()
+section2.subheader("2 · Dancing around the optimum, and how decay stops it (note 2, Fig. 3)")
 if not pending:
     st.markdown(
         "With a constant η, SGD reaches the optimum's neighbourhood and then keeps jumping around "

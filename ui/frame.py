@@ -84,6 +84,9 @@ _CSS = """
 /* Tighter padding: the figures matter more than whitespace (Streamlit's wide layout pads 5rem). */
 .block-container {padding-top: 2.2rem; padding-bottom: 2rem; padding-left: 2rem;
                   padding-right: 2rem;}
+/* what draws nothing (these style sheets, the plotly.js preloader) takes no gap either */
+[data-testid="stElementContainer"]:has([data-testid="stMarkdownContainer"] > style:only-child),
+.st-key-race_preload, .st-key-class_live {display: none;}
 </style>
 """
 
@@ -150,14 +153,16 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     The page must call ``ui.link.finish()`` last.
     """
     tune_malloc()  # once per server process: see ui.memory
-    # "auto" starts the sidebar collapsed on a phone (it covered 77 % of a 390 px screen); a
-    # projector link starts it collapsed everywhere, so the room sees the figure first.
+    # "auto" starts the sidebar collapsed on a phone (it covered 77 % of a 390 px screen); in
+    # projector mode every page starts with it folded, so the room sees the figure first (the
+    # class bar and the share panel stay reachable: the bar is on the page, » opens the panel).
     projector_link = str(st.query_params.get("projector", "")).lower() in ("1", "true", "on")
+    folded = projector_link or bool(st.session_state.get(PROJECTOR))
     st.set_page_config(
         page_title=f"{title} · Descent Lab",
         page_icon=icon,
         layout="wide",
-        initial_sidebar_state="collapsed" if projector_link else "auto",
+        initial_sidebar_state="collapsed" if folded else "auto",
     )
     st.markdown(_CSS, unsafe_allow_html=True)
     page_key = "".join(c for c in title if c.isalnum())

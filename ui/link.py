@@ -34,6 +34,7 @@ from optim.grids import nearest
 __all__ = [
     "HIDE",
     "MAX_QUOTED",
+    "at_end",
     "begin",
     "custom",
     "encode",
@@ -154,6 +155,7 @@ class _Run:
     locked: str | None = None  # why every control is hidden now (a question not yet answered)
     share_extra: Callable[[dict[str, str], list[str]], None] | None = None
     done: set[str] = field(default_factory=set)  # what :func:`once` has seen in this run
+    last: dict[str, Callable[[], None]] = field(default_factory=dict)  # :func:`at_end`
 
 
 def _state() -> Any:
@@ -211,6 +213,12 @@ def once(name: str) -> bool:
         return False
     done.add(name)
     return True
+
+
+def at_end(name: str, draw: Callable[[], None]) -> None:
+    """Call ``draw()`` once at the end of this run (:func:`finish`), whatever stops the page:
+    what must know everything the page decided (the class poll's watch list)."""
+    _run().last.setdefault(name, draw)
 
 
 def last_query() -> dict[str, str]:
@@ -622,10 +630,12 @@ def finish() -> None:
 
     hide = ss.get(_HIDDEN, set())
     notes = ss.get(_NOTES, [])
-    if (notes or hide or run.locked) and run.notes_slot is not None:
+    if (notes or hide or run.locked is not None) and run.notes_slot is not None:
         with run.notes_slot.container():
-            if run.locked:
+            if run.locked:  # "" locks without a banner (the page says why elsewhere)
                 st.info(f"❓ {run.locked}")
+            elif run.locked is not None:
+                pass
             elif hide:
                 c1, c2 = st.columns([4, 1])
                 c1.info(
@@ -641,6 +651,8 @@ def finish() -> None:
                 )
                 st.button("Dismiss", key="_link_dismiss", on_click=_dismiss)
     _share_panel(run, query)
+    for draw in run.last.values():
+        draw()
 
 
 def _share_panel(run: _Run, query: dict[str, str]) -> None:

@@ -44,12 +44,18 @@ from viz import predict as pq
 from . import classroom, link, race, tally
 from .cache import surface_of
 from .classroom import REFRESH, address, store, voter
-from .frame import chart, current_path, phone
+from .frame import PROJECTOR, chart, current_path, phone
 
-__all__ = ["Ask", "View", "begin", "commit", "rule", "store", "sweep", "truth_of", "voter"]
+__all__ = ["Ask", "View", "begin", "commit", "fold", "rule", "store", "sweep", "truth_of", "voter"]
 
 STATE = "ask"  # session key (under the page's prefix): the question of this link
 PARAMS = ("ask", "q", "ask_run", "ask_at")  # a question link's own URL values
+# a projected question screen: its prompt is the headline, so the page title gives way to the
+# question, its map, its player and the count (one 1280×720 screen)
+_QUESTION_CSS = (
+    "<style>div:has(> [data-testid='stHeading'] h1) {display: none !important;}"
+    ".block-container {padding-top: 2.9rem !important;}</style>"  # clear of the » button
+)
 KEYS = "_teacher_keys"  # session key: the questions this session made (qid -> teacher key)
 
 
@@ -136,10 +142,7 @@ def begin(prefix: str) -> Ask | None:
         ask.phase, ask.rev = q.phase, q.rev
     if ask.hidden:  # the settings stay as the question gives them until the outcome is shown
         if ask.teacher:
-            reason = (
-                "Your question: the settings are fixed and the outcome is hidden on every "
-                "screen, this one too, until you reveal it."
-            )
+            reason = ""  # the teacher's panel says it; a projected screen keeps its room
         elif ask.paced:
             reason = (
                 "A question: predict first. The settings are fixed and the outcome is hidden "
@@ -154,11 +157,23 @@ def begin(prefix: str) -> Ask | None:
         link.lock(reason)
         if ask.paced or ask.teacher:
             classroom.watch(ask.qid, ask.rev)  # the teacher's Reveal reruns this page
+    if st.session_state.get(PROJECTOR):  # the question is the screen's headline
+        st.markdown(_QUESTION_CSS, unsafe_allow_html=True)
     for name, value in (("ask", ask.kind), ("q", ask.qid), ("ask_run", ask.run + 1)):
         link.keep(name, value)
     if ask.kind == "next":
         link.keep("ask_at", ask.at)
     return ask
+
+
+def fold(ask: Ask | None, label: str) -> Any:
+    """Where a page writes what comes before its question's view: folded into an expander on
+    a question's screen (on a projector the question, its map, its player and the count fit
+    one 1280×720 screen, and the reveal plays where the question was: nothing moves), else
+    the page itself."""
+    if ask is not None:
+        return st.expander(f"📖 {label}")
+    return st.container()
 
 
 def _parse(raw: dict[str, str | None]) -> Ask | None:
@@ -382,7 +397,11 @@ class View:
         the reveal's autoplay."""
         extra = self.traces()
         hidden = self.hidden
+        size = req.size
+        if hidden and self.look.font > 14 and not phone():  # a projector: one screen
+            size = (400, 730)
         return req.replace(
+            size=size,
             views=list(self.views),
             axes=() if hidden else req.axes,
             curves=req.curves and not hidden,
@@ -390,7 +409,7 @@ class View:
             clicks=(self.clicking and not phone()) or (req.clicks and not self.active),
             on_start=self.on_start(req.on_start),
             click_label="click: your prediction" if self.clicking else "click: start here",
-            note="The paths are hidden until the reveal." if hidden else req.note,
+            note=None if hidden else req.note,  # the question's prompt says they are hidden
             extra=[*req.extra, *extra],
             autoplay=self.autoplay(),
         )
@@ -406,7 +425,7 @@ class View:
     def end(self) -> None:
         """Stop the page here while the outcome is hidden (nothing below may give it away)."""
         if self.hidden:
-            st.caption("The rest of this page opens after your answer.")
+            st.caption("The rest of this page opens with the outcome.")
             link.stop()
 
     # -- the panel ---------------------------------------------------------------------------------
@@ -470,39 +489,42 @@ class View:
             st.caption(
                 "👩‍🏫 "
                 + (
-                    "Every screen, this one too, shows the question and its start only. Press "
-                    "**Reveal** (V) when the class has answered: every screen plays the outcome."
+                    "Every screen shows the start only until you press **Reveal** (V)."
                     if ask.paced
-                    else "Students see the outcome once they answer (a self-paced link). This "
-                    "screen shows the question only, so it can be projected."
+                    else "Each student sees the outcome after answering; this screen shows "
+                    "the start only."
                 )
             )
         _tally_panel(p, ask, self.truth, self.labels, self.look)
         with st.container(horizontal=True, gap="small"):
             if ask.hidden:
                 st.button(
-                    "Reveal to everyone" if ask.paced else "Show the outcome on this screen",
+                    "Reveal" if ask.paced else "Show it here",
                     key=f"{p}_ask_reveal",
                     type="primary",
                     icon="🎬",
                     shortcut="V",
                     on_click=_set_phase,
                     args=(p, "revealed"),
+                    help="Every screen plays the outcome (V)."
+                    if ask.paced
+                    else "This screen plays the outcome; the students' links are unchanged (V).",
                 )
             if ask.phase == "asking":
                 st.button(
-                    "Close the answers",
+                    "Close",
                     key=f"{p}_ask_close",
                     on_click=_set_phase,
                     args=(p, "closed"),
-                    help="No more answers are counted; the outcome stays hidden.",
+                    help="Close the answers: no more are counted; the outcome stays hidden.",
                 )
             elif ask.phase == "closed" and ask.hidden:
                 st.button(
-                    "Reopen the answers",
+                    "Reopen",
                     key=f"{p}_ask_reopen",
                     on_click=_set_phase,
                     args=(p, "asking"),
+                    help="Take answers again.",
                 )
             st.button(
                 "Ask again",

@@ -131,6 +131,8 @@ def show(req: Request, look: Any, question: Any = None) -> dict[str, Any]:
     ``ui.predict.View``) wraps it first and mounts it. Returns the spec drawn (the offline
     download, :func:`viz.standalone_html`, reuses it)."""
     if question is not None and question.active:
+        if question.hidden and question.ask.paced:  # the reveal comes to every screen at once:
+            _banks(req)  # its banks are computed now (once, cached across sessions), not then
         req = question.wrap(req)
     made = spec(req, look)
     kw = {"key": req.key, "on_start": req.on_start, "alt": req.alt}

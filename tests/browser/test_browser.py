@@ -39,6 +39,7 @@ PHONE_AGENT = (
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 SHOTS = Path(os.environ.get("ARTIFACTS_DIR", ROOT / "artifacts")) / "screenshots"
+DATA = tempfile.mkdtemp(prefix="descent-lab-tally-")  # the server's class store
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -85,7 +86,7 @@ def server():
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "DESCENT_LAB_DATA": tempfile.mkdtemp(prefix="descent-lab-tally-")},
+        env={**os.environ, "DESCENT_LAB_DATA": DATA},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -136,7 +137,7 @@ class Page:
 
     def open(self, name: str = ""):
         self.page.goto(f"{self.base}/{name}")
-        self.page.wait_for_selector("h1", timeout=60_000)
+        self.page.wait_for_selector("h1", state="attached", timeout=60_000)
         return self
 
     def wait_charts(self, n: int):
@@ -744,7 +745,11 @@ def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(se
     from ui import tally
 
     key = tally.new_key()
-    query = f"ask=next&q={tally.question_id(key)}&ask_at=3"
+    qid = tally.question_id(key)
+    tally.Tally(DATA).open_question(
+        qid, "pages/1_Playground.py", {"ask": "next", "q": qid, "ask_at": "3"}, "next"
+    )
+    query = f"ask=next&q={qid}&ask_at=3"
     tab = Page(browser, server, size=(1440, 1100)).open(f"Playground?{query}")
     _race_ready(tab.page)
     tab.page.get_by_text("Click on the map where").first.wait_for(timeout=30_000)
@@ -788,6 +793,8 @@ def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(se
     tab.page.close()
 
     teacher = Page(browser, server, size=(1440, 1100)).open(f"Playground?{query}&teacher={key}")
+    teacher.page.get_by_text("1 answer so far").first.wait_for(timeout=30_000)
+    teacher.page.get_by_role("button", name="Show it here").click()
     teacher.page.get_by_text("Tally: 1 answer").first.wait_for(timeout=30_000)
     _race_ready(teacher.page)
     assert "teacher=" not in teacher.page.url, "the key leaves the address bar"
@@ -810,3 +817,131 @@ def test_a_student_answers_by_clicking_the_map_and_the_teacher_sees_the_count(se
     )
     assert teacher.real_errors("Playground") == []
     teacher.page.close()
+
+
+# -- the class loop (#26): one teacher, three students (one a phone), paced by the teacher ----------
+_RUNS = """() => { const gd = document.querySelector('.race-map');
+    if (!gd || !gd._fullData) return null;
+    return gd._fullData.filter(t => /^run\\d+$/.test(t.legendgroup || '') && t.mode === 'lines+markers')
+        .map(t => t.x.length); }"""
+
+
+def _outcome_hidden(tab, own: str = "") -> None:
+    """Nothing of the outcome in this page: each run's trail is its start only, no curves, no
+    verdict, no theory sentence naming the answer, no right/wrong colours."""
+    _race_ready(tab.page)
+    trails = tab.page.evaluate(_RUNS)
+    assert trails and all(n == 1 for n in trails), trails
+    assert tab.page.locator(".race-loss .main-svg").count() == 0
+    body = tab.page.locator("[data-testid='stMain']").inner_text().replace(own or "\0", "")
+    for told in ("0.995", "Right.", "Not this time", "Tally:", "converges at", "Checked on all"):
+        assert told not in body, told
+    assert tab.page.locator("[data-testid='stAlertContentSuccess']").count() == 0
+
+
+def test_a_class_paced_by_the_teacher_follows_hides_and_reveals_together(server, browser):
+    import re
+
+    teacher = Page(browser, server, size=(1280, 720)).open("?projector=1")
+    teacher.page.get_by_role("button", name="Start a class").click()
+    shown = teacher.page.get_by_text(re.compile(r"Join: [2-9A-Z]{6}")).first  # large, on the home
+    shown.wait_for(timeout=30_000)
+    code = re.search(r"Join: ([2-9A-Z]{6})", shown.inner_text()).group(1)
+    teacher.shot("class-teacher-home")
+    # the lesson: a preset and the learning-rate question, from the gallery
+    teacher.page.get_by_role("button", name="📋").click()  # the sidebar is folded away
+    teacher.page.get_by_role("link", name="Ready questions and presets to add").click()
+    teacher.page.get_by_role("button", name="＋ Add to the lesson").first.wait_for(timeout=30_000)
+    teacher.page.get_by_role("button", name="＋ Add to the lesson").nth(0).click()  # ready question
+    teacher.page.wait_for_timeout(1500)
+    students = [
+        Page(browser, server, size=(1440, 900)).open(f"?class={code}"),
+        Page(browser, server, size=(1440, 900)).open(f"?class={code.lower()}"),
+        Page(browser, server, size=(390, 844), phone=True).open(f"?class={code}"),
+    ]
+    for s in students:
+        s.page.get_by_text("following your teacher").first.wait_for(timeout=30_000)
+    # ▶ with the keyboard (PageDown, a clicker's key): everyone opens the question
+    teacher.page.locator("body").press("PageDown")
+    t0 = time.monotonic()
+    for tab in (teacher, *students):
+        tab.page.wait_for_function(
+            "() => /Learning-rate lab/.test(document.querySelector('h1')?.innerText || '')",
+            timeout=30_000,
+        )
+    followed = time.monotonic() - t0
+    for tab in (teacher, *students):
+        _outcome_hidden(tab)
+    teacher.shot("class-teacher-asking-1280x720")
+    students[2].shot("class-phone-asking-390x844")
+    for s in students:  # each waits with the live-file watcher, not a script timer
+        assert s.page.locator(".st-key-class_live").count() == 1
+    for s, value in zip(students, ("0.99", "0.995", "1.5")):
+        box = s.page.get_by_label("Largest η that still converges")
+        box.fill(value)
+        s.page.get_by_role("button", name="Commit my answer").click()
+        s.page.get_by_text("Your answer is in").first.wait_for(timeout=30_000)
+        _outcome_hidden(s, own=f"Your answer is in: {value}")
+    teacher.page.get_by_text("3 answers so far").first.wait_for(timeout=20_000)
+    _outcome_hidden(teacher)
+    # Reveal (V): every screen plays the outcome within 5 s
+    teacher.page.locator("body").press("v")
+    t0 = time.monotonic()
+    for s in students:
+        s.page.get_by_text("Your answer:").first.wait_for(timeout=15_000)
+        s.page.wait_for_function(f"() => ({_RUNS})().every(n => n > 1)", timeout=15_000)
+    revealed = time.monotonic() - t0
+    assert revealed < 5.0, revealed  # the 2 s poll, then the page reruns with its outcome
+    verdicts = [s.page.get_by_text("Right.").count() > 0 for s in students]
+    assert verdicts == [False, True, False]
+    teacher.page.get_by_text("Tally: 3 answers, 1 right").first.wait_for(timeout=15_000)
+    teacher.page.wait_for_timeout(1000)
+    teacher.shot("class-teacher-revealed-1280x720")
+    students[2].shot("class-phone-revealed-390x844")
+    # the teacher key is on no page, the projected one included
+    for tab in (teacher, *students):
+        assert "teacher=" not in tab.page.content() and "teacher=" not in tab.page.url
+    (SHOTS.parent / "class-timing.txt").write_text(
+        f"follow: every screen on the question {followed:.1f} s after PageDown\n"
+        f"reveal: every student's outcome {revealed:.1f} s after V\n"
+    )
+    for tab in (teacher, *students):
+        assert tab.real_errors() == [], tab.real_errors()
+        tab.page.close()
+
+
+LAB_QUESTIONS = [
+    ("pages/1_Playground.py", {"runs": "gd,momentum", "ask": "first"}),
+    ("pages/2_Learning_rate.py", {"ask": "max_lr"}),
+    ("pages/3_Momentum.py", {"eta": "10", "beta": "0.2", "ask": "first"}),
+    ("pages/5_Adaptive.py", {"ask": "first"}),
+    ("pages/6_SGD.py", {"ask": "regime"}),
+]
+
+
+@pytest.mark.parametrize(("path", "query"), LAB_QUESTIONS, ids=lambda v: str(v)[:24])
+def test_each_labs_question_fits_a_projector_screen(server, browser, path, query):
+    """#26: at 1280×720 in projector mode the teacher's question screen holds the question, the
+    map with its player and the answer count without scrolling, and nothing floats over it."""
+    from ui import tally
+
+    key = tally.new_key()
+    qid = tally.question_id(key)
+    q = {**query, "q": qid}
+    tally.Tally(DATA).open_question(qid, path, q, q["ask"])
+    url = "&".join(f"{k}={v}" for k, v in {**q, "teacher": key, "projector": "1"}.items())
+    tab = Page(browser, server, size=(1280, 720)).open(f"{_url_name(path)}?{url}")
+    _race_ready(tab.page)
+    tab.page.get_by_text("answers so far").first.wait_for(timeout=30_000)
+    tab.page.wait_for_timeout(800)
+    tab.shot(f"projector-question-{Path(path).stem}")
+    _outcome_hidden(tab)
+    for what in (".race-map", ".race-bar"):
+        box = tab.page.locator(what).first.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720, (what, box)
+    main = tab.page.locator("[data-testid='stMain']")
+    for text in ("answers so far", "❓"):
+        box = main.get_by_text(text).first.bounding_box()
+        assert box and box["y"] + box["height"] <= 720, (text, box)
+    assert tab.real_errors(_url_name(path)) == []
+    tab.page.close()

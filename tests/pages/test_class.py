@@ -132,7 +132,7 @@ def test_the_teacher_key_is_never_drawn_and_a_reload_resumes_teaching(store):
         copies = [json.loads(e.proto.json) for e in t.get("bidi_component") if "copy" in e.proto.id]
         assert all(seat.key in c["text"] for c in copies)  # only inside the copy button's data
     again = app(voter="b-teacher-browser")  # the same browser, a new session (a reload)
-    assert again.session_state["_class_seat"].teacher and f"Class {seat.code}" in texts(again)
+    assert again.session_state["_class_seat"].teacher and f"**{seat.code}**" in texts(again)
     stranger = app(voter="b-someone-else")
     assert "_class_seat" not in stranger.session_state
 
