@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +44,10 @@ LIVE = ROOT / "static" / "live"  # served as app/static/live/… (server.enableS
 @functools.lru_cache(maxsize=1)
 def store() -> tally.Tally:
     """The server's class store (one per process; its folder from ``$DESCENT_LAB_DATA``); its
-    live files in the app's static folder when that folder can be written."""
-    return tally.Tally(live=LIVE if _writable(LIVE) else None)
+    live files in the app's static folder when that folder can be written (``DESCENT_LAB_LIVE=off``
+    turns them off: several servers behind one address do not share a static folder)."""
+    off = os.environ.get("DESCENT_LAB_LIVE", "").lower() in ("0", "off", "false", "no")
+    return tally.Tally(live=None if off or not _writable(LIVE) else LIVE)
 
 
 def _writable(folder: Path) -> bool:
