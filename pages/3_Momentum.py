@@ -58,7 +58,7 @@ question.offer()
 
 def race_section() -> None:
     """Section 2: the race of GD, heavy ball and Nesterov (a question's view, if the link asks)."""
-    (intro if question.hidden else st).subheader(
+    (intro if question.active else st).subheader(
         "2 · Zig-zag against smooth, heavy ball against Nesterov"
     )
     says = {
@@ -66,23 +66,21 @@ def race_section() -> None:
         for name in ("gd", "momentum", "nesterov")
     }
 
-    if question.hidden:
-        st.markdown(
-            f"Same valley (κ = {kappa}), same start, same step α = {alpha:.4g} "
-            f"(αλ_max = {alpha * lam_max:.3g}), momentum β = {beta:.4g} in the rule above."
-        )
-    else:
-        st.markdown(
-            f"Same valley, same start, same step α = {alpha:.4g} (αλ_max = {alpha * lam_max:.3g}). "
-            "What each run does from this start (the leading root of the directions it excites):\n"
-            f"1. **GD** {says['gd']};\n"
-            f"2. **heavy ball** {says['momentum']};\n"
-            f"3. **Nesterov** {says['nesterov']}. It looks ahead before it steps, so it turns "
-            "around sooner (smaller U-turns), at the price of a lower stability limit, "
-            f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "
-            f"2 + 2μ = {claims.momentum_limit('momentum', mu):.3g}."
-        )
-    where = question.placed()  # beside the question while it waits
+    what = (  # what each run does: under the view on a question's screen (the reveal stays put)
+        "What each run does from this start (the leading root of the directions it excites):\n"
+        f"1. **GD** {says['gd']};\n"
+        f"2. **heavy ball** {says['momentum']};\n"
+        f"3. **Nesterov** {says['nesterov']}. It looks ahead before it steps, so it turns "
+        "around sooner (smaller U-turns), at the price of a lower stability limit, "
+        f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "
+        f"2 + 2μ = {claims.momentum_limit('momentum', mu):.3g}."
+    )
+    st.markdown(
+        f"Same valley (κ = {kappa}), same start, same step α = {alpha:.4g} "
+        f"(αλ_max = {alpha * lam_max:.3g}), momentum β = {beta:.4g} in the rule above. "
+        + ("" if question.active else what)
+    )
+    where = question.placed()  # beside the question on its screen
     if not question.hidden:
         for msg in viz.divergence_messages(views):
             st.warning(msg, icon="💥")
@@ -93,9 +91,11 @@ def race_section() -> None:
                 "▶ Play (or Space) animates the map and the curves' cursor together; **Scrub** η or "
                 "β to redraw all three runs at once; the sliders above follow when you let go."
             )
+    if question.active and not question.hidden:
+        st.markdown(what)
 
 
-if question.hidden:  # the question first: nothing else on the page may give the outcome away
+if question.active:  # the question first: nothing else may give the outcome away or move it
     race_section()
     question.end()
 
@@ -151,7 +151,8 @@ with st.expander("Two more ways to write it: note 004's two-step form and note 0
     for e in optim.OPTIMIZERS["momentum"].errata:
         st.caption(f"Erratum: {e}")
 
-race_section()
+if not question.active:
+    race_section()
 
 # -- 3. the rate map ------------------------------------------------------------------------------
 st.subheader("3 · Where momentum converges, and how fast")

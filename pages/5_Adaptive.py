@@ -54,7 +54,7 @@ trajs = lab.runs(key1, names, hps1, steps1)
 labels1 = [f"{i + 1}. {t.label()}" for i, t in enumerate(trajs)]
 question = lab.question(ask, P, look, key1, names, hps1, steps1, labels1, kinds)
 question.offer()
-left, right = st.columns([3, 2] if question.hidden else 2)  # the map wide enough for its player
+left, right = st.columns([3, 2] if question.active else 2)  # the map wide enough for its player
 question.panel(where=left if phone() else right)  # beside the map; first on a phone
 with left:
     alt = "Top view of the sigmoid neuron's loss over (w, b) with AdaGrad, RMSProp and Adam"

@@ -42,9 +42,10 @@ n = surface.n_data
 skey = surface_key(name)
 
 # -- 1. the gradient cloud --------------------------------------------------------------------------
-# While a question about the dance waits for its answer, this section (which says why a constant
-# step cannot settle) and section 2's introduction stay unwritten: they would give it away.
-pending = ask is not None and ask.hidden
+# On a question's screen this section (which says why a constant step cannot settle) and
+# section 2's introduction stay unwritten: they would give the answer away, and after the reveal
+# nothing may push the view down; "Change the settings" brings them back.
+pending = ask is not None and (ask.hidden or not ask.explore)
 if not pending:
     st.subheader("1 · A minibatch gradient is the full gradient plus noise")
     st.markdown(

@@ -192,7 +192,7 @@ def start() -> None:
     """Start a class with a fresh key: this session becomes its teacher."""
     key = tally.new_key()
     try:
-        store().open_class(key, owner=voter() or "")
+        store().open_class(key, owner=voter() or "", address=address())
     except (tally.TallyError, OSError) as err:
         st.session_state["_class_error"] = f"A class cannot be started now: {err}."
         return
@@ -446,6 +446,8 @@ def poll() -> None:
 def _poll() -> None:
     files = _watched()
     if store().live is not None and files is not None:
+        for name, rev in files.items():
+            store().ensure_live(name, rev)
         every = 1500 if any(n.startswith("q-") for n in files) else 2500
         _live()(
             data={"files": files, "every": every},

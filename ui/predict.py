@@ -89,6 +89,7 @@ class Ask:
     phase: str = "asking"
     rev: int = 0  # the question's revision in the store when this page was drawn
     shown: bool = False  # a self-paced question's teacher chose to see the outcome
+    explore: bool = False  # after the reveal, this session unlocked the settings to explore
     answer: dict | None = None  # this session's counted answer: text, value, right
     view: dict | None = None  # the settings the answer was given for (to notice a change)
     truth: pq.Truth | None = None  # the true answer for the question's own view (the one copy)
@@ -140,6 +141,8 @@ def begin(prefix: str) -> Ask | None:
         q = None
     if q is not None:
         ask.phase, ask.rev = q.phase, q.rev
+    if not ask.hidden and not ask.explore:  # the reveal plays where the question was
+        link.lock("")  # nothing appears above the view; "Change the settings" unlocks them
     if ask.hidden:  # the settings stay as the question gives them until the outcome is shown
         if ask.teacher:
             reason = ""  # the teacher's panel says it; a projected screen keeps its room
@@ -430,10 +433,11 @@ class View:
 
     # -- the panel ---------------------------------------------------------------------------------
     def placed(self, ratio: Sequence[float] = (3, 2)) -> Any:
-        """Draw the panel and return the container the view goes in: beside the panel while
-        the question waits (both fit a projector's screen), under it once answered, and on a
-        phone (where columns stack) under it too: the question comes first."""
-        if self.hidden and not phone():
+        """Draw the panel and return the container the view goes in: beside the panel on the
+        question's screen (both fit a projector's screen, and the reveal plays where the
+        question was), under it once the student explores, and on a phone (where columns
+        stack) under it too: the question comes first."""
+        if self.active and not self.ask.explore and not phone():
             box, side = st.columns(list(ratio))
             self.panel(where=side)
             return box
@@ -526,6 +530,8 @@ class View:
                     args=(p, "asking"),
                     help="Take answers again.",
                 )
+            if not ask.hidden:
+                _explore_button(p, ask)
             st.button(
                 "Ask again",
                 key=f"{p}_ask_reset",
@@ -639,6 +645,7 @@ class View:
             st.info(head + ".")
         st.markdown(pq.explain(ask.kind, t, answer.get("value")))
         st.caption("▶ The view plays the outcome; press ⏮ and ▶ to watch it again.")
+        _explore_button(self.prefix, ask)
 
     def _class_points(self) -> list[tuple[float, float]]:
         try:
@@ -735,6 +742,25 @@ def _submit(prefix: str, kind: str) -> None:
     else:
         field = kind if kind in ("first", "regime") else "value"
         commit(prefix, ss.get(f"{prefix}_ask_{field}"))
+
+
+def _explore_button(prefix: str, ask: Ask) -> None:
+    if not ask.explore:
+        st.button(
+            "Change the settings",
+            key=f"{prefix}_ask_explore",
+            icon="🔓",
+            on_click=_explore,
+            args=(prefix,),
+            help="Every control comes back, to try other settings (the question's view stays "
+            "a link away).",
+        )
+
+
+def _explore(prefix: str) -> None:
+    ask: Ask | None = st.session_state.get(_key(prefix))
+    if ask is not None:
+        ask.explore = True
 
 
 def _teacher_ask(prefix: str) -> Ask | None:
@@ -868,7 +894,7 @@ def open_question(
         qs["ask_at"] = str(int(at))
     seat = classroom.seat()
     cls = seat.code if paced and seat is not None and seat.teacher else None
-    store().open_question(qid, page, qs, kind, cls=cls, paced=paced)
+    store().open_question(qid, page, qs, kind, cls=cls, paced=paced, address=address())
     st.session_state.setdefault(KEYS, {})[qid] = key
     return key, qs
 

@@ -72,12 +72,15 @@ __all__ = [
 ENV = "DESCENT_LAB_DATA"
 ENV_PER_ADDRESS = "DESCENT_LAB_PER_ADDRESS"
 FILE = "tally.sqlite3"
-SCHEMA = 3  # PRAGMA user_version: a file of another version is emptied and made again
+SCHEMA = 4  # PRAGMA user_version: a file of another version is emptied and made again
 TTL = 48 * 3600.0  # seconds a row is kept: a lecture, and the day after
 MAX_ANSWERS = 1000  # answers per question: a 300-seat hall three times over
 PER_ADDRESS = 120  # answers to one question from one client address
 MAX_QUESTIONS = 2000  # open questions at once
 MAX_CLASSES = 500  # class sessions at once
+PER_OPENER = 100  # open questions one client address may hold
+CLASSES_PER_OPENER = 20  # classes one client address may hold
+SPARE_AFTER = 3600.0  # seconds after which an unanswered question (or an idle class) may make room
 MAX_LESSON = 40  # views in one lesson
 MAX_QUERY = 4000  # characters of a stored view's query (JSON)
 MAX_BYTES = 8 << 20  # the database file
@@ -94,13 +97,15 @@ T = TypeVar("T")
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS classes ("
-    " code TEXT PRIMARY KEY, key TEXT NOT NULL, owner TEXT NOT NULL, lesson TEXT NOT NULL,"
-    " step INTEGER NOT NULL, rev INTEGER NOT NULL, at REAL NOT NULL) WITHOUT ROWID",
+    " code TEXT PRIMARY KEY, key TEXT NOT NULL, owner TEXT NOT NULL, address TEXT NOT NULL,"
+    " lesson TEXT NOT NULL, step INTEGER NOT NULL, rev INTEGER NOT NULL, at REAL NOT NULL)"
+    " WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS classes_owner ON classes (owner, at)",
     "CREATE TABLE IF NOT EXISTS questions ("
     " qid TEXT PRIMARY KEY, class TEXT, page TEXT NOT NULL, query TEXT NOT NULL,"
     " kind TEXT NOT NULL, paced INTEGER NOT NULL, phase TEXT NOT NULL, rev INTEGER NOT NULL,"
-    " at REAL NOT NULL) WITHOUT ROWID",
+    " address TEXT NOT NULL, at REAL NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS questions_address ON questions (address)",
     "CREATE TABLE IF NOT EXISTS answers ("
     " qid TEXT NOT NULL, voter TEXT NOT NULL, address TEXT NOT NULL,"
     " answer TEXT NOT NULL, correct INTEGER NOT NULL, at REAL NOT NULL,"
@@ -375,6 +380,12 @@ class Tally:
         except OSError:  # a read-only folder: pages fall back to their own timer
             pass
 
+    def ensure_live(self, name: str, rev: int) -> None:
+        """Write ``live/<name>.json`` if it is missing (a question opened by another process, a
+        folder emptied by hand): a watcher then never asks for a file that is not there."""
+        if self.live is not None and not (self.live / f"{name}.json").exists():
+            self._publish(name, rev)
+
     def _sweep_live(self, before: float) -> None:
         """Delete the live files not written since ``before`` (their class or question is gone
         or expired): the folder holds at most one small file per live class and question."""
@@ -401,25 +412,39 @@ class Tally:
         *,
         cls: str | None = None,
         paced: bool = False,
+        address: str = "",
         now: float | None = None,
     ) -> Question:
         """Open question ``qid`` on ``page`` with the view ``query`` (opening it again keeps its
-        answers and refreshes its age). When ``max_questions`` are open, the oldest without
-        answers is closed for good to make room; if every one has answers: :class:`TallyError`."""
+        answers and refreshes its age), from client ``address``. One address holds at most
+        ``PER_OPENER`` open questions. When ``max_questions`` are open, the oldest one opened
+        over an hour ago, without answers and outside a class, is closed for good to make
+        room; if there is none: :class:`TallyError` (a flood of new questions cannot push out
+        a teacher's question that was just opened)."""
         text = json.dumps({str(k): str(v) for k, v in query.items()}, sort_keys=True)
         if len(text) > MAX_QUERY:
             raise TallyError("this view's link is too long to keep as a question")
         qid = str(qid)[:32]
+        address = _hash(address)
 
         def work(db: sqlite3.Connection, now: float) -> str | None:
             dropped = None
             row = db.execute("SELECT 1 FROM questions WHERE qid = ?", (qid,)).fetchone()
             if row is None:
+                (mine,) = db.execute(
+                    "SELECT COUNT(*) FROM questions WHERE address = ?", (address,)
+                ).fetchone()
+                if mine >= PER_OPENER:
+                    raise TallyError(
+                        f"your network address holds {mine} open questions, the most one "
+                        "address may; they close 48 hours after they were opened"
+                    )
                 (n,) = db.execute("SELECT COUNT(*) FROM questions").fetchone()
                 if n >= self.max_questions:
                     spare = db.execute(
-                        "SELECT qid FROM questions q WHERE NOT EXISTS (SELECT 1 FROM answers a "
-                        "WHERE a.qid = q.qid) ORDER BY at LIMIT 1"
+                        "SELECT qid FROM questions q WHERE class IS NULL AND at < ? AND NOT "
+                        "EXISTS (SELECT 1 FROM answers a WHERE a.qid = q.qid) ORDER BY at LIMIT 1",
+                        (now - SPARE_AFTER,),
                     ).fetchone()
                     if spare is None:
                         raise TallyError(
@@ -429,11 +454,11 @@ class Tally:
                     self._drop_question(db, spare[0])
                     dropped = spare[0]
             db.execute(
-                "INSERT INTO questions (qid, class, page, query, kind, paced, phase, rev, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'asking', 0, ?) ON CONFLICT (qid) DO UPDATE SET "
+                "INSERT INTO questions (qid, class, page, query, kind, paced, phase, rev, address, "
+                "at) VALUES (?, ?, ?, ?, ?, ?, 'asking', 0, ?, ?) ON CONFLICT (qid) DO UPDATE SET "
                 "class = excluded.class, page = excluded.page, query = excluded.query, "
                 "kind = excluded.kind, paced = excluded.paced, at = excluded.at",
-                (qid, cls, str(page), text, str(kind), int(bool(paced)), now),
+                (qid, cls, str(page), text, str(kind), int(bool(paced)), address, now),
             )
             return dropped
 
@@ -492,7 +517,7 @@ class Tally:
         ``per_address`` answers, or the file is full.
         """
         qid, voter = str(qid)[:32], str(voter)[:64]
-        address = hashlib.sha256(str(address).encode()).hexdigest()[:16]
+        address = _hash(address)
         answer = str(answer)[:MAX_TEXT]
 
         def work(db: sqlite3.Connection, now: float) -> tuple[bool, str] | str:
@@ -594,11 +619,16 @@ class Tally:
         return None if row is None else row[0]
 
     # -- classes -------------------------------------------------------------------------------------
-    def open_class(self, key: str, owner: str = "", now: float | None = None) -> ClassState:
+    def open_class(
+        self, key: str, owner: str = "", address: str = "", now: float | None = None
+    ) -> ClassState:
         """Start (or resume) the class of teacher key ``key``; ``owner`` (the teacher's browser,
-        hashed) lets a reload of that browser resume it (:meth:`class_of`)."""
+        hashed) lets a reload of that browser resume it (:meth:`class_of`). One client address
+        holds at most ``CLASSES_PER_OPENER`` classes; when ``max_classes`` are live, the one
+        idle longest (over an hour) ends to make room, else :class:`TallyError`."""
         code = class_code(key)
         owner = hashlib.sha256(str(owner).encode()).hexdigest()[:24] if owner else ""
+        address = _hash(address)
 
         def work(db: sqlite3.Connection, now: float) -> None:
             if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone():
@@ -608,20 +638,34 @@ class Tally:
                     (now, owner, owner, code),
                 )
                 return
+            (mine,) = db.execute(
+                "SELECT COUNT(*) FROM classes WHERE address = ?", (address,)
+            ).fetchone()
+            if mine >= CLASSES_PER_OPENER:
+                raise TallyError(
+                    f"your network address holds {mine} class sessions, the most one address "
+                    "may; end one (📋 End the class) or wait for one to expire"
+                )
             (n,) = db.execute("SELECT COUNT(*) FROM classes").fetchone()
             if n >= self.max_classes:
-                raise TallyError(
-                    "the server holds as many class sessions as it keeps; they end 48 hours "
-                    "after their last change"
-                )
+                idle = db.execute(
+                    "SELECT code FROM classes WHERE at < ? ORDER BY at LIMIT 1",
+                    (now - SPARE_AFTER,),
+                ).fetchone()
+                if idle is None:
+                    raise TallyError(
+                        "the server holds as many class sessions as it keeps; they end 48 "
+                        "hours after their last change"
+                    )
+                db.execute("DELETE FROM classes WHERE code = ?", idle)
             db.execute(
-                "INSERT INTO classes (code, key, owner, lesson, step, rev, at) "
-                "VALUES (?, ?, ?, '[]', -1, 0, ?)",
-                (code, str(key), owner, now),
+                "INSERT INTO classes (code, key, owner, address, lesson, step, rev, at) "
+                "VALUES (?, ?, ?, ?, '[]', -1, 0, ?)",
+                (code, str(key), owner, address, now),
             )
 
         self._write(work, now)
-        out = self.class_state(code)
+        out = self.class_state(code, now)
         assert out is not None
         self._publish(f"c-{code}", out.rev)
         return out
@@ -649,13 +693,14 @@ class Tally:
         self._write(lambda db, now: db.execute("DELETE FROM classes WHERE code = ?", (code,)))
         self._publish(f"c-{code}", -1)  # watchers rerun once and find it gone
 
-    def class_state(self, code: str) -> ClassState | None:
+    def class_state(self, code: str, now: float | None = None) -> ClassState | None:
         """The class ``code`` (its lesson, step and revision), or None if there is none."""
+        now = time.time() if now is None else float(now)
         row = (
             self._connect()
             .execute(
                 "SELECT code, lesson, step, rev FROM classes WHERE code = ? AND at >= ?",
-                (str(code)[:16], time.time() - self.ttl),
+                (str(code)[:16], now - self.ttl),
             )
             .fetchone()
         )
@@ -689,6 +734,11 @@ class Tally:
         if state is None:
             raise TallyError("this class session has ended (48 hours after its last change)")
         return self.set_lesson(code, state.lesson, max(0, min(int(step), len(state.lesson) - 1)))
+
+
+def _hash(address: str) -> str:
+    """A client address as stored (hashed: the store keeps no address)."""
+    return hashlib.sha256(str(address).encode()).hexdigest()[:16]
 
 
 _WHY = {

@@ -225,15 +225,18 @@ def test_bounds_answers_per_question_per_address_questions_ttl_and_bytes(tmp_pat
     with pytest.raises(tally.Refused, match="3 answers"):
         s.record("q1", "v9", "x", True, "c", now=1000.0)
     assert s.count("q1", now=1000.0).refused == {"one address's share": 1, "question full": 1}
-    # a third question closes the oldest one without answers (q2) to make room
-    s.open_question("q3", PG, {}, "first", now=1001.0)
-    assert s.question("q2", 1001.0) is None and s.question("q1", 1001.0) is not None
-    s.record("q3", "v0", "x", True, now=1001.0)
+    # full: a new question is refused while the unanswered ones are younger than an hour (a
+    # flood cannot push out a teacher's question just opened); later the oldest makes room
     with pytest.raises(tally.TallyError, match="open questions"):
-        s.open_question("q4", PG, {}, "first", now=1002.0)
+        s.open_question("q3", PG, {}, "first", now=1001.0)
+    s.close()
+    late = tally.Tally(tmp_path / "a", max_questions=2, ttl=10**6)
+    late.open_question("q3", PG, {}, "first", now=1000.0 + tally.SPARE_AFTER + 1)
+    assert late.question("q2", 5000.0) is None and late.question("q1", 5000.0) is not None
     # a time-to-live later every row has expired and is deleted on the next write
-    s.open_question("q5", PG, {}, "first", now=1200.0)
-    assert s.count("q1", now=1200.0).total == 0
+    s = tally.Tally(tmp_path / "a", ttl=100.0)
+    s.open_question("q5", PG, {}, "first", now=10**5)
+    assert s.count("q1", now=10**5).total == 0
     with sqlite3.connect(s.path) as db:
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 1
@@ -248,6 +251,27 @@ def test_bounds_answers_per_question_per_address_questions_ttl_and_bytes(tmp_pat
     wal = small.path.with_name(small.path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size <= tally.WAL_BYTES + 64 * tally.PAGE
     assert small.count("q").total > 100  # what fitted is still counted
+
+
+def test_one_address_holds_a_bounded_number_of_questions_and_classes(tmp_path):
+    s = tally.Tally(tmp_path, max_classes=3)
+    for i in range(tally.PER_OPENER):
+        s.open_question(f"q{i}", PG, {}, "first", address="10.0.0.1")
+    with pytest.raises(tally.TallyError, match="network address"):
+        s.open_question("one-more", PG, {}, "first", address="10.0.0.1")
+    s.open_question("elsewhere", PG, {}, "first", address="10.0.0.2")
+    keys = [tally.new_key() for _ in range(tally.CLASSES_PER_OPENER + 1)]
+    t = tally.Tally(tmp_path / "b", max_classes=10**4)
+    for k in keys[:-1]:
+        t.open_class(k, address="10.0.0.1")
+    with pytest.raises(tally.TallyError, match="network address"):
+        t.open_class(keys[-1], address="10.0.0.1")
+    # a full server: a class idle over an hour ends to make room, a busy one never
+    u = tally.Tally(tmp_path / "c", max_classes=1, ttl=10**6)
+    u.open_class(keys[0], now=1000.0)
+    with pytest.raises(tally.TallyError, match="as many class sessions"):
+        u.open_class(keys[1], now=1001.0)
+    u.open_class(keys[1], now=1000.0 + tally.SPARE_AFTER + 1)
 
 
 def test_a_deleted_store_file_is_made_again_with_its_tables(store):
@@ -306,7 +330,9 @@ def test_a_question_link_hides_the_outcome_until_the_answer_then_reveals_it():
     submit(at)
     assert _steps(at) == [150, 150] and "curves" in race(at) and race(at)["autoplay"]
     assert "Right." in texts(at) and "step **103** 🏁" in texts(at)
-    assert at.slider, "after the answer the student may change anything"
+    assert not at.slider, "the reveal plays where the question was: nothing above it moves"
+    next(b for b in at.button if b.key == "pg_ask_explore").click().run()
+    assert at.slider, "then the student may change anything"
 
 
 def test_the_teacher_link_shows_the_tally_and_students_cannot_read_or_reset_it():
@@ -489,6 +515,8 @@ def test_after_the_answer_changing_a_setting_leaves_the_reveal(page, query, answ
     submit(at)
     assert "Right." in texts(at) and "changed the settings" not in texts(at)
     assert race(at)["autoplay"]
+    explore = next(b for b in at.button if b.key.endswith("_ask_explore"))
+    explore.click().run()
     s = at.slider(key=slider)
     s.set_value(s.max if s.value != s.max else s.min).run()
     assert not at.exception
@@ -529,6 +557,7 @@ def test_a_teacher_who_changes_a_setting_keeps_the_questions_tally():
     teacher = open_link(PG, {**q, "teacher": key})
     next(b for b in teacher.button if b.key == "pg_ask_reveal").click().run()
     assert "Tally: 1 answer, 1 right" in texts(teacher)
+    next(b for b in teacher.button if b.key == "pg_ask_explore").click().run()
     s = teacher.slider(key="pg_steps")
     s.set_value(s.max).run()
     assert not teacher.exception
