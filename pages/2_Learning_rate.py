@@ -187,25 +187,8 @@ with right:
             f"Scrub η: the path redraws at once; 1/σ_max² = {unit2:.4g} is on the scrubber "
             "(period 2), and the charts follow when you let go."
         )
-# the numbers under the map (a question's reveal plays where the question was)
-steep = theory.scalar_regime(eta2, smax)
 if not question.hidden:  # the limit and the regime are the answers a question asks for
-    dirs = claims.two_directions(eta2, s1, s2)
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
-    m2.metric("usable η < 1/σ_max²", f"{unit2:.4g}")
-    m3.metric(
-        "slowest factor max |1 − 2ησᵢ²|",
-        f"{dirs['slowest']:.4g}",
-        help=f"The {dirs['which']} direction: it sets how fast the whole error shrinks.",
-    )
-    never = "never (period 2)" if steep == "period-2" else "never (diverges)"
-    m4.metric("steps to shrink the error 10⁶×", never if dirs["steps"] is None else dirs["steps"])
-    eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
-    st.caption(
-        f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
-        f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
-    )
+    lab.two_directions(eta2, s1, s2)  # under the map: a question's reveal plays where it was
 said = None if question.hidden else claims.steep_direction(eta2, smax, int(traj2.diverged_at[0]))
 if said is not None:  # at the limit: period 2; beyond it: diverging
     (st.info if said[0] == "info" else st.warning)(said[1], icon="↔️" if said[0] == "info" else "💥")

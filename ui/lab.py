@@ -10,8 +10,9 @@ import streamlit as st
 
 import optim
 import viz
-from optim import experiments
+from optim import experiments, theory
 from surfaces import get_surface
+from viz import claims
 
 from . import link, predict, view
 from .cache import SurfaceKey, simulate, surface_key, surface_of
@@ -171,3 +172,26 @@ def normalized(features: str) -> tuple:
     key = surface_key("linear_regression", features=features)
     c = experiments.conditioning(surface_of(key), surface_of(key).starts[0])
     return c, runs(key, ["gd", "adam"], [{"lr": c.eta_star}, {"lr": 0.1}], 60)
+
+
+def two_directions(eta: float, s1: float, s2: float) -> None:
+    """The Learning-rate lab's numbers on two singular values: κ, the usable η, the slowest
+    factor and the steps it takes (``viz.claims.two_directions``), and the best single step."""
+    smax, smin = max(s1, s2), min(s1, s2)
+    steep = theory.scalar_regime(eta, smax)
+    dirs = claims.two_directions(eta, s1, s2)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("condition number κ = (σ_max/σ_min)²", f"{(smax / smin) ** 2:.3g}")
+    m2.metric("usable η < 1/σ_max²", f"{theory.scalar_limit(smax):.4g}")
+    m3.metric(
+        "slowest factor max |1 − 2ησᵢ²|",
+        f"{dirs['slowest']:.4g}",
+        help=f"The {dirs['which']} direction: it sets how fast the whole error shrinks.",
+    )
+    never = "never (period 2)" if steep == "period-2" else "never (diverges)"
+    m4.metric("steps to shrink the error 10⁶×", never if dirs["steps"] is None else dirs["steps"])
+    eta_star, rate_star = theory.gd_optimal(2 * smin**2, 2 * smax**2)  # curvatures λ = 2σ²
+    st.caption(
+        f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
+        f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
+    )

@@ -147,10 +147,7 @@ def begin(prefix: str) -> Ask | None:
         if ask.teacher:
             reason = ""  # the teacher's panel says it; a projected screen keeps its room
         elif ask.paced:
-            reason = (
-                "A question: predict first. The settings are fixed and the outcome is hidden "
-                "until your teacher reveals it to everyone."
-            )
+            reason = "Predict first: the outcome opens when your teacher reveals it."
         else:
             reason = (
                 "A question: predict first. The settings are fixed and the outcome is hidden "
@@ -401,8 +398,8 @@ class View:
         extra = self.traces()
         hidden = self.hidden
         size = req.size
-        if hidden and self.look.font > 14 and not phone():  # a projector: one screen
-            size = (400, 730)
+        if not self.ask.explore and self.look.font > 14 and not phone():  # a projector: one
+            size = (400, 730)  # screen for the question, and the same for its reveal
         return req.replace(
             size=size,
             views=list(self.views),
