@@ -39,11 +39,10 @@ st.markdown(
 def ask_in_class(q) -> None:
     try:
         _, qs = predict.open_question(q.page, q.query, q.query["ask"], paced=True)
-        error = classroom.add_view(q.page, qs, f"❓ {q.title}", qid=qs["q"])
     except (tally.TallyError, OSError) as err:
-        error = str(err)
-    if error:
-        st.session_state["_class_error"] = f"The question could not join the lesson: {error}."
+        st.session_state["_class_error"] = f"The question cannot be opened now: {err}."
+        return
+    classroom.add_view(q.page, qs, f"❓ {q.title}", qid=qs["q"])
 
 
 def make_links(q) -> None:

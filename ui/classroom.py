@@ -234,22 +234,25 @@ def add_view(
     page: str, query: dict[str, str], title: str, qid: str | None = None, go: bool = False
 ) -> str | None:
     """Append a view (a page and its query; a question's id) to the teacher's lesson, and with
-    ``go`` make it the class's view now; returns an error message, or None."""
+    ``go`` make it the class's view now; returns why it could not (also shown in the class
+    bar), or None."""
     s = seat()
-    if s is None or not s.teacher:
-        return "only the class's teacher adds views to its lesson"
+    error = None
     try:
-        state = store().class_state(s.code)
+        state = store().class_state(s.code) if s is not None and s.teacher else None
         if state is None:
-            return "this class session has ended"
-        view = {"page": page, "query": view_query(query), "title": str(title)[:80]}
-        if qid:
-            view["qid"] = qid
-        lesson = [*state.lesson, view]
-        store().set_lesson(s.code, lesson, len(lesson) - 1 if go else state.step)
+            error = "only a live class's teacher adds views to its lesson"
+        else:
+            view = {"page": page, "query": view_query(query), "title": str(title)[:80]}
+            if qid:
+                view["qid"] = qid
+            lesson = [*state.lesson, view]
+            store().set_lesson(s.code, lesson, len(lesson) - 1 if go else state.step)
     except (tally.TallyError, OSError) as err:
-        return str(err)
-    return None
+        error = str(err)
+    if error:
+        st.session_state["_class_error"] = f"The lesson could not take this view: {error}."
+    return error
 
 
 def _go(delta: int) -> None:
@@ -406,10 +409,7 @@ def _lesson_panel(s: Seat, state: tally.ClassState, page_path: str) -> None:
 
 
 def _add_here(page_path: str) -> None:
-    title = st.session_state.get("_class_title", page_path)
-    error = add_view(page_path, link.last_query(), title, go=True)
-    if error:
-        st.session_state["_class_error"] = f"This view could not be added: {error}."
+    add_view(page_path, link.last_query(), st.session_state.get("_class_title", page_path), go=True)
 
 
 def _student_bar(s: Seat, state: tally.ClassState) -> None:
