@@ -18,6 +18,8 @@ page(
 seat = classroom.seat()
 if seat is None and (error := st.session_state.pop("_class_error", None)):
     st.error(error, icon="🎓")
+if seat is None and (note := st.session_state.pop("_class_note", None)):
+    st.warning(note, icon="🎓")
 if seat is None:
     join, teach = st.columns(2)
     with join.container(border=True):

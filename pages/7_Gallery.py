@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import classroom, link, predict, tally
+from ui import classroom, link, tally, teacher
 from ui.frame import PAGES, page
 from ui.presets import PRESETS, QUESTIONS, preset_thumbnail
 
@@ -38,7 +38,7 @@ st.markdown(
 
 def ask_in_class(q) -> None:
     try:
-        _, qs = predict.open_question(q.page, q.query, q.query["ask"], paced=True)
+        _, qs = teacher.open_question(q.page, q.query, q.query["ask"], paced=True)
     except (tally.TallyError, OSError) as err:
         st.session_state["_class_error"] = f"The question cannot be opened now: {err}."
         return
@@ -47,7 +47,7 @@ def ask_in_class(q) -> None:
 
 def make_links(q) -> None:
     try:
-        st.session_state[f"{P}_{q.slug}_made"] = predict.open_question(
+        st.session_state[f"{P}_{q.slug}_made"] = teacher.open_question(
             q.page, q.query, q.query["ask"], int(q.query.get("ask_run", 1)) - 1
         )
     except (tally.TallyError, OSError) as err:

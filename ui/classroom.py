@@ -203,8 +203,8 @@ def join(code_key: str) -> None:
     """The home page's "Join" button: the code typed into ``code_key``."""
     raw = st.session_state.get(code_key, "")
     code = tally.normal_code(raw)
-    if code is None:
-        st.session_state["_class_error"] = (
+    if code is None:  # a typo: a note, not an error
+        st.session_state["_class_note"] = (
             "A class code is six letters and digits (no 0, O, 1, I or L), as on your teacher's screen."
         )
         return
@@ -214,7 +214,9 @@ def join(code_key: str) -> None:
         st.session_state["_class_error"] = f"The class cannot be reached now: {err}."
         return
     if state is None:
-        st.session_state["_class_error"] = f"There is no class {code} on this server now."
+        st.session_state["_class_note"] = (
+            f"There is no class {code} on this server now (it ended, or the code has a typo)."
+        )
         return
     st.session_state[SEAT] = Seat(code)
 
