@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -574,6 +574,8 @@ def url_of(query: dict[str, str], page: str | None = None) -> str:
 
     >>> url_of({"a": "1"}, page="pages/2_Learning_rate.py")
     'Learning_rate?a=1'
+    >>> _beside("http://host:8501", "Gallery"), _beside("https://h.app/Momentum", "")
+    ('http://host:8501/Gallery', 'https://h.app/')
     """
     try:
         base = st.context.url or ""
@@ -581,8 +583,17 @@ def url_of(query: dict[str, str], page: str | None = None) -> str:
         base = ""
     if page is not None:  # Streamlit's url path: the file name less its number prefix
         stem = "" if page == "app.py" else re.sub(r"^\d+_", "", page.rsplit("/", 1)[-1][:-3])
-        base = (base.rsplit("/", 1)[0] + "/" if "/" in base else "") + stem
+        base = _beside(base, stem)
     return base + ("?" + urlencode(query, safe=",") if query else "")
+
+
+def _beside(url: str, stem: str) -> str:
+    """The address of page ``stem`` on the app at ``url`` (relative when ``url`` is unknown)."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return stem
+    folder = parts.path.rsplit("/", 1)[0] if "/" in parts.path else ""
+    return f"{parts.scheme}://{parts.netloc}{folder}/{stem}"
 
 
 def _show_all() -> None:

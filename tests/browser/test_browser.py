@@ -847,6 +847,10 @@ def test_a_class_paced_by_the_teacher_follows_hides_and_reveals_together(server,
     shown = teacher.page.get_by_text(re.compile(r"Join: [2-9A-Z]{6}")).first  # large, on the home
     shown.wait_for(timeout=30_000)
     code = re.search(r"Join: ([2-9A-Z]{6})", shown.inner_text()).group(1)
+    qr = teacher.page.locator("img[alt^='QR code']").first  # segno's SVG, drawn
+    qr.wait_for(timeout=10_000)
+    assert qr.evaluate("i => i.complete && i.naturalWidth") > 100
+    teacher.page.get_by_text(f"{server}/?class={code}").first.wait_for(timeout=5_000)
     teacher.shot("class-teacher-home")
     # the lesson: a preset and the learning-rate question, from the gallery
     teacher.page.get_by_role("button", name="📋").click()  # the sidebar is folded away
