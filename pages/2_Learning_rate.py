@@ -13,7 +13,7 @@ import viz
 from optim import grids, theory
 from ui import lab, link, predict, race, view
 from ui.cache import surface_key, surface_of
-from ui.frame import chart, page
+from ui.frame import chart, page, phone
 from ui.runs import Axis
 from viz import claims, labs
 from viz.style import REGIME_COLORS
@@ -152,15 +152,13 @@ question.offer()
 
 left, right = st.columns([2, 3] if question.active else 2)  # the map wide enough for its player
 question.panel(where=left)  # beside the map, so both fit a projector's screen
+errors_fig = labs.direction_errors_figure(errors, (s1, s2), eta2, look=look)
+errors_alt = "The error along each singular direction against step: measured and theory"
 with left:
     if question.hidden:
         st.info("The error along each direction is shown with the outcome.", icon="🙈")
-    else:
-        chart(
-            labs.direction_errors_figure(errors, (s1, s2), eta2, look=look),
-            "The error along each singular direction against step: measured and theory",
-            key=f"{P}_dirs",
-        )
+    elif not phone():  # (a phone stacks the columns: there it comes after the map)
+        chart(errors_fig, errors_alt, key=f"{P}_dirs")
 with right:
     # η scrubs in the browser over the slider's own values, the landmarks always among them
     marks = tuple(round(f * unit2, 12) for f in (0.5, 0.99, 1.0, 1.01))
@@ -187,6 +185,8 @@ with right:
             f"Scrub η: the path redraws at once; 1/σ_max² = {unit2:.4g} is on the scrubber "
             "(period 2), and the charts follow when you let go."
         )
+        if phone():
+            chart(errors_fig, errors_alt, key=f"{P}_dirs")
 if not question.hidden:  # the limit and the regime are the answers a question asks for
     lab.two_directions(eta2, s1, s2)  # under the map: a question's reveal plays where it was
 said = None if question.hidden else claims.steep_direction(eta2, smax, int(traj2.diverged_at[0]))
