@@ -39,6 +39,9 @@ def _page(path: str, query: dict[str, str]):
 def _tally(folder: str, threads: int, each: int) -> list[float]:
     from ui.tally import Tally
 
+    opener = Tally(folder)
+    for j in range(each):  # only opened questions take answers
+        opener.open_question(f"q{j}", "pages/1_Playground.py", {}, "first", address=f"o{j}")
     go, out, lock = threading.Barrier(threads), [], threading.Lock()
 
     def student(i: int) -> None:
@@ -46,7 +49,7 @@ def _tally(folder: str, threads: int, each: int) -> list[float]:
         go.wait()
         for j in range(each):
             t = time.perf_counter()
-            s.record(f"q{j}", f"v{i}", "spec", "converge", True)
+            s.record(f"q{j}", f"v{i}", "converge", True, address=f"10.0.{i}.1")
             with lock:
                 out.append(time.perf_counter() - t)
         s.close()
@@ -62,10 +65,8 @@ def _tally(folder: str, threads: int, each: int) -> list[float]:
 def main() -> None:
     folder = tempfile.mkdtemp(prefix="bench-tally-")
     os.environ["DESCENT_LAB_DATA"] = folder
-    from ui import tally
+    from ui import classroom, tally
 
-    key = tally.new_key()
-    qid = tally.question_id(key)
     pages = [
         ("Playground, 3 runs", "pages/1_Playground.py", {"ask": "first"}),
         ("Learning-rate lab", "pages/2_Learning_rate.py", {"ask": "max_lr"}),
@@ -78,9 +79,16 @@ def main() -> None:
         "(CPU, AppTest, caches cleared before each):"
     )
     for name, path, ask in pages:
+        key = tally.new_key()
+        qid = tally.question_id(key)
+        classroom.store().open_question(qid, path, {**ask, "q": qid}, ask["ask"])
         plain, _ = _cpu(lambda path=path: _page(path, {}))
-        hidden, _ = _cpu(lambda path=path, ask=ask: _page(path, {**ask, "q": qid}))
-        teacher, _ = _cpu(lambda path=path, ask=ask: _page(path, {**ask, "q": qid, "teacher": key}))
+        hidden, _ = _cpu(lambda path=path, ask=ask, qid=qid: _page(path, {**ask, "q": qid}))
+        teacher, _ = _cpu(
+            lambda path=path, ask=ask, qid=qid, key=key: _page(
+                path, {**ask, "q": qid, "teacher": key}
+            )
+        )
         print(
             f"  {name:20s} plain {plain:.2f} s · student, hidden {hidden:.2f} s "
             f"({hidden / plain:.2f}×) · teacher {teacher:.2f} s ({teacher / plain:.2f}×)"
@@ -97,9 +105,12 @@ def main() -> None:
         f"mean {statistics.mean(many) * 1e3:.2f} ms"
     )
     s = tally.Tally(folder)
+    qid = tally.question_id(tally.new_key())
+    s.open_question(qid, "pages/1_Playground.py", {}, "regime")
     for i in range(400):
-        s.record(qid, f"voter{i}", "spec", ["converge", "oscillate", "diverge"][i % 3], i % 3 == 1)
-    cpu, _ = _cpu(lambda: [s.count(qid, "spec") for _ in range(100)])
+        pick = ["converge", "oscillate", "diverge"][i % 3]
+        s.record(qid, f"voter{i}", pick, i % 3 == 1, address=f"10.1.{i}.1")
+    cpu, _ = _cpu(lambda: [s.count(qid) for _ in range(100)])
     print(f"  the teacher's count of a full question (400 answers): {cpu * 10:.2f} ms CPU")
     size = sum(f.stat().st_size for f in Path(folder).iterdir())
     print(f"  files after {len(one) + 400} answers: {size / 1024:.0f} kB")
