@@ -137,11 +137,15 @@ def lab(
 
 def optimizers(prefix: str, where: Any) -> list[str]:
     """The lab's optimizers (a multiselect, at most :data:`MAX_RUNS`); a link's ``opts=gd,adam``
-    sets them (unknown names left out; none usable: a note, and the default)."""
+    sets them (unknown names left out, a repeated name once, with a note; none usable: a note,
+    and the default)."""
     key = f"{prefix}_opts"
     raw = link.take("opts")
     if raw is not None:
-        picked = [n.strip() for n in raw.split(",") if n.strip() in CHOICES][:MAX_RUNS]
+        named = [n.strip() for n in raw.split(",") if n.strip() in CHOICES]
+        picked = list(dict.fromkeys(named))[:MAX_RUNS]  # a multiselect holds each name once
+        if len(picked) < len(named[:MAX_RUNS]):
+            link.note(f"{link.quote(f'opts={raw}')} names an optimizer twice; it runs once.")
         if picked:
             st.session_state[key] = picked
         else:

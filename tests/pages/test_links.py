@@ -124,6 +124,14 @@ def test_runs_parameter_keeps_the_usable_optimizers_and_says_which_it_dropped():
     assert len(at.session_state["pg_slots"]) == 8
 
 
+def test_a_network_link_naming_an_optimizer_twice_runs_it_once_with_a_note():
+    """#29: ``Network?opts=gd,gd`` raised StreamlitDuplicateElementKey (a traceback)."""
+    at = open_link("pages/8_Network.py", {"opts": "gd,gd,adam,gd"})
+    assert "names an optimizer twice" in " ".join(link_notes(at))
+    assert at.session_state["nn_opts"] == ["gd", "adam"]
+    assert dict(at.query_params)["opts"] == "gd,adam"
+
+
 def test_a_class_link_hides_the_chosen_controls_and_keeps_their_values():
     query = {"steps": "300", "r1_lr": "0.1", "hide": "r1_lr,runs,steps,surface"}
     at = open_link(PG, query)
