@@ -16,8 +16,6 @@ page(
 )
 
 seat = classroom.seat()
-if seat is None and (error := st.session_state.pop("_class_error", None)):
-    st.error(error, icon="🎓")
 if seat is None and (note := st.session_state.pop("_class_note", None)):
     st.warning(note, icon="🎓")
 if seat is None:

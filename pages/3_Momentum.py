@@ -61,20 +61,7 @@ def race_section() -> None:
     (intro if question.active else st).subheader(
         "2 · Zig-zag against smooth, heavy ball against Nesterov"
     )
-    says = {
-        name: claims.momentum_says(name, modes[name], alpha, mu)
-        for name in ("gd", "momentum", "nesterov")
-    }
-
-    what = (  # what each run does: under the view on a question's screen (the reveal stays put)
-        "What each run does from this start (the leading root of the directions it excites):\n"
-        f"1. **GD** {says['gd']};\n"
-        f"2. **heavy ball** {says['momentum']};\n"
-        f"3. **Nesterov** {says['nesterov']}. It looks ahead before it steps, so it turns "
-        "around sooner (smaller U-turns), at the price of a lower stability limit, "
-        f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "
-        f"2 + 2μ = {claims.momentum_limit('momentum', mu):.3g}."
-    )
+    what = momentum.race_story(m, modes)  # under the view on a question's screen (it stays put)
     st.markdown(
         f"Same valley (κ = {kappa}), same start, same step α = {alpha:.4g} "
         f"(αλ_max = {alpha * lam_max:.3g}), momentum β = {beta:.4g} in the rule above. "

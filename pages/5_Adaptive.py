@@ -176,8 +176,6 @@ st.markdown(
     "layer's inputs, batch by batch. Each run below is GD at its own best step η* = 2/(λ_min + "
     "λ_max) and Adam at η = 0.1, from the same corner of each map."
 )
-
-
 rows = []
 for col, (features, label) in zip(st.columns(3), FEATURES.items()):
     c, ts5 = lab.normalized(features)

@@ -103,12 +103,7 @@ if st.session_state.get(f"{P}_lr__surface") != name:
     st.session_state[f"{P}_lr__surface"] = name
     st.session_state[f"{P}_lr"] = DEFAULT_LR[name]
 lr = link.select_slider(
-    "η₀",
-    grids.SGD_ETAS,
-    DEFAULT_LR[name],
-    format_func=lambda v: f"{v:g}",
-    key=f"{P}_lr",
-    where=c1,
+    "η₀", grids.SGD_ETAS, DEFAULT_LR[name], format_func=lambda v: f"{v:g}", key=f"{P}_lr", where=c1
 )
 b2 = link.select_slider("batch size", grids.SGD_BATCHES, value=1, key=f"{P}_b2", where=c2)
 steps = link.slider("steps", 100, 1000, 600, step=50, key=f"{P}_steps", where=c3)
@@ -140,7 +135,7 @@ question = predict.View(
     look=look,
 )
 question.offer()
-box = question.placed()  # beside the question while it waits
+box = question.placed()  # beside the question on its screen
 with box:
     view.show(
         view.Request(

@@ -36,15 +36,6 @@ st.markdown(
 )
 
 
-def ask_in_class(q) -> None:
-    try:
-        _, qs = teacher.open_question(q.page, q.query, q.query["ask"], paced=True)
-    except (tally.TallyError, OSError) as err:
-        st.session_state["_class_error"] = f"The question cannot be opened now: {err}."
-        return
-    classroom.add_view(q.page, qs, f"❓ {q.title}", qid=qs["q"])
-
-
 def make_links(q) -> None:
     try:
         st.session_state[f"{P}_{q.slug}_made"] = teacher.open_question(
@@ -67,8 +58,8 @@ for col, q in zip(qcols, QUESTIONS):
                 "＋ Add to the lesson",
                 key=f"{P}_{q.slug}_class",
                 type="primary",
-                on_click=ask_in_class,
-                args=(q,),
+                on_click=teacher.ask_in_class,
+                args=(q.page, q.query, q.query["ask"], f"❓ {q.title}"),
             )
         st.button(
             "Make a self-paced link", key=f"{P}_{q.slug}_make", on_click=make_links, args=(q,)

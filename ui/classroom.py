@@ -21,7 +21,7 @@ import functools
 import hashlib
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ class Seat:
     key: str | None = None
     follow: bool = True
     rev: int = -1
-    at: dict[str, Any] | None = field(default=None)  # the lesson view it last opened
+    at: dict[str, Any] | None = None  # the lesson view it last opened
 
     @property
     def teacher(self) -> bool:
@@ -288,47 +288,41 @@ def _set_follow(on: bool) -> None:
 
 
 # -- every page: follow, the bar, the poll --------------------------------------------------------------
-def follow(page_path: str) -> None:
+def follow() -> tally.ClassState | None:
     """Open the teacher's current view when the class moved since this session last looked
-    (called by ``ui.frame.page`` on every run, before the page draws anything)."""
+    (called by ``ui.frame.page`` on every run, before the page draws anything); returns the
+    class as read (the bar draws it: one read a run), or None."""
     st.session_state.pop(WATCH, None)  # a page watches its question anew on every run
     s = seat()
     if s is None:
-        return
-    try:
-        state = store().class_state(s.code)
-    except (tally.TallyError, OSError):
-        return
-    if state is None:
-        st.session_state.pop(SEAT, None)
-        link.note(f"The class {s.code} has ended.")
-        return
-    if state.rev == s.rev:
-        return
-    s.rev = state.rev
-    view = state.view
-    if not s.follow or view is None or view == s.at:
-        return
-    s.at = view
-    link.open_page(view["page"], view["query"])
-
-
-def bar(page_path: str) -> None:
-    """The class bar under the title: the teacher's code, join QR, lesson steps and keys; a
-    student's follow switch. Nothing of it holds the teacher key."""
-    s = seat()
-    if s is None:
-        return
+        return None
     try:
         state = store().class_state(s.code)
     except (tally.TallyError, OSError) as err:
-        st.warning(f"The class cannot be reached now ({type(err).__name__}).", icon="🎓")
-        return
+        link.note(f"The class {s.code} cannot be reached now ({type(err).__name__}).")
+        return None
     if state is None:
-        return
-    error = st.session_state.pop("_class_error", None)
+        st.session_state.pop(SEAT, None)
+        link.note(f"The class {s.code} has ended.")
+        return None
+    if state.rev != s.rev:
+        s.rev = state.rev
+        view = state.view
+        if s.follow and view is not None and view != s.at:
+            s.at = view
+            link.open_page(view["page"], view["query"])
+    return state
+
+
+def bar(page_path: str, state: tally.ClassState | None) -> None:
+    """The class bar under the title (``state`` from :func:`follow`): the teacher's code, join
+    QR, lesson steps and keys; a student's follow switch. Nothing of it holds the teacher key."""
+    error = st.session_state.pop("_class_error", None)  # a class or question button failed
     if error:
         st.error(error, icon="🎓")
+    s = seat()
+    if s is None or state is None:
+        return
     with st.container(horizontal=True, vertical_alignment="center", key="class_bar", gap="small"):
         if s.teacher:
             _teacher_bar(s, state, page_path)

@@ -170,7 +170,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     link.opened()  # a button asked for another page (callbacks cannot switch pages)
     path = _PATHS.get(title, "app.py")
     classroom.arrive()  # a class link: join, or resume teaching
-    classroom.follow(path)  # a student following the teacher opens the teacher's view
+    live = classroom.follow()  # a session following the teacher opens the teacher's view
     with st.sidebar:
         st.markdown("### ⛰️ Descent Lab")
         for path, label, emoji, _ in PAGES:
@@ -182,7 +182,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
         st.markdown(_PROJECTOR_CSS, unsafe_allow_html=True)
     st.title(f"{icon} {title}")
     st.session_state["_class_title"] = title
-    classroom.bar(path)
+    classroom.bar(path, live)
     if intro and not projector:  # on a projector the teacher says it
         st.caption(intro)
     link.notes_here()

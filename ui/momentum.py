@@ -17,6 +17,7 @@ import streamlit as st
 import optim
 from optim import dynamics, grids, theory
 from surfaces import get_surface
+from viz import claims
 
 from . import link, view
 from .cache import surface_key
@@ -273,6 +274,22 @@ def race_request(prefix: str, m: Motion, views: list) -> view.Request:
         side=True,
         main=False,
         pick=1,
+    )
+
+
+def race_story(m: Motion, modes: dict) -> str:
+    """What each run of the race does from its start (the leading root of the directions it
+    excites, ``viz.claims.momentum_says``), and why Nesterov turns sooner at a lower limit."""
+    alpha, mu = m.alpha_mu
+    says = {n: claims.momentum_says(n, modes[n], alpha, mu) for n in ("gd", "momentum", "nesterov")}
+    return (
+        "What each run does from this start (the leading root of the directions it excites):\n"
+        f"1. **GD** {says['gd']};\n"
+        f"2. **heavy ball** {says['momentum']};\n"
+        f"3. **Nesterov** {says['nesterov']}. It looks ahead before it steps, so it turns "
+        "around sooner (smaller U-turns), at the price of a lower stability limit, "
+        f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "
+        f"2 + 2μ = {claims.momentum_limit('momentum', mu):.3g}."
     )
 
 

@@ -153,8 +153,8 @@ def begin(prefix: str) -> Ask | None:
         else:
             reason = (
                 "A question: predict first. The settings are fixed and the outcome is hidden "
-                "until you answer at the question's figure; after your answer you can change "
-                "anything."
+                "until you answer at the question's figure; then the view plays, and "
+                "“Change the settings” gives you every control."
             )
         link.lock(reason)
         if ask.paced or ask.teacher:

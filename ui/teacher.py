@@ -17,7 +17,7 @@ from . import classroom, link, predict, tally
 from .classroom import REFRESH, address, store
 from .frame import chart, current_path
 
-__all__ = ["class_points", "offer_panel", "open_question", "panel", "tally_panel"]
+__all__ = ["ask_in_class", "class_points", "offer_panel", "open_question", "panel", "tally_panel"]
 
 
 def panel(view: predict.View) -> None:
@@ -272,7 +272,7 @@ def offer_panel(view: predict.View, query: dict[str, str], names: list[str]) -> 
             "＋ Ask it in the class now (you reveal it)",
             key=f"_ask_lesson_{p}",
             type="primary",
-            on_click=_ask_in_class,
+            on_click=_ask_now,
             args=(p, page, query, kind, int(run), int(at), labels),
         )
     made = st.session_state.get(f"_ask_made_{p}")
@@ -288,7 +288,7 @@ def offer_panel(view: predict.View, query: dict[str, str], names: list[str]) -> 
         _, key, qs = made
         st.caption(
             "Student link (the settings fixed and the outcome hidden until each student "
-            "answers; afterwards they may change anything):"
+            "answers; then they may unlock the settings):"
         )
         st.code(link.url_of(qs), language=None, wrap_lines=True)
         st.caption(
@@ -306,18 +306,25 @@ def offer_panel(view: predict.View, query: dict[str, str], names: list[str]) -> 
         )
 
 
-def _ask_in_class(
+def _ask_now(
     prefix: str, page: str, query: dict, kind: str, run: int, at: int, labels: Sequence[str]
 ) -> None:
-    """Open a paced question from this view and make it the lesson's next view (every
-    following screen opens it)."""
-    ss = st.session_state
-    try:
-        _, qs = open_question(page, query, kind, run, at, paced=True)
-    except (tally.TallyError, OSError, sqlite3.Error) as err:
-        ss["_class_error"] = f"The question cannot be opened now: {err}."
-        return
+    """The share panel's "Ask it in the class now": the question about this view, opened at once
+    on every following screen."""
     title = pq.KINDS[kind].split(" (")[0]
     if kind != "first" and labels:
         title += f", {labels[run]}"
-    classroom.add_view(page, qs, f"❓ {title}"[:80], qid=qs["q"], go=True)
+    ask_in_class(page, query, kind, f"❓ {title}", run, at, go=True)
+
+
+def ask_in_class(
+    page: str, query: dict, kind: str, title: str, run: int = 0, at: int = 0, go: bool = False
+) -> None:
+    """Open a paced question about ``query`` on ``page`` and add it to the class's lesson (with
+    ``go``, as the class's view now); a failure is shown in the class bar."""
+    try:
+        _, qs = open_question(page, query, kind, run, at, paced=True)
+    except (tally.TallyError, OSError, sqlite3.Error) as err:
+        st.session_state["_class_error"] = f"The question cannot be opened now: {err}."
+        return
+    classroom.add_view(page, qs, title[:80], qid=qs["q"], go=go)
