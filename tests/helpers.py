@@ -77,6 +77,20 @@ def race(at: AppTest) -> dict:
     return races(at)[0]
 
 
+def with_banks(at: AppTest) -> dict:
+    """The first race view after the browser asked for its banks (a hand near its scrubbers: a
+    page's own run sends none), as ``ui.race.missing`` records such a request."""
+    from ui import race as race_ui
+
+    names = {a["chunk"] for r in races(at) for run in r["runs"] for a in run["axes"]}
+    at.session_state[race_ui.WANTED] = names
+    at.run()
+    assert not at.exception, at.exception
+    view = race(at)
+    assert names <= set(view["chunks"]), "the banks asked for were not sent"
+    return view
+
+
 def paths(at: AppTest) -> dict[str, np.ndarray]:
     """Legend label -> (S+1, 2) path drawn on the map (the initial view is the exact path)."""
     return {r["label"]: viz.decode(r["xy"]).reshape(-1, 2) for r in race(at)["runs"]}

@@ -36,16 +36,23 @@ def free_port() -> int:
 class Server:
     """``streamlit run app.py`` on a free loopback port; ``stop()`` ends it and its helper."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        script: str = "app.py",
+        prefix: tuple[str, ...] = (),
+    ) -> None:
+        """``prefix``: a command the server runs under (``("taskset", "-c", "0")``: one core)."""
         self.port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.proc = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,
                 "--server.headless=true",
                 f"--server.port={self.port}",
                 "--server.address=127.0.0.1",
@@ -83,6 +90,20 @@ class Server:
 
 
 @dataclass
+class Slider:
+    """A slider or select-slider as drawn: its widget id, the fragment it belongs to (""), and
+    its values as the browser sends them (numbers, or the formatted options)."""
+
+    id: str
+    fragment: str
+    options: list[str]
+    value: list[float]
+    lo: float = 0.0
+    hi: float = 0.0
+    step: float = 0.0
+
+
+@dataclass
 class Run:
     """What one script run showed."""
 
@@ -95,6 +116,8 @@ class Run:
     markdown: list[str] = field(default_factory=list)
     charts: int = 0
     query: str = ""
+    received: int = 0  # bytes of every message of the run
+    sliders: dict[str, Slider] = field(default_factory=dict)  # key suffix -> its slider
 
     def texts(self, kind: str) -> list[str]:
         return [body for k, body in self.alerts if k == kind]
@@ -127,20 +150,35 @@ class Session:
         self.ws = self._conn.__enter__()
         self.page = ""
         self.query = ""
+        self.cached: set[str] = set()  # hashes of the big messages this "browser" keeps
 
     def send(
-        self, page: str, query: str = "", trigger: str | None = None, values: dict | None = None
+        self,
+        page: str,
+        query: str = "",
+        trigger: str | None = None,
+        values: dict | None = None,
+        fragment: str = "",
     ) -> None:
         """Ask for a run of ``page`` (its URL name, "" for home) and do not wait for it;
-        ``values`` are widget states sent with it (widget id -> an int or a str)."""
+        ``values`` are widget states sent with it (widget id -> an int, a str, or a list: a
+        slider's floats or a select-slider's option texts); ``fragment`` reruns that fragment
+        only, as a browser does for a widget inside one. Like a browser, it names the big
+        messages it keeps, so the server sends a reference instead of one it already has."""
         self.page, self.query = page, query
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = page
+        msg.rerun_script.fragment_id = fragment
+        msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
         for wid, value in (values or {}).items():
             w = msg.rerun_script.widget_states.widgets.add()
             w.id = wid
-            if isinstance(value, int):
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                w.string_array_value.data.extend(value)
+            elif isinstance(value, list):
+                w.double_array_value.data.extend(float(v) for v in value)
+            elif isinstance(value, int):
                 w.int_value = value
             else:
                 w.string_value = str(value)
@@ -156,8 +194,11 @@ class Session:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             raw = self.ws.recv(timeout=max(deadline - time.monotonic(), 0.01))
+            run.received += len(raw)
             msg = ForwardMsg()
             msg.ParseFromString(raw)
+            if msg.metadata.cacheable:
+                self.cached.add(msg.hash)
             kind = msg.WhichOneof("type")
             if kind == "page_info_changed":
                 run.query = self.query = msg.page_info_changed.query_string
@@ -173,6 +214,17 @@ class Session:
                 elif what in ("radio", "text_input", "number_input"):
                     wid = getattr(el, what).id
                     run.widgets[wid.rsplit("-", 1)[-1]] = wid
+                elif what == "slider":
+                    sl = el.slider
+                    run.sliders[sl.id.rsplit("-", 1)[-1]] = Slider(
+                        sl.id,
+                        msg.delta.fragment_id,
+                        list(sl.options),
+                        list(sl.value or sl.default),
+                        sl.min,
+                        sl.max,
+                        sl.step,
+                    )
                 elif what == "markdown":
                     run.markdown.append(el.markdown.body)
                 elif what == "plotly_chart":
@@ -186,7 +238,8 @@ class Session:
                     run.charts += "surface3d" in view
             elif kind == "script_finished":
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    run = Run(query=run.query)  # st.rerun(): what counts is the next run
+                    # st.rerun(): what counts is the next run
+                    run = Run(query=run.query, received=run.received)
                     continue
                 run.finished = True
                 break

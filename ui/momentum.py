@@ -104,6 +104,14 @@ def default_motion(conv: str) -> tuple[float, float]:
     )
 
 
+def _motion(prefix: str, conv: str) -> tuple[float, float]:
+    """The (η, β) the widgets hold in ``conv``, the default motion for any they lack (a client
+    that sent no value for one: it must not break the page)."""
+    ss = st.session_state
+    eta0, beta0 = default_motion(conv)
+    return ss.get(f"{prefix}_eta", eta0), ss.get(f"{prefix}_beta", beta0)
+
+
 def go_to(prefix: str, target: tuple[float, float] | str) -> None:
     """Ask for a motion on the next run: PyTorch's ``(α, μ)``, or ``"optimum"``."""
     st.session_state[f"{prefix}_pending"] = target
@@ -125,7 +133,7 @@ def controls(prefix: str) -> Motion:
     )
     previous = ss.get(f"{prefix}_conv_prev", "ema")
     if previous != conv:  # keep the motion: convert the current (η, β) into the new notation
-        _set(prefix, *theory.to_pytorch(ss[f"{prefix}_eta"], ss[f"{prefix}_beta"], previous), conv)
+        _set(prefix, *theory.to_pytorch(*_motion(prefix, previous), previous), conv)
     ss[f"{prefix}_conv_prev"] = conv
     pending = ss.pop(f"{prefix}_pending", None)
     if pending == "optimum":
@@ -141,7 +149,7 @@ def controls(prefix: str) -> Motion:
     eta_opt, beta_opt = optimum(conv, kappa)
     etas, betas = sorted({*ETAS, eta_opt}), sorted({*grids.momentum_betas(conv), beta_opt})
     if ss.get(f"{prefix}_eta") not in etas or ss.get(f"{prefix}_beta") not in betas:
-        _set(prefix, *theory.to_pytorch(ss[f"{prefix}_eta"], ss[f"{prefix}_beta"], conv), conv)
+        _set(prefix, *theory.to_pytorch(*_motion(prefix, conv), conv), conv)
     eta0, beta0 = default_motion(conv)
     eta = link.select_slider(
         "η", etas, eta0, format_func=lambda v: f"{v:.4g}", key=f"{prefix}_eta", where=c2

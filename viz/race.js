@@ -129,7 +129,7 @@ function source(S, r) {
   const run = S.data.runs[r];
   for (const a of run.axes) {
     const j = S.sel[r][a.name];
-    if (j !== a.index) {
+    if (j !== a.index && CACHE.has(a.chunk)) {  // a bank not here yet: the page's own path
       const c = CACHE.get(a.chunk);
       const F = c.F;
       const row = (arr, w) => (arr ? arr.subarray(j * F * w, (j + 1) * F * w) : null);
@@ -461,6 +461,7 @@ function buildScrub(S, P) {
     input.oninput = () => {
       const j = +input.value;
       val.textContent = fmt(a.values[j]);
+      if (!fetchBanks(S)) { S.pending = { r, name: a.name, j }; return; }  // drawn when here
       setAxis(S, r, a, j, P);
     };
     input.onchange = () => {
@@ -476,6 +477,41 @@ function buildScrub(S, P) {
   }
   S.sync = el("span", "race-sync", "");
   S.scrub.appendChild(S.sync);
+  // the banks come on demand (they are most of a view's bytes): asked for as soon as a hand
+  // comes near a scrubber, so they are usually here before it moves
+  if (!S.scrub.dataset.asks) {  // once per element: the scrub area is rebuilt on every render
+    S.scrub.dataset.asks = "1";
+    for (const kind of ["pointerenter", "pointerdown", "focusin", "touchstart"]) {
+      S.scrub.addEventListener(kind, () => fetchBanks(S), { passive: true });
+    }
+  }
+}
+
+function fetchBanks(S) {
+  // true when every bank of the view is in the cache; else ask the server for the missing ones
+  // (once per set of names) and return false
+  const names = S.data.runs.flatMap((run) => run.axes.map((a) => a.chunk));
+  const lacking = [...new Set(names)].filter((n) => !CACHE.has(n));
+  if (!lacking.length) return true;
+  const ask = lacking.join(",");
+  if (S.asked !== ask) {
+    S.asked = ask;
+    S.sync.textContent = "Loading the scrubbers' runs…";
+    S.setTrigger("missing", lacking);
+  }
+  return false;
+}
+
+function applyPending(S, P) {
+  // a scrubber moved before its bank arrived: draw that value now that it is here
+  const p = S.pending;
+  if (!p || !fetchBanks(S)) return;
+  S.pending = null;
+  S.sync.textContent = "";
+  const a = (S.data.runs[p.r] || { axes: [] }).axes.find((b) => b.name === p.name);
+  if (!a) return;
+  setAxis(S, p.r, a, Math.min(p.j, a.values.length - 1), P);
+  relabel(S, P, S.data.runs.map((_, q) => q));
 }
 
 function setAxis(S, r, a, j, P) {
@@ -657,11 +693,25 @@ export default function (component) {
     setTriggerValue("missing", missing);
     return;
   }
+  // the same view again, with only chunks added (the banks a scrubber asked for): nothing to
+  // redraw, and the scrubbers stay under the hand that holds them
+  const view = JSON.stringify({ ...data, chunks: null });
+  const same = view === S.view && S.data;
+  S.view = view;
   Promise.all([loadPlotly(false), data.surface3d ? loadPlotly(true) : null])
     .then(([P, P3]) => {
       S.P3 = P3 || S.P3;
       wire(S, P);
-      return render(S, data, P);
+      return Promise.resolve(same ? null : render(S, data, P)).then(() => {
+        // a hand still on the scrubbers (it just let one go, and the page followed): the new
+        // view's banks come at once
+        const near = S.scrub.matches(":hover, :focus-within");
+        if ((S.asked || near) && fetchBanks(S)) {
+          S.asked = null;
+          if (!S.pending && S.sync) S.sync.textContent = "";
+        }
+        applyPending(S, P);
+      });
     })
     .catch((err) => {
       console.error(err);

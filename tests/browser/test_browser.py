@@ -366,6 +366,16 @@ def _paths(page) -> list:
     )
 
 
+def _banks_here(page) -> None:
+    """Wait until every race view's banks (fetched when a hand nears its scrubbers) are here."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.race')].map((e) => e.parentElement.__race)
+            .filter(Boolean).every((S) => S.data.runs.every((r) => r.axes.every(
+              (a) => window.__raceChunks.has(a.chunk))))""",
+        timeout=30_000,
+    )
+
+
 def test_scrubbing_redraws_the_path_in_the_browser_without_a_round_trip(server, browser):
     """#13: dragging η inside the figure redraws the run's path, its curves and label with no
     websocket message; letting go sets the page's η slider (and the address) to that value."""
@@ -380,9 +390,10 @@ def test_scrubbing_redraws_the_path_in_the_browser_without_a_round_trip(server, 
             "() => Array.from(document.querySelector('.race-loss')._fullData[0].y).slice(-1)[0]"
         ),
     )
-    sent = len(frames)
     scrub = tab.page.locator("input.race-scrub-lr")
-    scrub.focus()
+    scrub.focus()  # a hand near the scrubbers asks for their banks (a slider step sends none)
+    _banks_here(tab.page)
+    sent = len(frames)
     for _ in range(6):  # the keyboard drags the slider: one input event per press
         tab.page.keyboard.press("ArrowLeft")
         tab.page.wait_for_timeout(50)
@@ -730,11 +741,15 @@ def test_the_momentum_labs_scrubber_moves_its_three_runs_together(server, browse
     assert tab.page.locator(".race-scrub select").count() == 0  # tied runs: no run picker
     scrub = tab.page.locator("input.race-scrub-lr")
     scrub.focus()
-    tab.page.keyboard.press("ArrowLeft")
-    tab.page.wait_for_timeout(400)
+    tab.page.keyboard.press("ArrowLeft")  # before the banks are here: drawn once they arrive
+    tab.page.wait_for_function(
+        """n => [...document.querySelectorAll('.race-map')].some((g) => g._fullData &&
+             g._fullData.filter((t) => (t.name || '').includes('(scrubbed)')).length === n)""",
+        arg=3,
+        timeout=30_000,
+    )  # each legend says it shows a scrubbed value
     after = _paths(tab.page)
     assert all(a[1] != b[1] for a, b in zip(after, before)), "a run did not move"
-    assert all("(scrubbed)" in a[0] for a in after)  # each legend says it shows a scrubbed value
     assert tab.real_errors("Momentum") == []
     tab.page.close()
 

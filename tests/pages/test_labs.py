@@ -12,7 +12,7 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from tests.helpers import link_notes, open_page, race, race_keys
+from tests.helpers import link_notes, open_page, race, race_keys, with_banks
 from viz import labs
 
 LR = "pages/2_Learning_rate.py"
@@ -506,7 +506,7 @@ def test_the_momentum_labs_three_runs_scrub_together():
     """#13: η moves GD, heavy ball and Nesterov together (GD at momentum's α = ηβ in EECS 182's
     notation), β the momentum runs; every bank row is that run alone at that value."""
     at = open_page("pages/3_Momentum.py")
-    r = race(at)
+    r = with_banks(at)
     axes = [{a["name"]: a for a in run["axes"]} for run in r["runs"]]
     assert {a["group"] for run in axes for a in run.values()} == {"eta", "beta"}
     eta, beta = (
@@ -531,7 +531,7 @@ def test_the_momentum_labs_three_runs_scrub_together():
 
 def test_the_learning_rate_labs_scrubber_keeps_its_landmarks():
     at = open_page("pages/2_Learning_rate.py")
-    r = race(at)
+    r = with_banks(at)
     (axis,) = r["runs"][0]["axes"]
     unit = 1.0 / max(float(at.slider(key="lr_s1").value), float(at.slider(key="lr_s2").value)) ** 2
     for f in (0.5, 0.99, 1.0, 1.01):  # γ_opt, just stable, period 2, just diverging

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 import optim
 import viz
 from surfaces import get_surface
-from tests.helpers import PG, ROOT, open_link, open_page, paths, race, races, specs
+from tests.helpers import PG, ROOT, open_link, open_page, paths, race, races, specs, with_banks
 from ui.frame import PAGES
 
 
@@ -48,6 +48,9 @@ def test_playground_default_view():
         ["lr", "beta"],
         ["lr", "beta1"],
     ]
+    banks = {a["chunk"] for x in r["runs"] for a in x["axes"]}
+    assert not banks & set(r["chunks"])  # the banks come when a scrubber is approached
+    r = with_banks(at)
     for x in r["runs"]:
         for a in x["axes"]:
             assert r["chunks"][a["chunk"]]["F"] == 151 and len(a["values"]) >= 15
@@ -64,7 +67,7 @@ def test_playground_default_view():
 def test_a_bank_row_is_the_run_at_that_value():
     """The scrubber shows bank rows: each is the engine's run at that η (or β), alone."""
     at = open_page(PG)
-    r = race(at)
+    r = with_banks(at)
     s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
     momentum = r["runs"][1]
     for a in momentum["axes"]:

@@ -1,0 +1,216 @@
+"""Capacity benchmark (#29): what a lecture costs one small server, against a floor page, in one run.
+
+    python -m bench.capacity            # --quick: fewer rounds, 10 students instead of 30
+
+It starts the app and a *floor page* (one slider, one chart: the cheapest a Streamlit page answers)
+and drives both over their websockets, as browsers do (it names the big messages it already holds,
+so the server sends references for them, and reruns a fragment alone when its widget is in one):
+
+* **slider step**, every page: one step of the page's main slider and back, ``rounds`` times:
+  the time until the server's run (or fragment) finished and was streamed, and the bytes sent,
+  p50 over rounds, as a ratio to the floor page's own slider measured in the same rounds;
+* **a class arriving at once**, the server pinned to one core (``taskset -c 0``): ``students``
+  sessions open the class's view at the same instant; the last one's time to a finished run, the
+  bytes of a first render, the server CPU and RSS per session, against the same on the floor;
+* **leaving**: file descriptors and threads of each server idle, with the students connected,
+  and a few seconds after they all left.
+
+Times are wall-clock on a shared machine: compare the ratios printed in one run, never across runs.
+Nothing is asserted (figures belong in notes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.interaction import FLOOR
+from tests.wsclient import Server, Session, proc_cpu_seconds, proc_rss_mb, proc_threads
+from ui import tally
+
+# page URL name -> the key (suffix) of the slider a student moves first on it
+PAGES = {
+    "Playground": "_lr",
+    "Learning_rate": "lr_eta",
+    "Momentum": "mo_eta",
+    "Sweep": "sw_steps",
+    "Adaptive": "ad_eta1",
+    "SGD": "sg_lr",
+    "Network": "_lr",
+}
+
+
+def _fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _slider(run, key: str):
+    """The slider whose key ends with ``key`` (the first one if none does)."""
+    for k, s in run.sliders.items():
+        if k.endswith(key):
+            return s
+    return next(iter(run.sliders.values()), None)
+
+
+def _values(s) -> tuple[list, list]:
+    """The slider's value now and one step from it, as the browser sends them."""
+    if s.options:
+        i = int(s.value[0])
+        j = i + 1 if i + 1 < len(s.options) else i - 1
+        return [s.options[i]], [s.options[j]]
+    v = s.value[0]
+    w = v + s.step if v + s.step <= s.hi else v - s.step
+    return [v], [w]
+
+
+def slider_steps(port: int, page: str, key: str, rounds: int) -> tuple[list[float], list[int]]:
+    """``rounds`` steps of the slider ``key`` on ``page`` (and back): seconds and bytes each."""
+    s = Session(port)
+    try:
+        first = s.open(page)
+        sl = _slider(first, key)
+        if sl is None:
+            raise RuntimeError(f"{page}: no slider")
+        here, there = _values(sl)
+        # a browser sends every widget's value with each rerun: every slider's, at least
+        states = {w.id: _values(w)[0] for w in first.sliders.values()}
+        times, sizes = [], []
+        for r in range(2 * rounds):
+            states[sl.id] = there if r % 2 == 0 else here
+            s.send(page, s.query, values=states, fragment=sl.fragment)
+            run = s.wait()
+            if run.exceptions:
+                raise RuntimeError(f"{page}: {run.exceptions[0]}")
+            times.append(run.seconds)
+            sizes.append(run.received)
+        return times, sizes
+    finally:
+        s.close()
+
+
+def arrival(port: int, pid: int, page: str, query: str, students: int) -> dict[str, float]:
+    """``students`` sessions open ``page?query`` at the same instant."""
+    sessions = [Session(port) for _ in range(students)]
+    times = [0.0] * students
+    sizes = [0] * students
+    gate = threading.Barrier(students)
+
+    def one(i: int) -> None:
+        gate.wait()
+        run = sessions[i].open(page, query)
+        times[i], sizes[i] = run.seconds, run.received
+
+    fds0, threads0 = _fds(pid), proc_threads(pid)
+    rss0, cpu0 = proc_rss_mb(pid), proc_cpu_seconds(pid)
+    workers = [threading.Thread(target=one, args=(i,)) for i in range(students)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    cpu1 = proc_cpu_seconds(pid)
+    time.sleep(2)
+    rss1, fds1, threads1 = proc_rss_mb(pid), _fds(pid), proc_threads(pid)
+    for s in sessions:
+        s.close()
+    time.sleep(5)
+    return {
+        "last": max(times),
+        "p50": statistics.median(times),
+        "kB": statistics.median(sizes) / 1e3,
+        "cpu": (cpu1 - cpu0) / students,
+        "MB": (rss1 - rss0) / students,
+        "fds": (fds0, fds1, _fds(pid)),
+        "threads": (threads0, threads1, proc_threads(pid)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    rounds, students = (3, 10) if args.quick else (8, 30)
+    store = tempfile.mkdtemp(prefix="descent-lab-capacity-")
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_script = Path(tmp) / "floor.py"
+        floor_script.write_text(FLOOR)
+        env = {tally.ENV: store, "DESCENT_LAB_LIVE": "off"}
+        one_core = ("taskset", "-c", "0")
+        print(f"# bench.capacity: {rounds} rounds a page, {students} students arriving at once")
+
+        # -- a class arriving at once, each server alone on one core --------------------------
+        code = tally.class_code(key := tally.new_key())
+        t = tally.Tally(store)
+        t.open_class(key)
+        t.set_lesson(code, [{"page": "pages/1_Playground.py", "query": {}, "title": "bowl"}], 0)
+        rows = {}
+        for name, script, page, query in (
+            ("floor", str(floor_script), "", ""),
+            ("class", "app.py", "", f"class={code}"),
+        ):
+            server = Server(env=env, script=script, prefix=one_core)
+            try:
+                warm = Session(server.port)  # the server's own first run (imports) aside
+                warm.open(page, query)
+                warm.close()
+                time.sleep(1)
+                rows[name] = arrival(server.port, server.pid, page, query, students)
+            finally:
+                server.stop()
+        f, c = rows["floor"], rows["class"]
+        print(f"\n## {students} students open the class link at once (server on one core)")
+        print("| | last served | p50 | first render | CPU / session | RSS / session |")
+        print("|---|---|---|---|---|---|")
+        for name, r in rows.items():
+            print(
+                f"| {name} | {r['last']:.2f} s | {r['p50']:.2f} s | {r['kB']:.0f} kB | "
+                f"{r['cpu'] * 1e3:.0f} ms | {r['MB']:.2f} MB |"
+            )
+        print(
+            f"ratios: last {c['last'] / f['last']:.2f}× (goal ≤ 2×), CPU {c['cpu'] / f['cpu']:.2f}×; "
+            f"first render {c['kB']:.0f} kB (goal ≤ 300 kB), {c['MB']:.2f} MB a session (goal ≤ 3)"
+        )
+        for name, r in rows.items():
+            print(
+                f"{name}: fds idle/connected/left {r['fds']}, threads {r['threads']} "
+                "(goal: left = idle)"
+            )
+
+        # -- a slider step on every page, interleaved with the floor's -----------------------
+        print("\n## One slider step (server run + streaming, p50 of rounds; bytes per step)")
+        print("| page | step | ratio to floor | bytes | goal ≤ 3× and ≤ 150 kB |")
+        print("|---|---|---|---|---|")
+        app = Server(env=env)
+        floor = Server(script=str(floor_script))
+        try:
+            for page, key in PAGES.items():
+                slider_steps(app.port, page, key, 1)  # warm this page's caches
+                ts, bs, fts = [], [], []
+                for _ in range(rounds):  # interleaved: a busy moment hits both alike
+                    t_app, b_app = slider_steps(app.port, page, key, 1)
+                    t_floor, _ = slider_steps(floor.port, "", "n", 1)
+                    ts += t_app
+                    bs += b_app
+                    fts += t_floor
+                ratio = statistics.median(ts) / statistics.median(fts)
+                kb = statistics.median(bs) / 1e3
+                ok = "✓" if ratio <= 3 and kb <= 150 else "✗"
+                print(
+                    f"| {page} | {statistics.median(ts) * 1e3:.0f} ms | {ratio:.2f}× | "
+                    f"{kb:.1f} kB | {ok} |"
+                )
+            _, fb = slider_steps(floor.port, "", "n", rounds)
+            print(
+                f"| floor | {statistics.median(fts) * 1e3:.0f} ms | 1× | {statistics.median(fb) / 1e3:.1f} kB | |"
+            )
+        finally:
+            app.stop()
+            floor.stop()
+
+
+if __name__ == "__main__":
+    main()
