@@ -41,8 +41,10 @@ class Server:
         env: dict[str, str] | None = None,
         script: str = "app.py",
         prefix: tuple[str, ...] = (),
+        args: tuple[str, ...] = (),
     ) -> None:
-        """``prefix``: a command the server runs under (``("taskset", "-c", "0")``: one core)."""
+        """``prefix``: a command the server runs under (``("taskset", "-c", "0")``: one core);
+        ``args``: more options for ``streamlit run``."""
         self.port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.proc = subprocess.Popen(
@@ -57,6 +59,7 @@ class Server:
                 f"--server.port={self.port}",
                 "--server.address=127.0.0.1",
                 "--server.fileWatcherType=none",
+                *args,
                 "--browser.gatherUsageStats=false",
             ],
             cwd=ROOT,

@@ -9,7 +9,7 @@ import streamlit as st
 import viz
 from viz import Look
 
-from . import classroom, link
+from . import classroom, guard, link
 from .memory import tune_malloc
 
 __all__ = ["PAGES", "PROJECTOR", "chart", "current_path", "map_size", "page", "phone"]
@@ -153,6 +153,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     The page must call ``ui.link.finish()`` last.
     """
     tune_malloc()  # once per server process: see ui.memory
+    guard.install()  # once per process: an unreadable widget value resets that widget
     # "auto" starts the sidebar collapsed on a phone (it covered 77 % of a 390 px screen); in
     # projector mode every page starts with it folded, so the room sees the figure first (the
     # class bar and the share panel stay reachable: the bar is on the page, » opens the panel).
@@ -167,6 +168,8 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     st.markdown(_CSS, unsafe_allow_html=True)
     page_key = "".join(c for c in title if c.isalnum())
     link.begin(page_key, prefix)
+    for key in guard.reset_refused():  # a value this browser sent that its widget cannot read
+        link.note(f"Your browser sent a value that {link.quote(key)} cannot read; it was reset.")
     link.opened()  # a button asked for another page (callbacks cannot switch pages)
     path = _PATHS.get(title, "app.py")
     classroom.arrive()  # a class link: join, or resume teaching
