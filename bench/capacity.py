@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from bench.interaction import FLOOR
-from tests.wsclient import Server, Session, proc_cpu_seconds, proc_rss_mb, proc_threads
+from tests.wsclient import ROOT, Server, Session, proc_cpu_seconds, proc_rss_mb, proc_threads
 from ui import tally
 
 # page URL name -> the key (suffix) of the slider a student moves first on it
@@ -132,6 +132,9 @@ def arrival(port: int, pid: int, page: str, query: str, students: int) -> dict[s
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout to serve (another commit's worktree)"
+    )
     args = ap.parse_args()
     rounds, students = (3, 10) if args.quick else (8, 30)
     store = tempfile.mkdtemp(prefix="descent-lab-capacity-")
@@ -140,7 +143,10 @@ def main() -> None:
         floor_script.write_text(FLOOR)
         env = {tally.ENV: store, "DESCENT_LAB_LIVE": "off"}
         one_core = ("taskset", "-c", "0")
-        print(f"# bench.capacity: {rounds} rounds a page, {students} students arriving at once")
+        print(
+            f"# bench.capacity: {rounds} rounds a page, {students} students arriving at once; "
+            f"the app from {args.root}"
+        )
 
         # -- a class arriving at once, each server alone on one core --------------------------
         code = tally.class_code(key := tally.new_key())
@@ -152,7 +158,8 @@ def main() -> None:
             ("floor", str(floor_script), "", ""),
             ("class", "app.py", "", f"class={code}"),
         ):
-            server = Server(env=env, script=script, prefix=one_core)
+            root = args.root if name == "class" else ROOT
+            server = Server(env=env, script=script, prefix=one_core, root=root)
             try:
                 warm = Session(server.port)  # the server's own first run (imports) aside
                 warm.open(page, query)
@@ -184,7 +191,7 @@ def main() -> None:
         print("\n## One slider step (server run + streaming, p50 of rounds; bytes per step)")
         print("| page | step | ratio to floor | bytes | goal ≤ 3× and ≤ 150 kB |")
         print("|---|---|---|---|---|")
-        app = Server(env=env)
+        app = Server(env=env, root=args.root)
         floor = Server(script=str(floor_script))
         try:
             for page, key in PAGES.items():

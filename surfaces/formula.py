@@ -620,6 +620,8 @@ _SANDBOX_MESSAGES = {
     "memory": "This formula needs too much memory to analyse. Simplify it.",
     "crash": "This formula could not be analysed ({detail}). Simplify it.",
     "busy": "The server is busy analysing other formulas; try again in a moment.",
+    "share": "You have sent many new formulas in the last minute, and other students' formulas "
+    "are waiting: theirs go first. Try yours again in a few seconds.",
 }
 
 
@@ -656,8 +658,9 @@ def program(text: str, hessian: bool = False) -> Program:
             except ValueError as err:
                 done = str(err)
             except sandbox.SandboxError as err:
-                message = _SANDBOX_MESSAGES[err.reason].format(cpu=CPU_BUDGET, detail=err.detail)
-                if err.reason == "busy":
+                reason = "share" if err.detail in ("share", "yours") else err.reason
+                message = _SANDBOX_MESSAGES[reason].format(cpu=CPU_BUDGET, detail=err.detail)
+                if err.reason == "busy":  # "share" too
                     raise ValueError(message) from None  # not cached: it may work in a moment
                 done = message
             with _PROGRAMS_LOCK:

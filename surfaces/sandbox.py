@@ -16,7 +16,8 @@ How: one helper process (started on first use, SymPy imported once) reads jobs o
 ``fork``\\ s a child per job: the helper is single-threaded, so forking it is safe, and a fork costs
 milliseconds where a fresh interpreter with SymPy costs a second. The helper waits for the child's
 answer, kills it at the deadline, reaps it, and answers on its stdout. Jobs run one at a time (a
-class typing formulas queues for a moment instead of starving the server's two cores); the helper
+class typing formulas queues for a moment instead of starving the server's two cores), shared
+fairly between browser sessions (:class:`Turns`: the least recent user goes first); the helper
 exits when the server does (its stdin closes). Nothing is left running between jobs.
 
 Not :mod:`multiprocessing`: its ``spawn``/``forkserver`` children re-import the parent's
@@ -26,6 +27,8 @@ child would re-run a page script.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import os
 import pickle
@@ -41,7 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OutOfTime", "SandboxError", "helper_pid", "run", "stats"]
+__all__ = ["OutOfTime", "SandboxError", "Turns", "helper_pid", "on_behalf_of", "run", "stats"]
 
 _ROOT = str(Path(__file__).resolve().parent.parent)
 _PRELOAD = ("numpy", "sympy", "surfaces.formula")
@@ -195,7 +198,81 @@ class _Helper:
         self.proc.wait()
 
 
-_LOCK = threading.Lock()
+class Turns:
+    """One job at a time, shared fairly between owners (a browser session each).
+
+    The next job to run is the one whose owner used the least sandbox CPU over the last
+    ``window`` seconds (first come first served among equals): a student's first formula goes
+    before the tenth formula of a session typing many. An owner has at most one job waiting, and
+    one that used more than ``share`` seconds of CPU in the window is told the sandbox is busy
+    (``SandboxError("busy", "share")``) while others are running or waiting, instead of making
+    them wait behind it. A job that cannot start within its ``timeout`` is busy too.
+    """
+
+    MAX_OWNERS = 2000  # owners whose recent use is remembered (the oldest are forgotten)
+
+    def __init__(self, share: float = 3.0, window: float = 60.0) -> None:
+        self.share, self.window = share, window
+        self._cond = threading.Condition()
+        self._running = False
+        self._waiting: list[tuple[float, int, str]] = []  # (recent CPU, arrival, owner)
+        self._seq = 0
+        self._used: dict[str, list[tuple[float, float]]] = {}  # owner -> [(time, cpu)]
+
+    def recent(self, owner: str, now: float | None = None) -> float:
+        """CPU seconds ``owner``'s jobs used over the last ``window`` seconds."""
+        now = time.monotonic() if now is None else now
+        kept = [(t, c) for t, c in self._used.get(owner, []) if now - t < self.window]
+        if owner in self._used:
+            self._used[owner] = kept
+        return sum(c for _, c in kept)
+
+    def acquire(self, owner: str, timeout: float) -> None:
+        with self._cond:
+            now = time.monotonic()
+            if owner and any(w[2] == owner for w in self._waiting):
+                raise SandboxError("busy", "yours")
+            used = self.recent(owner, now) if owner else 0.0
+            if owner and used > self.share and (self._running or self._waiting):
+                raise SandboxError("busy", "share")
+            self._seq += 1
+            ticket = (used, self._seq, owner)
+            self._waiting.append(ticket)
+            deadline = now + timeout
+            while self._running or min(self._waiting) != ticket:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._waiting.remove(ticket)
+                    self._cond.notify_all()
+                    raise SandboxError("busy")
+                self._cond.wait(left)
+            self._waiting.remove(ticket)
+            self._running = True
+
+    def release(self, owner: str, cpu: float) -> None:
+        with self._cond:
+            self._running = False
+            if owner:
+                self._used.setdefault(owner, []).append((time.monotonic(), float(cpu)))
+                while len(self._used) > self.MAX_OWNERS:
+                    self._used.pop(next(iter(self._used)))
+            self._cond.notify_all()
+
+
+OWNER: contextvars.ContextVar[str] = contextvars.ContextVar("sandbox_owner", default="")
+
+
+@contextlib.contextmanager
+def on_behalf_of(owner: str):
+    """Run the jobs started inside as ``owner``'s (a browser session's id): see :class:`Turns`."""
+    token = OWNER.set(str(owner))
+    try:
+        yield
+    finally:
+        OWNER.reset(token)
+
+
+_TURNS = Turns()
 _helper: _Helper | None = None
 _STATS = {"jobs": 0, "cpu": 0.0, "last_cpu": 0.0}
 
@@ -230,8 +307,8 @@ def run(
 
     ``fn`` must be a module-level function (it is pickled by name). Raises :class:`SandboxError`
     when the child ran out of CPU or time (``time``) or memory (``memory``), died or raised
-    anything else (``crash``), or when the job could not start within ``queue`` seconds
-    (``busy``).
+    anything else (``crash``), or when the job could not start within ``queue`` seconds, or its
+    owner (:func:`on_behalf_of`) is over its share while others wait (``busy``: :class:`Turns`).
 
     >>> run(pow, (2, 10))
     1024
@@ -241,8 +318,9 @@ def run(
     surfaces.sandbox.SandboxError: time
     """
     global _helper
-    if not _LOCK.acquire(timeout=queue):
-        raise SandboxError("busy")
+    owner = OWNER.get()
+    _TURNS.acquire(owner, queue)
+    cpu_used = 0.0
     try:
         for attempt in (1, 2):  # a helper that died since the last job is started afresh, once
             try:
@@ -258,12 +336,13 @@ def run(
             answer, cpu_used = _helper.answer(wall)
         except (EOFError, OSError):  # the helper itself hung or died on this job: never retried
             _drop_helper()
+            cpu_used = cpu  # charged its whole budget: a share counts what it cost
             raise SandboxError("time", "helper") from None
         _STATS["jobs"] += 1
         _STATS["cpu"] += cpu_used
         _STATS["last_cpu"] = cpu_used
     finally:
-        _LOCK.release()
+        _TURNS.release(owner, cpu_used)
     kind, value = answer
     if kind == "ok":
         return value

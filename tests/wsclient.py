@@ -42,11 +42,13 @@ class Server:
         script: str = "app.py",
         prefix: tuple[str, ...] = (),
         args: tuple[str, ...] = (),
+        root: Path = ROOT,
     ) -> None:
         """``prefix``: a command the server runs under (``("taskset", "-c", "0")``: one core);
-        ``args``: more options for ``streamlit run``."""
+        ``args``: more options for ``streamlit run``; ``root``: the checkout it serves (a
+        benchmark compares two)."""
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+        env = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
         self.proc = subprocess.Popen(
             [
                 *prefix,
@@ -62,7 +64,7 @@ class Server:
                 *args,
                 "--browser.gatherUsageStats=false",
             ],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

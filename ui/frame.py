@@ -154,6 +154,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     """
     tune_malloc()  # once per server process: see ui.memory
     guard.install()  # once per process: an unreadable widget value resets that widget
+    guard.own_sandbox_jobs()  # formulas this run analyses share the sandbox as this session's
     # "auto" starts the sidebar collapsed on a phone (it covered 77 % of a 390 px screen); in
     # projector mode every page starts with it folded, so the room sees the figure first (the
     # class bar and the share panel stay reachable: the bar is on the page, » opens the panel).

@@ -26,7 +26,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from streamlit.runtime.state import session_state as _ss
 
-__all__ = ["install", "reap_departed", "reset_refused"]
+__all__ = ["install", "own_sandbox_jobs", "reap_departed", "reset_refused"]
 
 MAX_SESSIONS = 1000  # sessions with a refused value not yet shown (each holds ≤ 20 ids)
 _refused: dict[str, set[str]] = {}
@@ -159,3 +159,12 @@ def reset_refused() -> list[str]:
             st.session_state[key] = st.session_state[key]  # sent to the browser with this run
         keys.append(key or "a control")
     return keys
+
+
+def own_sandbox_jobs() -> None:
+    """Mark the formula analyses of this run as this session's (``surfaces.sandbox.Turns``
+    shares the sandbox between sessions: the least recent user goes first)."""
+    from surfaces import sandbox
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    sandbox.OWNER.set(ctx.session_id if ctx is not None else "")

@@ -338,3 +338,54 @@ def test_fast_full_batch_paths_equal_the_mean_of_the_example_terms():
             np.testing.assert_allclose(s.f(xy), s.f_batch(xy, idx), rtol=1e-12, atol=1e-14)
             np.testing.assert_allclose(s.grad(xy), s.grad_batch(xy, idx), rtol=1e-12, atol=1e-14)
     assert checked >= 1
+
+
+def test_the_sandbox_serves_the_least_recent_user_first_and_refuses_a_hog_over_its_share():
+    """#29: four sessions sending formula after formula slowed a fifth's one formula 4–12 s.
+    Turns are ordered by each session's recent sandbox CPU: the light user's job runs right after
+    the one running now, before every hog's next; a hog over its share is told "busy" at once
+    while others wait; an owner has one job waiting at most."""
+    import threading
+
+    from surfaces.sandbox import SandboxError, Turns
+
+    turns = Turns(share=3.0, window=60.0)
+    order: list[str] = []
+    for hog in ("h1", "h2", "h3", "h4"):  # each used 1 s of CPU already
+        turns.acquire(hog, 1)
+        turns.release(hog, 1.0)
+    turns.acquire("h1", 1)  # a hog's job is running
+
+    def wait_turn(owner: str) -> None:
+        turns.acquire(owner, 30)
+        order.append(owner)
+        turns.release(owner, 0.5 if owner.startswith("h") else 0.05)
+
+    hogs = [threading.Thread(target=wait_turn, args=(h,)) for h in ("h2", "h3", "h4")]
+    for t in hogs:
+        t.start()
+    while len(turns._waiting) < 3:
+        threading.Event().wait(0.01)
+    light = threading.Thread(target=wait_turn, args=("student",))
+    light.start()
+    while len(turns._waiting) < 4:
+        threading.Event().wait(0.01)
+    with pytest.raises(SandboxError) as one:  # one job waiting per owner
+        turns.acquire("h2", 1)
+    assert one.value.detail == "yours"
+    turns.release("h1", 2.5)  # h1 is now over its 3 s share
+    for t in [*hogs, light]:
+        t.join(10)
+    assert order[0] == "student", order  # first, though it came last
+    assert sorted(order[1:]) == ["h2", "h3", "h4"]
+    turns.acquire("h2", 1)  # someone is running: h1, over its share, is refused at once
+    with pytest.raises(SandboxError) as over:
+        turns.acquire("h1", 5)
+    assert over.value.reason == "busy" and over.value.detail == "share"
+    turns.release("h2", 0.1)
+    turns.acquire("h1", 1)  # alone, a hog still gets its turn: nobody waits behind it
+    turns.release("h1", 0.1)
+    with pytest.raises(SandboxError) as late:  # and a job that cannot start in time is busy
+        turns.acquire("x", 1)
+        turns.acquire("y", 0.05)
+    assert late.value.detail == ""
