@@ -375,8 +375,16 @@ def rate_map_figure(
             "type": "heatmap",
             "x": b64(alpha_lmax, "f8"),
             "y": b64(betas, "f8"),
-            "z": b64(np.where(rates >= 1, 1.0, np.nan), "f4"),
-            "colorscale": [[0, "#F4CCCC"], [1, "#F4CCCC"]],
+            # 1 where it diverges, 0 (transparent) elsewhere: one byte a cell, not four
+            "z": b64((rates >= 1).astype(np.uint8), "u1"),
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": [
+                [0, "rgba(0,0,0,0)"],
+                [0.5, "rgba(0,0,0,0)"],
+                [0.5, "#F4CCCC"],
+                [1, "#F4CCCC"],
+            ],
             "showscale": False,
             "hoverinfo": "skip",
         },

@@ -368,6 +368,15 @@ def test_hover_and_markers_name_what_they_show():
     )
     rings = [d for d in rate["data"] if d.get("x") == [1.0] and d.get("y") == [0.9]]
     assert {r["marker"]["line"]["color"] for r in rings} == {"black", "white"}
+    rates = np.where(
+        np.linspace(0.1, 4, 12)[None, :] > 2 + 2 * np.linspace(0, 0.99, 10)[:, None], 1.2, 0.5
+    )
+    pink, shown = labs.rate_map_figure(
+        np.linspace(0.1, 4, 12), np.linspace(0, 0.99, 10), rates, (1.0, 0.9), (2, 0.5)
+    )["data"][:2]
+    assert pink["z"]["dtype"] == "u1"  # the divergence layer: one byte a cell
+    np.testing.assert_array_equal(viz.decode(pink["z"]).reshape(10, 12), rates >= 1)
+    assert np.isnan(viz.decode(shown["z"]).reshape(10, 12)[rates >= 1]).all()
 
 
 def test_only_a_formula_is_searched_for_poles():

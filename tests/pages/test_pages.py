@@ -504,3 +504,23 @@ def test_a_costly_playground_link_keeps_its_banks_within_budget_and_says_which_r
         assert "Scrubbing is off for run" in view["note"]
         assert all(str(i) in view["note"] for i in silent)
     assert race_ui.plan_rows([1.0], 1000) == [0]  # far too costly: no bank at all
+
+
+def test_the_race_views_code_travels_once_as_a_static_file_not_in_every_update():
+    """#29: every update of a race view carried its 25.6 kB of JavaScript and 2 kB of CSS. The
+    element now carries a loader that imports the code from ``static/`` (under a name holding a
+    hash of its bytes: a changed file is a new name), and the file there is the code itself."""
+    from ui import race as race_ui
+    from viz.export import CSS, JS
+
+    at = open_page(PG)
+    (element,) = [
+        e
+        for e in at.get("bidi_component")
+        if e.proto.component_name.endswith("race") and not e.proto.id.endswith("race_preload")
+    ]
+    js, css = race_ui.served_code()
+    assert len(element.proto.js_content) < 1_000 and not element.proto.css_content
+    assert f"app/static/{js}" in element.proto.js_content and css in element.proto.js_content
+    assert (ROOT / "static" / js).read_text(encoding="utf-8") == JS
+    assert (ROOT / "static" / css).read_text(encoding="utf-8") == CSS
