@@ -43,11 +43,61 @@ LIVE = ROOT / "static" / "live"  # served as app/static/live/… (server.enableS
 
 @functools.lru_cache(maxsize=1)
 def store() -> tally.Tally:
-    """The server's class store (one per process; its folder from ``$DESCENT_LAB_DATA``); its
-    live files in the app's static folder when that folder can be written (``DESCENT_LAB_LIVE=off``
-    turns them off: several servers behind one address do not share a static folder)."""
-    off = os.environ.get("DESCENT_LAB_LIVE", "").lower() in ("0", "off", "false", "no")
+    """The server's class store, one per process: in PostgreSQL when a database URL is set
+    (``DESCENT_LAB_DATABASE_URL``, or ``url`` under ``[connections.tally]`` in Streamlit's
+    secrets: several app servers share its classes), else in one SQLite file (its folder from
+    ``$DESCENT_LAB_DATA``). Its live files go in the app's static folder when that folder can be
+    written, and not with a database unless ``DESCENT_LAB_LIVE=on`` (several servers behind
+    one address do not share a static folder; ``off`` turns them off)."""
+    live = os.environ.get("DESCENT_LAB_LIVE", "").lower()
+    url = database_url()
+    if url:
+        return _database_store(url, live in ("1", "on", "true", "yes"))
+    off = live in ("0", "off", "false", "no")
     return tally.Tally(live=None if off or not _writable(LIVE) else LIVE)
+
+
+_FAILED: list[tuple[float, str]] = []  # the last failure to reach the database (time, why)
+RETRY = 30.0  # seconds before a database that could not be reached is tried again
+
+
+def _database_store(url: str, live: bool) -> tally.Tally:
+    """The PostgreSQL store (``ui.tally_postgres``) through ``st.connection``; a database that
+    cannot be reached is a :class:`~ui.tally.TallyError` (tried again after ``RETRY`` s, not
+    on every call: each try may wait its connection timeout)."""
+    import time
+
+    if _FAILED and time.monotonic() - _FAILED[-1][0] < RETRY:
+        raise tally.TallyError(_FAILED[-1][1])
+    try:
+        from .tally_postgres import PgTally
+
+        conn = st.connection(
+            "tally",
+            type="sql",
+            url=url,
+            pool_size=4,
+            max_overflow=8,
+            pool_timeout=10,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},
+        )
+        return PgTally(conn.engine, live=LIVE if live and _writable(LIVE) else None)
+    except Exception as err:  # a bad URL, a missing driver, a server down: a message, not a crash
+        why = f"the class database cannot be reached ({type(err).__name__})"
+        _FAILED[:] = [(time.monotonic(), why)]
+        raise tally.TallyError(why) from err
+
+
+def database_url() -> str | None:
+    """The class store's database URL, if the operator set one (environment, then secrets)."""
+    url = os.environ.get("DESCENT_LAB_DATABASE_URL", "").strip()
+    if url:
+        return url
+    try:
+        return str(st.secrets["connections"]["tally"]["url"]) or None
+    except Exception:  # no secrets file, or no such entry: the embedded SQLite store
+        return None
 
 
 def _writable(folder: Path) -> bool:
@@ -445,7 +495,11 @@ def poll() -> None:
 
 def _poll() -> None:
     files = _watched()
-    if store().live is not None and files is not None:
+    try:
+        live = store().live
+    except (tally.TallyError, OSError):  # the store is down: the fragment timer says so
+        live = None
+    if live is not None and files is not None:
         for name, rev in files.items():
             store().ensure_live(name, rev)
         every = 1500 if any(n.startswith("q-") for n in files) else 2500

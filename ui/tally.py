@@ -37,6 +37,7 @@ folder). Nothing but the standard library: this module has no Streamlit in it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -46,7 +47,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -237,7 +238,9 @@ class ClassState:
 
 
 class Tally:
-    """The class store (one SQLite file; safe to share between threads and processes)."""
+    """The class store in one SQLite file (safe to share between threads and processes on one
+    machine); ``ui.tally_postgres.PgTally`` is the same store in PostgreSQL, for several app
+    servers. Every statement is written once, for both: ``?`` placeholders, standard SQL."""
 
     def __init__(
         self,
@@ -252,7 +255,21 @@ class Tally:
         live: str | os.PathLike | None = None,
     ) -> None:
         folder = folder or os.environ.get(ENV) or Path(tempfile.gettempdir()) / "descent-lab"
-        self.path = Path(folder) / FILE
+        self.path: Path | None = Path(folder) / FILE
+        self._limits(ttl, max_answers, max_questions, max_classes, per_address, max_bytes, live)
+        self._local = threading.local()
+        self._connect()
+
+    def _limits(
+        self,
+        ttl: float,
+        max_answers: int,
+        max_questions: int,
+        max_classes: int,
+        per_address: int | None,
+        max_bytes: int,
+        live: str | os.PathLike | None,
+    ) -> None:
         self.ttl = float(ttl)
         self.max_answers = int(max_answers)
         self.max_questions = int(max_questions)
@@ -265,9 +282,7 @@ class Tally:
         self.per_address = max(int(per_address), 1)
         self.max_pages = max(int(max_bytes) // PAGE, 16)
         self.live = Path(live) if live is not None else None
-        self._local = threading.local()
         self._purged = 0.0
-        self._connect()
 
     # -- connections: one per thread, WAL, bounded, made again if the file vanished -------------------
     def _inode(self) -> int | None:
@@ -298,7 +313,7 @@ class Tally:
         return db
 
     @staticmethod
-    def _schema(db: sqlite3.Connection) -> None:
+    def _schema(db: Any) -> None:
         """The tables, at this code's version (an older file's rows are dropped: they live
         48 hours anyway)."""
         db.execute("BEGIN IMMEDIATE")
@@ -325,38 +340,62 @@ class Tally:
             db.close()
             self._local.db = None
 
-    def _write(self, work: Callable[[sqlite3.Connection, float], T], now: float | None = None) -> T:
-        """``work(db, now)`` in one ``BEGIN IMMEDIATE`` transaction, after purging old rows
-        (once a minute); SQLite's errors become :class:`TallyError`."""
+    def _write(self, work: Callable[[Any, float], T], now: float | None = None) -> T:
+        """``work(db, now)`` in one transaction that holds the store's write lock (no other
+        writer runs beside it: a count then an insert is exact), after purging old rows (once a
+        minute); the database's errors become :class:`TallyError`."""
         now = time.time() if now is None else float(now)
-        db = self._connect()
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if now - self._purged > 60.0:
-                    old = now - self.ttl
-                    db.execute("DELETE FROM answers WHERE at < ?", (old,))
-                    db.execute("DELETE FROM classes WHERE at < ?", (old,))
-                    for (qid,) in db.execute(
-                        "SELECT qid FROM questions WHERE at < ?", (old,)
-                    ).fetchall():
-                        self._drop_question(db, qid)
-                    self._sweep_live(old)
-                    self._purged = now
-                out = work(db, now)
-                db.execute("COMMIT")
-                return out
-            except BaseException:
-                if db.in_transaction:  # SQLite already rolled back a full database's write
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.OperationalError as err:
+            with self._writing() as db:
+                try:
+                    if now - self._purged > 60.0:
+                        old = now - self.ttl
+                        db.execute("DELETE FROM answers WHERE at < ?", (old,))
+                        db.execute("DELETE FROM classes WHERE at < ?", (old,))
+                        for (qid,) in db.execute(
+                            "SELECT qid FROM questions WHERE at < ?", (old,)
+                        ).fetchall():
+                            self._drop_question(db, qid)
+                        self._sweep_live(old)
+                        self._purged = now
+                    out = work(db, now)
+                    db.execute("COMMIT")
+                    return out
+                except BaseException:
+                    if db.in_transaction:  # SQLite already rolled back a full database's write
+                        db.execute("ROLLBACK")
+                    raise
+        except self.BUSY as err:
             raise TallyError(f"the class store is busy or full ({err})") from err
-        except sqlite3.DatabaseError as err:
+        except self.REFUSED as err:
             raise TallyError(f"the class store refused it ({err})") from err
 
+    # what the database raises when it is busy or full, and when it refuses a statement
+    BUSY: tuple[type[BaseException], ...] = (sqlite3.OperationalError,)
+    REFUSED: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """This thread's connection, in a transaction that holds the write lock."""
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        yield db
+
+    def _one(self, sql: str, params: tuple = ()) -> tuple | None:
+        """The first row of a read (outside any transaction: WAL readers never wait)."""
+        try:
+            return self._connect().execute(sql, params).fetchone()
+        except self.REFUSED as err:
+            raise TallyError(f"the class store cannot be read now ({err})") from err
+
+    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            return self._connect().execute(sql, params).fetchall()
+        except self.REFUSED as err:
+            raise TallyError(f"the class store cannot be read now ({err})") from err
+
     @staticmethod
-    def _drop_question(db: sqlite3.Connection, qid: str) -> None:
+    def _drop_question(db: Any, qid: str) -> None:
         for table in ("questions", "answers", "refused"):
             db.execute(f"DELETE FROM {table} WHERE qid = ?", (qid,))
 
@@ -427,7 +466,7 @@ class Tally:
         qid = str(qid)[:32]
         address = _hash(address)
 
-        def work(db: sqlite3.Connection, now: float) -> str | None:
+        def work(db: Any, now: float) -> str | None:
             dropped = None
             row = db.execute("SELECT 1 FROM questions WHERE qid = ?", (qid,)).fetchone()
             if row is None:
@@ -473,14 +512,10 @@ class Tally:
     def question(self, qid: str, now: float | None = None) -> Question | None:
         """The open question ``qid``, or None (never opened, or closed for good)."""
         now = time.time() if now is None else float(now)
-        row = (
-            self._connect()
-            .execute(
-                "SELECT qid, class, page, query, kind, paced, phase, rev FROM questions "
-                "WHERE qid = ? AND at >= ?",
-                (str(qid)[:32], now - self.ttl),
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT qid, class, page, query, kind, paced, phase, rev FROM questions "
+            "WHERE qid = ? AND at >= ?",
+            (str(qid)[:32], now - self.ttl),
         )
         if row is None:
             return None
@@ -520,7 +555,7 @@ class Tally:
         address = _hash(address)
         answer = str(answer)[:MAX_TEXT]
 
-        def work(db: sqlite3.Connection, now: float) -> tuple[bool, str] | str:
+        def work(db: Any, now: float) -> tuple[bool, str] | str:
             q = db.execute(
                 "SELECT phase FROM questions WHERE qid = ? AND at >= ?", (qid, now - self.ttl)
             ).fetchone()
@@ -553,10 +588,10 @@ class Tally:
             raise Refused(_WHY[out].format(n=self.max_answers, m=self.per_address))
         return out
 
-    def _refused(self, db: sqlite3.Connection, qid: str, reason: str) -> str:
+    def _refused(self, db: Any, qid: str, reason: str) -> str:
         db.execute(
             "INSERT INTO refused (qid, reason, n) VALUES (?, ?, 1) "
-            "ON CONFLICT (qid, reason) DO UPDATE SET n = n + 1",
+            "ON CONFLICT (qid, reason) DO UPDATE SET n = refused.n + 1",
             (qid, reason),
         )
         return reason
@@ -565,7 +600,7 @@ class Tally:
         """Count an answer to the open question ``qid`` that was refused before the store (no
         browser cookie): the teacher sees how many, and why."""
 
-        def work(db: sqlite3.Connection, now: float) -> None:
+        def work(db: Any, now: float) -> None:
             if db.execute("SELECT 1 FROM questions WHERE qid = ?", (str(qid)[:32],)).fetchone():
                 self._refused(db, str(qid)[:32], str(reason)[:40])
 
@@ -574,7 +609,7 @@ class Tally:
     def reset(self, qid: str) -> int:
         """Delete every answer to ``qid`` and its refusals, and ask again; returns how many."""
 
-        def work(db: sqlite3.Connection, now: float) -> int:
+        def work(db: Any, now: float) -> int:
             cur = db.execute("DELETE FROM answers WHERE qid = ?", (str(qid)[:32],))
             db.execute("DELETE FROM refused WHERE qid = ?", (str(qid)[:32],))
             db.execute(
@@ -591,30 +626,25 @@ class Tally:
     def count(self, qid: str, now: float | None = None) -> Count:
         """The tally of ``qid``: answers by text, right ones, refusals by reason."""
         now = time.time() if now is None else float(now)
-        db = self._connect()
         qid = str(qid)[:32]
-        rows = db.execute(
+        rows = self._all(
             "SELECT answer, correct, COUNT(*) FROM answers WHERE qid = ? AND at >= ? GROUP BY 1, 2",
             (qid, now - self.ttl),
-        ).fetchall()
+        )
         answers: dict[str, int] = {}
         right = total = 0
         for answer, correct, n in rows:
             answers[answer] = answers.get(answer, 0) + n
             total += n
             right += n if correct else 0
-        refused = dict(db.execute("SELECT reason, n FROM refused WHERE qid = ?", (qid,)).fetchall())
+        refused = dict(self._all("SELECT reason, n FROM refused WHERE qid = ?", (qid,)))
         return Count(dict(sorted(answers.items(), key=lambda kv: -kv[1])), right, total, refused)
 
     def answer_of(self, qid: str, voter: str) -> str | None:
         """``voter``'s counted answer to ``qid``, if any."""
-        row = (
-            self._connect()
-            .execute(
-                "SELECT answer FROM answers WHERE qid = ? AND voter = ?",
-                (str(qid)[:32], str(voter)[:64]),
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT answer FROM answers WHERE qid = ? AND voter = ?",
+            (str(qid)[:32], str(voter)[:64]),
         )
         return None if row is None else row[0]
 
@@ -630,7 +660,7 @@ class Tally:
         owner = hashlib.sha256(str(owner).encode()).hexdigest()[:24] if owner else ""
         address = _hash(address)
 
-        def work(db: sqlite3.Connection, now: float) -> None:
+        def work(db: Any, now: float) -> None:
             if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone():
                 db.execute(
                     "UPDATE classes SET at = ?, owner = CASE WHEN ? = '' THEN owner ELSE ? END "
@@ -676,14 +706,9 @@ class Tally:
         but to its own browser's session."""
         if not owner:
             return None
-        row = (
-            self._connect()
-            .execute(
-                "SELECT code, key FROM classes WHERE owner = ? AND at >= ? ORDER BY at DESC "
-                "LIMIT 1",
-                (hashlib.sha256(str(owner).encode()).hexdigest()[:24], time.time() - self.ttl),
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT code, key FROM classes WHERE owner = ? AND at >= ? ORDER BY at DESC LIMIT 1",
+            (hashlib.sha256(str(owner).encode()).hexdigest()[:24], time.time() - self.ttl),
         )
         return None if row is None else (row[0], row[1])
 
@@ -696,13 +721,9 @@ class Tally:
     def class_state(self, code: str, now: float | None = None) -> ClassState | None:
         """The class ``code`` (its lesson, step and revision), or None if there is none."""
         now = time.time() if now is None else float(now)
-        row = (
-            self._connect()
-            .execute(
-                "SELECT code, lesson, step, rev FROM classes WHERE code = ? AND at >= ?",
-                (str(code)[:16], now - self.ttl),
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT code, lesson, step, rev FROM classes WHERE code = ? AND at >= ?",
+            (str(code)[:16], now - self.ttl),
         )
         if row is None:
             return None
