@@ -30,9 +30,8 @@ ask = predict.begin(P)  # a question link about the two-direction map (section 2
 
 
 # -- one weight -------------------------------------------------------------------------------------
-# while a question waits, the screen is the question's (section 2): the text above it folds away
-section1 = predict.fold(ask, "The page so far: one weight, then two singular values")
-with section1:
+@link.fragment  # its controls drive only this section: a step reruns and resends it alone
+def one_weight() -> None:
     st.markdown(
         "Fit one weight $w$ so that $\\sigma w \\approx y$. Gradient descent on "
         "$L(w) = (y-\\sigma w)^2$ multiplies the error by the same factor every step "
@@ -113,8 +112,12 @@ with section1:
                 icon="💥",
             )
 
+
+# while a question waits, the screen is the question's (section 2): the text above it folds away
+section1 = predict.fold(ask, "The page so far: one weight, then two singular values")
 # -- two singular values ----------------------------------------------------------------------------
 with section1:  # right after section 1 (folded with it while a question waits)
+    one_weight()
     st.divider()
     st.subheader("Two singular values")
     st.markdown(

@@ -19,6 +19,7 @@ given ``url=``. Values are plain text: numbers in Python's shortest round-trip f
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +41,7 @@ __all__ = [
     "encode",
     "escape",
     "finish",
+    "fragment",
     "hidden",
     "keep",
     "last_query",
@@ -80,6 +82,7 @@ _LAST = "_link_last"  # page -> its last URL parameters, restored when coming ba
 _PENDING = "_link_pending"
 _NOTES = "_link_notes"
 _HIDDEN = "_link_hidden"
+_SHARE_OPEN = "_link_share_open"  # the share panel's open state (a keyed expander)
 _DEFAULTS = "_link_defaults"  # widget key -> its default, as the last run drew it (for reset)
 
 
@@ -670,7 +673,7 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
     where = run.share_slot.container() if run.share_slot is not None else st.sidebar
     # A keyed expander with a callback keeps its open state across reruns: picking the class
     # link's controls one by one no longer closes the panel after each pick.
-    with where.expander("🔗 Share this view", key="_link_share_open", on_change=_noop):
+    with where.expander("🔗 Share this view", key=_SHARE_OPEN, on_change=_noop):
         st.caption(
             "The address bar always holds this exact view; the link below is the same view for "
             "others (without projector mode). Copy it (button at the right of the box) to send "
@@ -727,6 +730,45 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
                 on_click=_reset,
                 args=(run.prefix,),
             )
+
+
+def fragment(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``st.fragment(fn)`` for a part of a page whose controls drive only that part: a widget
+    inside reruns ``fn`` alone (its figures are redrawn and sent, the rest of the page is not),
+    and the address still holds the whole view: at the end of such a run the URL is written from
+    the page's last full run with this part's controls as they are now. While the share panel is
+    open (it shows the link) a change reruns the whole page instead, so the panel follows."""
+
+    @functools.wraps(fn)
+    def part(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if _fragment_run():
+            _finish_fragment()
+        return out
+
+    return st.fragment(part)
+
+
+def _fragment_run() -> bool:
+    """Whether this run reruns fragments only (a widget inside one changed), not the page."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def _finish_fragment() -> None:
+    ss = _state()
+    if _RUN not in ss:  # no full run yet in this session (cannot happen from a browser)
+        return
+    run = _run()
+    ss.setdefault(_DEFAULTS, {}).update(run.defaults)
+    query = params()
+    ss.setdefault(_LAST, {})[run.page] = query
+    if _current_query() != query:
+        st.query_params.from_dict(query)
+    if ss.get(_SHARE_OPEN):
+        st.rerun(scope="app")
 
 
 def stop() -> None:

@@ -963,3 +963,45 @@ def test_each_labs_question_fits_a_projector_screen(server, browser, path, query
         assert box and box["y"] + box["height"] <= 720, (text, box)
     assert tab.real_errors(_url_name(path)) == []
     tab.page.close()
+
+
+def test_a_sections_slider_reruns_its_section_alone_and_the_address_follows(server, browser):
+    """#29: the Learning-rate lab's first section is a fragment: its η slider reruns and resends
+    that section only (the second section's race view is not touched), the address holds the new
+    η, and with the share panel open the panel's link follows too (the whole page reruns then)."""
+    tab = Page(browser, server).open("Learning_rate")
+    _race_ready(tab.page)
+    tab.page.wait_for_timeout(1500)
+    ready = "() => document.querySelector('.race').dataset.ready"
+    before = tab.page.evaluate(ready)
+    eta = tab.page.locator("input[type='range'][aria-label='step size η']")
+    eta.focus()
+    tab.page.keyboard.press("ArrowRight")
+    tab.page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('eta') !== null", timeout=30_000
+    )
+    value = eta.get_attribute("aria-valuetext")  # "0.3050": the slider's format
+    address = tab.page.evaluate("() => new URLSearchParams(location.search).get('eta')")
+    assert float(address) == float(value)
+    tab.page.wait_for_timeout(1500)
+    assert tab.page.evaluate(ready) == before, "section 2's race view was redrawn"
+    tab.page.get_by_text("🔗 Share this view").click()
+    tab.page.wait_for_timeout(1000)
+    eta.focus()
+    tab.page.keyboard.press("ArrowRight")
+    new = tab.page.wait_for_function(
+        """v => { const e = document.querySelector("input[type='range'][aria-label='step size η']");
+              return e && e.getAttribute('aria-valuetext') !== v && e.getAttribute('aria-valuetext'); }""",
+        arg=value,
+        timeout=30_000,
+    ).json_value()
+    link = tab.page.locator("[data-testid='stSidebar'] code").first
+    link.wait_for(timeout=10_000)
+    tab.page.wait_for_function(
+        "v => [...document.querySelectorAll(\"[data-testid='stSidebar'] code\")]"
+        ".some((c) => c.innerText.includes('eta=' + v))",
+        arg=f"{float(new):g}",
+        timeout=30_000,
+    )
+    assert tab.real_errors("Learning_rate") == []
+    tab.page.close()
