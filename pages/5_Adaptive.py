@@ -13,9 +13,9 @@ from optim import experiments, grids, theory
 from surfaces import get_surface
 from surfaces.data import FEATURES
 from ui import lab, link, predict, race
-from ui.cache import steps_to, surface_key, surface_of
+from ui.cache import surface_key
 from ui.frame import chart, page, phone
-from viz import claims, labs
+from viz import labs
 
 P = "ad"
 look = page(
@@ -73,97 +73,107 @@ st.caption(
     f"Final loss: {final}. AdaGrad's effective step (solid/dotted per coordinate) never rises."
 )
 
+
 # -- 2. axis-aligned against rotated ----------------------------------------------------------------
-st.divider()
-st.subheader("2 · An axis-aligned valley against a rotated one")
-st.markdown(
-    "Per-coordinate scaling is a **diagonal** preconditioner. When the valley runs along an axis, "
-    "dividing each coordinate by its own gradient scale undoes the ill-conditioning. Rotate the "
-    "same valley by 45° and no diagonal scaling can: the steep direction mixes both coordinates."
-)
-c1, c2, c3 = st.columns(3)
-kappa = link.select_slider("κ", grids.KAPPAS, value=100, key=f"{P}_kappa", where=c1)
-angle = link.slider(
-    "rotation of the second valley (°)", 0, 90, 45, step=5, key=f"{P}_angle", where=c2
-)
-opt2 = link.selectbox("adaptive method", ["rmsprop", "adam", "adagrad"], key=f"{P}_opt2", where=c3)
-steps2 = 300
-cols = st.columns(2)
-for i, (col, ang) in enumerate(zip(cols, (0.0, float(angle)))):
-    key = surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
-    ts = lab.runs(key, ["gd", opt2], [{"lr": 1.0}, {"lr": 0.05}], steps2)  # 1/λ_max: GD's best
-    with col:
-        st.markdown(f"**θ = {ang:g}°**")
-        views2 = viz.run_views(ts, surface_of(key), ["GD η = 1", f"{opt2} η = 0.05"])
-        lab.lab_map(P, look, key, views2, f"valley{i}", "Top view of a valley at this rotation")
-        r = steps_to(key, (opt2, (("lr", 0.05),)), tuple(surface_of(key).starts[0]), steps2, 1e-4)
-        st.metric(f"{opt2}: steps to L − L* ≤ 10⁻⁴", f"{r}" if r >= 0 else f"not within {steps2}")
+@link.fragment  # its controls drive this section alone
+def valleys() -> None:
+    st.divider()
+    st.subheader("2 · An axis-aligned valley against a rotated one")
+    st.markdown(
+        "Per-coordinate scaling is a **diagonal** preconditioner. When the valley runs along an axis, "
+        "dividing each coordinate by its own gradient scale undoes the ill-conditioning. Rotate the "
+        "same valley by 45° and no diagonal scaling can: the steep direction mixes both coordinates."
+    )
+    c1, c2, c3 = st.columns(3)
+    kappa = link.select_slider("κ", grids.KAPPAS, value=100, key=f"{P}_kappa", where=c1)
+    angle = link.slider(
+        "rotation of the second valley (°)", 0, 90, 45, step=5, key=f"{P}_angle", where=c2
+    )
+    opt2 = link.selectbox(
+        "adaptive method", ["rmsprop", "adam", "adagrad"], key=f"{P}_opt2", where=c3
+    )
+    lab.valleys(P, look, kappa, angle, opt2, steps=300)
+
+
+valleys()
+
 
 # -- 3. bias correction -----------------------------------------------------------------------------
-st.divider()
-st.subheader("3 · Adam's bias correction")
-st.markdown(
-    "Both moments start at zero, so early on they are too small: m by a factor 1 − β₁ᵗ, v by "
-    "1 − β₂ᵗ. Without correction the first step is η(1−β₁)/√(1−β₂) per coordinate — about "
-    "**3.16 η** for the defaults (0.9, 0.999) — instead of η."
-)
-st.latex(
-    r"\hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad "
-    r"w_t = w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
-)
-c1, c2, c3 = st.columns(3)
-eta3 = lab.eta_slider("η", ETAS, 0.01, f"{P}_eta3", where=c1)
-b1 = link.select_slider("β₁", grids.ADAM_BETA1, value=0.9, key=f"{P}_b1", where=c2)
-b2 = link.select_slider("β₂", grids.ADAM_BETA2, value=0.999, key=f"{P}_b2", where=c3)
-ts = lab.runs(
-    surface_key("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0),
-    ["adam", "adam"],
-    [{"lr": eta3, "beta1": b1, "beta2": b2, "bias_correction": bc} for bc in (True, False)],
-    30,
-)
-steps_taken = [np.abs(np.diff(t.xy[:, 0, 0])) / eta3 for t in ts]
-first = theory.adam_first_step(b1, b2, bias_correction=False)
-chart(
-    labs.bias_correction_figure(*steps_taken, first, look=look),
-    "Adam's first steps with and without bias correction: step size against step",
-    key=f"{P}_bias",
-)
-st.caption(
-    f"First step: {steps_taken[0][0]:.3g} η with correction, {steps_taken[1][0]:.3g} η without "
-    f"(theory {first:.3g} η)."
-)
-lab.errata(
-    ("rmsprop", "adam"), "Errata in the lecture notes (the engine implements the correct math)"
-)
+@link.fragment
+def bias_correction() -> None:
+    st.divider()
+    st.subheader("3 · Adam's bias correction")
+    st.markdown(
+        "Both moments start at zero, so early on they are too small: m by a factor 1 − β₁ᵗ, v by "
+        "1 − β₂ᵗ. Without correction the first step is η(1−β₁)/√(1−β₂) per coordinate — about "
+        "**3.16 η** for the defaults (0.9, 0.999) — instead of η."
+    )
+    st.latex(
+        r"\hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad "
+        r"w_t = w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
+    )
+    c1, c2, c3 = st.columns(3)
+    eta3 = lab.eta_slider("η", ETAS, 0.01, f"{P}_eta3", where=c1)
+    b1 = link.select_slider("β₁", grids.ADAM_BETA1, value=0.9, key=f"{P}_b1", where=c2)
+    b2 = link.select_slider("β₂", grids.ADAM_BETA2, value=0.999, key=f"{P}_b2", where=c3)
+    ts = lab.runs(
+        surface_key("quadratic", kappa=10.0, angle_deg=0.0, scale=1.0),
+        ["adam", "adam"],
+        [{"lr": eta3, "beta1": b1, "beta2": b2, "bias_correction": bc} for bc in (True, False)],
+        30,
+    )
+    steps_taken = [np.abs(np.diff(t.xy[:, 0, 0])) / eta3 for t in ts]
+    first = theory.adam_first_step(b1, b2, bias_correction=False)
+    chart(
+        labs.bias_correction_figure(*steps_taken, first, look=look),
+        "Adam's first steps with and without bias correction: step size against step",
+        key=f"{P}_bias",
+    )
+    st.caption(
+        f"First step: {steps_taken[0][0]:.3g} η with correction, {steps_taken[1][0]:.3g} η without "
+        f"(theory {first:.3g} η)."
+    )
+    title = "Errata in the lecture notes (the engine implements the correct math)"
+    lab.errata(("rmsprop", "adam"), title)
+
+
+bias_correction()
+
 
 # -- 4. sparse features -----------------------------------------------------------------------------
-st.divider()
-st.subheader("4 · A rare feature")
-s4 = get_surface("logistic_sparse")
-rare = int(np.count_nonzero(s4.X[:, 1]))
-st.markdown(
-    f"Logistic regression where feature 2 is non-zero in only {rare} of the {s4.n_data} examples "
-    f"({rare / s4.n_data:.0%}). Its gradient "
-    "is rare, so with one global η GD's w₂ lags behind its w₁; AdaGrad divides each coordinate "
-    "by its own gradient history, so the rare coordinate gets the larger step."
-)
-c1, c2 = st.columns(2)
-eta4 = lab.eta_slider("η (GD and AdaGrad)", ETAS, 1.0, f"{P}_eta4", where=c1)
-steps4 = link.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4", where=c2)
-key4 = surface_key("logistic_sparse")
-ts4 = lab.runs(key4, ["gd", "adagrad"], [{"lr": eta4}] * 2, steps4)
-v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
-left, right = st.columns(2)
-with left:
-    lab.lab_map(P, look, key4, v4, "sparse", "Top view of the sparse logistic loss with each run")
-table4 = experiments.tenfold_table(ts4, s4.minima[0], ("GD", "AdaGrad"), steps4)
-st.dataframe(table4, hide_index=True)
-chart(
-    labs.sparse_steps_figure(ts4[0].eff_lr[:, 0], ts4[1].eff_lr[:, 0], look=look),
-    "The rare feature's effective step against step for each optimizer, on a log scale",
-    where=right,
-    key=f"{P}_sparse_eff",
-)
+@link.fragment
+def rare_feature() -> None:
+    st.divider()
+    st.subheader("4 · A rare feature")
+    s4 = get_surface("logistic_sparse")
+    rare = int(np.count_nonzero(s4.X[:, 1]))
+    st.markdown(
+        f"Logistic regression where feature 2 is non-zero in only {rare} of the {s4.n_data} "
+        f"examples ({rare / s4.n_data:.0%}). Its gradient is rare, so with one global η GD's w₂ "
+        "lags behind its w₁; AdaGrad divides each coordinate by its own gradient history, so the "
+        "rare coordinate gets the larger step."
+    )
+    c1, c2 = st.columns(2)
+    eta4 = lab.eta_slider("η (GD and AdaGrad)", ETAS, 1.0, f"{P}_eta4", where=c1)
+    steps4 = link.slider("steps ", 20, 300, 100, step=10, key=f"{P}_steps4", where=c2)
+    key4 = surface_key("logistic_sparse")
+    ts4 = lab.runs(key4, ["gd", "adagrad"], [{"lr": eta4}] * 2, steps4)
+    v4 = viz.run_views(ts4, s4, [f"GD η = {eta4:g}", f"AdaGrad η = {eta4:g}"])
+    left, right = st.columns(2)
+    alt = "Top view of the sparse logistic loss with each run"
+    with left:
+        lab.lab_map(P, look, key4, v4, "sparse", alt)
+    table4 = experiments.tenfold_table(ts4, s4.minima[0], ("GD", "AdaGrad"), steps4)
+    st.dataframe(table4, hide_index=True)
+    chart(
+        labs.sparse_steps_figure(ts4[0].eff_lr[:, 0], ts4[1].eff_lr[:, 0], look=look),
+        "The rare feature's effective step against step for each optimizer, on a log scale",
+        where=right,
+        key=f"{P}_sparse_eff",
+    )
+
+
+rare_feature()
 
 # -- 5. normalization as conditioning ---------------------------------------------------------------
 st.divider()
@@ -176,16 +186,7 @@ st.markdown(
     "layer's inputs, batch by batch. Each run below is GD at its own best step η* = 2/(λ_min + "
     "λ_max) and Adam at η = 0.1, from the same corner of each map."
 )
-rows = []
-for col, (features, label) in zip(st.columns(3), FEATURES.items()):
-    c, ts5 = lab.normalized(features)
-    key5 = surface_key("linear_regression", features=features)
-    v5 = viz.run_views(ts5, surface_of(key5), [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
-    with col:
-        st.markdown(f"**{label}** · κ = {c.kappa:.3g}")
-        alt = f"Top view of the regression loss with {label} inputs, 60 steps of GD and Adam"
-        lab.lab_map(P, look, key5, v5, f"norm_{features}", alt, size=(460, 330))
-    rows.append(claims.conditioning_row(label, c))
+rows = lab.normalization_maps(P, look)
 st.dataframe(rows, hide_index=True)
 raw, _, std = (lab.normalized(f)[0] for f in FEATURES)
 st.caption(

@@ -10,12 +10,13 @@ import streamlit as st
 
 import optim
 import viz
-from optim import experiments, grids, schedules
+from optim import experiments, grids
+from optim.experiments import DECAYS
 from surfaces import get_surface
 from ui import lab, link, predict, race, view
 from ui.cache import surface_key
 from ui.frame import chart, page
-from viz import claims, labs
+from viz import labs
 
 P = "sg"
 look = page(
@@ -30,61 +31,68 @@ look = page(
 )
 race.preload()  # plotly.js for the race view, fetched while the page runs
 ask = predict.begin(P)  # a question link about the dance (section 2)
-
-
 DATA = {
     "linear_regression": "linear regression (60 points)",
     "sigmoid_neuron": "sigmoid neuron (40 points)",
 }
-name = link.selectbox("Data-driven surface", list(DATA), format_func=DATA.get, key=f"{P}_surface")
+c1, c2 = st.columns([3, 1])
+name = link.selectbox(
+    "Data-driven surface", list(DATA), format_func=DATA.get, key=f"{P}_surface", where=c1
+)
+seed = int(link.number_input("seed of the minibatches", 0, 10**6, 0, key=f"{P}_seed", where=c2))
 surface = get_surface(name)
 n = surface.n_data
 skey = surface_key(name)
-
-# -- 1. the gradient cloud --------------------------------------------------------------------------
-# On a question's screen this section (which says why a constant step cannot settle) and
-# section 2's introduction stay unwritten: they would give the answer away, and after the reveal
-# nothing may push the view down; "Change the settings" brings them back.
-pending = ask is not None and (ask.hidden or not ask.explore)
-if not pending:
-    st.subheader("1 · A minibatch gradient is the full gradient plus noise")
-    st.markdown(
-        "Draw B examples at random (with replacement) and average their gradients: the estimate "
-        "is unbiased, and its covariance is the per-example covariance Σ divided by B, so its "
-        "spread shrinks like 1/√B."
-    )
-c1, c2, c3 = st.columns(3)
-batch = link.select_slider(
-    "batch size B", [*grids.SGD_BATCHES, 32, n], value=4, key=f"{P}_batch", where=c1
-)
-where = link.selectbox(
-    "at the point",
-    ["start", "halfway", "at the optimum"],
-    key=f"{P}_where",
-    help="At the optimum: note 2, Fig. 1–2 — the full gradient balances to zero, a minibatch's does not.",
-    where=c2,
-)
-seed = int(link.number_input("seed", 0, 10**6, 0, key=f"{P}_seed", where=c3))
 start, w_star = (np.asarray(p, dtype=float) for p in (surface.starts[0], surface.minima[0]))
-w = {"start": start, "halfway": 0.5 * (start + w_star), "at the optimum": w_star}[where]
-if not pending:
-    cloud = lab.cloud(name, tuple(map(float, w)), batch, seed)
-    left, right = st.columns([3, 2])
-    chart(
-        labs.gradient_cloud_figure(cloud.samples, cloud.full, look=look),
-        "Minibatch gradients around the full gradient, with the covariance ellipse Σ/B",
-        where=left,
-        key=f"{P}_cloud",
-    )
-    with right:
-        st.metric("spread measured: tr Cov over 400 draws", f"{cloud.spread:.4g}")
-        st.metric("theory: tr Σ / B", f"{cloud.predicted_spread:.4g}")
-        st.metric("‖mean of the draws − ∇L(w)‖", f"{cloud.bias:.3g}")
-        st.caption(
-            f"‖∇L(w)‖ = {np.linalg.norm(cloud.full):.3g}. At the optimum the contributions of all the "
-            "examples balance and the full gradient vanishes, but a minibatch's do not (EECS 182 "
-            "note 2, Fig. 1–2): that is why a constant step cannot settle."
+# -- 1. the gradient cloud --------------------------------------------------------------------------
+# On a question's screen this section (it says why a constant step cannot settle) and section 2's
+# introduction stay unwritten (they tell the answer); "Change the settings" brings them back.
+pending = ask is not None and (ask.hidden or not ask.explore)
+
+
+@link.fragment  # batch size and point redraw this section alone
+def gradient_cloud() -> None:
+    if not pending:
+        st.subheader("1 · A minibatch gradient is the full gradient plus noise")
+        st.markdown(
+            "Draw B examples at random (with replacement) and average their gradients: the "
+            "estimate is unbiased, and its covariance is the per-example covariance Σ divided by "
+            "B, so its spread shrinks like 1/√B."
         )
+    c1, c2 = st.columns(2)
+    batch = link.select_slider(
+        "batch size B", [*grids.SGD_BATCHES, 32, n], value=4, key=f"{P}_batch", where=c1
+    )
+    where = link.selectbox(
+        "at the point",
+        ["start", "halfway", "at the optimum"],
+        key=f"{P}_where",
+        help="At the optimum: note 2, Fig. 1–2 — the full gradient balances to zero, a "
+        "minibatch's does not.",
+        where=c2,
+    )
+    w = {"start": start, "halfway": 0.5 * (start + w_star), "at the optimum": w_star}[where]
+    if not pending:
+        cloud = lab.cloud(name, tuple(map(float, w)), batch, seed)
+        left, right = st.columns([3, 2])
+        chart(
+            labs.gradient_cloud_figure(cloud.samples, cloud.full, look=look),
+            "Minibatch gradients around the full gradient, with the covariance ellipse Σ/B",
+            where=left,
+            key=f"{P}_cloud",
+        )
+        with right:
+            st.metric("spread measured: tr Cov over 400 draws", f"{cloud.spread:.4g}")
+            st.metric("theory: tr Σ / B", f"{cloud.predicted_spread:.4g}")
+            st.metric("‖mean of the draws − ∇L(w)‖", f"{cloud.bias:.3g}")
+            st.caption(
+                f"‖∇L(w)‖ = {np.linalg.norm(cloud.full):.3g}. At the optimum the contributions "
+                "of all the examples balance and the full gradient vanishes, but a minibatch's "
+                "do not (EECS 182 note 2, Fig. 1–2): that is why a constant step cannot settle."
+            )
+
+
+gradient_cloud()
 
 # -- 2. dancing around the optimum ------------------------------------------------------------------
 section2 = predict.fold(ask, "2 · Dancing around the optimum, and how decay stops it")
@@ -97,7 +105,6 @@ if not pending:
         "dance (Robbins–Monro: Σ η_k = ∞, Σ η_k² < ∞). Both runs below see the same minibatches."
     )
 c1, c2, c3, c4 = st.columns(4)
-DECAYS = experiments.DECAYS
 DEFAULT_LR = {"linear_regression": 0.1, "sigmoid_neuron": 3.9}  # a dance visible in 600 steps
 if st.session_state.get(f"{P}_lr__surface") != name:
     st.session_state[f"{P}_lr__surface"] = name
@@ -135,8 +142,7 @@ question = predict.View(
     look=look,
 )
 question.offer()
-box = question.placed()  # beside the question on its screen
-with box:
+with question.placed():  # beside the question on its screen
     view.show(
         view.Request(
             surface,
@@ -159,38 +165,36 @@ st.caption(
 )
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
-tail = steps // 4
-d_const = float(np.mean(views[0].dist[-tail:]))
-d_decay = float(np.mean(views[1].dist[-tail:]))
-budget = float(np.sum(sched.factors(steps)))
-m1, m2, m3 = st.columns(3)
-m1.metric("mean distance to w*, last quarter, constant η", f"{d_const:.3g}")
-m2.metric("… with decay", f"{d_decay:.3g}")
-m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
-st.caption(claims.decay_sentence(d_const, d_decay, budget, steps, schedules.fate(sched)))
+lab.dance_numbers(views, sched, steps)  # the last quarter's distances, measured, and the fate
 with st.expander("Erratum in EECS 182 Note 2: a step that is stable for GD may not be for SGD"):
     st.markdown(next(e for e in optim.ERRATA if "Note 2 (§1.2)" in e))
 
+
 # -- 3. epochs against replacement ------------------------------------------------------------------
-st.divider()
-st.subheader("3 · Epochs with reshuffling against sampling with replacement")
-st.markdown(
-    f"Reshuffled epochs use every example exactly once per pass. Sampling with replacement "
-    f"leaves (1 − 1/N)ᴺ ≈ {(1 - 1 / n) ** n:.1%} of the examples unseen in a pass of N draws "
-    "and sees others twice, so its noise is a little larger. Over 20 seeds, same η and batch size:"
-)
-epochs = link.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
-b3 = 4
-steps3 = epochs * int(np.ceil(n / b3))
-finals, curves = lab.sampling(name, tuple(map(float, start)), lr, b3, steps3)
-chart(
-    labs.sampling_figure(curves, look=look),
-    "Distance to the optimum against epoch: reshuffled epochs against sampling with replacement",
-    key=f"{P}_epochs_fig",
-)
-m1, m2 = st.columns(2)
-for col, mode in zip((m1, m2), ("shuffle", "replacement")):
-    f = finals[mode]
-    col.metric(f"final L − L*, {mode} (median of 20)", f"{np.median(f):.3g}")
+@link.fragment
+def epochs(lr: float) -> None:
+    st.divider()
+    st.subheader("3 · Epochs with reshuffling against sampling with replacement")
+    st.markdown(
+        f"Reshuffled epochs use every example exactly once per pass. Sampling with replacement "
+        f"leaves (1 − 1/N)ᴺ ≈ {(1 - 1 / n) ** n:.1%} of the examples unseen in a pass of N draws "
+        "and sees others twice, so its noise is a little larger. Over 20 seeds, same η and "
+        "batch size:"
+    )
+    epochs = link.slider("epochs", 1, 20, 5, key=f"{P}_epochs")
+    steps3 = epochs * int(np.ceil(n / 4))  # batches of 4
+    finals, curves = lab.sampling(name, tuple(map(float, start)), lr, 4, steps3)
+    chart(
+        labs.sampling_figure(curves, look=look),
+        "Distance to the optimum against epoch: reshuffled epochs against sampling with "
+        "replacement",
+        key=f"{P}_epochs_fig",
+    )
+    m1, m2 = st.columns(2)
+    for col, mode in zip((m1, m2), ("shuffle", "replacement")):
+        col.metric(f"final L − L*, {mode} (median of 20)", f"{np.median(finals[mode]):.3g}")
+
+
+epochs(lr)
 
 link.finish()

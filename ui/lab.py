@@ -15,7 +15,7 @@ from surfaces import get_surface
 from viz import claims
 
 from . import link, predict, view
-from .cache import SurfaceKey, simulate, surface_key, surface_of
+from .cache import SurfaceKey, simulate, steps_to, surface_key, surface_of
 from .runs import hashable
 
 __all__ = [
@@ -195,3 +195,54 @@ def two_directions(eta: float, s1: float, s2: float) -> None:
         f"At the best single step, η* = 2/(2σ_max² + 2σ_min²) = {eta_star:.4g}, both directions "
         f"shrink by (κ−1)/(κ+1) = {rate_star:.4g} per step."
     )
+
+
+def valleys(prefix: str, look: Any, kappa: float, angle: float, opt: str, steps: int) -> None:
+    """The Adaptive lab's two valleys side by side, axis-aligned and rotated by ``angle``: GD at
+    η = 1 (1/λ_max, its best) and ``opt`` at η = 0.05 on each, with the steps ``opt`` takes."""
+    for i, (col, ang) in enumerate(zip(st.columns(2), (0.0, float(angle)))):
+        key = surface_key("quadratic", kappa=float(kappa), angle_deg=ang, scale=1.0)
+        ts = runs(key, ["gd", opt], [{"lr": 1.0}, {"lr": 0.05}], steps)
+        with col:
+            st.markdown(f"**θ = {ang:g}°**")
+            views = viz.run_views(ts, surface_of(key), ["GD η = 1", f"{opt} η = 0.05"])
+            lab_map(prefix, look, key, views, f"valley{i}", "Top view of a valley at this rotation")
+            r = steps_to(key, (opt, (("lr", 0.05),)), tuple(surface_of(key).starts[0]), steps, 1e-4)
+            st.metric(f"{opt}: steps to L − L* ≤ 10⁻⁴", f"{r}" if r >= 0 else f"not within {steps}")
+
+
+def normalization_maps(prefix: str, look: Any) -> list[dict]:
+    """The Adaptive lab's three regressions (raw, centred, standardized inputs) side by side, GD
+    at each one's η* and Adam at η = 0.1; their conditioning rows (``viz.claims``)."""
+    from surfaces.data import FEATURES
+
+    rows = []
+    for col, (features, label) in zip(st.columns(3), FEATURES.items()):
+        c, ts = normalized(features)
+        key = surface_key("linear_regression", features=features)
+        views = viz.run_views(ts, surface_of(key), [f"GD η* = {c.eta_star:.3g}", "Adam η = 0.1"])
+        with col:
+            st.markdown(f"**{label}** · κ = {c.kappa:.3g}")
+            alt = f"Top view of the regression loss with {label} inputs, 60 steps of GD and Adam"
+            lab_map(prefix, look, key, views, f"norm_{features}", alt, size=(460, 330))
+        rows.append(claims.conditioning_row(label, c))
+    return rows
+
+
+def dance_numbers(views: Sequence[Any], sched: Any, steps: int) -> None:
+    """The SGD lab's numbers under the dance: each run's mean distance to w* over the last
+    quarter (constant η, then decay), their ratio, and the sentence that says why
+    (``viz.claims.decay_sentence``, with the schedule's fate)."""
+    import numpy as np
+
+    from optim import schedules
+
+    tail = steps // 4
+    d_const = float(np.mean(views[0].dist[-tail:]))
+    d_decay = float(np.mean(views[1].dist[-tail:]))
+    budget = float(np.sum(sched.factors(steps)))
+    m1, m2, m3 = st.columns(3)
+    m1.metric("mean distance to w*, last quarter, constant η", f"{d_const:.3g}")
+    m2.metric("… with decay", f"{d_decay:.3g}")
+    m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
+    st.caption(claims.decay_sentence(d_const, d_decay, budget, steps, schedules.fate(sched)))
