@@ -141,7 +141,7 @@ def _component():
     return st.components.v2.component("descent_lab.race", js=js, isolate_styles=False)
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@functools.lru_cache(maxsize=48)
 def bank(
     key: SurfaceKey,
     run: RunKey,
@@ -154,8 +154,10 @@ def bank(
     """Run ``run`` at every value of parameter ``name`` in one engine call (``optim.run_paths``).
 
     Returns float32 ``xy (G, F, 2)`` and ``loss (G, F)`` at :func:`viz.race.bank_steps` and the
-    divergence steps ``(G,)``. Cached on primitives: a bank over η does not depend on η, so moving
-    η reuses it.
+    divergence steps ``(G,)``, read-only. Cached on primitives, once per process (every session
+    shares it: a bank over η does not depend on η, so moving η reuses it). A process cache, not
+    ``st.cache_data``: hashing these arguments for Streamlit's cache and unpickling the arrays
+    took ~3 ms a bank, 15 ms of a Playground run's ~60 ms, on every run of every session.
     """
     optimizer, hp = run
     hp = dict(hp)
@@ -168,7 +170,10 @@ def bank(
     with np.errstate(all="ignore"):
         xy = paths.xy[ks].transpose(1, 0, 2).astype(np.float32)
         loss = paths.loss[ks].T.astype(np.float32)
-    return xy, loss, paths.diverged_at.astype(int)
+    out = (xy, loss, paths.diverged_at.astype(int))
+    for a in out:  # shared by every session: nobody may write into them
+        a.flags.writeable = False
+    return out
 
 
 BANK_CPU = 1.0  # seconds of CPU all of a page's banks may take, cold (they are cached after)
