@@ -155,6 +155,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     tune_malloc()  # once per server process: see ui.memory
     guard.install()  # once per process: an unreadable widget value resets that widget
     guard.own_sandbox_jobs()  # formulas this run analyses share the sandbox as this session's
+    _warm()  # once per server: the gallery's pictures, drawn before anyone asks for them
     # "auto" starts the sidebar collapsed on a phone (it covered 77 % of a 390 px screen); in
     # projector mode every page starts with it folded, so the room sees the figure first (the
     # class bar and the share panel stay reachable: the bar is on the page, » opens the panel).
@@ -191,6 +192,16 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
         st.caption(intro)
     link.notes_here()
     return Look.projector() if projector else Look()
+
+
+def _warm() -> None:
+    """Start the server's one-off warm-up (a real server only: not under AppTest)."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        from .presets import warm_thumbnails
+
+        warm_thumbnails()
 
 
 def current_path() -> str:

@@ -524,3 +524,26 @@ def test_the_race_views_code_travels_once_as_a_static_file_not_in_every_update()
     assert f"app/static/{js}" in element.proto.js_content and css in element.proto.js_content
     assert (ROOT / "static" / js).read_text(encoding="utf-8") == JS
     assert (ROOT / "static" / css).read_text(encoding="utf-8") == CSS
+
+
+def test_the_gallerys_pictures_are_drawn_before_its_first_visit(monkeypatch):
+    """#29: the Gallery's first visit after a start drew its 13 looping pictures (3.5 s of CPU,
+    the bound is about 2 s). A server's first page run starts a thread that draws them into the
+    shared cache and ends; the visit then draws none."""
+    import threading
+
+    from ui import presets
+
+    drawn: list[int] = []
+    real = presets.animated_gif
+    monkeypatch.setattr(presets, "animated_gif", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    monkeypatch.setattr(presets, "_warmed", False)
+    presets.preset_thumbnail.clear()
+    assert presets.warm_thumbnails(pause=0) and not presets.warm_thumbnails()  # once
+    for t in threading.enumerate():
+        if t.name == "descent-lab-warm-thumbnails":
+            t.join(60)
+    assert len(drawn) == len(presets.PRESETS)
+    at = open_page("pages/7_Gallery.py")
+    assert len(at.get("image")) == len(presets.PRESETS)  # every card has its picture
+    assert len(drawn) == len(presets.PRESETS), "the visit drew a picture again"
