@@ -210,7 +210,13 @@ def bounded_work() -> None:
         ("pages/4_Sweep.py", {"surface": "logistic_sparse", "n": "100", "steps": "1000"}),
         ("pages/5_Adaptive.py", {"steps1": "1000", "steps4": "300"}),
         ("pages/6_SGD.py", {"steps": "1000", "epochs": "20", "surface": "sigmoid_neuron"}),
-        ("pages/7_Gallery.py", {}),
+        ("pages/7_Gallery.py", {}),  # its pictures: warmed by the server's first run (not here)
+        ("pages/8_Network.py", {}),
+        (
+            "pages/8_Network.py",
+            {"opts": "gd,momentum,nesterov,adam,rmsprop,adagrad", "steps": "300"},
+        ),
+        ("pages/8_Network.py", {"opts": "nesterov", "steps": "1800", "data": "circles"}),
     ]
     print("Each page's costliest link: server CPU of a fresh session, caches cold | warm")
     for path, query in worst:
