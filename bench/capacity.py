@@ -93,6 +93,16 @@ def slider_steps(port: int, page: str, key: str, rounds: int) -> tuple[list[floa
         s.close()
 
 
+def _settle(pid: int, limit: float = 30.0) -> None:
+    """Wait until the server is idle: under 2 % of a core over half a second (its warm-up done)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        c0 = proc_cpu_seconds(pid)
+        time.sleep(0.5)
+        if proc_cpu_seconds(pid) - c0 < 0.01:
+            return
+
+
 def arrival(port: int, pid: int, page: str, query: str, students: int) -> dict[str, float]:
     """``students`` sessions open ``page?query`` at the same instant."""
     sessions = [Session(port) for _ in range(students)]
@@ -129,9 +139,34 @@ def arrival(port: int, pid: int, page: str, query: str, students: int) -> dict[s
     }
 
 
+def held(port: int, pid: int, sessions: int, page: str = "Playground") -> tuple[float, float]:
+    """RSS (MB) of the server idle and with ``sessions`` sessions open on ``page`` (opened a few
+    at a time, as a class arrives over a minute, and held)."""
+    import concurrent.futures
+
+    rss0 = proc_rss_mb(pid)
+    open_ = []
+
+    def one(_: int) -> Session:
+        s = Session(port)
+        s.open(page)
+        return s
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        open_ = list(pool.map(one, range(sessions)))
+    time.sleep(2)
+    rss1 = proc_rss_mb(pid)
+    for s in open_:
+        s.close()
+    return rss0, rss1
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--hold", type=int, default=0, help="also hold this many Playground sessions open (RSS)"
+    )
     ap.add_argument(
         "--root", type=Path, default=ROOT, help="the checkout to serve (another commit's worktree)"
     )
@@ -164,7 +199,7 @@ def main() -> None:
                 warm = Session(server.port)  # the server's own first run (imports) aside
                 warm.open(page, query)
                 warm.close()
-                time.sleep(1)
+                _settle(server.pid)  # and its one-off warm-up (the gallery's pictures)
                 rows[name] = arrival(server.port, server.pid, page, query, students)
             finally:
                 server.stop()
@@ -187,6 +222,22 @@ def main() -> None:
                 "(goal: left = idle)"
             )
 
+        if args.hold:
+            server = Server(env=env, root=args.root)
+            try:
+                warm = Session(server.port)
+                warm.open("Playground")
+                warm.close()
+                _settle(server.pid)
+                rss0, rss1 = held(server.port, server.pid, args.hold)
+            finally:
+                server.stop()
+            print(
+                f"\n{args.hold} Playground sessions held open: RSS {rss0:.0f} MB idle (after one "
+                f"session) → {rss1:.0f} MB, {(rss1 - rss0) / args.hold:.2f} MB a session "
+                "(goal: 300 sessions within 1.5 GB)"
+            )
+
         # -- a slider step on every page, interleaved with the floor's -----------------------
         print("\n## One slider step (server run + streaming, p50 of rounds; bytes per step)")
         print("| page | step | ratio to floor | bytes | goal ≤ 3× and ≤ 150 kB |")
@@ -194,6 +245,10 @@ def main() -> None:
         app = Server(env=env, root=args.root)
         floor = Server(script=str(floor_script))
         try:
+            first = Session(app.port)  # the server's first run starts its one-off warm-up
+            first.open("")
+            first.close()
+            _settle(app.pid)
             for page, key in PAGES.items():
                 slider_steps(app.port, page, key, 1)  # warm this page's caches
                 ts, bs, fts = [], [], []

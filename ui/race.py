@@ -239,12 +239,17 @@ def banks_for(
         convert = ax.convert or float
         values = tuple(float(convert(w)) for w in widget)
         param = ax.param or ax.name
+        optimizer, hp = runs[ax.run]  # the scrubbed value is the bank's own: not in its key
+        run = (optimizer, tuple((k, v) for k, v in hp if k != param))
         try:
-            xy, loss, div = bank(key, runs[ax.run], param, values, start, steps, options)
+            xy, loss, div = bank(key, run, param, values, start, steps, options)
         except ValueError:  # a grid value the optimizer refuses: this axis does not scrub
             continue
         index = widget.index(float(ax.value))
-        bank_ = Bank(ax.name, ax.symbol, values, index, xy, loss, div, widget, ax.key, ax.group)
+        ident = (key, run, param, values, start, steps, options)
+        bank_ = Bank(
+            ax.name, ax.symbol, values, index, xy, loss, div, widget, ax.key, ax.group, ident
+        )
         out[ax.run].append(bank_)
     return out
 

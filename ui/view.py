@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import streamlit as st
 
 import optim
 import viz
@@ -123,6 +124,8 @@ def spec(req: Request, look: Any) -> dict[str, Any]:
         schedule=req.schedule,
         schedule_title=req.schedule_title,
         lines=field_lines(req.field),
+        # banks go when the browser asks (ui.race.mount): only those are encoded
+        bodies=st.session_state.get(race.WANTED, set()).__contains__,
     )
 
 

@@ -17,7 +17,7 @@ changes one run's η does not resend the field image or the other runs' banks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ class Bank:
     widget: tuple[float, ...] | None = None  # the widget's value at each row, if not ``values``
     key: str | None = None  # the page's widget a released scrubber sets
     group: str | None = None  # banks of one group move together (the Momentum lab's η)
+    ident: Any = None  # what made it (hashable): names its chunk without encoding it (``bodies``)
 
 
 def bank_steps(steps: int) -> np.ndarray:
@@ -70,6 +71,19 @@ def chunk(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A chunk and its name: the first 16 hex digits of the SHA-1 of its JSON-ready content."""
     h = hashlib.sha1(repr(sorted(payload.items())).encode()).hexdigest()[:16]
     return h, payload
+
+
+def _axis(b: Bank, chunk_name: str) -> dict[str, Any]:
+    """A bank's scrubber as the browser reads it (its rows are the chunk ``chunk_name``)."""
+    return {
+        "name": b.name,
+        "symbol": b.symbol,
+        "values": [float(x) for x in b.values],
+        "widget": [float(x) for x in (b.widget or b.values)],
+        "index": int(b.index),
+        "group": b.group,
+        "chunk": chunk_name,
+    }
 
 
 def _pair(p: np.ndarray) -> list[float] | None:
@@ -121,6 +135,7 @@ def race_spec(
     schedule: Sequence[np.ndarray] | None = None,
     schedule_title: str = "η_k / η₀",
     lines: dict[str, Any] | None = None,
+    bodies: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
     """The race view of ``views``: everything ``viz/race.js`` needs, as JSON.
 
@@ -133,7 +148,10 @@ def race_spec(
     pointer's read-out says a click does, ``autoplay`` a token: when it changes, the view plays
     from step 0 (the reveal of a question). ``schedule[i]`` is run ``i``'s learning-rate factor at
     each step: a third curve, under ``schedule_title``, with the same cursor. ``lines`` are the
-    field's iso-lines as vectors (``ui.cache.field_lines``), drawn under the runs.
+    field's iso-lines as vectors (``ui.cache.field_lines``), drawn under the runs. With
+    ``bodies``, a bank that has an ``ident`` is named from it and encoded only if
+    ``bodies(name)`` (the browser asked for it): a page's run sends no bank, and need not encode
+    one either.
     """
     banks = banks or [() for _ in views]
     window = surface.plot_window
@@ -224,6 +242,18 @@ def race_spec(
             run["trail"] = b64(trails[i])
         for b in banks[i]:
             g, f = b.loss.shape
+            ok = b.diverged_at < 0
+            name = None
+            if bodies is not None and b.ident is not None:
+                how = (b.ident, loss_log, f_min, has_dist, heights is not None, window, look.marker)
+                name = "b" + hashlib.sha1(repr(how).encode()).hexdigest()[:15]
+            if name is not None and not bodies(name):  # not asked for: its curves' range only
+                series_loss.append(series(b.loss, loss_log, f_min)[ok])
+                if has_dist:
+                    d = surface.distance_to_min(b.xy.reshape(-1, 2)).reshape(g, f)
+                    series_dist.append(series(d, True)[ok])
+                run["axes"].append(_axis(b, name))
+                continue
             bgeo = geometry(b.xy, b.loss, bank_steps(steps), b.diverged_at)
             body: dict[str, Any] = {  # the rows' curves and heights at 16 bits (viz.encode.q16)
                 "xy": b64(b.xy),
@@ -238,18 +268,11 @@ def race_spec(
             if heights is not None:
                 body["z"] = q16(bgeo["z"])
                 body["div_z"] = [_num(z) for z in bgeo["div_z"]]
-            run["axes"].append(
-                {
-                    "name": b.name,
-                    "symbol": b.symbol,
-                    "values": [float(x) for x in b.values],
-                    "widget": [float(x) for x in (b.widget or b.values)],
-                    "index": int(b.index),
-                    "group": b.group,
-                    "chunk": add(body),
-                }
-            )
-            ok = b.diverged_at < 0
+            if name is None:
+                name = add(body)
+            else:
+                chunks[name] = body
+            run["axes"].append(_axis(b, name))
             series_loss.append(bgeo["loss"][ok])
             if "dist" in bgeo:
                 series_dist.append(bgeo["dist"][ok])
