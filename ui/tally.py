@@ -308,7 +308,12 @@ class Tally:
         db.execute(f"PRAGMA max_page_count = {self.max_pages}")
         db.execute(f"PRAGMA wal_autocheckpoint = {WAL_BYTES // PAGE}")
         db.execute(f"PRAGMA journal_size_limit = {WAL_BYTES}")
-        self._schema(db)
+        inode = self._inode()
+        if inode is None or inode != getattr(self, "_checked", None):
+            # once per file (a script run is a new thread, so a new connection: checking the
+            # tables each time took a write lock on every first run of a session)
+            self._schema(db)
+            self._checked = self._inode()
         self._local.db, self._local.inode = db, self._inode()
         return db
 
