@@ -10,7 +10,7 @@ import viz
 from viz import Look
 
 from . import classroom, guard, link
-from .memory import tune_malloc
+from .memory import freeze_imports, tune_malloc
 
 __all__ = ["PAGES", "PROJECTOR", "chart", "current_path", "map_size", "page", "phone"]
 
@@ -153,6 +153,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     The page must call ``ui.link.finish()`` last.
     """
     tune_malloc()  # once per server process: see ui.memory
+    freeze_imports()  # once: the imported modules out of the collector's walk (ui.memory)
     guard.install()  # once per process: an unreadable widget value resets that widget
     guard.own_sandbox_jobs()  # formulas this run analyses share the sandbox as this session's
     _warm()  # once per server: the gallery's pictures, drawn before anyone asks for them

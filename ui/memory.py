@@ -18,7 +18,7 @@ import ctypes
 import ctypes.util
 import sys
 
-__all__ = ["tune_malloc"]
+__all__ = ["freeze_imports", "tune_malloc"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 _done = False
@@ -45,3 +45,28 @@ def tune_malloc(arenas: int = 2, threshold: int = 4 * 2**20) -> bool:
         return False
     _done = ok
     return ok
+
+
+_frozen = False
+
+
+def freeze_imports() -> bool:
+    """Move every object alive now (the modules the app imported: NumPy, Plotly, Streamlit, the
+    app's own) out of the garbage collector's reach, once per process; True if it did now.
+
+    Streamlit runs a full collection (``gc.collect(2)``, ``runner.postScriptGC``) after every
+    script run, and a full collection walks every tracked object: measured with py-spy on a class
+    of 60 arriving at once, those collections were 43 % of the server's CPU. Objects made at
+    import time live as long as the process, so ``gc.freeze()`` (made for this) moves them to a
+    permanent generation that collections skip; what a session makes and drops is still
+    collected after each run, as before.
+    """
+    global _frozen
+    if _frozen:
+        return False
+    import gc
+
+    _frozen = True
+    gc.collect()
+    gc.freeze()
+    return True

@@ -17,6 +17,8 @@ changes one run's η does not resend the field image or the other runs' banks.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +73,38 @@ def chunk(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A chunk and its name: the first 16 hex digits of the SHA-1 of its JSON-ready content."""
     h = hashlib.sha1(repr(sorted(payload.items())).encode()).hexdigest()[:16]
     return h, payload
+
+
+_EXTREMES: OrderedDict[Any, np.ndarray] = OrderedDict()  # a bank's curve → its range's ends
+MAX_EXTREMES = 512
+_EXTREMES_LOCK = threading.Lock()
+
+
+def _loss_rows(b: Bank, log: bool, f_min: float | None, ok: np.ndarray) -> np.ndarray:
+    return series(b.loss, log, f_min)[ok]
+
+
+def _dist_rows(surface: Any, b: Bank, ok: np.ndarray) -> np.ndarray:
+    g, f = b.loss.shape
+    return series(surface.distance_to_min(b.xy.reshape(-1, 2)).reshape(g, f), True)[ok]
+
+
+def _extremes(key: Any, log: bool, rows: Callable[..., np.ndarray], *args: Any) -> np.ndarray:
+    """What :func:`_finite_range` needs of a bank's rows (``rows(*args)``): their smallest and
+    largest drawable values (a bank not sent yet: cached by what made the bank, so a page's run
+    does not redo its distances)."""
+    out = _EXTREMES.get(key)
+    if out is None:
+        v = np.ravel(rows(*args))
+        v = v[np.isfinite(v)]
+        if log:
+            v = v[v > 0]
+        out = np.array([v.min(), v.max()]) if v.size else np.zeros(0)
+        with _EXTREMES_LOCK:  # sessions share it (threads)
+            _EXTREMES[key] = out
+            while len(_EXTREMES) > MAX_EXTREMES:
+                _EXTREMES.popitem(last=False)
+    return out
 
 
 def _axis(b: Bank, chunk_name: str) -> dict[str, Any]:
@@ -248,10 +282,11 @@ def race_spec(
                 how = (b.ident, loss_log, f_min, has_dist, heights is not None, window, look.marker)
                 name = "b" + hashlib.sha1(repr(how).encode()).hexdigest()[:15]
             if name is not None and not bodies(name):  # not asked for: its curves' range only
-                series_loss.append(series(b.loss, loss_log, f_min)[ok])
+                key = (b.ident, "loss", loss_log, f_min)
+                series_loss.append(_extremes(key, loss_log, _loss_rows, b, loss_log, f_min, ok))
                 if has_dist:
-                    d = surface.distance_to_min(b.xy.reshape(-1, 2)).reshape(g, f)
-                    series_dist.append(series(d, True)[ok])
+                    key = (b.ident, "dist")
+                    series_dist.append(_extremes(key, True, _dist_rows, surface, b, ok))
                 run["axes"].append(_axis(b, name))
                 continue
             bgeo = geometry(b.xy, b.loss, bank_steps(steps), b.diverged_at)
