@@ -237,6 +237,20 @@ class ClassState:
         return self.lesson[self.step] if 0 <= self.step < len(self.lesson) else None
 
 
+@contextlib.contextmanager
+def transaction(db: Any, begin: str = "BEGIN") -> Iterator[Any]:
+    """``begin`` … ``COMMIT`` on ``db``, rolled back if anything raises (unless the database
+    already rolled back: SQLite does when it is full)."""
+    db.execute(begin)
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 class Tally:
     """The class store in one SQLite file (safe to share between threads and processes on one
     machine); ``ui.tally_postgres.PgTally`` is the same store in PostgreSQL, for several app
@@ -321,8 +335,7 @@ class Tally:
     def _schema(db: Any) -> None:
         """The tables, at this code's version (an older file's rows are dropped: they live
         48 hours anyway)."""
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db, "BEGIN IMMEDIATE"):
             (version,) = db.execute("PRAGMA user_version").fetchone()
             if version != SCHEMA:
                 for (name,) in db.execute(
@@ -332,11 +345,6 @@ class Tally:
                 db.execute(f"PRAGMA user_version = {SCHEMA}")
             for sql in _TABLES:
                 db.execute(sql)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""

@@ -113,8 +113,7 @@ class PgTally(tally.Tally):
 
     @staticmethod
     def _schema(db: Any) -> None:
-        db.execute("BEGIN")
-        try:
+        with tally.transaction(db):
             db.execute("SELECT pg_advisory_xact_lock(?)", (LOCK_ID,))
             db.execute(
                 "CREATE TABLE IF NOT EXISTS descent_lab_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"
@@ -130,11 +129,6 @@ class PgTally(tally.Tally):
                 )
             for sql in tally._TABLES:
                 db.execute(_ddl(sql))
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         """Nothing to close per thread: connections go back to the pool after each call."""
