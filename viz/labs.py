@@ -365,28 +365,29 @@ def rate_map_figure(
 ) -> dict:
     """Convergence rate of heavy ball over (αλ_max, β): ``rates[i, j]`` at ``betas[i]``, ``alpha_lmax[j]``.
 
-    Rates ≥ 1 (divergence) are drawn in their own colour; the boundary αλ_max = 2 + 2β is the
-    dashed line; an invisible marker grid on top turns a click into a selection event.
+    Beyond the stability limit αλ_max = 2 + 2β (the dashed line), where the rates are ≥ 1, the
+    map is drawn in its own colour (a polygon); an invisible marker grid on top turns a click into
+    a selection event.
     """
     shown = np.where(rates < 1, rates, np.nan)
-    gx, gy = np.meshgrid(alpha_lmax[::2], betas[::2])
+    # the click grid: every third point (a click goes to the sliders' grid anyway)
+    gx, gy = np.meshgrid(alpha_lmax[::3], betas[::3])
+    # the heatmap's own extent: half a cell beyond its first and last centres
+    dx, dy = float(alpha_lmax[-1] - alpha_lmax[-2]), float(betas[1] - betas[0])
+    edge = float(alpha_lmax[-1]) + dx / 2
+    ys = np.array([betas[0] - dy / 2, *betas, betas[-1] + dy / 2])
     data = [
-        {
-            "type": "heatmap",
-            "x": b64(alpha_lmax, "f8"),
-            "y": b64(betas, "f8"),
-            # 1 where it diverges, 0 (transparent) elsewhere: one byte a cell, not four
-            "z": b64((rates >= 1).astype(np.uint8), "u1"),
-            "zmin": 0,
-            "zmax": 1,
-            "colorscale": [
-                [0, "rgba(0,0,0,0)"],
-                [0.5, "rgba(0,0,0,0)"],
-                [0.5, "#F4CCCC"],
-                [1, "#F4CCCC"],
-            ],
-            "showscale": False,
+        {  # where it diverges, αλ_max ≥ 2 + 2β (tested against the rates ≥ 1 of the grid): a
+            # polygon of a hundred points, not a layer of the grid's cells
+            "type": "scatter",
+            "x": [*(2 + 2 * ys).tolist(), edge, edge],
+            "y": [*ys.tolist(), float(ys[-1]), float(ys[0])],
+            "mode": "lines",
+            "fill": "toself",
+            "fillcolor": "#F4CCCC",
+            "line": {"width": 0},
             "hoverinfo": "skip",
+            "showlegend": False,
         },
         {
             "type": "heatmap",

@@ -368,15 +368,27 @@ def test_hover_and_markers_name_what_they_show():
     )
     rings = [d for d in rate["data"] if d.get("x") == [1.0] and d.get("y") == [0.9]]
     assert {r["marker"]["line"]["color"] for r in rings} == {"black", "white"}
-    rates = np.where(
-        np.linspace(0.1, 4, 12)[None, :] > 2 + 2 * np.linspace(0, 0.99, 10)[:, None], 1.2, 0.5
-    )
-    pink, shown = labs.rate_map_figure(
-        np.linspace(0.1, 4, 12), np.linspace(0, 0.99, 10), rates, (1.0, 0.9), (2, 0.5)
-    )["data"][:2]
-    assert pink["z"]["dtype"] == "u1"  # the divergence layer: one byte a cell
-    np.testing.assert_array_equal(viz.decode(pink["z"]).reshape(10, 12), rates >= 1)
-    assert np.isnan(viz.decode(shown["z"]).reshape(10, 12)[rates >= 1]).all()
+
+
+@pytest.mark.parametrize("kappa", [1.0, 10.0, 50.0, 1000.0])
+def test_the_rate_maps_diverging_region_is_where_the_eigenvalues_say(kappa):
+    """The Momentum lab's pink region is a polygon (a hundred points, not a layer of 9000 cells:
+    it was resent with every η step): its left edge is αλ_max = 2 + 2β, and on the map's grid
+    the iteration matrix's spectral radius is ≥ 1 exactly on that side of it (one cell of
+    tolerance at the edge)."""
+    from ui.momentum import rate_grid
+
+    a, b, rates = rate_grid(kappa)
+    fig = labs.rate_map_figure(a, b, rates, (1.0, 0.5), (1.5, 0.5))
+    pink, shown = fig["data"][:2]
+    assert pink["fill"] == "toself" and pink["type"] == "scatter"
+    xs, ys = np.array(pink["x"][:-2]), np.array(pink["y"][:-2])
+    np.testing.assert_allclose(xs, 2 + 2 * ys)
+    assert ys[0] <= b[0] and ys[-1] >= b[-1] and pink["x"][-1] >= a[-1]
+    beyond = a[None, :] >= 2 + 2 * b[:, None]
+    edge = np.abs(a[None, :] - (2 + 2 * b[:, None])) <= (a[1] - a[0])
+    np.testing.assert_array_equal((rates >= 1)[~edge], beyond[~edge])
+    assert np.isnan(viz.decode(shown["z"]).reshape(rates.shape)[rates >= 1]).all()
 
 
 def test_only_a_formula_is_searched_for_poles():
