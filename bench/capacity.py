@@ -161,9 +161,71 @@ def held(port: int, pid: int, sessions: int, page: str = "Playground") -> tuple[
     return rss0, rss1
 
 
+# the slider a person moves first on each page, by its label (as the browser names it)
+LABELS = {
+    "Playground": "learning rate η (log scale)",
+    "Learning_rate": "step size η",
+    "Momentum": "η",
+    "Sweep": "steps per run",
+    "Adaptive": "η (all three)",
+    "SGD": "η₀",
+    "Network": "steps",
+    "": "n",  # the floor page
+}
+QUIET = """(ms) => new Promise((done) => {
+  let last = performance.now();
+  const seen = new MutationObserver(() => { last = performance.now(); });
+  seen.observe(document.body, { subtree: true, childList: true, attributes: true,
+                                characterData: true });
+  const start = window.__pressed;
+  const tick = () => {
+    if (performance.now() - last >= ms) { seen.disconnect(); done(last - start); }
+    else setTimeout(tick, 50);
+  };
+  tick();
+})"""
+
+
+def browser_steps(url: str, label: str, rounds: int) -> tuple[list[float], list[int]]:
+    """In headless Chromium: one step of the slider ``label`` (the keyboard, as a person does)
+    and back, ``rounds`` times: the time from the key press until the page stopped changing
+    (no change in the document for 0.5 s: every figure redrawn, every element in place), and
+    the websocket bytes received."""
+    from playwright.sync_api import sync_playwright
+
+    times, sizes = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        got = [0]
+
+        def on_ws(ws):
+            ws.on("framereceived", lambda f: got.__setitem__(0, got[0] + len(f)))
+
+        page.on("websocket", on_ws)
+        page.goto(url)
+        slider = page.locator(f"input[type='range'][aria-label='{label}']").first
+        slider.wait_for(timeout=90_000)
+        page.evaluate(QUIET.replace("window.__pressed", "performance.now()"), 1500)
+        for i in range(2 * rounds):
+            slider.focus()
+            before = got[0]
+            page.evaluate("() => { window.__pressed = performance.now(); }")
+            page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+            times.append(page.evaluate(QUIET, 500) / 1e3)
+            sizes.append(got[0] - before)
+        browser.close()
+    return times, sizes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--browser", action="store_true", help="also each page's step in Chromium (slower)"
+    )
     ap.add_argument(
         "--hold", type=int, default=0, help="also hold this many Playground sessions open (RSS)"
     )
@@ -269,6 +331,26 @@ def main() -> None:
             print(
                 f"| floor | {statistics.median(fts) * 1e3:.0f} ms | 1× | {statistics.median(fb) / 1e3:.1f} kB | |"
             )
+            if args.browser:
+                print("\n## One slider step in Chromium: key press → the page stops changing")
+                print("| page | settled | ratio to floor | bytes |")
+                print("|---|---|---|---|")
+                url = f"http://127.0.0.1:{floor.port}/"
+                ft, fb_ = browser_steps(url, LABELS[""], rounds)
+                for page in PAGES:
+                    bt, bb = browser_steps(
+                        f"http://127.0.0.1:{app.port}/{page}", LABELS[page], rounds
+                    )
+                    ft2, _ = browser_steps(url, LABELS[""], max(1, rounds // 2))  # interleaved
+                    ft += ft2
+                    print(
+                        f"| {page} | {statistics.median(bt) * 1e3:.0f} ms | "
+                        f"{statistics.median(bt) / statistics.median(ft):.2f}× | "
+                        f"{statistics.median(bb) / 1e3:.1f} kB |"
+                    )
+                print(
+                    f"| floor | {statistics.median(ft) * 1e3:.0f} ms | 1× | {statistics.median(fb_) / 1e3:.1f} kB |"
+                )
         finally:
             app.stop()
             floor.stop()

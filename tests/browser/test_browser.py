@@ -883,10 +883,11 @@ def test_a_class_paced_by_the_teacher_follows_hides_and_reveals_together(server,
     # ▶ with the keyboard (PageDown, a clicker's key): everyone opens the question
     teacher.page.locator("body").press("PageDown")
     t0 = time.monotonic()
-    for tab in (teacher, *students):
+    for tab in (teacher, *students):  # a hang detector: the time is recorded, not asserted
+        # (13.4 s beside the server tests here, 7.4–11.3 s in CI once, over 30 s in CI twice)
         tab.page.wait_for_function(
             "() => /Learning-rate lab/.test(document.querySelector('h1')?.innerText || '')",
-            timeout=30_000,
+            timeout=90_000,
         )
     followed = time.monotonic() - t0
     for tab in (teacher, *students):
