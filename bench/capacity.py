@@ -226,6 +226,8 @@ def main() -> None:
     ap.add_argument(
         "--browser", action="store_true", help="also each page's step in Chromium (slower)"
     )
+    ap.add_argument("--no-class", action="store_true", help="skip the class arriving at once")
+    ap.add_argument("--pages", default="", help="comma-separated page names to step (default: all)")
     ap.add_argument(
         "--hold", type=int, default=0, help="also hold this many Playground sessions open (RSS)"
     )
@@ -234,6 +236,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     rounds, students = (3, 10) if args.quick else (8, 30)
+    pages = [p for p in args.pages.split(",") if p] or list(PAGES)
     store = tempfile.mkdtemp(prefix="descent-lab-capacity-")
     with tempfile.TemporaryDirectory() as tmp:
         floor_script = Path(tmp) / "floor.py"
@@ -246,43 +249,44 @@ def main() -> None:
         )
 
         # -- a class arriving at once, each server alone on one core --------------------------
-        code = tally.class_code(key := tally.new_key())
-        t = tally.Tally(store)
-        t.open_class(key)
-        t.set_lesson(code, [{"page": "pages/1_Playground.py", "query": {}, "title": "bowl"}], 0)
-        rows = {}
-        for name, script, page, query in (
-            ("floor", str(floor_script), "", ""),
-            ("class", "app.py", "", f"class={code}"),
-        ):
-            root = args.root if name == "class" else ROOT
-            server = Server(env=env, script=script, prefix=one_core, root=root)
-            try:
-                warm = Session(server.port)  # the server's own first run (imports) aside
-                warm.open(page, query)
-                warm.close()
-                _settle(server.pid)  # and its one-off warm-up (the gallery's pictures)
-                rows[name] = arrival(server.port, server.pid, page, query, students)
-            finally:
-                server.stop()
-        f, c = rows["floor"], rows["class"]
-        print(f"\n## {students} students open the class link at once (server on one core)")
-        print("| | last served | p50 | first render | CPU / session | RSS / session |")
-        print("|---|---|---|---|---|---|")
-        for name, r in rows.items():
+        if not args.no_class:
+            code = tally.class_code(key := tally.new_key())
+            t = tally.Tally(store)
+            t.open_class(key)
+            t.set_lesson(code, [{"page": "pages/1_Playground.py", "query": {}, "title": "bowl"}], 0)
+            rows = {}
+            for name, script, page, query in (
+                ("floor", str(floor_script), "", ""),
+                ("class", "app.py", "", f"class={code}"),
+            ):
+                root = args.root if name == "class" else ROOT
+                server = Server(env=env, script=script, prefix=one_core, root=root)
+                try:
+                    warm = Session(server.port)  # the server's own first run (imports) aside
+                    warm.open(page, query)
+                    warm.close()
+                    _settle(server.pid)  # and its one-off warm-up (the gallery's pictures)
+                    rows[name] = arrival(server.port, server.pid, page, query, students)
+                finally:
+                    server.stop()
+            f, c = rows["floor"], rows["class"]
+            print(f"\n## {students} students open the class link at once (server on one core)")
+            print("| | last served | p50 | first render | CPU / session | RSS / session |")
+            print("|---|---|---|---|---|---|")
+            for name, r in rows.items():
+                print(
+                    f"| {name} | {r['last']:.2f} s | {r['p50']:.2f} s | {r['kB']:.0f} kB | "
+                    f"{r['cpu'] * 1e3:.0f} ms | {r['MB']:.2f} MB |"
+                )
             print(
-                f"| {name} | {r['last']:.2f} s | {r['p50']:.2f} s | {r['kB']:.0f} kB | "
-                f"{r['cpu'] * 1e3:.0f} ms | {r['MB']:.2f} MB |"
+                f"ratios: last {c['last'] / f['last']:.2f}× (goal ≤ 2×), CPU {c['cpu'] / f['cpu']:.2f}×; "
+                f"first render {c['kB']:.0f} kB (goal ≤ 300 kB), {c['MB']:.2f} MB a session (goal ≤ 3)"
             )
-        print(
-            f"ratios: last {c['last'] / f['last']:.2f}× (goal ≤ 2×), CPU {c['cpu'] / f['cpu']:.2f}×; "
-            f"first render {c['kB']:.0f} kB (goal ≤ 300 kB), {c['MB']:.2f} MB a session (goal ≤ 3)"
-        )
-        for name, r in rows.items():
-            print(
-                f"{name}: fds idle/connected/left {r['fds']}, threads {r['threads']} "
-                "(goal: left = idle)"
-            )
+            for name, r in rows.items():
+                print(
+                    f"{name}: fds idle/connected/left {r['fds']}, threads {r['threads']} "
+                    "(goal: left = idle)"
+                )
 
         if args.hold:
             server = Server(env=env, root=args.root)
@@ -311,7 +315,7 @@ def main() -> None:
             first.open("")
             first.close()
             _settle(app.pid)
-            for page, key in PAGES.items():
+            for page, key in ((p, PAGES[p]) for p in pages):
                 slider_steps(app.port, page, key, 1)  # warm this page's caches
                 ts, bs, fts = [], [], []
                 for _ in range(rounds):  # interleaved: a busy moment hits both alike
@@ -337,7 +341,7 @@ def main() -> None:
                 print("|---|---|---|---|")
                 url = f"http://127.0.0.1:{floor.port}/"
                 ft, fb_ = browser_steps(url, LABELS[""], rounds)
-                for page in PAGES:
+                for page in pages:
                     bt, bb = browser_steps(
                         f"http://127.0.0.1:{app.port}/{page}", LABELS[page], rounds
                     )

@@ -125,7 +125,8 @@ def _metric(at, start: str) -> str:
 
 def test_rate_map_values_are_the_theory():
     at = open_page(MO)
-    spec = next(f for f in _figs(at) if f["data"][0]["type"] == "heatmap")
+    spec = next(f for f in _figs(at) if any(d["type"] == "heatmap" for d in f["data"]))
+    assert spec["data"][0]["fill"] == "toself"  # the diverging region: a polygon (test_viz)
     a = viz.decode(spec["data"][1]["x"])
     b = viz.decode(spec["data"][1]["y"])
     z = viz.decode(spec["data"][1]["z"])
