@@ -272,6 +272,7 @@ class Tally:
         self.path: Path | None = Path(folder) / FILE
         self._limits(ttl, max_answers, max_questions, max_classes, per_address, max_bytes, live)
         self._local = threading.local()
+        self._checked: int | None = None  # the file (inode) whose tables were checked
         self._connect()
 
     def _limits(
@@ -323,7 +324,7 @@ class Tally:
         db.execute(f"PRAGMA wal_autocheckpoint = {WAL_BYTES // PAGE}")
         db.execute(f"PRAGMA journal_size_limit = {WAL_BYTES}")
         inode = self._inode()
-        if inode is None or inode != getattr(self, "_checked", None):
+        if inode is None or inode != self._checked:
             # once per file (a script run is a new thread, so a new connection: checking the
             # tables each time took a write lock on every first run of a session)
             self._schema(db)

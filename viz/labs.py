@@ -365,23 +365,26 @@ def rate_map_figure(
 ) -> dict:
     """Convergence rate of heavy ball over (αλ_max, β): ``rates[i, j]`` at ``betas[i]``, ``alpha_lmax[j]``.
 
-    Beyond the stability limit αλ_max = 2 + 2β (the dashed line), where the rates are ≥ 1, the
-    map is drawn in its own colour (a polygon); an invisible marker grid on top turns a click into
-    a selection event.
+    The cells whose rate is ≥ 1 (beyond the stability limit αλ_max = 2 + 2β, the dashed line)
+    are drawn in their own colour, as one polygon; an invisible marker grid on top turns a click
+    into a selection event.
     """
     shown = np.where(rates < 1, rates, np.nan)
     # the click grid: every third point (a click goes to the sliders' grid anyway)
     gx, gy = np.meshgrid(alpha_lmax[::3], betas[::3])
-    # the heatmap's own extent: half a cell beyond its first and last centres
+    # the cells where the rate is ≥ 1 (right of the limit in every row), as one polygon of
+    # stairs along their left edges: a few hundred numbers, not a layer of the grid's cells
     dx, dy = float(alpha_lmax[-1] - alpha_lmax[-2]), float(betas[1] - betas[0])
     edge = float(alpha_lmax[-1]) + dx / 2
-    ys = np.array([betas[0] - dy / 2, *betas, betas[-1] + dy / 2])
+    first = np.where((rates >= 1).any(axis=1), np.argmax(rates >= 1, axis=1), len(alpha_lmax))
+    left = np.append(alpha_lmax - dx / 2, edge)[first]
+    xs = np.repeat(left, 2).tolist()
+    ys = np.stack([betas - dy / 2, betas + dy / 2], axis=1).ravel().tolist()
     data = [
-        {  # where it diverges, αλ_max ≥ 2 + 2β (tested against the rates ≥ 1 of the grid): a
-            # polygon of a hundred points, not a layer of the grid's cells
+        {
             "type": "scatter",
-            "x": [*(2 + 2 * ys).tolist(), edge, edge],
-            "y": [*ys.tolist(), float(ys[-1]), float(ys[0])],
+            "x": [*xs, edge, edge],
+            "y": [*ys, ys[-1], ys[0]],
             "mode": "lines",
             "fill": "toself",
             "fillcolor": "#F4CCCC",

@@ -372,21 +372,23 @@ def test_hover_and_markers_name_what_they_show():
 
 @pytest.mark.parametrize("kappa", [1.0, 10.0, 50.0, 1000.0])
 def test_the_rate_maps_diverging_region_is_where_the_eigenvalues_say(kappa):
-    """The Momentum lab's pink region is a polygon (a hundred points, not a layer of 9000 cells:
-    it was resent with every η step): its left edge is αλ_max = 2 + 2β, and on the map's grid
-    the iteration matrix's spectral radius is ≥ 1 exactly on that side of it (one cell of
-    tolerance at the edge)."""
+    """The Momentum lab's pink region is a polygon (a few hundred numbers, not a layer of 9000
+    cells: it was resent with every η step) that covers exactly the cells whose rate is ≥ 1, and
+    those lie beyond αλ_max = 2 + 2β, where the iteration matrix's spectral radius reaches 1 (one
+    cell of tolerance at the edge)."""
     from ui.momentum import rate_grid
 
     a, b, rates = rate_grid(kappa)
     fig = labs.rate_map_figure(a, b, rates, (1.0, 0.5), (1.5, 0.5))
     pink, shown = fig["data"][:2]
     assert pink["fill"] == "toself" and pink["type"] == "scatter"
-    xs, ys = np.array(pink["x"][:-2]), np.array(pink["y"][:-2])
-    np.testing.assert_allclose(xs, 2 + 2 * ys)
-    assert ys[0] <= b[0] and ys[-1] >= b[-1] and pink["x"][-1] >= a[-1]
+    left = np.array(pink["x"][:-2:2])  # each row's left edge (the stairs: two points a row)
+    np.testing.assert_allclose(pink["y"][:-2:2], b - (b[1] - b[0]) / 2)
+    dx = a[1] - a[0]
+    covered = a[None, :] - dx / 2 >= left[:, None] - 1e-12
+    np.testing.assert_array_equal(covered, rates >= 1)
     beyond = a[None, :] >= 2 + 2 * b[:, None]
-    edge = np.abs(a[None, :] - (2 + 2 * b[:, None])) <= (a[1] - a[0])
+    edge = np.abs(a[None, :] - (2 + 2 * b[:, None])) <= dx
     np.testing.assert_array_equal((rates >= 1)[~edge], beyond[~edge])
     assert np.isnan(viz.decode(shown["z"]).reshape(rates.shape)[rates >= 1]).all()
 
