@@ -38,7 +38,6 @@ with st.sidebar:
                 viz.schedule_figure(schedule.factors(steps), look=look),
                 "The learning-rate schedule: the factor multiplying η at each step",
                 key=f"{P}_schedule_fig",
-                config={"displayModeBar": False},
             )
     with link.section("Gradient: clipping, noise, minibatches", expander=True):
         grad = controls.gradient_picker(P, surface)

@@ -14,7 +14,6 @@ import viz
 from optim import dynamics, theory
 from ui import link, momentum, predict, race, view
 from ui.cache import simulate
-from ui.controls import clicked_point
 from ui.frame import chart, page
 from viz import claims, labs
 
@@ -150,16 +149,14 @@ st.markdown(
 )
 a_grid, b_grid, rates = momentum.rate_grid(kappa)  # λ_max = 1
 a_opt, b_opt, r_opt = theory.momentum_optimal(lam_min, lam_max)
-event = chart(
+clicked = chart(
     labs.rate_map_figure(
         a_grid, b_grid, rates, (alpha * lam_max, mu), (a_opt * lam_max, b_opt), look=look
     ),
     "The convergence rate over (step α·λ_max, β): darker converges faster; click to choose a point",
     key=f"{P}_map",
-    on_select="rerun",
-    selection_mode="points",
+    clicks=True,
 )
-clicked = clicked_point(event, f"{P}_clicked")
 if clicked is not None:
     momentum.go_to(P, (clicked[0] / lam_max, clicked[1]))
     st.rerun()

@@ -149,14 +149,13 @@ else:
 boundary = theory.stable_lr_curve(
     surface.constant_hessian(), opt_name, fixed, None if yaxis == START_X else yaxis, ys
 )
-event = chart(
+clicked = chart(
     labs.sweep_figure(
         lrs, ys, values, diverged, ytitle=ytitle, ztitle=ztitle, boundary=boundary, look=look
     ),
     "Heatmap of runs over log η and the vertical axis: colour is the final loss or steps to tolerance, red diverged; click a cell to open it in the playground",
     key=f"{P}_map",
-    on_select="rerun",
-    selection_mode="points",
+    clicks=True,
 )
 share = diverged.mean()
 grey = np.isnan(values) & ~diverged  # (in "steps" mode: finite, never within the tolerance)
@@ -166,7 +165,6 @@ st.caption(
     + " Hover a cell for its value; click it to open that run in the playground."
     + (" Dashed black: the stability limit from theory." if boundary is not None else "")
 )
-clicked = controls.clicked_point(event, f"{P}_clicked", digits=9)
 if clicked is not None:  # the cell's own values: the browser sends float32 (0.860000014 for 0.86)
     eta, y = grids.snap(10 ** clicked[0], lrs.tolist()), grids.snap(clicked[1], ys.tolist())
     hp = {**fixed, "lr": eta} | ({} if yaxis == START_X else {yaxis: y})

@@ -53,8 +53,30 @@ def open_link(path: str, query: dict[str, str]) -> AppTest:
     return at
 
 
+def figures(at: AppTest) -> list:
+    """The page's figures (``ui.figure``), in page order: each has ``.key`` and ``.spec``."""
+    return [
+        Figure(e) for e in at.get("bidi_component") if e.proto.component_name.endswith("figure")
+    ]
+
+
+class Figure:
+    """A figure element under AppTest: its widget key and its plotly spec (a dict)."""
+
+    def __init__(self, element):
+        self.key = element.proto.id.split("-", 2)[-1]
+        self.json = element.proto.json
+        self.spec = json.loads(self.json)["spec"]
+
+
 def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [f.spec for f in figures(at)]
+
+
+def click(at: AppTest, key: str, x: float, y: float) -> None:
+    """A click on the figure ``key`` at data coordinates ``(x, y)``, as the browser sends it."""
+    n = at.session_state[f"{key}__click_n"] + 1 if f"{key}__click_n" in at.session_state else 1
+    at.session_state[key] = {"click": {"x": x, "y": y, "curve": 0, "n": n}}
 
 
 def races(at: AppTest) -> list[dict]:
@@ -180,13 +202,12 @@ SLOW_BUTTONS = {"sw_run"}  # a confirmed sweep costs up to 30 s of CPU: its own 
 
 
 def chart_click(at, rng: random.Random) -> str | None:
-    """Click a point of a clickable chart (a scatter point of its spec), as the browser would."""
-    charts = [c for c in at.get("plotly_chart") if c.key and c.key.endswith(("_contour", "_map"))]
+    """Click a point of a clickable figure (a scatter point of its spec), as the browser would."""
+    charts = [f for f in figures(at) if f.key.endswith(("_contour", "_map"))]
     if not charts:
         return None
     chart = rng.choice(charts)
-    spec = json.loads(chart.proto.spec)
-    traces = [d for d in spec["data"] if "x" in d and "y" in d and d.get("type") != "heatmap"]
+    traces = [d for d in chart.spec["data"] if "x" in d and "y" in d and d.get("type") != "heatmap"]
     if not traces:
         return None
     t = rng.choice(traces)
@@ -194,10 +215,7 @@ def chart_click(at, rng: random.Random) -> str | None:
     if not xs.size:
         return None
     i = rng.randrange(min(xs.size, ys.size))
-    point = {"x": float(xs[i]), "y": float(ys[i]), "curve_number": 0, "point_index": i}
-    at.session_state[chart.key] = {
-        "selection": {"points": [point], "point_indices": [i], "box": [], "lasso": []}
-    }
+    click(at, chart.key, float(xs[i]), float(ys[i]))
     return f"click {chart.key}"
 
 

@@ -234,9 +234,12 @@ class Session:
                     run.markdown.append(el.markdown.body)
                 elif what == "plotly_chart":
                     run.charts += 1
-                elif what == "bidi_component":  # the race view: its map, curves and 3D view
+                elif what == "bidi_component":  # a figure, or the race view (map, curves, 3D)
                     view = json.loads(el.bidi_component.json or "{}")
                     if view.get("preload"):  # plotly.js fetched early: not a chart
+                        continue
+                    if "spec" in view:  # ui.figure
+                        run.charts += 1
                         continue
                     curves = view.get("curves") or {}
                     run.charts += 1 + ("loss" in curves) + bool(curves.get("dist"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 import optim
@@ -26,7 +25,6 @@ from .runs import Run, hashable
 
 __all__ = [
     "FORMULA",
-    "clicked_point",
     "gradient_picker",
     "param_widget",
     "playground_query",
@@ -428,23 +426,6 @@ def _pick_start(prefix: str, starts: dict[str, tuple[float, float]]) -> None:
     if choice in starts:
         set_start(prefix, *starts[choice])
     st.session_state[f"{prefix}_starts"] = None
-
-
-def clicked_point(event: Any, seen_key: str, digits: int = 4) -> tuple[float, float] | None:
-    """The point a chart click selected, if it is new; None otherwise.
-
-    A selection stays in the chart's state until the figure changes, so the last point taken is
-    remembered under ``seen_key`` and not taken twice.
-    """
-    try:
-        point = event["selection"]["points"][0]
-        x, y = round(float(point["x"]), digits), round(float(point["y"]), digits)
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-    if not (np.isfinite(x) and np.isfinite(y)) or st.session_state.get(seen_key) == (x, y):
-        return None
-    st.session_state[seen_key] = (x, y)
-    return x, y
 
 
 def start_picker(prefix: str, surface: Surface, surface_key: tuple) -> tuple[float, float]:

@@ -6,10 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-import viz
 from viz import Look
 
-from . import classroom, guard, link
+from . import classroom, figure, guard, link
 from .memory import freeze_imports, tune_malloc
 
 __all__ = ["PAGES", "PROJECTOR", "chart", "current_path", "map_size", "page", "phone"]
@@ -233,15 +232,13 @@ def map_size(look: Look, main: bool = True) -> dict[str, int]:
     return {"height": 845, "width": 740} if main else {"height": 540, "width": 520}
 
 
-def chart(spec: dict, alt: str, where: Any = None, **kw: Any) -> Any:
-    """``st.plotly_chart`` of a prebuilt figure dict, named for screen readers.
+def chart(
+    spec: dict, alt: str, where: Any = None, *, key: str, clicks: bool = False
+) -> tuple[float, float] | None:
+    """A prebuilt figure dict drawn in place (:func:`ui.figure.show`), named for screen readers.
 
     ``alt`` says what the chart is for ("Top view of the loss surface with each run's path"); the
     axes and the series' names are added from the figure itself, so the name follows the figure.
+    With ``clicks``, a new click's data coordinates are returned.
     """
-    target = st if where is None else where
-    if phone() and "config" not in kw:  # a phone shows the bar always, over the legend
-        kw["config"] = {"displayModeBar": False}
-    return target.plotly_chart(
-        viz.PrebuiltFigure(spec), alt=f"{alt}. {viz.describe(spec)}".rstrip(". "), **kw
-    )
+    return figure.show(spec, alt, where, key=key, clicks=clicks, touch=phone())

@@ -13,12 +13,11 @@ Why a component, not ``st.plotly_chart`` (measured, see docs/design.md, "Interac
   names it sent in ``st.session_state``, the browser keeps them in a bounded cache and asks again
   for any it lacks.
 
-plotly.js comes from Streamlit's static file serving (``static/``): the basic bundle
-(``static/plotly-basic.min.js``, scatter traces only, 1.2 MB, vendored from npm at the version the
-``plotly`` package bundles) draws the map and curves, ~4× faster to start than the full bundle; the
-full bundle the ``plotly`` package ships (copied to ``static/plotly.min.js`` on first use, ignored
-by git) draws a 3D view. If a ``st.plotly_chart`` on the page already loaded Streamlit's copy, that
-one is used.
+plotly.js comes from Streamlit's static file serving (``static/``): the cartesian bundle
+(``static/plotly-cartesian.min.js``: scatter, bar and heatmap traces, 1.5 MB, vendored from npm at
+the version the ``plotly`` package bundles) draws the map and curves, and every figure of
+:mod:`ui.figure`; the full bundle the ``plotly`` package ships (copied to ``static/plotly.min.js``
+on first use, ignored by git) draws a 3D view.
 """
 
 from __future__ import annotations
@@ -95,10 +94,10 @@ export default function (component) {
   const code = (window.__raceCode = window.__raceCode || import(js));
   let gone = false, cleanup = null;
   code
-    .then((m) => { if (!gone) cleanup = m.default(component); })
+    .then((m) => { if (!gone) cleanup = m.%(entry)s(component); })
     .catch((err) => {
       window.__raceCode = null;  // the next update tries again
-      component.parentElement.textContent = `The animated view could not load: ${err.message || err}`;
+      component.parentElement.textContent = `This view could not load: ${err.message || err}`;
     });
   return () => { gone = true; if (typeof cleanup === "function") cleanup(); };
 }
@@ -137,7 +136,7 @@ def _component():
     files = served_code()
     if files is None:
         return st.components.v2.component("descent_lab.race", js=JS, css=CSS, isolate_styles=False)
-    js = LOADER % {"js": files[0], "css": files[1]}
+    js = LOADER % {"js": files[0], "css": files[1], "entry": "default"}
     return st.components.v2.component("descent_lab.race", js=js, isolate_styles=False)
 
 

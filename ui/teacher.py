@@ -162,7 +162,6 @@ def tally_panel(
                 pq.tally_figure(rows, look=look),
                 "The class's answers: students per answer, the right ones in green",
                 key=f"{prefix}_ask_tally",
-                config={"displayModeBar": False},
             )
         if count.refused:
             st.caption(

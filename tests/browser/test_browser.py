@@ -357,6 +357,50 @@ def test_3d_camera_survives_a_rerun(server, browser):
     tab.page.close()
 
 
+def test_a_figure_is_redrawn_in_place_and_a_click_on_it_moves_the_sliders(server, browser):
+    """#29: st.plotly_chart remounts a chart whose spec changed (every slider step redrew every
+    figure from scratch); ui.figure keeps its plot: after an η step the Momentum lab's rate map
+    is the same element, its zoom kept, its marker moved. A click on it sets η and β."""
+    tab = Page(browser, server, size=(1440, 900)).open("Momentum")
+    tab.wait_charts(5)
+    rate_map = tab.page.locator(".figure").nth(2)
+    rate_map.scroll_into_view_if_needed()
+    marker = """g => Array.from(g._fullData.find(t => t.name === 'your (α, β)').x)"""
+    rate_map.evaluate("g => { g.__mark = 1; }")
+    box = rate_map.bounding_box()  # the reader zooms with a drag
+    tab.page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    tab.page.mouse.down()
+    tab.page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.6 * box["height"], steps=8)
+    tab.page.mouse.up()
+    zoomed = rate_map.evaluate("g => g._fullLayout.xaxis.range")
+    assert zoomed[1] - zoomed[0] < 3, zoomed
+    before = rate_map.evaluate(marker)
+    slider = tab.page.locator("input[type=range][aria-label='η']")
+    slider.focus()
+    slider.press("ArrowLeft")
+    tab.page.wait_for_function(
+        f"b => {{ const g = document.querySelectorAll('.figure')[2];"
+        f" return JSON.stringify(({marker})(g)) !== JSON.stringify(b); }}",
+        arg=before,
+        timeout=30_000,
+    )
+    kept = rate_map.evaluate("g => [g.__mark, g._fullLayout.xaxis.range]")
+    assert kept[0] == 1, "the rate map was remounted"
+    assert kept[1] == zoomed, (kept, zoomed)
+    eta = slider.get_attribute("aria-valuetext")
+    rate_map.scroll_into_view_if_needed()
+    box = rate_map.bounding_box()
+    tab.page.mouse.click(box["x"] + 0.45 * box["width"], box["y"] + 0.3 * box["height"])
+    tab.page.wait_for_function(
+        "v => document.querySelector(\"input[type=range][aria-label='η']\")"
+        ".getAttribute('aria-valuetext') !== v",
+        arg=eta,
+        timeout=30_000,
+    )
+    assert "beta=" in tab.page.url and tab.real_errors("Momentum") == []
+    tab.page.close()
+
+
 def _paths(page) -> list:
     """The map's run paths as drawn (x and y of every trace with a legend name)."""
     return page.evaluate(

@@ -153,9 +153,9 @@ def _lab_page(query=None):
 
 
 def _spec(at, key):
-    import json
+    from tests.helpers import figures
 
-    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+    return next(f.spec for f in figures(at) if f.key == key)
 
 
 def test_the_network_lab_shows_the_edge_of_stability_at_its_defaults():

@@ -17,7 +17,7 @@ import pytest
 from surfaces import from_formula, sandbox
 from surfaces.formula import ATTACKS as FORMULA_ATTACKS
 from surfaces.formula import CPU_BUDGET, MAX_OPS, clear_caches, program
-from tests.helpers import open_link
+from tests.helpers import figures, open_link
 from ui import jobs
 
 # RLIMIT_CPU stops a child at the budget rounded up to whole seconds (1 s), plus the kernel's slack
@@ -262,7 +262,7 @@ def test_the_most_expensive_sweep_a_link_can_ask_for_is_refused_with_advice(limi
     limits(0.01, 0.05)  # every real sweep of this size is over both
     at = open_link(SW, {"surface": "logistic_sparse", "n": "100", "steps": "1000"})
     assert any("too large for a shared server" in w.value for w in at.warning)
-    assert not [c for c in at.get("plotly_chart") if '"heatmap"' in c.proto.spec]
+    assert not [f for f in figures(at) if '"heatmap"' in f.json]
     assert not at.get("button") or all(b.key != "sw_run" for b in at.button)
 
 
@@ -270,10 +270,10 @@ def test_an_expensive_sweep_waits_for_a_click_then_runs(limits):
     limits(0.01, 1e6)  # over the price that runs at once, under the largest allowed
     at = open_link(SW, {"surface": "logistic_sparse", "n": "40", "steps": "400"})
     assert any("takes a while" in i.value for i in at.info)
-    assert not [c for c in at.get("plotly_chart") if '"heatmap"' in c.proto.spec]
+    assert not [f for f in figures(at) if '"heatmap"' in f.json]
     at.button(key="sw_run").click().run()
     assert not at.exception
-    assert [c for c in at.get("plotly_chart") if '"heatmap"' in c.proto.spec]
+    assert [f for f in figures(at) if '"heatmap"' in f.json]
     at.radio(key="sw_metric").set_value("steps").run()  # same sweep, other colour: no new ask
     assert not at.info or not any("takes a while" in i.value for i in at.info)
 
@@ -284,7 +284,7 @@ def test_a_sweep_someone_already_ran_is_shown_without_asking_again(limits):
     first = open_link(SW, query)
     assert any("takes a while" in i.value for i in first.info)
     first.button(key="sw_run").click().run()
-    assert [c for c in first.get("plotly_chart") if '"heatmap"' in c.proto.spec]
+    assert [f for f in figures(first) if '"heatmap"' in f.json]
     second = open_link(SW, query)  # another student opens the same link
     assert not any("takes a while" in i.value for i in second.info)
-    assert [c for c in second.get("plotly_chart") if '"heatmap"' in c.proto.spec]
+    assert [f for f in figures(second) if '"heatmap"' in f.json]

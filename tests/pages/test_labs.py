@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -12,14 +10,14 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from tests.helpers import link_notes, open_page, race, race_keys, with_banks
+from tests.helpers import click, link_notes, open_page, race, race_keys, specs, with_banks
 from viz import labs
 
 LR = "pages/2_Learning_rate.py"
 
 
 def _figs(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return specs(at)
 
 
 def _badge(at) -> str:
@@ -145,9 +143,7 @@ def test_rate_map_values_are_the_theory():
 
 def test_clicking_the_rate_map_sets_the_sliders_and_reruns():
     at = open_page(MO)
-    at.session_state["mo_map"] = {
-        "selection": {"points": [{"x": 2.0, "y": 0.5, "curve_number": 3}], "point_indices": []}
-    }
+    click(at, "mo_map", 2.0, 0.5)
     at.run()
     assert not at.exception
     alpha, mu = theory.to_pytorch(
@@ -303,12 +299,7 @@ def test_clicking_a_cell_opens_that_run_in_the_playground(conv, float32):
     x, y = float(np.log10(lrs[10])), float(ys[40])
     if float32:
         x, y = float(np.float32(x)), float(np.float32(y))
-    at.session_state["sw_map"] = {
-        "selection": {
-            "points": [{"x": x, "y": y, "curve_number": 2}],
-            "point_indices": [],
-        }
-    }
+    click(at, "sw_map", x, y)
     at.run()
     assert not at.exception
     labels = [r["label"] for r in race(at)["runs"]]

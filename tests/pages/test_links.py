@@ -6,7 +6,6 @@ as when a student opens a shared link.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -57,9 +56,7 @@ def test_a_view_round_trips_through_its_url(path):
     assert link_notes(fresh) == []
     assert dict(fresh.query_params) == query
     assert widget_values(fresh) == widget_values(at)
-    assert [c.proto.spec for c in fresh.get("plotly_chart")] == [
-        c.proto.spec for c in at.get("plotly_chart")
-    ]
+    assert specs(fresh) == specs(at)
 
 
 def test_playground_link_restores_runs_start_schedule_and_animation():
@@ -187,9 +184,7 @@ def test_projector_mode_travels_in_the_link():
     assert race(at)["map"]["layout"]["font"]["size"] == viz.Look.projector().font
     at = open_link(PG, {"projector": "maybe"})
     assert "`projector=maybe`" in " ".join(link_notes(at))
-    assert all(
-        json.loads(c.proto.spec)["layout"]["font"]["size"] == 14 for c in at.get("plotly_chart")
-    )
+    assert all(spec["layout"]["font"]["size"] == 14 for spec in specs(at))
     assert race(at)["font"] == 14
 
 
@@ -216,9 +211,7 @@ def test_a_typed_formula_survives_the_url():
     fresh = open_link(PG, query)
     assert link_notes(fresh) == []
     assert fresh.text_input(key="pg_formula").value == query["formula"]
-    assert [c.proto.spec for c in fresh.get("plotly_chart")] == [
-        c.proto.spec for c in at.get("plotly_chart")
-    ]
+    assert specs(fresh) == specs(at)
     shared = next(c.value for c in at.code)
     assert "%2B" in shared and "%5E" in shared  # + and ^ are escaped in the copied link
 

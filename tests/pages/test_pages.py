@@ -15,7 +15,18 @@ from streamlit.testing.v1 import AppTest
 import optim
 import viz
 from surfaces import get_surface
-from tests.helpers import PG, ROOT, open_link, open_page, paths, race, races, specs, with_banks
+from tests.helpers import (
+    PG,
+    ROOT,
+    figures,
+    open_link,
+    open_page,
+    paths,
+    race,
+    races,
+    specs,
+    with_banks,
+)
 from ui.frame import PAGES
 
 
@@ -58,9 +69,7 @@ def test_playground_default_view():
     r3 = race(at)
     assert "scene" in r3["surface3d"]["layout"]
     assert not r3["chunks"].get(r["map"]["image"]["chunk"])  # the field was sent already
-    total = len(at.get("bidi_component")[0].proto.json) + sum(
-        len(c.proto.spec) for c in at.get("plotly_chart")
-    )
+    total = len(at.get("bidi_component")[0].proto.json) + sum(len(f.json) for f in figures(at))
     assert total < 1_000_000  # the default playground's figures and banks together
 
 
@@ -325,7 +334,7 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     from surfaces import get_surface
 
     at = open_page(PG)
-    assert not any(c.key == "pg_inspector" for c in at.get("plotly_chart"))  # closed: not drawn
+    assert not any(f.key == "pg_inspector" for f in figures(at))  # closed: not drawn
     at.session_state["pg_inspector_open"] = True  # the reader opens the inspector
     at.run()
     at.slider(key="pg_inspect").set_value(7).run()
@@ -371,11 +380,11 @@ def test_inspector_separates_nesterovs_look_ahead_gradient():
 def test_every_chart_has_an_accessible_name_saying_what_it_shows():
     for path, *_ in PAGES:
         at = open_page(path)
-        for c in at.get("plotly_chart"):
-            alt = c.proto.alt
-            assert len(alt) > 30, (path, c.key, alt)
-            names = [d.get("name") for d in json.loads(c.proto.spec)["data"] if d.get("name")]
-            assert all(n in alt for n in names[:3]), (path, c.key, alt, names)
+        for f in figures(at):
+            alt = json.loads(f.json)["alt"]
+            assert len(alt) > 30, (path, f.key, alt)
+            names = [d.get("name") for d in f.spec["data"] if d.get("name")]
+            assert all(n in alt for n in names[:3]), (path, f.key, alt, names)
 
 
 def test_runs_differ_by_dash_and_marker_not_by_colour_alone():
@@ -486,7 +495,7 @@ finally:
     assert not at.exception
     (view,) = races(at)
     assert "surface3d" not in view and "cannot write" in view["note"]
-    assert (ROOT / "static" / "plotly-basic.min.js").exists()
+    assert (ROOT / "static" / "plotly-cartesian.min.js").exists()
 
 
 def test_a_costly_playground_link_keeps_its_banks_within_budget_and_says_which_runs_do_not_scrub():

@@ -32,8 +32,8 @@ DEPLOYED = [
     "ui",
     ".streamlit",
     "requirements.txt",
-    "static/plotly-basic.min.js",  # the race view's plotly.js (the full one is copied at run time)
-    "static/plotly-basic.LICENSE.txt",
+    "static/plotly-cartesian.min.js",  # the race view's plotly.js (the full one is copied at run time)
+    "static/plotly-cartesian.LICENSE.txt",
 ]
 
 
@@ -75,18 +75,18 @@ PAGE_SCRIPT = (
     "        at.switch_page(page); at.run()\n"
     "    assert not at.exception, (page, at.exception)\n"
     "    views = [e for e in at.get('bidi_component') if 'preload' not in e.proto.json]\n"
-    "    print('ok', page, len(at.get('plotly_chart')) + len(views))\n"
+    "    print('ok', page, len(views))\n"
     "at = AppTest.from_file('app.py', default_timeout=120)\n"
     "at.query_params.update(surface='formula', formula='x^2 + sin(3y)')\n"
     "at.switch_page('pages/1_Playground.py'); at.run()\n"
     "assert not at.exception and not at.error, (at.exception, at.error)\n"
     "views = [e for e in at.get('bidi_component') if 'preload' not in e.proto.json]\n"
-    "print('formula', len(at.get('plotly_chart')) + len(views))\n"
+    "print('formula', len(views))\n"
     "at = AppTest.from_file('app.py', default_timeout=120)\n"
     "at.query_params.update({'3d_on': '1'})\n"
     "at.switch_page('pages/1_Playground.py'); at.run()\n"
     "assert not at.exception, at.exception\n"
-    "ok = all(__import__('os').path.exists(f'static/{f}') for f in ('plotly-basic.min.js', "
+    "ok = all(__import__('os').path.exists(f'static/{f}') for f in ('plotly-cartesian.min.js', "
     "'plotly.min.js'))\n"
     "print('plotly.js served', ok)\n"
     "print('python', '.'.join(map(str, sys.version_info[:3])))\n"
@@ -182,9 +182,9 @@ def test_a_fresh_venv_from_requirements_runs_every_page(deployments, minor, caps
     assert f"python {minor}." in out
 
 
-def test_the_vendored_plotly_basic_bundle_is_the_plotly_packages_version():
-    """The race view draws with static/plotly-basic.min.js (vendored from npm) and, for 3D, the
-    plotly package's own bundle: both must be the same plotly.js release."""
+def test_the_vendored_plotly_cartesian_bundle_is_the_plotly_packages_version():
+    """The race view and the figures draw with static/plotly-cartesian.min.js (vendored from npm)
+    and, for 3D, the plotly package's own bundle: both must be the same plotly.js release."""
     import plotly
 
     def version(path: Path) -> str:
@@ -192,6 +192,6 @@ def test_the_vendored_plotly_basic_bundle_is_the_plotly_packages_version():
         return head.split(" v", 1)[1].split()[0]
 
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    vendored = ROOT / "static" / "plotly-basic.min.js"
+    vendored = ROOT / "static" / "plotly-cartesian.min.js"
     assert version(vendored) == version(bundled), (version(vendored), version(bundled))
-    assert "MIT" in (ROOT / "static" / "plotly-basic.LICENSE.txt").read_text()
+    assert "MIT" in (ROOT / "static" / "plotly-cartesian.LICENSE.txt").read_text()
