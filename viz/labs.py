@@ -366,12 +366,9 @@ def rate_map_figure(
     """Convergence rate of heavy ball over (αλ_max, β): ``rates[i, j]`` at ``betas[i]``, ``alpha_lmax[j]``.
 
     The cells whose rate is ≥ 1 (beyond the stability limit αλ_max = 2 + 2β, the dashed line)
-    are drawn in their own colour, as one polygon; an invisible marker grid on top turns a click
-    into a selection event.
+    are covered by one polygon in their own colour; a click anywhere lands on a heatmap cell (the
+    figure's click gives that cell's αλ_max and β).
     """
-    shown = np.where(rates < 1, rates, np.nan)
-    # the click grid: every third point (a click goes to the sliders' grid anyway)
-    gx, gy = np.meshgrid(alpha_lmax[::3], betas[::3])
     # the cells where the rate is ≥ 1 (right of the limit in every row), as one polygon of
     # stairs along their left edges: a few hundred numbers, not a layer of the grid's cells
     dx, dy = float(alpha_lmax[-1] - alpha_lmax[-2]), float(betas[1] - betas[0])
@@ -381,6 +378,18 @@ def rate_map_figure(
     xs = np.repeat(left, 2).tolist()
     ys = np.stack([betas - dy / 2, betas + dy / 2], axis=1).ravel().tolist()
     data = [
+        {
+            "type": "heatmap",
+            "x": b64(alpha_lmax, "f8"),
+            "y": b64(betas, "f8"),
+            "z": b64(rates, "f4"),
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": "Viridis",
+            "colorbar": {"title": {"text": "rate"}},
+            "hovertemplate": "αλ_max=%{x:.3g}, β=%{y:.3g}: rate %{z:.4f}<br>click: run here"
+            "<extra></extra>",
+        },
         {
             "type": "scatter",
             "x": [*xs, edge, edge],
@@ -393,32 +402,12 @@ def rate_map_figure(
             "showlegend": False,
         },
         {
-            "type": "heatmap",
-            "x": b64(alpha_lmax, "f8"),
-            "y": b64(betas, "f8"),
-            "z": b64(shown, "f4"),
-            "zmin": 0,
-            "zmax": 1,
-            "colorscale": "Viridis",
-            "colorbar": {"title": {"text": "rate"}},
-            "hovertemplate": "αλ_max=%{x:.3g}, β=%{y:.3g}: rate %{z:.4f}<extra></extra>",
-        },
-        {
             "type": "scatter",
             "x": b64(2 + 2 * betas, "f8"),
             "y": b64(betas, "f8"),
             "mode": "lines",
             "name": "stability limit αλ_max = 2(1+β)",
             "line": {"color": "#D55E00", "dash": "dash", "width": 2},
-        },
-        {
-            "type": "scatter",
-            "x": b64(gx.ravel(), "f4"),
-            "y": b64(gy.ravel(), "f4"),
-            "mode": "markers",
-            "marker": {"size": 10, "opacity": 0},
-            "showlegend": False,
-            "hovertemplate": "αλ_max=%{x:.3g}, β=%{y:.3g}<br>click: run here<extra></extra>",
         },
         {
             "type": "scatter",
@@ -470,7 +459,6 @@ def rate_map_figure(
         height,
         xaxis={"title": {"text": "α·λ_max (PyTorch α)"}, "range": [0, float(alpha_lmax[-1])]},
         yaxis={"title": {"text": "β (PyTorch μ)"}, "range": [0, float(betas[-1])]},
-        clickmode="event+select",
         hovermode="closest",
         legend={"orientation": "h", "y": -0.2, "x": 0},
         margin={"l": 60, "r": 20, "t": 20, "b": 90},

@@ -721,6 +721,40 @@ export default function (component) {
   return () => pause(S);
 }
 
+const QUIET = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+const TYPED = { f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array, i2: Int16Array,
+  u2: Uint16Array, i1: Int8Array, u1: Uint8Array };
+
+function decoded(v) {
+  // plotly's typed-array spec ({dtype, bdata}) as an array: Plotly.animate takes arrays only
+  if (!v || Array.isArray(v) || !v.bdata || !TYPED[v.dtype]) return v;
+  const bin = atob(v.bdata);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return Array.from(new TYPED[v.dtype](bytes.buffer));
+}
+
+function pointsOnly(before, after) {
+  // the scatter traces of `after` whose x or y differ from `before`, if nothing else differs
+  if (!before || JSON.stringify(before.layout) !== JSON.stringify(after.layout)) return null;
+  // points moved on an axis that ranges itself would need it rescaled: only fixed axes qualify
+  const axes = Object.entries(after.layout || {}).filter(([k]) => /^[xy]axis\d*$/.test(k));
+  if (axes.length < 2 || axes.some(([, ax]) => !ax || !Array.isArray(ax.range) || ax.autorange)) return null;
+  const a = before.data || [], b = after.data || [];
+  if (a.length !== b.length) return null;
+  const data = [], idx = [];
+  for (let i = 0; i < b.length; i++) {
+    const rest = (t) => JSON.stringify({ ...t, x: null, y: null });
+    if (rest(a[i]) !== rest(b[i])) return null;
+    const same = JSON.stringify([a[i].x, a[i].y]) === JSON.stringify([b[i].x, b[i].y]);
+    if (same) continue;
+    if ((b[i].type || "scatter") !== "scatter") return null;
+    data.push({ x: decoded(b[i].x), y: decoded(b[i].y) });
+    idx.push(i);
+  }
+  return { data, idx };
+}
+
 // A figure drawn in place (ui/figure.py): st.plotly_chart remounts a chart whose spec changed
 // (a full redraw on every slider step, streamlit #8882); this element keeps its plot and hands
 // the new spec to Plotly.react. A click on a point is sent back once, with a serial number.
@@ -747,6 +781,12 @@ export function figure(component) {
         doubleClick: "reset", ...(data.config || {}) };
       // a zoom or a hidden legend entry the reader chose survives a new spec (Plotly's uirevision)
       const next = { uirevision: "kept", ...JSON.parse(JSON.stringify(layout)) };
+      // only some scatter traces' points moved (the rate map's "your (α, β)", a run's curve) and
+      // nothing else: move those points in place; anything else is a Plotly.react
+      const moves = F.gd._fullLayout && pointsOnly(F.spec, data.spec);
+      F.spec = JSON.parse(view);  // a copy: Plotly keeps and changes the objects it is given
+      F.gd.dataset.drawn = moves ? "points" : "react";  // how the last spec was drawn (tests)
+      if (moves) return moves.idx.length ? P.animate(F.gd, { data: moves.data, traces: moves.idx }, QUIET) : null;
       return P.react(F.gd, data.spec.data || [], next, config);
     })
     .then(() => {
@@ -761,7 +801,7 @@ export function figure(component) {
     })
     .catch((err) => {
       console.error(err);
-      F.view = null;  // the next update tries again
+      F.view = F.spec = null;  // the next update tries again
       F.gd.textContent = `The chart could not be drawn: ${err.message || err}`;
     });
 }

@@ -360,7 +360,7 @@ def test_3d_camera_survives_a_rerun(server, browser):
 def test_a_figure_is_redrawn_in_place_and_a_click_on_it_moves_the_sliders(server, browser):
     """#29: st.plotly_chart remounts a chart whose spec changed (every slider step redrew every
     figure from scratch); ui.figure keeps its plot: after an η step the Momentum lab's rate map
-    is the same element, its zoom kept, its marker moved. A click on it sets η and β."""
+    is the same element, its zoom kept, only its marker moved. A click on it sets η and β."""
     tab = Page(browser, server, size=(1440, 900)).open("Momentum")
     tab.wait_charts(5)
     rate_map = tab.page.locator(".figure").nth(2)
@@ -384,8 +384,9 @@ def test_a_figure_is_redrawn_in_place_and_a_click_on_it_moves_the_sliders(server
         arg=before,
         timeout=30_000,
     )
-    kept = rate_map.evaluate("g => [g.__mark, g._fullLayout.xaxis.range]")
+    kept = rate_map.evaluate("g => [g.__mark, g._fullLayout.xaxis.range, g.dataset.drawn]")
     assert kept[0] == 1, "the rate map was remounted"
+    assert kept[2] == "points", kept  # only the marker moved: the heatmap was not redrawn
     assert kept[1] == zoomed, (kept, zoomed)
     eta = slider.get_attribute("aria-valuetext")
     rate_map.scroll_into_view_if_needed()
