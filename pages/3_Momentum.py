@@ -34,7 +34,8 @@ lam_min, lam_max = 1.0 / kappa, 1.0
 intro = predict.fold(ask, "The rule, in the three notations")  # folded while a question waits
 intro.latex(optim.OPTIMIZERS["momentum"].formula(convention=conv))
 intro.caption("The same motion in each notation (α = ηβ, μ = 1 − β maps EECS 182 to PyTorch):")
-intro.table(momentum.notation_table(m), hide_index=True, border="horizontal")  # static HTML: no grid to redraw
+# a static table, not a data grid (its canvas redrew last on every step)
+intro.table(momentum.notation_table(m), hide_index=True, border="horizontal")
 
 surface, labels = m.surface, momentum.labels(m)
 trajs = simulate(m.key, tuple(momentum.runs(m)), tuple(surface.starts[0]), steps)
