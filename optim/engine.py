@@ -20,6 +20,7 @@ import numpy as np
 from .base import per_run, run_value
 from .blocks import clip_by_norm, clip_by_value
 from .optimizers import Optimizer, get_optimizer
+from .rules.momentum import CONVENTIONS
 from .schedules import Schedule, constant
 
 __all__ = [
@@ -92,12 +93,12 @@ def describe(optimizer: str, hyperparams: dict[str, Any], r: int = 0) -> str:
     ``hyperparams`` may leave out defaults (they are filled in) and hold one value per run (``r``).
 
     >>> describe("momentum", {"lr": 0.05, "beta": 0.9}), describe("adam", {"lr": 0.1})
-    ('momentum (pytorch) η=0.05 β=0.9', 'adam η=0.1 β₁=0.9')
+    ('Momentum (PyTorch) η=0.05 β=0.9', 'Adam η=0.1 β₁=0.9')
     """
     opt = get_optimizer(optimizer)
     hp = {**opt.defaults(), **hyperparams}
-    parts = [opt.name]
-    switches = [str(hp[s.name]) for s in opt.switches if s.name == "convention"]
+    parts = [opt.short]
+    switches = [CONVENTIONS[hp[s.name]].who for s in opt.switches if s.name == "convention"]
     if any(s.name == "bias_correction" for s in opt.switches):
         if not hp["bias_correction"]:
             switches.append("no bias corr.")
@@ -166,7 +167,7 @@ class Trajectory:
         >>> from surfaces import get_surface
         >>> t = run(get_surface("booth"), "momentum", np.zeros((1, 2)), 3, lr=0.05, beta=0.9)
         >>> t.label()
-        'momentum (pytorch) η=0.05 β=0.9'
+        'Momentum (PyTorch) η=0.05 β=0.9'
         """
         return describe(self.optimizer, self.hyperparams, r)
 

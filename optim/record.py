@@ -89,6 +89,17 @@ class Optimizer:
     lr_scale: float = 1.0  # × the surface's η hint for its family (Lion's sign steps are larger)
 
     @property
+    def short(self) -> str:
+        """The name legends, labs and questions use: the title up to its parenthesis, so a
+        selector's "Momentum (heavy ball)" is a legend's "Momentum".
+
+        >>> from optim import OPTIMIZERS
+        >>> [OPTIMIZERS[n].short for n in ("gd", "momentum", "nesterov", "lbfgs")]
+        ['GD', 'Momentum', 'Nesterov', 'L-BFGS']
+        """
+        return self.title.split(" (")[0]
+
+    @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params) + tuple(s.name for s in self.switches)
 
@@ -162,7 +173,10 @@ BETA = Param(
     high_open=True,
     ui_low=0.0,
     ui_high=0.999,
-    help="How much of the past is kept. In the EECS 182 (ema) convention β weights the NEW gradient.",
+    help=(
+        "How much of the past is kept: a larger β is more momentum (a longer memory). In EECS "
+        "182's notation β weighs the NEW gradient: there a smaller β is more momentum."
+    ),
     symbol="β",
 )
 EPS = Param(
@@ -187,7 +201,7 @@ BETA1 = Param(
     high_open=True,
     ui_low=0.0,
     ui_high=0.999,
-    help="Decay of the first-moment EMA (EECS 182's β = 1 − β₁).",
+    help="Decay of the first-moment EMA: a larger β₁ is more momentum (EECS 182's β = 1 − β₁).",
     symbol="β₁",
 )
 BETA2 = Param(

@@ -56,6 +56,7 @@ class Surface:
     lr_adaptive: LrHint = (1e-3, 0.05, 0.5)
     log_scale: bool = False
     kind: str = "analytic"
+    axes: tuple[str, str] = ("x", "y")  # the coordinates' names, as the text names them
     dim: int = 2
 
     # -- evaluation -------------------------------------------------------------------------------

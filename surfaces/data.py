@@ -220,6 +220,7 @@ def sigmoid_neuron(dataset: str) -> DataSurface:
         X = x[:, None]
     s = _make(
         name="sigmoid_neuron",
+        axes=("w", "b"),
         title="Sigmoid neuron (NPTEL)",
         domain=((-6.0, 6.0), (-6.0, 6.0)),
         latex=r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\big(\sigma(w x_i + b) - y_i\big)^2",
@@ -285,6 +286,7 @@ def linear_regression(features: str = "raw") -> DataSurface:
     }[features]
     s = _make(
         name="linear_regression",
+        axes=("a", "b"),
         title="Linear regression (slope, intercept)",
         domain=domain,
         latex=r"L(a, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\,(a x_i + b - y_i)^2",
@@ -314,6 +316,7 @@ def relu_neuron() -> DataSurface:
     Y = np.maximum(1.5 * x - 1.0, 0.0) + 0.1 * rng.standard_normal(16)
     s = _make(
         name="relu_neuron",
+        axes=("w", "b"),
         title="One ReLU unit (w, b): the elbow and dead units",
         domain=((-3.0, 3.0), (-3.0, 3.0)),
         latex=r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} \tfrac12\big(\max(0,\, w x_i + b) - y_i\big)^2",
@@ -347,6 +350,7 @@ def logistic_sparse() -> DataSurface:
     Y = (rng.uniform(size=n) < _sigmoid(1.0 * x1 + 1.5 * x2)).astype(float)
     s = _make(
         name="logistic_sparse",
+        axes=("w₁", "w₂"),
         title="Logistic regression, sparse feature",
         domain=((-3.0, 5.0), (-3.0, 5.0)),
         latex=(

@@ -411,6 +411,19 @@ def _control(
     return value
 
 
+def alongside(name: str, *others: str) -> None:
+    """Write control ``name`` into the URL even at its default whenever one of ``others`` is
+    written: a value that means something only with it (η and β with their notation), so a
+    change of ``name``'s default never changes what an older link means."""
+    run = _run()
+    c = run.controls.get(name)
+    moved = any(
+        o in run.controls and run.controls[o].value != run.controls[o].default for o in others
+    )
+    if c is not None and moved:
+        run.controls[name] = Control(c.name, c.label, c.value, "")
+
+
 def _where(where: Any) -> Any:
     return st if where is None else where
 

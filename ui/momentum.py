@@ -41,6 +41,19 @@ __all__ = [
 ]
 
 CONVENTIONS = {name: c.label for name, c in optim.CONVENTIONS.items()}
+WHO = {name: c.who for name, c in optim.CONVENTIONS.items()}  # a notation's name in legends
+# A fresh page opens in PyTorch's notation, where β is the momentum (more β, more momentum);
+# EECS 182's, where β weighs the new gradient, is one click away with the mapping in a table.
+# A link with η or β names its notation; one without (made when EECS 182's was the default)
+# still means EECS 182's.
+DEFAULT_CONV = "pytorch"
+LINK_CONV = "ema"
+# which way is more momentum, said under the β slider
+MORE = {
+    "ema": "β → 0: more momentum (β weighs the new gradient)",
+    "heavy_ball": "β → 1: more momentum (a longer memory)",
+    "pytorch": "β → 1: more momentum (a longer memory)",
+}
 ETAS = list(grids.MOMENTUM_ETAS)
 # A fresh page's motion (PyTorch's α, μ): GD at the same α zig-zags (αλ_max > 1), heavy ball
 # oscillates in at √μ, Nesterov (stable up to αλ_max < 1.357 at μ = 0.9) turns around sooner.
@@ -124,12 +137,16 @@ def controls(prefix: str) -> Motion:
     ss = st.session_state
     if f"{prefix}_eta" not in ss:
         _set(prefix, *DEFAULT_MOTION, "ema")
+    if f"{prefix}_conv" not in ss:  # a fresh page: PyTorch's, unless an older link's η or β
+        old = {"eta", "beta"} & set(st.query_params) and "conv" not in st.query_params
+        ss[f"{prefix}_conv"] = LINK_CONV if old else DEFAULT_CONV
     conv = link.selectbox(
         "Notation",
         list(CONVENTIONS),
-        format_func=CONVENTIONS.get,
+        list(CONVENTIONS).index(DEFAULT_CONV),
         key=f"{prefix}_conv",
         help="The same motion written three ways: switching keeps the motion and converts η and β.",
+        format_func=CONVENTIONS.get,
     )
     previous = ss.get(f"{prefix}_conv_prev", "ema")
     if previous != conv:  # keep the motion: convert the current (η, β) into the new notation
@@ -157,6 +174,8 @@ def controls(prefix: str) -> Motion:
     beta = link.select_slider(
         "β", betas, beta0, format_func=lambda v: f"{v:.4g}", key=f"{prefix}_beta", where=c3
     )
+    c3.caption(MORE[conv])
+    link.alongside("conv", "eta", "beta")
     steps = link.slider("steps", 20, 400, 120, step=10, key=f"{prefix}_steps", where=c4)
     return Motion(conv, kappa, eta, beta, steps, eta_opt, beta_opt, tuple(etas), tuple(betas))
 
@@ -230,8 +249,8 @@ def labels(m: Motion) -> list[str]:
     alpha, _ = m.alpha_mu
     return [
         f"1. GD η = {alpha:.4g} (momentum's α)",
-        f"2. heavy ball ({m.conv}) η = {m.eta:.4g}, β = {m.beta:.3g}",
-        f"3. Nesterov ({m.conv}) η = {m.eta:.4g}, β = {m.beta:.3g}",
+        f"2. Momentum ({WHO[m.conv]}) η = {m.eta:.4g}, β = {m.beta:.3g}",
+        f"3. Nesterov ({WHO[m.conv]}) η = {m.eta:.4g}, β = {m.beta:.3g}",
     ]
 
 

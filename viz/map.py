@@ -98,7 +98,12 @@ def legend_rows(labels: Sequence[str], look: Look, width: int) -> int:
 
 
 def map_layout(
-    window: Box, look: Look, height: int, legend: Sequence[str] = (), width: int = 640
+    window: Box,
+    look: Look,
+    height: int,
+    legend: Sequence[str] = (),
+    width: int = 640,
+    axes: tuple[str, str] = ("x", "y"),
 ) -> dict[str, Any]:
     """Axes, margins and legend of a top-view map (the race view's; its player is under it).
 
@@ -107,7 +112,8 @@ def map_layout(
       drawn stretched instead, and says so ("y stretched ×k") under the plot.
     * The legend sits above the plot in a top margin sized for its rows at ``width`` pixels, so a
       long legend makes the figure taller, never the plot smaller.
-    * Axis titles x and y; the map is as tall as its width allows.
+    * Axis titles are the surface's own names for its coordinates (``axes``: w and b for a
+      neuron, as the text says); the map is as tall as its width allows.
     """
     (x0, x1), (y0, y1) = window
     rows = legend_rows(legend, look, width) if legend else 0
@@ -121,17 +127,18 @@ def map_layout(
     if equal:  # no room left unused above the map: as tall as its width allows
         plot = max(min(plot, int(paper * aspect)), 120)
     axis = {"autorange": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
-    xaxis: dict[str, Any] = {**axis, "range": [x0, x1], "title": {"text": "x", "standoff": 4}}
+    xname, yname = axes
+    xaxis: dict[str, Any] = {**axis, "range": [x0, x1], "title": {"text": xname, "standoff": 4}}
     yaxis: dict[str, Any] = {
         **axis,
         "range": [y0, y1],
-        "title": {"text": "y", "standoff": 4},
+        "title": {"text": yname, "standoff": 4},
         "constraintoward": "bottom",  # a narrow screen: the map stays on its axis and controls
     }
     if equal:
         yaxis.update(scaleanchor="x", scaleratio=1)
     else:
-        xaxis["title"]["text"] = f"x   (not to scale: y stretched ×{1 / aspect:.3g})"
+        xaxis["title"]["text"] = f"{xname}   (not to scale: {yname} stretched ×{1 / aspect:.3g})"
     layout = {
         "height": plot + top + bottom,
         "margin": {"l": 60, "r": 16, "t": top, "b": bottom},

@@ -203,7 +203,7 @@ def race_spec(
     legend += [t["name"] for t in extra if t.get("name") and t.get("showlegend", True)]
     if start is not None:
         legend.append("start")
-    geometry = map_layout(window, look, height, legend, width)
+    geometry = map_layout(window, look, height, legend, width, surface.axes)
     layout = base_layout(
         look,
         height,

@@ -47,8 +47,8 @@ def surface_base(
         look,
         height,
         scene={
-            "xaxis": {**axis, "range": [x0, x1], "title": {"text": "x"}},
-            "yaxis": {**axis, "range": [y0, y1], "title": {"text": "y"}},
+            "xaxis": {**axis, "range": [x0, x1], "title": {"text": surface.axes[0]}},
+            "yaxis": {**axis, "range": [y0, y1], "title": {"text": surface.axes[1]}},
             "zaxis": {
                 **axis,
                 "range": [heights.zlo, heights.zhi + 2 * heights.lift],

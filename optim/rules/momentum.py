@@ -181,7 +181,7 @@ ENTRIES = (
     ),
     Optimizer(
         "nesterov",
-        "Nesterov accelerated gradient",
+        "Nesterov (accelerated gradient)",
         momentum_init,
         nesterov_update,
         (lr_param(0.05), BETA),

@@ -32,7 +32,7 @@ GD_FORMULA = r"\begin{aligned} g_k &= \nabla L(w_k) \\ w_{k+1} &= w_k - \eta_k\,
 ENTRIES = (
     Optimizer(
         "gd",
-        "Gradient descent",
+        "GD (gradient descent; SGD on minibatches)",
         gd_init,
         gd_update,
         (lr_param(0.1),),

@@ -42,7 +42,7 @@ DAMPING = Param(
 ENTRIES = (
     Optimizer(
         "newton",
-        "Newton's method (reference)",
+        "Newton (reference, exact Hessian)",
         gd_init,
         newton_update,
         (lr_param(1.0, ui_high=2.0), DAMPING),

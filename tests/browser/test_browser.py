@@ -523,7 +523,7 @@ def test_a_gallery_card_opens_its_scenario(server, browser):
     tab.page.wait_for_function("location.search.includes('surface=beale')", timeout=30_000)
     tab.wait_charts(4)
     labels = [name for name, _, _ in _paths(tab.page)]
-    assert [lbl.split()[1] for lbl in labels] == ["gd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert [lbl.split()[1] for lbl in labels] == ["GD", "Momentum", "AdaGrad", "RMSProp", "Adam"]
     assert tab.page.get_by_text("could not be used").count() == 0
     tab.shot("gallery-beale")
     assert tab.real_errors("Gallery") == []

@@ -164,12 +164,12 @@ def test_the_network_lab_shows_the_edge_of_stability_at_its_defaults():
     at = _lab_page()
     assert not at.exception
     sharp = _spec(at, "nn_sharp")
-    gd = next(d for d in sharp["data"] if d["name"].startswith("1. gd"))
+    gd = next(d for d in sharp["data"] if d["name"].startswith("1. GD"))
     limit = next(d for d in sharp["data"] if d["name"].startswith("2/η"))
     s = viz.decode(gd["y"])
     assert limit["y"] == [4.0, 4.0]
     assert abs(s[-1] / 4.0 - 1) < 0.05  # GD ends at the edge, 2/η
-    said = next(m.value for m in at.markdown if "1. gd" in m.value and "threshold" in m.value)
+    said = next(m.value for m in at.markdown if "1. GD" in m.value and "threshold" in m.value)
     assert "reaches 0.9× at step" in said
     plane = next(c for c in at.caption if "principal directions" in c.value).value
     assert "explains" in plane and "%" in plane
@@ -185,7 +185,7 @@ def test_the_network_labs_widgets_drive_the_training():
     small = viz.decode(_spec(at, "nn_loss")["data"][0]["y"])
     assert not np.allclose(loss, small)
     at.multiselect(key="nn_opts").set_value(["gd", "adam"]).run()
-    assert [d["name"].split()[1] for d in _spec(at, "nn_loss")["data"]] == ["gd", "adam"]
+    assert [d["name"].split()[1] for d in _spec(at, "nn_loss")["data"]] == ["GD", "Adam"]
     at.select_slider(key="nn_batch").set_value("32").run()
     assert not at.exception
 

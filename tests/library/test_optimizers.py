@@ -420,7 +420,7 @@ def test_to_frame_is_tidy():
     assert len(df) == 11 * 2
     assert {"step", "run", "x", "y", "loss", "lr", "grad_x", "m_hat_y", "eff_lr_x"} <= set(df)
     assert df.loc[df.step == 10, "lr"].isna().all()
-    assert traj.label(0).startswith("adam")
+    assert traj.label(0).startswith("Adam")
 
 
 # --- validation --------------------------------------------------------------------------------

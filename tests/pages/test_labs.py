@@ -10,7 +10,16 @@ import optim
 import viz
 from optim import theory
 from surfaces import get_surface
-from tests.helpers import click, link_notes, open_page, race, race_keys, specs, with_banks
+from tests.helpers import (
+    click,
+    link_notes,
+    open_link,
+    open_page,
+    race,
+    race_keys,
+    specs,
+    with_banks,
+)
 from viz import labs
 
 LR = "pages/2_Learning_rate.py"
@@ -145,8 +154,9 @@ def test_clicking_the_rate_map_sets_the_sliders_and_reruns():
     click(at, "mo_map", 2.0, 0.5)
     at.run()
     assert not at.exception
+    conv = at.selectbox(key="mo_conv").value
     alpha, mu = theory.to_pytorch(
-        at.select_slider(key="mo_eta").value, at.select_slider(key="mo_beta").value, "ema"
+        at.select_slider(key="mo_eta").value, at.select_slider(key="mo_beta").value, conv
     )
     assert alpha == pytest.approx(2.0, rel=0.03) and mu == pytest.approx(0.5, abs=0.006)
     assert float(_metric(at, "rate from theory")) == pytest.approx(
@@ -162,7 +172,7 @@ def test_convention_switch_keeps_the_motion():
         at.selectbox(key="mo_conv").set_value(conv).run()
         assert not at.exception
         assert float(_metric(at, "rate from theory")) == pytest.approx(before, abs=2e-3)
-        hb = next(r for r in race(at)["runs"] if r["label"].startswith("2. heavy ball"))
+        hb = next(r for r in race(at)["runs"] if r["label"].startswith("2. Momentum"))
         paths[conv] = viz.decode(hb["xy"]).reshape(-1, 2)[:, 0]
     np.testing.assert_allclose(paths["pytorch"], paths["heavy_ball"], rtol=1e-5, atol=1e-6)
 
@@ -195,7 +205,7 @@ def test_the_optimum_button_converges_at_goh_rate_for_every_kappa(conv):
         assert float(_metric(at, "heavy ball's rate measured")) == pytest.approx(r_opt, rel=0.02), (
             kappa
         )
-        assert not any("2. heavy ball" in w.value for w in at.warning)  # GD, Nesterov may: said so
+        assert not any("2. Momentum" in w.value for w in at.warning)  # GD, Nesterov may: said so
     at.select_slider(key="mo_kappa").set_value(50).run()  # another κ: back on the grid, no error
     assert not at.exception
 
@@ -208,7 +218,12 @@ def test_filter_view_has_gain_one_and_smooths_the_zigzag():
     assert np.sum(np.abs(np.diff(filt))) < np.sum(np.abs(np.diff(raw)))
     impulse = next(f for f in _figs(at) if f["data"][0]["type"] == "bar")
     w = viz.decode(impulse["data"][0]["y"])
-    assert w[0] == pytest.approx(0.1) and w[1] == pytest.approx(0.1 * 0.9)  # β(1−β)^τ, β = 0.1
+    # a fresh page is in PyTorch's notation: the weights are β^τ with β = 0.9
+    assert w[0] == pytest.approx(1.0) and w[1] == pytest.approx(0.9)
+    at.selectbox(key="mo_conv").set_value("ema").run()  # EECS 182's: β(1−β)^τ with β = 0.1
+    impulse = next(f for f in _figs(at) if f["data"][0]["type"] == "bar")
+    w = viz.decode(impulse["data"][0]["y"])
+    assert w[0] == pytest.approx(0.1) and w[1] == pytest.approx(0.1 * 0.9)
 
 
 SW = "pages/4_Sweep.py"
@@ -302,7 +317,7 @@ def test_clicking_a_cell_opens_that_run_in_the_playground(conv, float32):
     at.run()
     assert not at.exception
     labels = [r["label"] for r in race(at)["runs"]]
-    assert any("momentum" in lbl for lbl in labels)  # we are on the playground
+    assert any("momentum" in lbl.lower() for lbl in labels)  # we are on the playground
     assert at.selectbox(key="pg_r0_opt").value == "momentum"
     assert len(at.session_state["pg_slots"]) == 1
     lr = float(at.select_slider(key="pg_r0_momentum_lr").value)
@@ -497,6 +512,7 @@ def test_the_momentum_labs_three_runs_scrub_together():
     """#13: η moves GD, heavy ball and Nesterov together (GD at momentum's α = ηβ in EECS 182's
     notation), β the momentum runs; every bank row is that run alone at that value."""
     at = open_page("pages/3_Momentum.py")
+    at.selectbox(key="mo_conv").set_value("ema").run()  # GD's α = ηβ: both axes move it
     r = with_banks(at)
     axes = [{a["name"]: a for a in run["axes"]} for run in r["runs"]]
     assert {a["group"] for run in axes for a in run.values()} == {"eta", "beta"}
@@ -558,3 +574,39 @@ def test_conditioning_on_the_exact_quadratic_matches_the_data_surface(features):
     w = np.random.default_rng(0).normal(size=(5, 2))
     np.testing.assert_allclose(exact.f(w), s.f(w), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(exact.grad(w), s.grad(w), rtol=1e-9, atol=1e-12)
+
+
+def test_the_momentum_lab_opens_where_beta_is_the_momentum_and_older_links_keep_their_meaning():
+    """#27: the lab opened in EECS 182's notation, where β weighs the new gradient (a phone's tap
+    to β = 0.7 made every run diverge). A fresh page is in PyTorch's notation with a bare address
+    and says under β which way is more momentum; a link that moves η or β names its notation;
+    a link without one (written when EECS 182's was the default) still opens in EECS 182's."""
+    at = open_page(MO)
+    assert at.selectbox(key="mo_conv").value == "pytorch" and dict(at.query_params) == {}
+    assert any(c.value.startswith("β → 1: more momentum") for c in at.caption)
+    labels = [r["label"] for r in race(at)["runs"]]
+    assert labels[1].startswith("2. Momentum (PyTorch)") and labels[2].startswith(
+        "3. Nesterov (PyTorch)"
+    )
+    at.select_slider(key="mo_beta").set_value(0.8).run()
+    assert dict(at.query_params)["conv"] == "pytorch"
+    old = open_link(MO, {"eta": "10", "beta": "0.2"})  # the gallery's question, as written
+    assert link_notes(old) == []
+    assert old.selectbox(key="mo_conv").value == "ema"
+    assert any(c.value.startswith("β → 0: more momentum") for c in old.caption)
+    alpha, mu = theory.to_pytorch(10.0, 0.2, "ema")
+    assert (alpha, mu) == (pytest.approx(2.0), pytest.approx(0.8))
+    assert float(_metric(old, "rate from theory")) == pytest.approx(
+        float(theory.momentum_rate(alpha, mu, [1 / 50, 1.0])), abs=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    ("surface", "axes"),
+    [("sigmoid_neuron", ["w", "b"]), ("linear_regression", ["a", "b"]), ("booth", ["x", "y"])],
+)
+def test_a_maps_axes_are_named_as_the_text_names_them(surface, axes):
+    """#27: the maps said x and y where the text says w and b."""
+    at = open_link("pages/1_Playground.py", {"surface": surface})
+    layout = race(at)["map"]["layout"]
+    assert [layout["xaxis"]["title"]["text"].split()[0], layout["yaxis"]["title"]["text"]] == axes

@@ -52,7 +52,7 @@ def test_playground_default_view():
     assert "surface3d" not in r  # the 3D view is drawn on request
     assert r["curves"]["loss"]["yaxis"]["type"] == "log" and r["curves"]["dist"] is not None
     assert r["frames"]["steps"] == list(range(151))
-    assert [x["label"].split()[1] for x in r["runs"]] == ["gd", "momentum", "adam"]
+    assert [x["label"].split()[1] for x in r["runs"]] == ["GD", "Momentum", "Adam"]
     # every run scrubs η; momentum and Adam their β (β₁) too; each bank holds 151 steps
     assert [[a["name"] for a in x["axes"]] for x in r["runs"]] == [
         ["lr"],
@@ -103,10 +103,10 @@ def test_learning_rate_slider_moves_the_path():
     at.select_slider(key="pg_r0_gd_lr").set_value(0.47).run()
     assert not at.exception
     after = paths(at)
-    gd_before = next(v for k, v in before.items() if " gd " in k)
-    gd_after = next(v for k, v in after.items() if " gd " in k)
+    gd_before = next(v for k, v in before.items() if " GD " in k)
+    gd_after = next(v for k, v in after.items() if " GD " in k)
     assert not np.allclose(gd_before, gd_after)
-    assert next(k for k in after if " gd " in k) != next(k for k in before if " gd " in k)
+    assert next(k for k in after if " GD " in k) != next(k for k in before if " GD " in k)
 
 
 def test_surface_and_its_parameters_drive_the_field():
@@ -128,9 +128,9 @@ def test_add_remove_and_change_runs():
     at.button(key="pg_add").click().run()
     assert len(paths(at)) == 4
     at.selectbox(key="pg_r3_opt").set_value("momentum").run()  # the same optimizer twice is fine
-    assert sum(" momentum " in k for k in paths(at)) == 2
+    assert sum(" Momentum " in k for k in paths(at)) == 2
     at.button(key="pg_r0_remove").click().run()
-    assert len(paths(at)) == 3 and not any(" gd " in k for k in paths(at))
+    assert len(paths(at)) == 3 and not any(" GD " in k for k in paths(at))
     while len(paths(at)) < 8:
         at.button(key="pg_add").click().run()
     assert len(paths(at)) == 8
@@ -279,7 +279,7 @@ def test_extreme_sliders_never_raise():
 def test_newton_is_offered_only_where_there_is_a_hessian():
     at = open_page(PG)
     at.selectbox(key="pg_r0_opt").set_value("newton").run()
-    assert not at.exception and any(" newton " in k for k in paths(at))
+    assert not at.exception and any(" Newton " in k for k in paths(at))
     at.selectbox(key="pg_surface").set_value("ackley").run()  # no analytic Hessian
     assert not at.exception
     assert "newton" not in at.selectbox(key="pg_r0_opt").options
@@ -401,11 +401,11 @@ def test_the_default_playground_tells_its_surface_story():
     dropped to the valley floor in one step and won)."""
     at = open_page(PG)
     p = paths(at)
-    gd = next(v for k, v in p.items() if k.startswith("1. gd"))
+    gd = next(v for k, v in p.items() if k.startswith("1. GD"))
     steep = gd[:6, 1]
     assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
     line = next(m.value for m in at.markdown if m.value.startswith("🏁"))
-    assert "1. gd" in line and "not within 150 steps" in line.split(";")[0]
+    assert "1. GD" in line and "not within 150 steps" in line.split(";")[0]
     momentum = int(line.split(";")[1].rsplit("step ", 1)[1])
     assert momentum < 150
 
