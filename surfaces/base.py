@@ -57,6 +57,7 @@ class Surface:
     log_scale: bool = False
     kind: str = "analytic"
     axes: tuple[str, str] = ("x", "y")  # the coordinates' names, as the text names them
+    bowl: bool = False  # an ill-conditioned bowl: its iso-lines step geometrically above f_min
     dim: int = 2
 
     # -- evaluation -------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def sigma_w(sigma1: float, sigma2: float, y1: float, y2: float) -> Surface:
         lr_gd=(0.01 * limit, 0.45 * limit, 1.2 * limit),
         lr_adaptive=(1e-3, 0.1, 1.0),
         axes=("w₁", "w₂"),
+        bowl=True,
     )
 
 
@@ -95,6 +96,7 @@ def quadratic(kappa: float, angle_deg: float, scale: float) -> Surface:
         lr_gd=(0.01 / lam_max, 1.6 / lam_max, 2.5 / lam_max),
         lr_adaptive=(1e-3, 0.1, 1.0),
         axes=("w₁", "w₂"),
+        bowl=True,
     )
 
 

@@ -82,7 +82,7 @@ def field_lines(key: SurfaceKey, n: int = 120) -> dict:
     """The field's iso-lines as vectors (``viz.contours``, contourpy), 16 bits a coordinate
     (``viz.encode.q16``): 5 000–11 000 points, 20–45 kB, sent once per browser session."""
     s = surface_of(key)
-    x, y = contour_lines(*s.mesh(n), s.log_scale)
+    x, y = contour_lines(*s.mesh(n), s.log_scale, floor=s.f_min if s.bowl else None)
     return {"x": q16(x), "y": q16(y)}
 
 

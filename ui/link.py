@@ -702,8 +702,11 @@ def _share_panel(run: _Run, query: dict[str, str]) -> None:
         names = [c.name for c in run.controls.values()]
         labels = {c.name: c.label for c in run.controls.values()}
         key = f"_link_keep_{run.page}"
-        if key in st.session_state:
-            st.session_state[key] = [n for n in st.session_state[key] if n in names]
+        kept = [n for n in st.session_state.get(key) or [] if n in names]
+        if key in st.session_state and kept != st.session_state[key]:
+            # only when a kept control is gone: setting a widget's value redraws it in the
+            # browser (its late re-render was the last change of every slider step)
+            st.session_state[key] = kept
         keep = st.multiselect(
             "👩‍🏫 Class link: the class sees only",
             names,

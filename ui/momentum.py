@@ -312,7 +312,7 @@ def race_story(m: Motion, modes: dict) -> str:
     return (
         "What each run does from this start (the leading root of the directions it excites):\n"
         f"1. **GD** {says['gd']};\n"
-        f"2. **heavy ball** {says['momentum']};\n"
+        f"2. **Momentum** (heavy ball) {says['momentum']};\n"
         f"3. **Nesterov** {says['nesterov']}. It looks ahead before it steps, so it turns "
         "around sooner (smaller U-turns), at the price of a lower stability limit, "
         f"2(1 + μ)/(1 + 2μ) = {claims.momentum_limit('nesterov', mu):.3g} against heavy ball's "

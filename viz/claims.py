@@ -27,8 +27,6 @@ __all__ = [
     "two_directions",
 ]
 
-NAMES = {"gd": "GD", "momentum": "heavy ball", "nesterov": "Nesterov"}
-
 
 def direction(lam: float, lams: Any) -> str:
     """``"shallow"``, ``"steep"`` or ``"both"`` (a round bowl) for curvature λ of the spectrum.

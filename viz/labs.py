@@ -481,20 +481,23 @@ def sweep_figure(
     """Heatmap over (log η, y): ``values[i, j]`` at ``ys[i]``, ``lrs[j]``; diverged cells in
     orange-red (#D55E00).
 
-    Cells with NaN values that did not diverge (never reached the tolerance) stay grey. An
-    invisible marker per cell makes a click a selection event (heatmaps emit none).
+    Cells with NaN values that did not diverge (never reached the tolerance) stay grey. Each
+    layer answers hover and clicks on its own cells only (a click gives the cell's log η and y).
     """
     logx = np.log10(lrs)
-    gx, gy = np.meshgrid(logx, ys)
+    eta = b64(np.broadcast_to(lrs, (len(ys), len(lrs))), "f4")  # η of every cell, for its hover
+    click = "<br>click: open in the playground<extra></extra>"
     data = [
         {
             "type": "heatmap",
             "x": b64(logx, "f8"),
             "y": b64(ys, "f8"),
             "z": b64(np.where(diverged, 1.0, np.nan), "f4"),
+            "customdata": eta,
             "colorscale": [[0, "#D55E00"], [1, "#D55E00"]],
             "showscale": False,
-            "hoverinfo": "skip",
+            "hoverongaps": False,
+            "hovertemplate": f"η = %{{customdata:.4g}}, {ytitle} = %{{y:.4g}}: diverged{click}",
             "name": "diverged",
         },
         {
@@ -502,23 +505,12 @@ def sweep_figure(
             "x": b64(logx, "f8"),
             "y": b64(ys, "f8"),
             "z": b64(np.where(diverged, np.nan, values), "f4"),
+            "customdata": eta,
             "colorscale": "Viridis",
             "colorbar": {"title": {"text": ztitle}},
-            "hoverinfo": "skip",
-        },
-        {
-            "type": "scatter",
-            "x": b64(gx.ravel(), "f4"),
-            "y": b64(gy.ravel(), "f4"),
-            "customdata": b64(
-                np.stack([10 ** gx.ravel(), np.where(diverged, np.nan, values).ravel()], -1), "f4"
-            ),
-            "mode": "markers",
-            "marker": {"size": 8, "opacity": 0},
-            "showlegend": False,
-            "hovertemplate": f"η = %{{customdata[0]:.4g}}, {ytitle} = %{{y:.4g}}"
-            f"<br>{ztitle} = %{{customdata[1]:.4g}}"
-            "<br>click: open in the playground<extra></extra>",
+            "hoverongaps": False,
+            "hovertemplate": f"η = %{{customdata:.4g}}, {ytitle} = %{{y:.4g}}"
+            f"<br>{ztitle} = %{{z:.4g}}{click}",
         },
     ]
     if boundary is not None:
@@ -545,7 +537,6 @@ def sweep_figure(
         },
         yaxis={"title": {"text": ytitle}, "range": [float(ys[0]), float(ys[-1])]},
         plot_bgcolor="#DDDDDD",
-        clickmode="event+select",
         hovermode="closest",
         legend={"orientation": "h", "y": -0.18, "x": 0},
         margin={"l": 60, "r": 20, "t": 20, "b": 90},

@@ -352,13 +352,16 @@ def test_hover_and_markers_name_what_they_show():
     spec = labs.sweep_figure(
         lrs, ys, np.zeros((6, 8)), np.zeros((6, 8), bool), ytitle="momentum β", ztitle="log₁₀ L"
     )
-    cells = next(d for d in spec["data"] if "click: open" in d.get("hovertemplate", ""))
+    shown = [d for d in spec["data"] if "click: open" in d.get("hovertemplate", "")]
+    assert [d["type"] for d in shown] == ["heatmap", "heatmap"]  # diverged cells answer too
+    cells = shown[1]
     assert (
-        "η = %{customdata[0]" in cells["hovertemplate"]
-        and "momentum β = " in cells["hovertemplate"]
+        "η = %{customdata" in cells["hovertemplate"] and "momentum β = " in cells["hovertemplate"]
     )
-    assert "log₁₀ L = %{customdata[1]" in cells["hovertemplate"]
-    np.testing.assert_allclose(viz.decode(cells["customdata"])[:8, 0], lrs, rtol=1e-6)
+    assert "log₁₀ L = %{z" in cells["hovertemplate"] and "diverged" in shown[0]["hovertemplate"]
+    assert all(d["hoverongaps"] is False for d in shown)  # each layer answers on its own cells
+    eta = viz.decode(cells["customdata"]).reshape(6, 8)
+    np.testing.assert_allclose(eta, np.broadcast_to(lrs, (6, 8)), rtol=1e-6)
     rate = labs.rate_map_figure(
         np.linspace(0.1, 4, 12),
         np.linspace(0, 0.99, 10),
@@ -465,3 +468,40 @@ def test_the_race_view_draws_the_fields_iso_lines_as_vectors_on_their_levels():
     smooth = viz.field_png(z, s.log_scale, lines=False)
     dark = lambda png: int((np.asarray(Image.open(io.BytesIO(png))).min(-1) < 150).sum())  # noqa: E731
     assert dark(banded) > 1000 and dark(smooth) == 0  # the raster's iso-lines are gone
+
+
+@pytest.mark.parametrize(
+    ("kappa", "angle", "smooth"), [(50.0, 0.0, 3), (10.0, 30.0, 3), (200.0, -20.0, 1)]
+)
+def test_an_ill_conditioned_bowls_iso_lines_are_its_ellipses(kappa, angle, smooth):
+    """#27: on the κ = 50 bowl every iso-line was a stripe (equal steps of the loss put every
+    level's ellipse beyond the window). Geometric levels above the minimum draw nested closed
+    ellipses; each, fitted as a conic about the minimum, has the axis ratio √κ within 2 %
+    (the quadratic's closed form), wherever its short axis spans at least four mesh cells (at
+    κ = 200 the window's closed ellipses are at most that thin: ``smooth`` of them qualify)."""
+    from viz.contours import contour_lines
+
+    s = get_surface("quadratic", kappa=kappa, angle_deg=angle, scale=1.0)
+    assert s.bowl
+    xs, ys, z = s.mesh(120)
+    x, y = contour_lines(xs, ys, z, s.log_scale, floor=s.f_min)
+    cell = float(xs[1] - xs[0])
+    breaks = np.flatnonzero(np.isnan(x))
+    closed, checked = 0, 0
+    for seg in np.split(np.arange(x.size), breaks):
+        seg = seg[np.isfinite(x[seg])]
+        if seg.size < 8:
+            continue
+        px, py = x[seg], y[seg]
+        if np.hypot(px[0] - px[-1], py[0] - py[-1]) > 1e-9:
+            continue  # an arc the window cuts
+        closed += 1
+        # A x² + B xy + C y² = 1 through the points (the minimum is the origin)
+        coef, *_ = np.linalg.lstsq(np.stack([px**2, px * py, py**2], 1), np.ones_like(px))
+        quad = np.array([[coef[0], coef[1] / 2], [coef[1] / 2, coef[2]]])
+        lam = np.linalg.eigvalsh(quad)
+        if 1 / np.sqrt(lam[1]) < 4 * cell:
+            continue  # too small to draw smoothly on this mesh
+        checked += 1
+        assert np.sqrt(lam[1] / lam[0]) == pytest.approx(np.sqrt(kappa), rel=0.02)
+    assert closed >= 5 and checked >= smooth, (closed, checked)
