@@ -9,6 +9,7 @@ with each run's colour and label, so a slide carries its own key.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,14 +58,67 @@ def _font(size: int) -> tuple[Any, bool]:
     return ImageFont.load_default(size=size), False
 
 
+def _sizes(size: int) -> tuple[int, int]:
+    """The legend's and the ticks' font sizes on a ``size``-pixel map: the legend is read from
+    the back of a room (18 px at 480; it was 14, Pillow's ~11 px cap height)."""
+    return max(14, size // 26), max(11, size // 36)
+
+
+# Each run's dash on the GIF, as (on, off, …) lengths in line widths: the dashes that tell runs
+# apart in greyscale (Plotly's names, ``viz.style.DASHES``)
+PATTERNS = {
+    "solid": (),
+    "dash": (5, 3),
+    "dot": (1, 2),
+    "dashdot": (5, 2, 1, 2),
+    "longdash": (9, 3),
+    "longdashdot": (9, 2, 1, 2),
+}
+
+
+def _dashed(
+    draw: ImageDraw.ImageDraw,
+    points: Sequence[tuple[float, float]],
+    fill: tuple[int, int, int],
+    width: int,
+    dash: str,
+) -> None:
+    """A polyline in ``dash``'s pattern (continued across vertices, as Plotly draws it)."""
+    pattern = [max(1.0, n * width * 1.3) for n in PATTERNS.get(dash, ())]
+    if not pattern:
+        draw.line(list(points), fill=fill, width=width, joint="curve")
+        return
+    i, left, on = 0, pattern[0], True
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
+        seg = float(np.hypot(bx - ax, by - ay))
+        pos = 0.0
+        while pos < seg:
+            step = min(left, seg - pos)
+            if on and step > 0:
+                t0, t1 = pos / seg, (pos + step) / seg
+                draw.line(
+                    [
+                        (ax + (bx - ax) * t0, ay + (by - ay) * t0),
+                        (ax + (bx - ax) * t1, ay + (by - ay) * t1),
+                    ],
+                    fill=fill,
+                    width=width,
+                )
+            pos += step
+            left -= step
+            if left <= 1e-9:
+                i = (i + 1) % len(pattern)
+                left, on = pattern[i], i % 2 == 0
+
+
 def geometry(size: int, runs: int) -> tuple[int, int, int, int, tuple[int, int]]:
     """Where the map sits on a GIF frame: its left and top offsets, the x-axis band's height, a
     legend line's height and the canvas size (the legend has one line per run under the map).
 
     >>> geometry(480, 3)[-1]
-    (532, 592)
+    (536, 612)
     """
-    font, small = max(11, size // 34), max(10, size // 40)
+    font, small = _sizes(size)
     line_h = int(font * 1.5)
     left, top, bottom = int(small * 3.4), 8, int(small * 2.6)
     return left, top, bottom, line_h, (left + size + 12, top + size + bottom + line_h * runs + 10)
@@ -123,8 +177,9 @@ def animated_gif(
     field = Image.open(io.BytesIO(field_png(z, surface.log_scale))).convert("RGB")
     steps = max((v.steps for v in views), default=0)
     plan = plan_frames(steps, max(len(views), 1), max_frames, budget=10**9)
-    font, greek = _font(max(11, size // 34))
-    small, _ = _font(max(10, size // 40))
+    font_px, small_px = _sizes(size)
+    font, greek = _font(font_px)
+    small, _ = _font(small_px)
     left, top, bottom, line_h, canvas = geometry(size, len(views))
 
     def pixel(p: np.ndarray) -> np.ndarray:
@@ -146,14 +201,16 @@ def animated_gif(
         py = float(pixel(np.array([x0, t]))[1])
         draw.line([(left - 4, py), (left, py)], fill=(60, 60, 60))
         draw.text((left - 6, py), f"{t:g}", fill=(0, 0, 0), font=small, anchor="rm")
+    xname, yname = getattr(surface, "axes", ("x", "y"))
+    if not greek:
+        xname, yname = xname.translate(_GREEK), yname.translate(_GREEK)
     draw.text(
-        (left + size / 2, top + size + bottom - 2), "x", fill=(0, 0, 0), font=small, anchor="mb"
+        (left + size / 2, top + size + bottom - 2), xname, fill=(0, 0, 0), font=small, anchor="mb"
     )
-    draw.text((2, top + size / 2), "y", fill=(0, 0, 0), font=small, anchor="lm")
+    draw.text((2, top + size / 2), yname, fill=(0, 0, 0), font=small, anchor="lm")
     radius = max(3, size // 90)
     width = max(2, size // 160)
-    for m in surface.minima:
-        _star(draw, pixel(np.asarray(m, dtype=float)), radius * 2.2)
+    stars = [pixel(np.asarray(m, dtype=float)) for m in surface.minima]
     if views and np.all(np.isfinite(views[0].xy[0])):
         cx, cy = pixel(views[0].xy[0])
         r = radius * 2
@@ -161,18 +218,17 @@ def animated_gif(
     y = top + size + bottom + 6
     for v in views:
         colour = _rgb(v.color)
-        draw.line(
-            [(left, y + line_h / 2), (left + 28, y + line_h / 2)], fill=colour, width=width + 1
-        )
+        sample = [(left, y + line_h / 2), (left + 34, y + line_h / 2)]
+        _dashed(draw, sample, colour, width + 1, v.dash)
         draw.ellipse(
             [
-                (left + 14 - radius, y + line_h / 2 - radius),
-                (left + 14 + radius, y + line_h / 2 + radius),
+                (left + 17 - radius, y + line_h / 2 - radius),
+                (left + 17 + radius, y + line_h / 2 + radius),
             ],
             fill=colour,
         )
         text = v.label if greek else v.label.translate(_GREEK)
-        draw.text((left + 36, y + line_h / 2), text, fill=(0, 0, 0), font=font, anchor="lm")
+        draw.text((left + 42, y + line_h / 2), text, fill=(0, 0, 0), font=font, anchor="lm")
         y += line_h
     # each run's finite pixel points once, and how many of them lie within the first k steps
     tracks = []
@@ -189,7 +245,7 @@ def animated_gif(
             colour = _rgb(v.color)
             pts = points[: int(upto[kk])]  # finite points only; Pillow clips far-away ones
             if len(pts) > 1:
-                draw.line(pts, fill=colour, width=width, joint="curve")
+                _dashed(draw, pts, colour, width, v.dash)
             if v.diverged and kk >= v.diverged_at:
                 cx, cy = pixel(divergence_point(v, surface.plot_window))
                 r = radius * 1.6
@@ -202,6 +258,8 @@ def animated_gif(
                     fill=colour,
                     outline=(255, 255, 255),
                 )
+        for star in stars:  # over the runs' heads: a run that arrived does not hide the minimum
+            _star(draw, star, radius * 2.2)
         # paths leaving the map are cut at its frame: the margins are redrawn from the still image
         for box in (
             (0, 0, canvas[0], top),
@@ -216,7 +274,7 @@ def animated_gif(
             fill=(255, 255, 255),
         )
         draw.text((left + 8, top + 6), label, fill=(0, 0, 0), font=font)
-        frames.append(img.convert("P", palette=Image.ADAPTIVE, colors=64))
+        frames.append(img.convert("P", palette=Image.ADAPTIVE, colors=96))
     buf = io.BytesIO()
     durations = [duration_ms] * (len(frames) - 1) + [hold_ms]
     frames[0].save(

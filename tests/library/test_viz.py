@@ -505,3 +505,36 @@ def test_an_ill_conditioned_bowls_iso_lines_are_its_ellipses(kappa, angle, smoot
         checked += 1
         assert np.sqrt(lam[1] / lam[0]) == pytest.approx(np.sqrt(kappa), rel=0.02)
     assert closed >= 5 and checked >= smooth, (closed, checked)
+
+
+def test_the_gif_keeps_each_runs_dash_a_legible_legend_and_the_star_over_the_heads():
+    """#27: the GIF drew every run solid (the dashes promised for greyscale were lost), its
+    legend at ~11 px, and the runs' heads over the minimum's star."""
+    from PIL import ImageDraw
+
+    from viz.gif import _dashed, _sizes
+
+    def row(dash: str) -> np.ndarray:
+        img = Image.new("RGB", (200, 9), (255, 255, 255))
+        _dashed(ImageDraw.Draw(img), [(0, 4), (120, 4), (199, 4)], (0, 0, 0), 2, dash)
+        return np.asarray(img)[4, :, 0] < 128
+
+    assert row("solid").all()
+    for dash in ("dash", "dot", "dashdot", "longdash"):
+        ink = row(dash)
+        assert 0.2 < ink.mean() < 0.9, dash  # gaps, and ink
+        assert (np.diff(ink.astype(int)) != 0).sum() >= 6, dash  # a pattern, not one gap
+    assert _sizes(480)[0] >= 18  # the legend, read from the back of a room
+    s = get_surface("quadratic")
+    _, views = _views(s, steps=300)  # every run arrives on the minimum
+    gif = viz.animated_gif(s, views, size=240, max_frames=20)
+    img = Image.open(io.BytesIO(gif))
+    left, top, *_ = viz.gif.geometry(240, len(views))
+    img.seek(img.n_frames - 1)
+    last = np.asarray(img.convert("RGB")).astype(int)
+    (x0, x1), (y0, y1) = s.plot_window
+    cx = left + int((s.minima[0][0] - x0) / (x1 - x0) * 239)
+    cy = top + int((y1 - s.minima[0][1]) / (y1 - y0) * 239)
+    near = last[cy - 8 : cy + 9, cx - 8 : cx + 9]
+    r, g, b = near[..., 0], near[..., 1], near[..., 2]
+    assert ((r > 200) & (g > 150) & (g < 235) & (b < 90)).sum() > 10  # the star, over the heads
