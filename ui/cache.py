@@ -153,6 +153,15 @@ def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str],
             "look-ahead point": vec(t.state["lookahead"][kk, 0]) if "lookahead" in t.state else "—",
             "step w_{k+1} − w_k": vec(t.xy[kk + 1, 0] - w),
         }
+        # the Taylor view of the step: what the gradient predicts the loss does, against what it
+        # did (on a quadratic the second-order term makes the prediction exact)
+        step = t.xy[kk + 1, 0] - w
+        with np.errstate(all="ignore"):
+            row[TAYLOR[0]] = float(t.loss[kk + 1, 0] - t.loss[kk, 0])
+            row[TAYLOR[1]] = float(exact @ step)
+            if surface.hess_fn is not None:
+                h = np.asarray(surface.hess(w), dtype=float)
+                row[TAYLOR[2]] = float(exact @ step + 0.5 * step @ h @ step)
         for name, arr in t.state.items():
             if name != "lookahead":
                 row[optim.STATE_LABELS.get(name, name)] = vec(arr[kk, 0])
@@ -166,6 +175,13 @@ def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str],
     state = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     table[state] = table[state].fillna("—")
     return table
+
+
+TAYLOR = (
+    "ΔL = L(w_{k+1}) − L(w_k), measured",
+    "ΔL, first-order Taylor: ∇L(w_k)ᵀΔw",
+    "ΔL, second-order: + ½ ΔwᵀHΔw",
+)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

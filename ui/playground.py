@@ -8,9 +8,10 @@ from typing import Any
 import streamlit as st
 
 import viz
+from viz.encode import dequantize
 
 from . import link
-from .cache import SurfaceKey, field_background, step_table, trajectory_table
+from .cache import SurfaceKey, field_background, field_lines, step_table, trajectory_table
 from .frame import chart
 
 __all__ = ["downloads", "inspector"]
@@ -45,7 +46,21 @@ def inspector(
                 key=f"{prefix}_inspect",
                 describe="inspector: step k",
             )
-            st.dataframe(step_table(surface, trajs, labels, k), hide_index=True)
+            table = step_table(surface, trajs, labels, k)
+            # a quantity a row, a run a column: it fits a 1440 px screen (a run a row was cut)
+            shown = table.set_index("run").map(_cell).T
+            st.dataframe(
+                shown,
+                height="content",  # every quantity in view, no inner scroll
+                column_config={"_index": st.column_config.TextColumn("at step k", width="large")},
+            )
+            st.caption(
+                "The Taylor view of the step: a first-order model of the loss, L(w_k + Δw) ≈ "
+                "L(w_k) + ∇L(w_k)ᵀΔw, predicts the change (for GD, Δw = −η∇L: a drop of η‖∇L‖²); "
+                "the second-order term ½ΔwᵀHΔw is what a large step adds (exact on a quadratic). "
+                "Where the two differ, the step was too long for the linear model."
+            )
+            iso = field_lines(key)  # the race view's own iso-lines: smooth, not a raster's stairs
             chart(
                 viz.inspector_figure(
                     surface,
@@ -58,8 +73,9 @@ def inspector(
                         for v, t in zip(views, trajs)
                     ],
                     k,
-                    field_background(key),
+                    field_background(key, lines=False),
                     look=look,
+                    lines=(dequantize(iso["x"]), dequantize(iso["y"])),
                 ),
                 "The step inspector: each run's position at step k, with arrows splitting its step",
                 key=f"{prefix}_inspector",
@@ -114,3 +130,10 @@ def downloads(
     )
     if link.toggle("Show the table", key=f"{prefix}_table", where=c4):
         st.dataframe(trajectory_table(trajs, labels), hide_index=True, height=320)
+
+
+def _cell(value: Any) -> str:
+    """A step-table entry as the transposed table shows it: numbers to 4 significant digits."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -64,8 +64,12 @@ def inspector_figure(
     *,
     look: Look = DEFAULT_LOOK,
     height: int = 520,
+    lines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Step ``k`` of every run, with arrows: the step taken, the plain GD step, and the difference.
+
+    ``lines``: the field's iso-lines as vectors (``viz.contours``), drawn under everything as the
+    race view draws them (``background`` is then the smooth shading).
 
     The actual step ``w_{k+1} − w_k`` (solid) splits into the GD step ``−η_k ∇L(w_k)`` (dashed, the
     exact gradient at ``w_k``) and what momentum, adaptive scaling, noise or a look-ahead added
@@ -75,6 +79,18 @@ def inspector_figure(
     """
     (x0, x1), (y0, y1) = surface.plot_window
     data: list[dict[str, Any]] = []
+    if lines is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(lines[0], "f4"),
+                "y": b64(lines[1], "f4"),
+                "mode": "lines",
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "line": {"color": "rgba(70, 78, 95, 0.55)", "width": 1},
+            }
+        )
     for i, run in enumerate(runs):
         v, lr = run.view, run.lr
         group = f"run{i}"

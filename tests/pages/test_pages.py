@@ -339,7 +339,9 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     at.run()
     at.slider(key="pg_inspect").set_value(7).run()
     assert not at.exception
-    table = at.dataframe[0].value
+    shown = at.dataframe[0].value  # a quantity a row, a run a column (it fits 1440 px)
+    assert list(shown.columns) == [r["label"] for r in race(at)["runs"]]
+    table = shown.T
     assert table.isna().sum().sum() == 0  # a value a run does not have reads "—", never None
     s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)  # the default surface
     adam = optim.run(s, "adam", np.array([s.starts[0]]), 150, lr=0.1)
@@ -347,12 +349,14 @@ def test_step_inspector_shows_the_engine_numbers_and_the_arrows():
     g = adam.grad[7, 0]
     assert row["∇L(w_k)"] == f"({g[0]:.4g}, {g[1]:.4g})"
     assert "None" not in table.to_string() and "nan" not in table.to_string()
-    assert row["η_k"] == pytest.approx(0.1)
+    assert float(row["η_k"]) == pytest.approx(0.1)
     step = adam.xy[8, 0] - adam.xy[7, 0]
     assert row["step w_{k+1} − w_k"] == f"({step[0]:.4g}, {step[1]:.4g})"
     assert row["bias-corrected first moment"].startswith("(")
     taken_name = viz.inspector.ARROWS[0][0]
     insp = next(f for f in specs(at) if any(d.get("name") == taken_name for d in f["data"]))
+    iso = insp["data"][0]  # the field's iso-lines as vectors (#27: a raster's stairs before)
+    assert iso["mode"] == "lines" and iso["hoverinfo"] == "skip" and not iso["showlegend"]
     solid = [d for d in insp["data"] if d.get("name") == taken_name]
     assert {d["line"]["dash"] for d in solid} == {"solid"}
     heads = {(round(d["x"][1], 5), round(d["y"][1], 5)) for d in solid}
@@ -365,7 +369,7 @@ def test_inspector_separates_nesterovs_look_ahead_gradient():
     at = open_link(
         PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5", "inspect": "5"}
     )  # a link to a step opens the inspector there
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.T
     assert {"g_k (gradient used)", "∇L(w_k)", "look-ahead point"} <= set(table.columns)
     gd, nag = table.iloc[0], table.iloc[1]
     assert gd["g_k (gradient used)"] == gd["∇L(w_k)"] and gd["look-ahead point"] == "—"
@@ -556,3 +560,28 @@ def test_the_gallerys_pictures_are_drawn_before_its_first_visit(monkeypatch):
     at = open_page("pages/7_Gallery.py")
     assert len(at.get("image")) == len(presets.PRESETS)  # every card has its picture
     assert len(drawn) == len(presets.PRESETS), "the visit drew a picture again"
+
+
+@pytest.mark.parametrize("name", ["quadratic", "rosenbrock", "booth"])
+def test_the_inspectors_taylor_view_predicts_the_steps_change_in_loss(name):
+    """#27 (note 001's first-order view of a step): the inspector's first-order model
+    ∇L(w_k)ᵀΔw is GD's −η‖∇L‖², and with ½ΔwᵀHΔw it is the measured change of the loss exactly
+    on a quadratic (to round-off); the measured change is the engine's own losses."""
+    from ui.cache import TAYLOR, step_table
+
+    s = get_surface(name)
+    specs = [
+        optim.RunSpec(n, [s.starts[0]], {"lr": optim.lr_range(s, n)[1]}) for n in ("gd", "adam")
+    ]
+    trajs = optim.run_many(s, specs, 40)
+    for k in (0, 5, 30):
+        table = step_table(s, trajs, ["1. GD", "2. Adam"], k)
+        gd = trajs[0]
+        g = s.grad(gd.xy[k, 0])
+        measured, first, second = (table[c].to_numpy(float) for c in TAYLOR)
+        assert first[0] == pytest.approx(-gd.lr[k, 0] * float(g @ g), rel=1e-9)
+        np.testing.assert_allclose(
+            measured, [t.loss[k + 1, 0] - t.loss[k, 0] for t in trajs], rtol=1e-12
+        )
+        if name == "quadratic":
+            np.testing.assert_allclose(second, measured, rtol=1e-9, atol=1e-14)
