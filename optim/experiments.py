@@ -23,10 +23,14 @@ __all__ = [
     "DECAYS",
     "Cloud",
     "Conditioning",
+    "DeadUnits",
     "ExactQuadratic",
     "Race",
     "ScalarRace",
+    "Walk",
     "conditioning",
+    "dance_and_walk",
+    "dead_at_init",
     "decay_over",
     "measured_rate",
     "minibatch_gradients",
@@ -296,3 +300,87 @@ def tenfold_table(trajs: Any, target: Any, names: Any, steps: int) -> dict[str, 
         "steps to cut the w₁ (dense) error 10×": [cell(p, 0) for p in paths],
         "steps to cut the w₂ (sparse) error 10×": [cell(p, 1) for p in paths],
     }
+
+
+class DeadUnits(NamedTuple):
+    """ReLU units max(0, w x + b) drawn with w, b ~ N(0, 1) (note 001, "Dead ReLUs"), on the
+    examples of a one-unit surface: which are dead, measured by the engine's gradient."""
+
+    units: int
+    lo: float  # the examples' x-range
+    hi: float
+    outside: float  # share of elbows −b/w outside [lo, hi], measured
+    dead: float  # share with gradient exactly 0 (w x_i + b ≤ 0 on every example), measured
+
+    @property
+    def outside_cauchy(self) -> float:
+        """b/w is standard-Cauchy, so −b/w ∈ [lo, hi] with chance (atan hi − atan lo)/π."""
+        return 1.0 - (np.arctan(self.hi) - np.arctan(self.lo)) / np.pi
+
+    @property
+    def dead_cauchy(self) -> float:
+        """Half of those (the unit is off, not on, on the examples' side): (w, b) is isotropic."""
+        return self.outside_cauchy / 2
+
+
+def dead_at_init(surface: Any, units: int = 20_000, seed: int = 0) -> DeadUnits:
+    """Draw ``units`` ReLU units with w, b ~ N(0, 1) on ``surface``'s one-input examples (its
+    parameters are (w, b)) and measure how many are dead: the engine's gradient is exactly zero.
+
+    >>> from surfaces import get_surface
+    >>> d = dead_at_init(get_surface("relu_neuron"), 4000)
+    >>> bool(abs(d.dead - d.dead_cauchy) < 0.03), bool(abs(d.outside - d.outside_cauchy) < 0.03)
+    (True, True)
+    """
+    x = np.asarray(surface.X, dtype=float)[:, 0]
+    lo, hi = float(x.min()), float(x.max())
+    wb = np.random.default_rng(seed).standard_normal((units, 2))
+    with np.errstate(all="ignore"):
+        elbow = -wb[:, 1] / wb[:, 0]
+    outside = float(np.mean(~((elbow >= lo) & (elbow <= hi))))
+    dead = float(np.mean(np.all(surface.grad(wb) == 0.0, axis=-1)))
+    return DeadUnits(units, lo, hi, outside, dead)
+
+
+class Walk(NamedTuple):
+    """The mean squared displacement E‖w_{t+τ} − w_t‖² over lags τ of a run's late iterates (its
+    dance), and of the same steps with random signs (a random walk: no pull back)."""
+
+    lags: np.ndarray  # (L,) 1 … L
+    dance: np.ndarray  # (L,)
+    walk: np.ndarray  # (L,)
+    tail: int  # how many late steps were used
+    step2: float  # their mean squared length: a random walk's MSD is τ × this
+
+
+def _msd(path: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    return np.array([np.mean(np.sum((path[t:] - path[:-t]) ** 2, axis=-1)) for t in lags])
+
+
+def dance_and_walk(xy: Any, seed: int = 0) -> Walk:
+    """Note 001's "oscillatory against random-walk behaviour", measured on a constant-η SGD run
+    ``xy`` ``(S+1, 2)``: its last half (where it dances around w*) against a random walk made of
+    the very same steps, each with a random sign (so E‖walk_{t+τ} − walk_t‖² = τ × the mean
+    squared step exactly). Both start alike; the dance's spread levels off (the gradient pulls
+    it back), the walk's grows like τ.
+
+    >>> rng = np.random.default_rng(1)
+    >>> w = np.zeros((801, 2))
+    >>> for k in range(800):  # an Ornstein–Uhlenbeck dance: pulled back, kicked by noise
+    ...     w[k + 1] = 0.8 * w[k] + rng.standard_normal(2)
+    >>> d = dance_and_walk(w)
+    >>> bool(d.walk[-1] > 10 * d.dance[-1]), bool(abs(d.dance[0] - d.walk[0]) < 0.2 * d.walk[0])
+    (True, True)
+    """
+    xy = np.asarray(xy, dtype=float)
+    tail = xy[len(xy) // 2 :]
+    tail = tail[np.isfinite(tail).all(axis=1)]
+    if len(tail) < 8:  # diverged or too short: nothing to measure
+        empty = np.zeros(0)
+        return Walk(empty.astype(int), empty, empty, 0, float("nan"))
+    steps = np.diff(tail, axis=0)
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(len(steps), 1))
+    walk = np.concatenate([tail[:1], tail[0] + np.cumsum(signs * steps, axis=0)])
+    lags = np.arange(1, min(len(tail) // 3, 150) + 1)
+    step2 = float(np.mean(np.sum(steps**2, axis=-1)))
+    return Walk(lags, _msd(tail, lags), _msd(walk, lags), len(steps), step2)

@@ -8,9 +8,10 @@ import streamlit as st
 
 import viz
 from optim import grids
-from ui import controls, link, playground, predict, race, view
+from ui import controls, lab, link, playground, predict, race, view
 from ui.cache import simulate
 from ui.frame import chart, page, phone
+from viz import claims
 
 P = "pg"
 look = page(
@@ -153,6 +154,8 @@ with st.expander(f"About this surface: {link.escape(surface.title)}"):
     st.latex(surface.latex)
     if surface.notes:
         st.caption(surface.notes)
+    if surface.name == "relu_neuron":  # note 001's dead units, measured on these examples
+        st.markdown(claims.dead_units_sentence(lab.dead_units(key)))
     if surface.reference:
         st.caption(f"Reference: {surface.reference}")
 

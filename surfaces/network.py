@@ -15,7 +15,11 @@ Initialization (note 004 and the usual practice; biases start at zero):
 * ``he_uniform``: ``U(−a, a)``, ``a = √6/√n_in``; ``he_normal``: ``N(0, 2/n_in)`` (He et al. 2015);
 * ``note004``: note 004's printed bound ``6/√(n_in + n_out)``, √6 ≈ 2.45× too wide (its erratum);
 * ``too_large`` and ``too_small``: Xavier uniform × 4 and × 0.05 (saturated tanh units, and a
-  signal that dies away through the layers).
+  signal that dies away through the layers);
+* note 004's heuristics table: ``fan_in_uniform``, ``U(−1/√n_in, 1/√n_in)`` (its first line);
+  the sigmoid row, ``sigmoid_uniform`` ``r = 4√(6/(n_in + n_out))`` and ``sigmoid_normal``
+  ``σ = 4√(2/(n_in + n_out))``; the ReLU row, ``relu_uniform`` ``r = √2·√(6/(n_in + n_out))`` and
+  ``relu_normal`` ``σ = √2·√(2/(n_in + n_out))`` (its tanh row is Xavier's).
 """
 
 from __future__ import annotations
@@ -60,7 +64,14 @@ INITS = {
     "note004": "note 004's bound 6/√(n_in+n_out) (erratum: √6)",
     "too_large": "too large (Xavier × 4)",
     "too_small": "too small (Xavier × 0.05)",
+    "fan_in_uniform": "U(±1/√n_in) (note 004)",
+    "sigmoid_uniform": "note 004's sigmoid row: uniform, 4 × Xavier",
+    "sigmoid_normal": "note 004's sigmoid row: normal, 4 × Xavier",
+    "relu_uniform": "note 004's ReLU row: uniform, √2 × Xavier",
+    "relu_normal": "note 004's ReLU row: normal, √2 × Xavier",
 }
+# note 004's table scales Xavier's variance 2/(n_in + n_out) by the square of its row's factor
+ROW_GAIN = {"sigmoid": 4.0, "relu": math.sqrt(2.0)}
 
 
 def make_data(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):
@@ -148,8 +159,10 @@ class Network:
         for i, o in self.layers:
             if scheme in ("he_uniform", "he_normal"):
                 var = 2.0 / i
+            elif scheme == "fan_in_uniform":
+                var = 1.0 / (3 * i)  # U(±1/√n_in): variance (1/√n_in)²/3
             else:
-                var = 2.0 / (i + o)
+                var = 2.0 / (i + o) * ROW_GAIN.get(scheme.split("_")[0], 1.0) ** 2
             if scheme.endswith("normal"):
                 W = rng.normal(0.0, math.sqrt(var), (i, o))
             else:

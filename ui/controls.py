@@ -269,7 +269,7 @@ def runs_editor(
     """Tabs of runs, each an optimizer with its own hyperparameters, its formula, and a remove button.
 
     ``compact`` stacks a run's controls in one column (for a narrow column beside the map); tabs
-    are titled by position, optimizer and notation ("2. momentum (pytorch)"), as the legend is.
+    are titled by position, optimizer and notation ("2. Momentum (PyTorch)"), as the legend is.
 
     The same optimizer may appear twice with different settings. Learning rates use a log grid
     around the surface's suggestion, up to 10× its upper hint so divergence is reachable.

@@ -16,6 +16,7 @@ from viz import claims
 
 from . import link, predict, view
 from .cache import SurfaceKey, simulate, steps_to, surface_key, surface_of
+from .frame import chart
 from .runs import hashable
 
 __all__ = [
@@ -79,6 +80,12 @@ def eta_slider(label: str, grid: Sequence[float], default: float, key: str, **kw
 def cloud(name: str, w: tuple, batch: int, seed: int) -> experiments.Cloud:
     """400 minibatch gradients at ``w`` on the data surface ``name`` (cached across sessions)."""
     return experiments.minibatch_gradients(get_surface(name), w, batch, draws=400, seed=seed)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def dead_units(key: Any) -> experiments.DeadUnits:
+    """20 000 ReLU units at N(0, 1) on the surface ``key``'s examples, dead or not (cached)."""
+    return experiments.dead_at_init(surface_of(key))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -229,10 +236,11 @@ def normalization_maps(prefix: str, look: Any) -> list[dict]:
     return rows
 
 
-def dance_numbers(views: Sequence[Any], sched: Any, steps: int) -> None:
+def dance_numbers(views: Sequence[Any], sched: Any, steps: int, look: Any = None) -> None:
     """The SGD lab's numbers under the dance: each run's mean distance to w* over the last
     quarter (constant η, then decay), their ratio, and the sentence that says why
-    (``viz.claims.decay_sentence``, with the schedule's fate)."""
+    (``viz.claims.decay_sentence``, with the schedule's fate); then the constant-η run's dance
+    against a random walk of its own steps (``optim.experiments.dance_and_walk``)."""
     import numpy as np
 
     from optim import schedules
@@ -246,3 +254,23 @@ def dance_numbers(views: Sequence[Any], sched: Any, steps: int) -> None:
     m2.metric("… with decay", f"{d_decay:.3g}")
     m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
     st.caption(claims.decay_sentence(d_const, d_decay, budget, steps, schedules.fate(sched)))
+    walk = experiments.dance_and_walk(views[0].xy)
+    if walk.tail < 30 or not np.isfinite(walk.step2) or walk.step2 == 0:
+        return  # a diverged or frozen run has no dance to measure
+    chart(
+        viz.labs.lines_figure(
+            [
+                ("the constant-η run's dance", viz.color(0), "solid", walk.dance),
+                ("its steps with random signs: a random walk", "#555555", "dash", walk.walk),
+            ],
+            "E‖w_{t+τ} − w_t‖²",
+            xtitle="lag τ (steps)",
+            x0=1,
+            look=look or viz.Look(),
+            height=300,
+        ),
+        "Mean squared displacement against the lag: the SGD dance levels off, a random walk of "
+        "the same steps keeps growing",
+        key="sg_walk",
+    )
+    st.markdown(claims.dance_walk_sentence(walk))

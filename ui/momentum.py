@@ -48,11 +48,11 @@ WHO = {name: c.who for name, c in optim.CONVENTIONS.items()}  # a notation's nam
 # still means EECS 182's.
 DEFAULT_CONV = "pytorch"
 LINK_CONV = "ema"
-# which way is more momentum, said under the β slider
+# which way is more momentum, in the β slider's label (a select_slider keeps its value by key)
 MORE = {
-    "ema": "β → 0: more momentum (β weighs the new gradient)",
-    "heavy_ball": "β → 1: more momentum (a longer memory)",
-    "pytorch": "β → 1: more momentum (a longer memory)",
+    "ema": "β → 0: more momentum",  # β weighs the new gradient
+    "heavy_ball": "β → 1: more momentum",
+    "pytorch": "β → 1: more momentum",
 }
 ETAS = list(grids.MOMENTUM_ETAS)
 # A fresh page's motion (PyTorch's α, μ): GD at the same α zig-zags (αλ_max > 1), heavy ball
@@ -172,9 +172,14 @@ def controls(prefix: str) -> Motion:
         "η", etas, eta0, format_func=lambda v: f"{v:.4g}", key=f"{prefix}_eta", where=c2
     )
     beta = link.select_slider(
-        "β", betas, beta0, format_func=lambda v: f"{v:.4g}", key=f"{prefix}_beta", where=c3
+        f"β  ({MORE[conv]})",
+        betas,
+        beta0,
+        format_func=lambda v: f"{v:.4g}",
+        key=f"{prefix}_beta",
+        where=c3,
+        describe="β",
     )
-    c3.caption(MORE[conv])
     link.alongside("conv", "eta", "beta")
     steps = link.slider("steps", 20, 400, 120, step=10, key=f"{prefix}_steps", where=c4)
     return Motion(conv, kappa, eta, beta, steps, eta_opt, beta_opt, tuple(etas), tuple(betas))

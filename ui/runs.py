@@ -8,7 +8,7 @@ key or URL name from strings elsewhere.
 >>> r = Run("momentum", (("beta", 0.9), ("convention", "pytorch"), ("lr", 0.01)), index=1, slot=4,
 ...         prefix="pg")
 >>> r.widget("lr"), r.url("lr"), r.label
-('pg_r4_momentum_lr', 'r2_lr', '2. momentum (pytorch) η=0.01 β=0.9')
+('pg_r4_momentum_lr', 'r2_lr', '2. Momentum (PyTorch) η=0.01 β=0.9')
 """
 
 from __future__ import annotations

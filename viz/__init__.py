@@ -6,7 +6,7 @@
 >>> traj = optim.run(s, "gd", np.array([[0.0, 0.0]]), 20, lr=0.05)
 >>> spec = race_spec(s, run_views([traj], s), background="")
 >>> len(spec["frames"]["steps"]), spec["runs"][0]["label"]
-(21, '1. gd η=0.05')
+(21, '1. GD η=0.05')
 """
 
 from .curves import curve_layout, schedule_figure

@@ -16,6 +16,8 @@ from optim import dynamics, theory
 
 __all__ = [
     "conditioning_row",
+    "dance_walk_sentence",
+    "dead_units_sentence",
     "decay_sentence",
     "direction",
     "momentum_limit",
@@ -315,3 +317,33 @@ def conditioning_row(label: str, c: Any) -> dict[str, Any]:
         "GD steps to L − L* ≤ 1e-6": c.gd_steps if c.gd_steps >= 0 else "> 2000",
         "Adam (η = 0.1) steps": c.adam_steps if c.adam_steps >= 0 else "> 2000",
     }
+
+
+def dead_units_sentence(d: Any) -> str:
+    """Note 001's "b/w is Cauchy" as measured on the unit's own examples (``optim.experiments.
+    dead_at_init``)."""
+    return (
+        f"**Why units start dead (note 001):** with w and b drawn from N(0, 1), the elbow −b/w is "
+        f"Cauchy-distributed (a ratio of two normals), so it often lands far from the data. Of "
+        f"{d.units:,} units drawn here, **{d.outside:.1%}** put their elbow outside the examples' "
+        f"range [{d.lo:g}, {d.hi:g}] (Cauchy: {d.outside_cauchy:.1%}), and **{d.dead:.1%}** are dead "
+        f"on every example, their gradient exactly 0 in the engine (Cauchy: half of those, "
+        f"{d.dead_cauchy:.1%}): gradient descent can never move them."
+    )
+
+
+def dance_walk_sentence(w: Any) -> str:
+    """What :func:`optim.experiments.dance_and_walk` measured, in note 001's words."""
+    half, end = len(w.lags) // 2 - 1, len(w.lags) - 1
+    grow_dance = w.dance[end] / w.dance[half]
+    grow_walk = w.walk[end] / w.walk[half]
+    return (
+        f"**A dance, not a walk (note 001):** over its last {w.tail} steps the constant-η run "
+        f"moves {np.sqrt(w.step2):.3g} a step. The same steps with random signs make a random "
+        f"walk: its squared distance after τ steps grows like τ × {w.step2:.3g} "
+        f"({w.walk[end]:.3g} at τ = {w.lags[end]}, ×{grow_walk:.2f} from τ = {w.lags[half]}). "
+        f"The dance's grows ×{grow_dance:.2f} over those lags, to {w.dance[end]:.3g}: "
+        f"{w.walk[end] / w.dance[end]:.1f}× less. The noise kicks it like a random walk; the "
+        "gradient keeps pulling it back towards w*, so it stays in a cloud (GD with too large a "
+        "step oscillates instead, deterministically)."
+    )

@@ -77,8 +77,8 @@ def series(values: np.ndarray, log: bool, offset: float | None = None) -> np.nda
 def short_label(label: str) -> str:
     """A run's name without its settings: the scrubber's run picker, a scrubbed legend entry.
 
-    >>> short_label("2. momentum (pytorch) η=0.16 β=0.9"), short_label("1. GD α = 1.3 (momentum's α)")
-    ('2. momentum (pytorch)', '1. GD')
+    XX
+        ('2. momentum (pytorch)', '1. GD')
     """
     return re.split(r" [ηαγ] ?=", label)[0]
 

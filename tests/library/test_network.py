@@ -209,3 +209,36 @@ def _notes(at):
     from tests.helpers import link_notes
 
     return link_notes(at)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "uniform", "scale"),
+    [
+        ("fan_in_uniform", True, lambda i, o: 1 / np.sqrt(i)),
+        ("xavier_uniform", True, lambda i, o: np.sqrt(6 / (i + o))),  # the table's tanh row
+        ("xavier_normal", False, lambda i, o: np.sqrt(2 / (i + o))),
+        ("sigmoid_uniform", True, lambda i, o: 4 * np.sqrt(6 / (i + o))),
+        ("sigmoid_normal", False, lambda i, o: 4 * np.sqrt(2 / (i + o))),
+        ("relu_uniform", True, lambda i, o: np.sqrt(2) * np.sqrt(6 / (i + o))),
+        ("relu_normal", False, lambda i, o: np.sqrt(2) * np.sqrt(2 / (i + o))),
+    ],
+)
+def test_note_004s_initialization_table_row_by_row(scheme, uniform, scale):
+    """#27: note 004's heuristics table (U(±1/√n_in), and its tanh, sigmoid and ReLU rows, each
+    uniform on [−r, r] or normal with σ) as initializations: each layer's weights are drawn from
+    the row's law (a uniform's bound is reached and never passed; a normal's spread is σ within
+    its sampling error) and the biases start at zero."""
+    net = network("moons", width=64, depth=2, activation="relu", n=40)
+    w = net.init(scheme, 3)
+    at = 0
+    for i, o in net.layers:
+        W, b = w[at : at + i * o], w[at + i * o : at + i * o + o]
+        at += i * o + o
+        r = scale(i, o)
+        assert np.all(b == 0)
+        if uniform:
+            assert np.abs(W).max() <= r and np.abs(W).max() > 0.9 * r
+            assert np.std(W) == pytest.approx(r / np.sqrt(3), rel=5 / np.sqrt(W.size) + 0.02)
+        else:
+            assert np.std(W) == pytest.approx(r, rel=5 / np.sqrt(W.size) + 0.02)
+    assert at == net.dim

@@ -583,7 +583,7 @@ def test_the_momentum_lab_opens_where_beta_is_the_momentum_and_older_links_keep_
     a link without one (written when EECS 182's was the default) still opens in EECS 182's."""
     at = open_page(MO)
     assert at.selectbox(key="mo_conv").value == "pytorch" and dict(at.query_params) == {}
-    assert any(c.value.startswith("β → 1: more momentum") for c in at.caption)
+    assert at.select_slider(key="mo_beta").label == "β  (β → 1: more momentum)"
     labels = [r["label"] for r in race(at)["runs"]]
     assert labels[1].startswith("2. Momentum (PyTorch)") and labels[2].startswith(
         "3. Nesterov (PyTorch)"
@@ -593,7 +593,7 @@ def test_the_momentum_lab_opens_where_beta_is_the_momentum_and_older_links_keep_
     old = open_link(MO, {"eta": "10", "beta": "0.2"})  # the gallery's question, as written
     assert link_notes(old) == []
     assert old.selectbox(key="mo_conv").value == "ema"
-    assert any(c.value.startswith("β → 0: more momentum") for c in old.caption)
+    assert old.select_slider(key="mo_beta").label == "β  (β → 0: more momentum)"
     alpha, mu = theory.to_pytorch(10.0, 0.2, "ema")
     assert (alpha, mu) == (pytest.approx(2.0), pytest.approx(0.8))
     assert float(_metric(old, "rate from theory")) == pytest.approx(
@@ -610,3 +610,44 @@ def test_a_maps_axes_are_named_as_the_text_names_them(surface, axes):
     at = open_link("pages/1_Playground.py", {"surface": surface})
     layout = race(at)["map"]["layout"]
     assert [layout["xaxis"]["title"]["text"].split()[0], layout["yaxis"]["title"]["text"]] == axes
+
+
+def test_the_relu_units_notes_measure_note_001s_cauchy_dead_units():
+    """#27: note 001 says b/w is Cauchy when w and b are normal, so some ReLU units start dead.
+    The ReLU unit's notes say how many, measured: the share of 20 000 drawn units whose elbow
+    falls outside the examples and the share the engine's gradient leaves exactly at 0, each
+    within sampling error (4σ) of the Cauchy law's (atan hi − atan lo)/π."""
+    import re
+
+    at = open_link("pages/1_Playground.py", {"surface": "relu_neuron"})
+    said = next(m.value for m in at.markdown if "Why units start dead" in m.value)
+    outside, dead = (float(v) / 100 for v in re.findall(r"\*\*([\d.]+)%\*\*", said))
+    (lo, hi) = [float(v) for v in re.search(r"range \[([-\d.]+), ([-\d.]+)\]", said).groups()]
+    p_out = 1 - (np.arctan(hi) - np.arctan(lo)) / np.pi
+    sigma = np.sqrt(p_out * (1 - p_out) / 20_000)
+    assert abs(outside - p_out) < 4 * sigma + 5e-4
+    assert abs(dead - p_out / 2) < 4 * np.sqrt(p_out / 2 * (1 - p_out / 2) / 20_000) + 5e-4
+    assert f"Cauchy: {p_out:.1%}" in said
+    assert not any("Why units start dead" in m.value for m in open_page(PG_PATH).markdown)
+
+
+PG_PATH = "pages/1_Playground.py"
+
+
+def test_the_sgd_labs_dance_is_measured_against_a_random_walk_of_its_own_steps():
+    """#27 (note 001: oscillation against random-walk behaviour): under the dance, the constant-η
+    run's mean squared displacement over lags against the same steps shuffled into a random walk;
+    the sentence's numbers are the figure's, the walk's spread grows like τ × the mean squared
+    step, and the dance's stays below it (the gradient pulls it back)."""
+    import re
+
+    at = open_page("pages/6_SGD.py")
+    fig = next(f for f in specs(at) if f["data"][0]["name"] == "the constant-η run's dance")
+    dance, walk = (viz.decode(d["y"]) for d in fig["data"])
+    said = next(m.value for m in at.markdown if "A dance, not a walk" in m.value)
+    step2 = float(re.search(r"grows like τ × ([\d.e+-]+)", said).group(1))
+    lag = len(walk)
+    assert f"({walk[-1]:.3g} at τ = {lag}" in said and f"to {dance[-1]:.3g}:" in said
+    assert dance[0] == pytest.approx(walk[0], rel=0.25)  # the same steps: alike at first
+    assert walk[-1] == pytest.approx(lag * step2, rel=0.5)  # a random walk: ~τ × E|Δ|²
+    assert dance[-1] < walk[-1] / 3
