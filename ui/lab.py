@@ -263,7 +263,7 @@ def dance_numbers(views: Sequence[Any], sched: Any, steps: int, look: Any = None
                 ("the constant-η run's dance", viz.color(0), "solid", walk.dance),
                 ("its steps with random signs: a random walk", "#555555", "dash", walk.walk),
             ],
-            "E‖w_{t+τ} − w_t‖²",
+            "E‖w(t+τ) − w(t)‖²",
             xtitle="lag τ (steps)",
             x0=1,
             look=look or viz.Look(),

@@ -342,7 +342,7 @@ def dance_walk_sentence(w: Any) -> str:
         f"moves {np.sqrt(w.step2):.3g} a step. The same steps with random signs make a random "
         f"walk: its squared distance after τ steps grows like τ × {w.step2:.3g} "
         f"({w.walk[end]:.3g} at τ = {w.lags[end]}, ×{grow_walk:.2f} from τ = {w.lags[half]}). "
-        f"The dance's grows ×{grow_dance:.2f} over those lags, to {w.dance[end]:.3g}: "
+        f"Over the same lags the dance's goes ×{grow_dance:.2f}, to {w.dance[end]:.3g}: "
         f"{w.walk[end] / w.dance[end]:.1f}× less. The noise kicks it like a random walk; the "
         "gradient keeps pulling it back towards w*, so it stays in a cloud (GD with too large a "
         "step oscillates instead, deterministically)."
