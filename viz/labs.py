@@ -24,6 +24,7 @@ __all__ = [
     "gradient_cloud_figure",
     "impulse_figure",
     "iterates_figure",
+    "late_cloud_figure",
     "lines_figure",
     "rate_map_figure",
     "sweep_figure",
@@ -570,6 +571,65 @@ def lines_figure(
         for label, c, dash, y in series
     ]
     return {"data": data, "layout": curve_layout(look, height, ytitle, log, xtitle)}
+
+
+def late_cloud_figure(
+    clouds: Sequence[tuple[str, str, str, np.ndarray]],
+    centre: Sequence[float],
+    axes: tuple[str, str] = ("x", "y"),
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 340,
+) -> dict:
+    """Runs' late iterates, zoomed on the minimum ``centre`` (the race map draws them as one blob
+    on its star): ``clouds`` holds ``(label, colour, symbol, xy (n, 2))``. Equal scales; the window
+    holds every point."""
+    c = np.asarray(centre, dtype=float)
+    pts = [np.asarray(xy, dtype=float) for *_, xy in clouds]
+    finite = [p[np.isfinite(p).all(axis=1)] for p in pts]
+    reach = max((float(np.max(np.abs(p - c))) for p in finite if len(p)), default=1.0)
+    half = 1.15 * reach if reach > 0 else 1.0
+    data = [
+        {
+            "type": "scatter",
+            "x": b64(p[:, 0], "f8"),
+            "y": b64(p[:, 1], "f8"),
+            "mode": "markers",
+            "name": label,
+            "marker": {
+                "color": colour,
+                "symbol": symbol,
+                "size": look.marker * 0.7,
+                "opacity": 0.7,
+            },
+            "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        }
+        for (label, colour, symbol, _), p in zip(clouds, finite)
+    ]
+    data.append(
+        {
+            "type": "scatter",
+            "x": [float(c[0])],
+            "y": [float(c[1])],
+            "mode": "markers",
+            "name": "minimum w*",
+            "marker": {"symbol": "star", "size": look.marker * 1.8, "color": "#FFD700",
+                       "line": {"color": "#222", "width": 1}},
+        }
+    )  # fmt: skip
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": axes[0]}, "range": [c[0] - half, c[0] + half], "gridcolor": GRID},
+        yaxis={
+            "title": {"text": axes[1]},
+            "range": [c[1] - half, c[1] + half],
+            "gridcolor": GRID,
+            "scaleanchor": "x",
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
 
 
 def gradient_cloud_figure(

@@ -651,3 +651,23 @@ def test_the_sgd_labs_dance_is_measured_against_a_random_walk_of_its_own_steps()
     assert dance[0] == pytest.approx(walk[0], rel=0.25)  # the same steps: alike at first
     assert walk[-1] == pytest.approx(lag * step2, rel=0.5)  # a random walk: ~τ × E|Δ|²
     assert dance[-1] < walk[-1] / 3
+
+
+def test_the_sgd_labs_last_quarter_is_drawn_zoomed_on_the_minimum():
+    """#27 item 2: the race map draws both runs' ends as one blob on the star. Beside the walk,
+    the last quarter of each run is drawn zoomed on w*: the constant-η run's cloud is wider than
+    the decaying run's by the ratio the metrics state (mean distance to w*)."""
+    at = open_page("pages/6_SGD.py")
+    fig = next(f for f in specs(at) if f["data"][-1].get("name") == "minimum w*")
+    const, decay = (viz.decode(d["x"]) + 1j * viz.decode(d["y"]) for d in fig["data"][:2])
+    star = complex(fig["data"][-1]["x"][0], fig["data"][-1]["y"][0])
+    d_const, d_decay = np.mean(np.abs(const - star)), np.mean(np.abs(decay - star))
+    assert d_const == pytest.approx(
+        float(_metric(at, "mean distance to w*, last quarter")), rel=5e-3
+    )
+    assert d_decay == pytest.approx(float(_metric(at, "… with decay")), rel=5e-3)  # 3 digits
+    assert d_const > 2 * d_decay
+    xr, yr = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+    for pts in (const, decay):  # every point inside the zoomed window
+        assert xr[0] <= pts.real.min() and pts.real.max() <= xr[1]
+        assert yr[0] <= pts.imag.min() and pts.imag.max() <= yr[1]
