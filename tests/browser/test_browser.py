@@ -266,7 +266,7 @@ def test_the_html_download_plays_offline_with_the_pages_player_and_curves(
     path = tmp_path / "race.html"
     for attempt in range(3):  # a click while the page still reruns (its chunks) can be swallowed
         try:
-            with tab.page.expect_download(timeout=20_000) as got:
+            with tab.page.expect_download(timeout=60_000) as got:  # ~5 MB made on the click
                 button.click()
             got.value.save_as(str(path))
             break
@@ -398,7 +398,7 @@ def test_a_figure_is_redrawn_in_place_and_a_click_on_it_moves_the_sliders(server
         arg=eta,
         timeout=30_000,
     )
-    assert "beta=" in tab.page.url and tab.real_errors("Momentum") == []
+    assert "eta=" in tab.page.url and tab.real_errors("Momentum") == []
     tab.page.close()
 
 
