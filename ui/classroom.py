@@ -537,16 +537,23 @@ def _live():
 
 _LIVE_JS = """
 export default function ({ data, setTriggerValue }) {
-  let fired = false;
+  // fired: the page was asked to rerun. The rerun hands this element new revisions (a new call);
+  // if none comes (the rerun was lost, or it read the class before the change was visible), ask
+  // again after a few ticks instead of waiting for ever (a student's screen stayed behind)
+  let fired = 0, asks = 0;
   const check = async () => {
+    if (fired && Date.now() - fired < 3 * data.every) return;
     for (const [name, rev] of Object.entries(data.files)) {
-      if (fired) return;
       try {
         const url = new URL(`app/static/live/${name}.json`, document.baseURI);
         const r = await fetch(url, { cache: "no-cache" });
         if (!r.ok) continue;
         const now = (await r.json()).rev;
-        if (now !== rev && !fired) { fired = true; setTriggerValue("changed", `${name}:${now}`); }
+        if (now !== rev) {
+          fired = Date.now();
+          setTriggerValue("changed", `${name}:${now}:${++asks}`);
+          return;
+        }
       } catch (e) { /* offline a moment: the next tick asks again */ }
     }
   };

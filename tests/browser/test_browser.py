@@ -928,12 +928,20 @@ def test_a_class_paced_by_the_teacher_follows_hides_and_reveals_together(server,
     # ▶ with the keyboard (PageDown, a clicker's key): everyone opens the question
     teacher.page.locator("body").press("PageDown")
     t0 = time.monotonic()
-    for tab in (teacher, *students):  # a hang detector: the time is recorded, not asserted
-        # (13.4 s beside the server tests here, 7.4–11.3 s in CI once, over 30 s in CI twice)
-        tab.page.wait_for_function(
-            "() => /Learning-rate lab/.test(document.querySelector('h1')?.innerText || '')",
-            timeout=90_000,
-        )
+    for i, tab in enumerate((teacher, *students)):  # a hang detector: the time is recorded
+        # (13.4 s beside the server tests here, 7.4–11.3 s in CI once, over 30 s in CI twice,
+        # and once never: a student's live watcher stopped after one lost rerun; it asks again)
+        try:
+            tab.page.wait_for_function(
+                "() => /Learning-rate lab/.test(document.querySelector('h1')?.innerText || '')",
+                timeout=90_000,
+            )
+        except Exception as err:
+            tab.shot(f"class-stuck-screen-{i}")
+            h1 = tab.page.evaluate("() => document.querySelector('h1')?.innerText")
+            raise AssertionError(
+                f"screen {i} (0: the teacher) did not follow; shows {h1!r}"
+            ) from err
     followed = time.monotonic() - t0
     for tab in (teacher, *students):
         _outcome_hidden(tab)
