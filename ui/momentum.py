@@ -50,9 +50,9 @@ DEFAULT_CONV = "pytorch"
 LINK_CONV = "ema"
 # which way is more momentum, in the β slider's label (a select_slider keeps its value by key)
 MORE = {
-    "ema": "β → 0: more momentum",  # β weighs the new gradient
-    "heavy_ball": "β → 1: more momentum",
-    "pytorch": "β → 1: more momentum",
+    "ema": "→ 0: more momentum",  # β weighs the new gradient
+    "heavy_ball": "→ 1: more momentum",
+    "pytorch": "→ 1: more momentum",
 }
 ETAS = list(grids.MOMENTUM_ETAS)
 # A fresh page's motion (PyTorch's α, μ): GD at the same α zig-zags (αλ_max > 1), heavy ball

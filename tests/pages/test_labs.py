@@ -583,7 +583,7 @@ def test_the_momentum_lab_opens_where_beta_is_the_momentum_and_older_links_keep_
     a link without one (written when EECS 182's was the default) still opens in EECS 182's."""
     at = open_page(MO)
     assert at.selectbox(key="mo_conv").value == "pytorch" and dict(at.query_params) == {}
-    assert at.select_slider(key="mo_beta").label == "β  (β → 1: more momentum)"
+    assert at.select_slider(key="mo_beta").label == "β  (→ 1: more momentum)"
     labels = [r["label"] for r in race(at)["runs"]]
     assert labels[1].startswith("2. Momentum (PyTorch)") and labels[2].startswith(
         "3. Nesterov (PyTorch)"
@@ -593,7 +593,7 @@ def test_the_momentum_lab_opens_where_beta_is_the_momentum_and_older_links_keep_
     old = open_link(MO, {"eta": "10", "beta": "0.2"})  # the gallery's question, as written
     assert link_notes(old) == []
     assert old.selectbox(key="mo_conv").value == "ema"
-    assert old.select_slider(key="mo_beta").label == "β  (β → 0: more momentum)"
+    assert old.select_slider(key="mo_beta").label == "β  (→ 0: more momentum)"
     alpha, mu = theory.to_pytorch(10.0, 0.2, "ema")
     assert (alpha, mu) == (pytest.approx(2.0), pytest.approx(0.8))
     assert float(_metric(old, "rate from theory")) == pytest.approx(
