@@ -23,6 +23,19 @@ def _median(ts: list[float]) -> float:
     return statistics.median(ts) * 1e3
 
 
+def _payload(at) -> list[tuple[str, int]]:
+    """Each view the page sent, by kind, and its bytes: the race views (map, curves, 3D, banks
+    asked for) and the figures (``ui.figure``); the plotly.js preloader left out."""
+    out = []
+    for e in at.get("bidi_component"):
+        view = json.loads(e.proto.json or "{}")
+        if view.get("preload"):
+            continue
+        kind = "figure" if "spec" in view else "race" + (" + 3d" if view.get("surface3d") else "")
+        out.append((kind, len(e.proto.json)))
+    return out
+
+
 def payload_and_reruns(repeat: int) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -32,23 +45,12 @@ def payload_and_reruns(repeat: int) -> None:
     at.switch_page(PG)
     at.run()
     first = time.perf_counter() - t0
-    sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
-    kinds = []
-    for c in at.get("plotly_chart"):
-        lay = json.loads(c.proto.spec)["layout"]
-        spec = json.loads(c.proto.spec)
-        animated = "frames" in spec
-        kinds.append(
-            ("contour" if animated else "inspector")
-            if lay.get("images")
-            else "3d"
-            if "scene" in lay
-            else "curve"
-        )
+    views = _payload(at)
+    sizes = [b for _, b in views]
     print("Default playground (quadratic κ=10, GD + momentum + Adam, 150 steps)")
     print(f"  first run in AppTest (imports, caches cold): {first * 1e3:.0f} ms")
-    for k, s in zip(kinds, sizes):
-        print(f"  payload {k:8s} {s / 1e3:8.1f} kB")
+    for k, b in views:
+        print(f"  payload {k:8s} {b / 1e3:8.1f} kB")
     print(f"  payload total    {sum(sizes) / 1e3:8.1f} kB  (issue bound: 1000 kB)")
 
     lrs = [0.47, 0.56, 0.68, 0.82, 1.0, 1.2]
@@ -72,11 +74,11 @@ def payload_and_reruns(repeat: int) -> None:
     if hit:
         print(f"  η seen before (cached run):    median {_median(hit):6.0f} ms over {len(hit)}")
     print(f"  1000 steps (thinned frames):   median {_median(big):6.0f} ms over {len(big)}")
-    sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
+    sizes = [b for _, b in _payload(at)]
     print(f"  payload at 1000 steps, 3 runs: {sum(sizes) / 1e3:.0f} kB")
     while len(at.session_state["pg_slots"]) < 8:
         at.button(key="pg_add").click().run()
-    sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
+    sizes = [b for _, b in _payload(at)]
     print(f"  payload at 1000 steps, 8 runs: {sum(sizes) / 1e3:.0f} kB")
 
 

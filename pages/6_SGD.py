@@ -165,7 +165,7 @@ st.caption(
 )
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
-lab.dance_numbers(views, sched, steps, look, surface.minima[0], surface.axes)  # measured
+lab.dance_numbers(views, sched, steps, look, surface)  # measured: distances, walk
 with st.expander("Erratum in EECS 182 Note 2: a step that is stable for GD may not be for SGD"):
     st.markdown(next(e for e in optim.ERRATA if "Note 2 (§1.2)" in e))
 

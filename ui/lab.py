@@ -241,13 +241,12 @@ def dance_numbers(
     sched: Any,
     steps: int,
     look: Any = None,
-    minimum: Sequence[float] = (0.0, 0.0),
-    axes: tuple[str, str] = ("x", "y"),
+    surface: Any = None,
 ) -> None:
     """The SGD lab's numbers under the dance: each run's mean distance to w* over the last
     quarter (constant η, then decay), their ratio, and the sentence that says why
     (``viz.claims.decay_sentence``, with the schedule's fate); then both runs' last quarter zoomed
-    on the ``minimum`` (the map shows them as one blob), and the constant-η run's dance against a
+    on ``surface``'s minimum (the map shows them as one blob), and the constant-η run's dance against a
     random walk of its own steps (``optim.experiments.dance_and_walk``)."""
     import numpy as np
 
@@ -263,7 +262,7 @@ def dance_numbers(
     m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
     st.caption(claims.decay_sentence(d_const, d_decay, budget, steps, schedules.fate(sched)))
     walk = experiments.dance_and_walk(views[0].xy)
-    if walk.tail < 30 or not np.isfinite(walk.step2) or walk.step2 == 0:
+    if walk.tail < 30 or not np.isfinite(walk.step2) or walk.step2 == 0 or surface is None:
         return  # a diverged or frozen run has no dance to measure
     left, right = st.columns(2)
     chart(  # the map draws both runs' ends as one blob on the star: here they are apart
@@ -272,8 +271,7 @@ def dance_numbers(
                 (f"{v.label}: last quarter", v.color, s, v.xy[-tail:])
                 for v, s in zip(views[:2], ("circle", "square"))
             ],
-            minimum,
-            axes,
+            surface,
             look=look or viz.Look(),
         ),
         "The two runs' last-quarter iterates around the minimum, zoomed: the constant-η run's "

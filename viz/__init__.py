@@ -10,7 +10,7 @@
 """
 
 from .curves import curve_layout, schedule_figure
-from .encode import PrebuiltFigure, b64, decode, describe, payload_bytes
+from .encode import b64, decode, describe, payload_bytes
 from .export import standalone_html
 from .gif import animated_gif
 from .inspector import Inspected, inspector_figure
@@ -26,7 +26,6 @@ __all__ = [
     "FramePlan",
     "Inspected",
     "Look",
-    "PrebuiltFigure",
     "RunView",
     "animated_gif",
     "b64",

@@ -1,10 +1,10 @@
-"""Compact figure payloads: NumPy arrays as plotly.js typed arrays, and a figure Streamlit sends as is.
+"""Compact figure payloads: NumPy arrays as plotly.js typed arrays, in dicts sent as they are.
 
 Plotly's own path (``go.Figure(**spec)``) validates every trace of every frame: ~0.3 s for 150
 frames × 6 traces, more than the whole rerun budget. The builders in :mod:`viz` write plain dicts
 whose arrays are already typed-array specs; the tests check them once against Plotly's validators
-(``go.Figure(spec)``), and :class:`PrebuiltFigure` hands them to ``st.plotly_chart`` without doing it
-again on every rerun.
+(``go.Figure(spec)``), and the page hands them to plotly.js as they are (:mod:`ui.figure`), never
+through Plotly's validators on a rerun.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ import json
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
-__all__ = ["PrebuiltFigure", "b64", "decode", "dequantize", "payload_bytes", "q16"]
+__all__ = ["b64", "decode", "dequantize", "payload_bytes", "q16"]
 
 
 def b64(values: Any, dtype: str = "f4") -> dict[str, str]:
@@ -78,24 +77,6 @@ def decode(spec: Any) -> np.ndarray:
 def payload_bytes(spec: dict[str, Any]) -> int:
     """Size of the JSON Streamlit sends for this figure."""
     return len(json.dumps(spec, separators=(",", ":"), allow_nan=True))
-
-
-class PrebuiltFigure(go.Figure):
-    """A ``go.Figure`` whose dict is given whole: ``to_dict`` returns it untouched.
-
-    ``st.plotly_chart`` validates a plain dict (``go.Figure(**spec)``) but trusts a ``Figure``;
-    wrapping a spec built by :mod:`viz` (validated in the tests) skips ~0.3–0.5 s per rerun.
-    """
-
-    def __init__(self, spec: dict[str, Any]):
-        super().__init__()
-        self._prebuilt = spec
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._prebuilt
-
-    def to_plotly_json(self) -> dict[str, Any]:
-        return self._prebuilt
 
 
 def _text(value: Any) -> str:

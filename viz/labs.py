@@ -6,6 +6,7 @@ Pure functions like :mod:`viz.map`: arrays in, Plotly dicts out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from optim import theory
 
 from .curves import curve_layout
 from .encode import b64
-from .map import legend_rows
+from .map import legend_rows, minimum_traces
 from .style import GRID, Look, base_layout, color, symbol
 
 __all__ = [
@@ -575,18 +576,16 @@ def lines_figure(
 
 def late_cloud_figure(
     clouds: Sequence[tuple[str, str, str, np.ndarray]],
-    centre: Sequence[float],
-    axes: tuple[str, str] = ("x", "y"),
+    surface: Any,
     *,
     look: Look = DEFAULT_LOOK,
     height: int = 340,
 ) -> dict:
-    """Runs' late iterates, zoomed on the minimum ``centre`` (the race map draws them as one blob
-    on its star): ``clouds`` holds ``(label, colour, symbol, xy (n, 2))``. Equal scales; the window
-    holds every point."""
-    c = np.asarray(centre, dtype=float)
-    pts = [np.asarray(xy, dtype=float) for *_, xy in clouds]
-    finite = [p[np.isfinite(p).all(axis=1)] for p in pts]
+    """Runs' late iterates, zoomed on ``surface``'s global minimum (the race map draws them as
+    one blob on its star): ``clouds`` holds ``(label, colour, symbol, xy (n, 2))``. Equal scales;
+    the window holds every point; the star is the map's own (:func:`viz.map.minimum_traces`)."""
+    c = np.asarray(surface.minima[0], dtype=float)
+    finite = [p[np.isfinite(p).all(axis=1)] for p in (np.asarray(xy, float) for *_, xy in clouds)]
     reach = max((float(np.max(np.abs(p - c))) for p in finite if len(p)), default=1.0)
     half = 1.15 * reach if reach > 0 else 1.0
     data = [
@@ -606,17 +605,8 @@ def late_cloud_figure(
         }
         for (label, colour, symbol, _), p in zip(clouds, finite)
     ]
-    data.append(
-        {
-            "type": "scatter",
-            "x": [float(c[0])],
-            "y": [float(c[1])],
-            "mode": "markers",
-            "name": "minimum w*",
-            "marker": {"symbol": "star", "size": look.marker * 1.8, "color": "#FFD700",
-                       "line": {"color": "#222", "width": 1}},
-        }
-    )  # fmt: skip
+    data += [t for t in minimum_traces(surface, look) if t["name"] == "global minimum"]
+    axes = surface.axes
     layout = base_layout(
         look,
         height,

@@ -69,7 +69,7 @@ def _builders() -> dict:
         ),
         "contraction_figure": lambda: labs.contraction_figure(0.3, 1.0),
         "late_cloud_figure": lambda: labs.late_cloud_figure(
-            [("a", "#000000", "circle", rng.normal(size=(20, 2)))], (0.0, 0.0), ("w", "b")
+            [("a", "#000000", "circle", rng.normal(size=(20, 2)))], s
         ),
         "direction_errors_figure": lambda: labs.direction_errors_figure(
             np.stack([0.9**k, 0.99**k], -1), (1.0, 0.3), 0.2
@@ -274,12 +274,6 @@ def test_standalone_html_plays_offline_with_the_pages_own_component():
     body = viz.export.JS.replace(viz.export.ENTRY, "window.__raceMount = function (component) {")
     assert body in html  # the component's code, byte for byte, not a copy of it
     assert "Booth &lt;1&gt;" in html and '"clicks":false' in html
-
-
-def test_prebuilt_figure_hands_its_dict_over_untouched():
-    spec = {"data": [{"type": "scatter", "y": viz.b64([1.0, 2.0])}], "layout": {}}
-    fig = viz.PrebuiltFigure(spec)
-    assert isinstance(fig, go.Figure) and fig.to_dict() is spec
 
 
 def test_animated_gif_is_drawn_without_a_browser():

@@ -658,9 +658,9 @@ def test_the_sgd_labs_last_quarter_is_drawn_zoomed_on_the_minimum():
     the last quarter of each run is drawn zoomed on w*: the constant-η run's cloud is wider than
     the decaying run's by the ratio the metrics state (mean distance to w*)."""
     at = open_page("pages/6_SGD.py")
-    fig = next(f for f in specs(at) if f["data"][-1].get("name") == "minimum w*")
-    const, decay = (viz.decode(d["x"]) + 1j * viz.decode(d["y"]) for d in fig["data"][:2])
-    star = complex(fig["data"][-1]["x"][0], fig["data"][-1]["y"][0])
+    fig = next(f for f in specs(at) if f["data"][-1].get("name") == "global minimum")
+    const, decay, star = (viz.decode(d["x"]) + 1j * viz.decode(d["y"]) for d in fig["data"])
+    star = complex(star[0])
     d_const, d_decay = np.mean(np.abs(const - star)), np.mean(np.abs(decay - star))
     assert d_const == pytest.approx(
         float(_metric(at, "mean distance to w*, last quarter")), rel=5e-3
