@@ -27,6 +27,7 @@ __all__ = [
     "ExactQuadratic",
     "Race",
     "ScalarRace",
+    "StableScan",
     "Walk",
     "conditioning",
     "dance_and_walk",
@@ -36,6 +37,7 @@ __all__ = [
     "minibatch_gradients",
     "sampling_race",
     "scalar_race",
+    "stable_scan",
     "tenfold",
     "tenfold_table",
 ]
@@ -384,3 +386,50 @@ def dance_and_walk(xy: Any, seed: int = 0) -> Walk:
     lags = np.arange(1, min(len(tail) // 3, 150) + 1)
     step2 = float(np.mean(np.sum(steps**2, axis=-1)))
     return Walk(lags, _msd(tail, lags), _msd(walk, lags), len(steps), step2)
+
+
+class StableScan(NamedTuple):
+    """Full-batch GD from one start at each of a grid of step sizes (one run each)."""
+
+    etas: np.ndarray  # (E,) increasing
+    start: float  # L(w₀)
+    final: np.ndarray  # (E,) L after ``steps`` steps (nan once diverged)
+    stable: np.ndarray  # (E,) bool: finite all along and below L(w₀) at the end
+    weights: np.ndarray  # (E, P) the last iterate of each run
+    steps: int
+
+    @property
+    def largest(self) -> float | None:
+        """The largest η of the grid whose run is stable (None: none is)."""
+        return float(self.etas[self.stable].max()) if self.stable.any() else None
+
+    @property
+    def first_unstable(self) -> float | None:
+        """The smallest η above :attr:`largest` whose run is not stable (None: none on the grid)."""
+        top = self.largest
+        above = self.etas[~self.stable & (self.etas > (top if top is not None else -np.inf))]
+        return float(above.min()) if len(above) else None
+
+
+def stable_scan(surface: Any, w0: Any, etas: Any, steps: int) -> StableScan:
+    """GD ``w ← w − η∇L(w)`` at every ``η`` of ``etas`` at once (a run per η, the plain loop),
+    from ``w0``, for ``steps`` steps. A run is stable if its loss stays finite and ends below
+    ``L(w₀)``: the largest such η is measured, not the quadratic's 2/λ_max (a network's
+    curvature moves while it trains).
+
+    >>> from surfaces import get_surface
+    >>> q = get_surface("quadratic", kappa=10.0, scale=10.0)  # λ_max = 10: stable iff η < 0.2
+    >>> sc = stable_scan(q, [1.0, 1.0], [0.1, 0.15, 0.19, 0.21, 0.3], 200)
+    >>> sc.largest, sc.first_unstable
+    (0.19, 0.21)
+    """
+    etas = np.asarray(sorted(float(e) for e in etas))
+    w = np.tile(np.asarray(w0, dtype=float), (len(etas), 1))
+    start = float(surface.f(w[:1])[0])
+    finite = np.ones(len(etas), dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(int(steps)):
+            w = w - etas[:, None] * surface.grad(w)
+            finite &= np.isfinite(w).all(axis=1)
+        final = np.where(finite, surface.f(w), np.nan)
+    return StableScan(etas, start, final, finite & (final < start), w, int(steps))

@@ -12,7 +12,7 @@ from optim import grids
 from surfaces.network import ACTIVATIONS, DATASETS, EOS_PRESET, INITS
 from ui import link, race
 from ui.frame import chart, page
-from ui.network import BUDGET, DEFAULT_LR, lab, optimizers
+from ui.network import BUDGET, DEFAULT_LR, batchnorm_effect, lab, optimizers
 from viz import claims
 from viz import network as figs
 
@@ -52,7 +52,7 @@ init = link.selectbox(
     help="Biases start at 0. Note 004 prints Xavier's bound as 6/√(n_in+n_out); the right one "
     "is √6/√(n_in+n_out): its choice here shows what √6 ≈ 2.45× too wide does.",
 )
-c1, c2, c3 = st.columns([2, 1, 1])
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 names = optimizers(P, c1)
 steps = link.select_slider("steps", STEPS, EOS_PRESET["steps"], key=f"{P}_steps", where=c2)
 batch = link.select_slider(
@@ -63,6 +63,13 @@ batch = link.select_slider(
     where=c3,
     help="Full batch: the gradient of the whole loss (the edge-of-stability setting). A number: "
     "minibatches of that size, shuffled each epoch.",
+)
+bn = link.toggle(
+    "batch norm",
+    key=f"{P}_bn",
+    where=c4,
+    help="Each hidden layer normalizes its inputs' weighted sums over the batch, then scales them "
+    "by a learnable γ and shifts them by a learnable β (Ioffe & Szegedy 2015).",
 )
 if not names:
     st.info("Choose at least one optimizer.")
@@ -99,7 +106,8 @@ if len(runs) * int(steps) > BUDGET:  # bounded work: a class shares one small se
     steps = fit
 key = (("dataset", dataset), ("width", int(width)), ("depth", 2), ("activation", activation))
 with st.spinner("Training and measuring the sharpness (a few seconds the first time)…"):
-    res = lab(key, init, 0, tuple(runs), int(steps), None if batch == "full" else int(batch))
+    bn_key = (*key, ("batchnorm", True)) if bn else key
+    res = lab(bn_key, init, 0, tuple(runs), int(steps), None if batch == "full" else int(batch))
 
 st.caption(
     f"{res.net.title}: {res.net.dim} parameters, {res.net.n_data} examples, square loss "
@@ -155,6 +163,14 @@ else:
         "None of these optimizers has a stability threshold to draw (GD, momentum, Nesterov "
         "and the Adam family do)."
     )
+
+if bn:  # the same network without and with batch norm, GD from the same start
+    st.subheader("What batch norm changes: the largest stable step and the sharpness")
+    gd_eta = dict(dict(runs).get("gd", (("lr", DEFAULT_LR["gd"]),)))["lr"]
+    with st.spinner("Scanning GD's step size with and without batch norm…"):
+        effect = batchnorm_effect(key, init, 0, float(gd_eta))
+    st.table(claims.batchnorm_table(effect))
+    st.markdown(claims.batchnorm_sentence(effect))
 
 # -- (b) decision boundary, (c) the shared plane ------------------------------------------------
 st.subheader("The decision boundary, and every path on one plane")

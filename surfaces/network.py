@@ -8,6 +8,13 @@ generated here in NumPy (two moons, circles, a spiral; fixed seeds), with the sq
 is analytic and vectorized over runs; :meth:`Network.hvp` gives exact Hessian-vector products
 (forward over reverse), and :func:`sharpness` the top Hessian eigenvalue by Lanczos on them.
 
+Batch normalization (Ioffe & Szegedy 2015), as a layer: with ``batchnorm=True`` each hidden layer
+computes ``z = aW``, normalizes it over the examples of the batch the loss sees,
+``ẑ = (z − μ)/√(σ² + ε)``, then scales and shifts it with learnable ``γ`` and ``β`` (its bias is β:
+a bias before the normalization would cancel). The loss is then blind to each hidden ``W``'s scale
+(up to ε): ``L(cW) = L(W)``, so its gradient is orthogonal to ``W`` and its curvature along ``W``'s
+directions falls like ``1/c²``. New points are evaluated with the training data's ``μ`` and ``σ``.
+
 Initialization (note 004 and the usual practice; biases start at zero):
 
 * ``xavier_uniform``: ``U(−a, a)``, ``a = √6/√(n_in + n_out)`` (Glorot & Bengio 2010);
@@ -125,6 +132,8 @@ class Network:
     minima: tuple = ()
     kind: str = "network"
     params: dict = field(default_factory=dict)
+    batchnorm: bool = False  # batch normalization after each hidden layer's weights
+    bn_eps: float = 1e-5  # PyTorch's BatchNorm1d default
 
     # -- shapes -----------------------------------------------------------------------------------
     @cached_property
@@ -133,20 +142,29 @@ class Network:
 
     @cached_property
     def dim(self) -> int:
-        return sum(i * o + o for i, o in self.layers)
+        bn = sum(o for _, o in self.layers[:-1]) if self.batchnorm else 0
+        return sum(i * o + o for i, o in self.layers) + bn
 
     @property
     def n_data(self) -> int:
         return len(self.y)
 
-    def unpack(self, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``w (R, P)`` → per layer ``(W (R, n_in, n_out), b (R, n_out))`` (views, no copies)."""
-        out, at = [], 0
-        for i, o in self.layers:
+    def unpack(self, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """``w (R, P)`` → per layer ``(W (R, n_in, n_out), b (R, n_out), γ)`` (views, no copies).
+
+        With batch norm a hidden layer's ``b`` is its shift β and ``γ (R, n_out)`` its scale, stored
+        after it (the bias before a batch norm would cancel); otherwise ``γ`` is None."""
+        out, at, last = [], 0, len(self.layers) - 1
+        for li, (i, o) in enumerate(self.layers):
             W = w[:, at : at + i * o].reshape(-1, i, o)
             at += i * o
-            out.append((W, w[:, at : at + o]))
+            b = w[:, at : at + o]
             at += o
+            g = None
+            if self.batchnorm and li < last:
+                g = w[:, at : at + o]
+                at += o
+            out.append((W, b, g))
         return out
 
     # -- initialization ---------------------------------------------------------------------------
@@ -155,8 +173,8 @@ class Network:
         if scheme not in INITS:
             raise ValueError(f"unknown initialization {scheme!r}; choose from {', '.join(INITS)}.")
         rng = np.random.default_rng(seed)
-        parts = []
-        for i, o in self.layers:
+        parts, last = [], len(self.layers) - 1
+        for li, (i, o) in enumerate(self.layers):
             if scheme in ("he_uniform", "he_normal"):
                 var = 2.0 / i
             elif scheme == "fan_in_uniform":
@@ -175,38 +193,67 @@ class Network:
                 elif scheme == "too_small":
                     W *= 0.05
             parts += [W.ravel(), np.zeros(o)]
+            if self.batchnorm and li < last:
+                parts.append(np.ones(o))  # γ = 1, β = 0: the layer starts as plain normalization
         return np.concatenate(parts)
 
     # -- forward and backward ---------------------------------------------------------------------
     def _act(self, z):
-        return np.tanh(z) if self.activation == "tanh" else np.maximum(z, 0.0)
+        if self.activation == "tanh":
+            return np.tanh(z)
+        return np.where(z.real > 0, z, 0.0)  # max(z, 0), and a complex step through it (hvp)
 
     def _dact(self, z, a):
-        return 1.0 - a * a if self.activation == "tanh" else (z > 0).astype(float)
+        return 1.0 - a * a if self.activation == "tanh" else (z.real > 0).astype(float)
 
-    def _forward(self, w: np.ndarray, X: np.ndarray):
-        w = np.atleast_2d(np.asarray(w, dtype=float))
+    def _forward(self, w: np.ndarray, X: np.ndarray, stats: list | None = None):
+        """Layer by layer; ``cache[l] = (h, a, ẑ, s, μ)``: pre-activation, activation and, with batch
+        norm, the normalized ``ẑ = (z − μ)/s`` with ``s = √(σ² + ε)`` over the examples (the batch
+        the loss sees; ``stats``, another pass's ``(μ, s)`` per layer, to evaluate new points)."""
+        w = np.atleast_2d(np.asarray(w))
+        w = w if np.iscomplexobj(w) else w.astype(float, copy=False)
         a = np.broadcast_to(X, (w.shape[0], *X.shape))
-        cache = [(None, a)]
+        cache: list[tuple] = [(None, a, None, None, None)]
         layers = self.unpack(w)
-        for li, (W, b) in enumerate(layers):
-            z = a @ W + b[:, None, :]  # batched matmul: far faster than einsum at these sizes
-            a = z if li == len(layers) - 1 else self._act(z)
-            cache.append((z, a))
+        last = len(layers) - 1
+        for li, (W, b, g) in enumerate(layers):
+            z = a @ W  # batched matmul: far faster than einsum at these sizes
+            zh = s = mu = None
+            if g is not None:
+                if stats is None:
+                    mu = z.mean(axis=1, keepdims=True)
+                    s = np.sqrt(((z - mu) ** 2).mean(axis=1, keepdims=True) + self.bn_eps)
+                else:
+                    mu, s = stats[li]
+                zh = (z - mu) / s
+                h = g[:, None, :] * zh + b[:, None, :]
+            else:
+                h = z + b[:, None, :]
+            a = h if li == last else self._act(h)
+            cache.append((h, a, zh, s, mu))
         return layers, cache
 
     def pre_activations(self, w: Any, X: Any = None) -> list[np.ndarray]:
-        """Each hidden layer's pre-activations z = Wa + b at ``X`` (the data if None), ``(R, N, width)``:
-        how far the points lie from a ReLU's kink."""
-        X = self.X if X is None else np.asarray(X, dtype=float)
-        _, cache = self._forward(np.atleast_2d(np.asarray(w, dtype=float)), X)
-        return [z for z, _ in cache[1:-1]]
+        """Each hidden layer's pre-activations (``Wa + b``, or ``γẑ + β`` with batch norm) at ``X``
+        (the data if None), ``(R, N, width)``: how far the points lie from a ReLU's kink."""
+        return [h for h, *_ in self._cache_at(w, X)[1:-1]]
+
+    def _cache_at(self, w: Any, X: Any = None) -> list:
+        """A forward pass at ``X``; with batch norm, normalized by the training data's statistics
+        (what full-batch training used: the evaluation mode of a trained batch-norm network)."""
+        w = np.atleast_2d(np.asarray(w, dtype=float))
+        _, cache = self._forward(w, self.X)
+        if X is None:
+            return cache
+        stats = [(mu, s) for *_, s, mu in cache[1:]] if self.batchnorm else None
+        _, cache = self._forward(w, np.asarray(X, dtype=float), stats)
+        return cache
 
     def predict(self, w: Any, X: Any) -> np.ndarray:
-        """The network's outputs ``(R, M)`` at points ``X (M, 2)``."""
+        """The network's outputs ``(R, M)`` at points ``X (M, d)`` (batch norm: the training
+        data's statistics)."""
         with np.errstate(all="ignore"):
-            _, cache = self._forward(w, np.asarray(X, dtype=float))
-        return cache[-1][1][..., 0]
+            return self._cache_at(w, X)[-1][1][..., 0]
 
     def _loss_grad(self, w: np.ndarray, idx=None, grad: bool = True):
         X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
@@ -216,16 +263,28 @@ class Network:
         if not grad:
             return loss, None
         n = len(y)
-        delta = (r / n)[..., None]  # dL/dz of the output layer, (R, N, 1)
+        delta = (r / n)[..., None]  # dL/dh of the output layer, (R, N, 1)
         parts: list[np.ndarray] = []
         for li in range(len(layers) - 1, -1, -1):
-            W, _ = layers[li]
+            W, _, g = layers[li]
             a_prev = cache[li][1]
-            parts.append(delta.sum(axis=1))  # biases, then weights (reversed below)
-            parts.append((a_prev.transpose(0, 2, 1) @ delta).reshape(len(w), -1))
+            if g is not None:  # batch norm: through ẑ = (z − μ)/s, whose μ and s depend on z
+                _, _, zh, s, _ = cache[li + 1]
+                parts.append((delta * zh).sum(axis=1))  # γ
+                parts.append(delta.sum(axis=1))  # β
+                dzh = delta * g[:, None, :]
+                dz = (
+                    dzh
+                    - dzh.mean(axis=1, keepdims=True)
+                    - zh * (dzh * zh).mean(axis=1, keepdims=True)
+                ) / s
+            else:
+                parts.append(delta.sum(axis=1))  # biases
+                dz = delta
+            parts.append((a_prev.transpose(0, 2, 1) @ dz).reshape(len(w), -1))
             if li:
-                z, a = cache[li]
-                delta = (delta @ W.transpose(0, 2, 1)) * self._dact(z, a)
+                h, a, *_ = cache[li]
+                delta = (dz @ W.transpose(0, 2, 1)) * self._dact(h, a)
         return loss, np.concatenate(parts[::-1], axis=1)
 
     def f(self, w: Any) -> np.ndarray:
@@ -268,29 +327,35 @@ class Network:
         the loss the point lies in, what a step of a few ``η`` actually meets. A central difference
         of the gradient (this method's former form) crosses kinks: 9.5× the true sharpness at a
         ReLU run's point where this gives it exactly.
+
+        With batch norm, a complex step of the gradient instead, ``Im ∇L(w + ihv)/h``
+        (:meth:`hvp_complex`): exact to rounding, as every operation of the pass is analytic
+        (ReLU on its piece).
         """
         w = np.atleast_2d(np.asarray(w, dtype=float))
         v = np.atleast_2d(np.asarray(v, dtype=float))
+        if self.batchnorm:
+            return self.hvp_complex(w, v)
         with np.errstate(all="ignore"):
             layers, cache = self._forward(w, self.X)
             tangents = self.unpack(v)
             n, last = len(self.y), len(layers) - 1
             dz: list[np.ndarray | None] = [None]
             da = np.zeros_like(cache[0][1])
-            for li, ((W, _), (dW, db)) in enumerate(zip(layers, tangents)):
+            for li, ((W, _, _), (dW, db, _)) in enumerate(zip(layers, tangents)):
                 a_prev = cache[li][1]
                 zdot = da @ W + a_prev @ dW + db[:, None, :]
-                z, a = cache[li + 1]
+                z, a, *_ = cache[li + 1]
                 da = zdot if li == last else self._dact(z, a) * zdot
                 dz.append(zdot)
             r = cache[-1][1][..., 0] - self.y
             delta, ddelta = (r / n)[..., None], (da[..., 0] / n)[..., None]
             parts: list[np.ndarray] = []
             for li in range(last, -1, -1):
-                W, _ = layers[li]
-                dW, _ = tangents[li]
+                W, _, _ = layers[li]
+                dW, _, _ = tangents[li]
                 a_prev = cache[li][1]
-                a_dot = np.zeros_like(a_prev) if li == 0 else self._dact(*cache[li]) * dz[li]
+                a_dot = np.zeros_like(a_prev) if li == 0 else self._dact(*cache[li][:2]) * dz[li]
                 parts.append(ddelta.sum(axis=1))
                 parts.append(
                     (a_dot.transpose(0, 2, 1) @ delta + a_prev.transpose(0, 2, 1) @ ddelta).reshape(
@@ -298,13 +363,21 @@ class Network:
                     )
                 )
                 if li:
-                    z, a = cache[li]
+                    z, a, *_ = cache[li]
                     back = delta @ W.transpose(0, 2, 1)
                     ddelta = (
                         ddelta @ W.transpose(0, 2, 1) + delta @ dW.transpose(0, 2, 1)
                     ) * self._dact(z, a) + back * self._ddact(z, a) * dz[li]
                     delta = back * self._dact(z, a)
         return np.concatenate(parts[::-1], axis=1)
+
+    def hvp_complex(self, w: Any, v: Any, h: float = 1e-20) -> np.ndarray:
+        """``∇²L(w) v`` as ``Im ∇L(w + ihv)/h``: the complex step (Squire & Trapp 1998) has no
+        difference to cancel, so a tiny ``h`` gives the product to rounding error."""
+        w = np.atleast_2d(np.asarray(w, dtype=float))
+        v = np.atleast_2d(np.asarray(v, dtype=float))
+        with np.errstate(all="ignore"):
+            return self._loss_grad(w + 1j * h * v)[1].imag / h
 
     def _ddact(self, z, a):
         return -2.0 * a * (1.0 - a * a) if self.activation == "tanh" else np.zeros_like(z)
@@ -387,15 +460,20 @@ def network(
     activation: str = "tanh",
     n: int = 200,
     noise: float = 0.1,
+    batchnorm: bool = False,
 ) -> Network:
-    """The catalog's network: ``depth`` hidden layers of ``width`` units on ``dataset``."""
+    """The catalog's network: ``depth`` hidden layers of ``width`` units on ``dataset`` (with
+    ``batchnorm``, each hidden layer normalized over the batch, then scaled by γ and shifted by β)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose from tanh, relu.")
     if not (1 <= width <= 64 and 1 <= depth <= 4):
         raise ValueError("width must be 1–64 and depth 1–4.")
     X, y = make_data(dataset, n, noise)
     widths = (2, *([width] * depth), 1)
-    title = f"MLP {' → '.join(map(str, widths))} ({ACTIVATIONS[activation]}) on {DATASETS[dataset]}"
+    bn = ", batch norm" if batchnorm else ""
+    title = (
+        f"MLP {' → '.join(map(str, widths))} ({ACTIVATIONS[activation]}{bn}) on {DATASETS[dataset]}"
+    )
     return Network(
         name=f"mlp_{dataset}",
         title=title,
@@ -404,4 +482,5 @@ def network(
         widths=widths,
         activation=activation,
         params={"dataset": dataset, "width": width, "depth": depth, "activation": activation},
+        batchnorm=bool(batchnorm),
     )

@@ -14,12 +14,22 @@ import numpy as np
 import streamlit as st
 
 import optim
-from optim import theory
+from optim import experiments, theory
 from surfaces.network import Network, network, shared_plane, sharpness
 
 from . import link
 
-__all__ = ["BUDGET", "CHOICES", "DEFAULT_LR", "MAX_RUNS", "Lab", "lab", "optimizers"]
+__all__ = [
+    "BUDGET",
+    "CHOICES",
+    "DEFAULT_LR",
+    "MAX_RUNS",
+    "BatchNormSide",
+    "Lab",
+    "batchnorm_effect",
+    "lab",
+    "optimizers",
+]
 
 GRID = 60  # the decision boundary's raster, per side
 PLANE = 36  # the shared plane's loss grid, per side
@@ -31,6 +41,8 @@ DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "l
 CHOICES = list(DEFAULT_LR)
 MAX_RUNS = 6
 DEFAULT_RUNS = ["gd", "momentum", "adam"]
+SCAN = tuple(2.0 ** (k / 2) for k in range(-6, 7))  # GD's step sizes 0.125 … 8, a √2 grid
+SCAN_STEPS = 150  # per η: 14 runs × 150 steps on both networks, ~1 s of CPU, cached
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,43 @@ def lab(
         plane=plane,
         plane_grid=(a, b, z),
     )
+
+
+@dataclass(frozen=True)
+class BatchNormSide:
+    """One network (with or without batch norm) from the lab's initialization, measured."""
+
+    dim: int
+    sharp0: float  # λ_max(∇²L(w₀))
+    scan: experiments.StableScan  # GD at every η of SCAN and the lab's own η
+    eta: float  # the lab's GD step
+    loss_at: float  # L after SCAN_STEPS steps at η (nan: diverged)
+    sharp_at: float  # λ_max there
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def batchnorm_effect(net_key: tuple, init: str, seed: int, eta: float) -> dict[bool, BatchNormSide]:
+    """The same network without and with batch norm, from the same initialization (γ = 1, β = 0
+    add nothing at the start but the normalization): GD's largest stable step on :data:`SCAN`
+    (``experiments.stable_scan``), the sharpness at the start, and after :data:`SCAN_STEPS` steps
+    at the lab's ``eta``."""
+    out = {}
+    for bn in (False, True):
+        net = network(**dict(net_key), batchnorm=bn)
+        w0 = net.init(init, seed)
+        sc = experiments.stable_scan(net, w0, sorted({*SCAN, float(eta)}), SCAN_STEPS)
+        at = int(np.flatnonzero(sc.etas == float(eta))[0])
+        w = sc.weights[at]
+        end = float(sharpness(net, w, k=LANCZOS)[0]) if np.isfinite(w).all() else float("nan")
+        out[bn] = BatchNormSide(
+            net.dim,
+            float(sharpness(net, w0, k=LANCZOS)[0]),
+            sc,
+            float(eta),
+            float(sc.final[at]),
+            end,
+        )
+    return out
 
 
 def optimizers(prefix: str, where: Any) -> list[str]:

@@ -242,3 +242,24 @@ def test_note_004s_initialization_table_row_by_row(scheme, uniform, scale):
         else:
             assert np.std(W) == pytest.approx(r, rel=5 / np.sqrt(W.size) + 0.02)
     assert at == net.dim
+
+
+def test_the_network_labs_batch_norm_switch_trains_the_normalized_network_and_measures_it():
+    """#27: batch norm as a layer; its table and sentence are the engine's own GD runs."""
+    from optim import experiments
+    from ui.network import SCAN, SCAN_STEPS
+
+    at = _lab_page()
+    assert not any("batch norm" in c.value for c in at.caption)
+    at.toggle(key="nn_bn").set_value(True).run()
+    assert not at.exception
+    assert any("batch norm) on circles" in c.value for c in at.caption)
+    table = at.table[-1].value
+    assert list(table.columns) == ["without batch norm", "with batch norm"]
+    net = network("circles", 16, 2, "tanh", batchnorm=True)
+    sc = experiments.stable_scan(net, net.init("xavier_uniform", 0), [*SCAN, 0.5], SCAN_STEPS)
+    row = next(r for r in table.index if r.startswith("largest stable"))
+    assert table.loc[row, "with batch norm"] == f"{sc.largest:.3g}"
+    said = next(m.value for m in at.markdown if m.value.startswith("**Batch norm, measured"))
+    assert f"**{sc.largest:.3g}** with it" in said
+    assert table.loc["parameters"].tolist() == ["337", str(net.dim)]
