@@ -32,6 +32,8 @@ __all__ = [
     "BETAS",
     "BETA_BANK",
     "CLIP",
+    "ELBOW_STEPS",
+    "ELBOW_UNITS",
     "KAPPAS",
     "MOMENTUM_BETA_RANGE",
     "MOMENTUM_ETAS",
@@ -119,6 +121,8 @@ TOLERANCES = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8)  # "steps to L − L* ≤ tol"
 NETWORK_WIDTHS = (4, 8, 16)  # units per hidden layer
 NETWORK_STEPS = (200, 300, 600, 1000, 1800)  # 6 runs fit 300 steps of the budget, 1 run 1800
 NETWORK_BATCHES = ("full", "16", "32", "64")
+ELBOW_UNITS = (1, 2, 3, 4, 6, 8, 12, 16, 32)  # the 1-D ReLU network's hidden units
+ELBOW_STEPS = (100, 250, 500, 1000, 2000, 4000)  # its Adam steps: 4000 is ~0.3 s of CPU
 CLIP = tuple(nice_grid(0.01, 100.0))  # a clipping threshold c
 NOISE = (0.0, *nice_grid(0.01, 10.0))  # gradient noise σ
 

@@ -34,19 +34,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
     "ACTIVATIONS",
+    "CURVES",
     "DATASETS",
     "EOS_PRESET",
     "INITS",
+    "Elbows",
     "Network",
+    "elbows",
     "lanczos_top",
     "make_data",
     "network",
+    "regression",
     "shared_plane",
     "sharpness",
 ]
@@ -63,6 +67,16 @@ EOS_PRESET = {
     "steps": 600,
 }
 ACTIVATIONS = {"tanh": "tanh", "relu": "ReLU"}
+# 1-D targets on [−1, 1] for the sum-of-elbows view (note 001: a ReLU network is piecewise linear)
+CURVES = {
+    "sine": ("sin(πx)", lambda x: np.sin(np.pi * x)),
+    "parabola": ("2x² − 1", lambda x: 2 * x * x - 1),
+    "step": ("tanh(6x), almost a step", lambda x: np.tanh(6 * x)),
+    "zigzag": (
+        "a zigzag, 1 − 4·|x − ½| clipped",
+        lambda x: np.clip(1 - 4 * np.abs(np.abs(x) - 0.5), -1, 1),
+    ),
+}
 INITS = {
     "xavier_uniform": "Xavier/Glorot uniform",
     "xavier_normal": "Xavier/Glorot normal",
@@ -484,3 +498,61 @@ def network(
         params={"dataset": dataset, "width": width, "depth": depth, "activation": activation},
         batchnorm=bool(batchnorm),
     )
+
+
+def regression(curve: str = "sine", units: int = 8, n: int = 41) -> Network:
+    """A one-hidden-layer ReLU network ``1 → units → 1`` fitting ``CURVES[curve]`` at ``n`` evenly
+    spaced points of [−1, 1] (square loss): ``f(x) = c + Σ_j v_j max(0, w_j x + b_j)``."""
+    if curve not in CURVES:
+        raise ValueError(f"unknown curve {curve!r}; choose from {', '.join(CURVES)}.")
+    if not 1 <= units <= 64:
+        raise ValueError("units must be 1–64.")
+    X = np.linspace(-1.0, 1.0, n)[:, None]
+    name, target = CURVES[curve]
+    return Network(
+        name=f"relu_{curve}",
+        title=f"ReLU network 1 → {units} → 1 fitting {name}",
+        X=X,
+        y=target(X[:, 0]),
+        widths=(1, units, 1),
+        activation="relu",
+        params={"curve": curve, "units": units},
+    )
+
+
+class Elbows(NamedTuple):
+    """A ``1 → K → 1`` ReLU network's output drawn as its sum: each unit's elbow
+    ``v_j max(0, w_j x + b_j)`` and their sum plus the output bias ``c``, on ``[lo, hi]``, all
+    as exact polylines (a unit is straight on either side of its kink ``−b_j/w_j``)."""
+
+    unit_x: np.ndarray  # (K, 3): lo, the kink (clipped into [lo, hi]), hi
+    unit_y: np.ndarray  # (K, 3)
+    fit_x: np.ndarray  # lo, the kinks inside (sorted), hi
+    fit_y: np.ndarray
+    kinks: np.ndarray  # the kinks inside (lo, hi), sorted
+    c: float
+
+
+def elbows(net: Network, w: Any, lo: float, hi: float) -> Elbows:
+    """The pieces of a ``1 → K → 1`` ReLU network at parameters ``w (P,)`` (see :class:`Elbows`).
+
+    >>> net = regression("parabola", units=3)
+    >>> w = net.init("he_uniform", 0)
+    >>> e = elbows(net, w, -1.0, 1.0)
+    >>> x = np.linspace(-1, 1, 7)
+    >>> bool(np.allclose(np.interp(x, e.fit_x, e.fit_y), net.predict(w[None], x[:, None])[0]))
+    True
+    """
+    if net.widths[0] != 1 or len(net.widths) != 3 or net.activation != "relu" or net.batchnorm:
+        raise ValueError("elbows are drawn for a 1 → K → 1 ReLU network.")
+    (W1, b1, _), (W2, b2, _) = net.unpack(np.asarray(w, dtype=float)[None])
+    a, b, v, c = W1[0, 0], b1[0], W2[0, :, 0], float(b2[0, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kink = np.where(a != 0, -b / a, np.inf)
+    mid = np.clip(np.nan_to_num(kink, posinf=hi, neginf=lo), lo, hi)
+    ux = np.stack([np.full_like(mid, lo), mid, np.full_like(mid, hi)], axis=1)
+    uy = v[:, None] * np.maximum(a[:, None] * ux + b[:, None], 0.0)
+    inside = np.sort(kink[(kink > lo) & (kink < hi)])
+    fx = np.concatenate([[lo], inside, [hi]])
+    fy = c + np.sum(v[:, None] * np.maximum(a[:, None] * fx + b[:, None], 0.0), axis=0)
+    return Elbows(ux, uy, fx, fy, inside, c)

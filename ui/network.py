@@ -15,7 +15,7 @@ import streamlit as st
 
 import optim
 from optim import experiments, theory
-from surfaces.network import Network, network, shared_plane, sharpness
+from surfaces.network import Elbows, Network, elbows, network, regression, shared_plane, sharpness
 
 from . import link
 
@@ -25,8 +25,10 @@ __all__ = [
     "DEFAULT_LR",
     "MAX_RUNS",
     "BatchNormSide",
+    "ElbowFit",
     "Lab",
     "batchnorm_effect",
+    "elbow_fit",
     "lab",
     "optimizers",
 ]
@@ -182,6 +184,44 @@ def batchnorm_effect(net_key: tuple, init: str, seed: int, eta: float) -> dict[b
             end,
         )
     return out
+
+
+ELBOW_LR = 0.02  # Adam's step for the 1-D fit: every curve of CURVES fits in ~1000 steps
+ELBOW_FRAMES = 41
+
+
+@dataclass(frozen=True)
+class ElbowFit:
+    """A ``1 → K → 1`` ReLU network trained on a 1-D curve, as its sum of elbows over training."""
+
+    net: Network
+    frames: list[int]  # the steps drawn
+    pieces: list[Elbows]  # at each frame
+    loss: np.ndarray  # (S+1,)
+    window: tuple[float, float]
+    gap: float  # max |network output − the drawn sum| over every frame (the drawing's check)
+    dead: tuple[int, int]  # units off on every data point, at the start and at the end
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def elbow_fit(curve: str, units: int, steps: int) -> ElbowFit:
+    """Train Adam (η = :data:`ELBOW_LR`, He-uniform start) and take the network apart at
+    :data:`ELBOW_FRAMES` steps, denser early (where the elbows move most)."""
+    net = regression(curve, units)
+    w0 = net.init("he_uniform", 0)
+    (t,) = optim.run_many(net, [optim.RunSpec("adam", [w0], {"lr": ELBOW_LR})], steps)
+    frames = sorted({round(steps * (i / (ELBOW_FRAMES - 1)) ** 2) for i in range(ELBOW_FRAMES)})
+    lo, hi = -1.2, 1.2
+    path = t.xy[:, 0]
+    pieces = [elbows(net, path[k], lo, hi) for k in frames]
+    x = np.linspace(lo, hi, 241)
+    out = net.predict(path[frames], x[:, None])
+    gap = max(
+        float(np.max(np.abs(o - np.interp(x, p.fit_x, p.fit_y)))) for o, p in zip(out, pieces)
+    )
+    pre = net.pre_activations(path[[0, -1]])[0]  # (2, N, K)
+    dead = tuple(int(n) for n in np.sum(np.all(pre <= 0, axis=1), axis=1))
+    return ElbowFit(net, frames, pieces, t.loss[:, 0], (lo, hi), gap, dead)
 
 
 def optimizers(prefix: str, where: Any) -> list[str]:

@@ -430,3 +430,30 @@ def batchnorm_sentence(effect: dict) -> str:
             f"and {_g(b.loss_at)} with batch norm."
         )
     return first
+
+
+def elbows_sentence(fit: Any) -> str:
+    """Note 001's universal approximation by sums of ReLU elbows, as measured on
+    ``ui.network.elbow_fit``'s run."""
+    first, last = fit.pieces[0], fit.pieces[-1]
+    units = len(last.unit_x)
+    at_zero = int(np.sum(np.abs(first.kinks) < 1e-12))
+    inside = int(np.sum(np.abs(last.kinks) <= 1.0))
+    start, end = fit.dead
+    dead = (
+        "no unit is off on every point"
+        if end == 0
+        else f"{end} unit{'s are' if end > 1 else ' is'} off on every point (a flat elbow: "
+        "its gradient is 0, so it never moves again)"
+    )
+    return (
+        "**A sum of elbows (note 001):** a ReLU unit v·max(0, wx + b) is an elbow, flat on one "
+        "side of its kink x = −b/w and straight on the other; the network's output is c plus "
+        f"{units} of them, a piecewise-linear curve with at most {units} kinks: more units, "
+        "more corners to follow any continuous curve (universal approximation). "
+        f"All biases start at 0, so {at_zero} of the {units} kinks start at x = 0; training "
+        f"moves them to where the curve bends. At step {fit.frames[-1]}, {inside} of {units} "
+        f"kinks lie inside the data's [−1, 1] and {dead} (at the start: {start}); the loss fell "
+        f"from {fit.loss[0]:.3g} to {fit.loss[-1]:.3g}. The drawing is the network itself: its "
+        f"output and the drawn sum differ by at most {fit.gap:.1e} over every frame."
+    )

@@ -17,7 +17,7 @@ from .race import chunk
 from .raster import field_png, png_data_uri
 from .style import GRID, Look, base_layout, color, dash
 
-__all__ = ["boundary_spec", "curves_figure", "plane_figure", "sharpness_figure"]
+__all__ = ["boundary_spec", "curves_figure", "elbows_spec", "plane_figure", "sharpness_figure"]
 
 DEFAULT_LOOK = Look()
 
@@ -115,18 +115,34 @@ def boundary_spec(
     layout["margin"]["t"] += int(look.font * 2)
     image = field_image("", box)
     image.pop("source")
+    spec = _played(layout, data, box, steps, chunks, look, duration)
+    spec["map"]["image"] = {**image, "chunk": frames[-1]}
+    spec["frame_images"] = frames
+    return spec
+
+
+def _played(
+    layout: dict[str, Any],
+    static: list[dict[str, Any]],
+    box: tuple[tuple[float, float], tuple[float, float]],
+    steps: Sequence[int],
+    chunks: dict[str, Any],
+    look: Look,
+    duration: int,
+) -> dict[str, Any]:
+    """A race-view spec with no runs: ``static`` traces on ``layout``, played over ``steps``
+    (each frame's picture or lines come from ``chunks``; see the callers)."""
     (x0, x1), (y0, y1) = box
     return {
         "map": {
             "layout": layout,
-            "static": data,
+            "static": static,
             "extra": [],
-            "image": {**image, "chunk": frames[-1]},
+            "image": None,
             "window": [[x0, x1], [y0, y1]],
             "clicks": False,
             "click_label": "",
         },
-        "frame_images": frames,
         "frames": {"steps": [int(k) for k in steps], "stride": 1},
         "bank_steps": [int(k) for k in steps],
         "runs": [],
@@ -142,6 +158,102 @@ def boundary_spec(
         "chunks": chunks,
         "targets": {},
     }
+
+
+def elbows_spec(
+    X: np.ndarray,
+    y: np.ndarray,
+    pieces: Sequence[Any],
+    steps: Sequence[int],
+    window: tuple[float, float],
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 440,
+    width: int = 640,
+    duration: int = 200,
+) -> dict[str, Any]:
+    """A ``1 → K → 1`` ReLU network's fit as its sum of elbows while it trains, in the race view:
+    the data (dots), each unit's elbow ``v_j max(0, w_j x + b_j)`` (thin), their sum plus ``c``
+    (the fit, thick) with its kinks marked; ``pieces[i]`` (``surfaces.network.Elbows``) at
+    ``steps[i]``. Each frame moves the lines only (``frame_lines``: one chunk a frame)."""
+    chunks: dict[str, Any] = {}
+    units = len(pieces[-1].unit_x)
+
+    def r(a: np.ndarray) -> list[float]:
+        return [round(float(v), 5) for v in a]
+
+    def lines(p: Any) -> str:
+        xs = [r(p.unit_x[j]) for j in range(units)] + [r(p.fit_x), r(p.kinks)]
+        at = np.interp(p.kinks, p.fit_x, p.fit_y)
+        ys = [r(p.unit_y[j]) for j in range(units)] + [r(p.fit_y), r(at)]
+        name, body = chunk({"idx": list(range(1, units + 3)), "x": xs, "y": ys})
+        chunks[name] = body
+        return name
+
+    frames = [lines(p) for p in pieces]
+    last = pieces[-1]
+    ink, fit = "rgba(0, 114, 178, 0.55)", "#D55E00"
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": b64(X[:, 0]),
+            "y": b64(y),
+            "mode": "markers",
+            "name": "data",
+            "marker": {"size": look.marker * 0.7, "color": "#222"},
+            "hoverinfo": "skip",
+        }
+    ]
+    for j in range(units):
+        data.append(
+            {
+                "type": "scatter",
+                "x": r(last.unit_x[j]),
+                "y": r(last.unit_y[j]),
+                "mode": "lines",
+                "name": f"{units} elbows v·max(0, wx + b)",
+                "legendgroup": "elbows",
+                "showlegend": j == 0,
+                "line": {"color": ink, "width": max(1.5, look.line * 0.5)},
+                "hoverinfo": "skip",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": r(last.fit_x),
+            "y": r(last.fit_y),
+            "mode": "lines",
+            "name": "the fit: c + their sum",
+            "line": {"color": fit, "width": look.line * 1.3},
+            "hovertemplate": "f(%{x:.3g}) = %{y:.3g}<extra></extra>",
+        }
+    )
+    data.append(
+        {
+            "type": "scatter",
+            "x": r(last.kinks),
+            "y": r(np.interp(last.kinks, last.fit_x, last.fit_y)),
+            "mode": "markers",
+            "name": "its kinks",
+            "marker": {"symbol": "diamond", "size": look.marker * 0.9, "color": fit},
+            "hovertemplate": "kink at x = %{x:.3g}<extra></extra>",
+        }
+    )
+    lo, hi = window
+    ys = np.concatenate([y, *(p.fit_y for p in pieces)])
+    pad = 0.1 * (ys.max() - ys.min() + 1e-9)
+    box = ((lo, hi), (float(ys.min() - pad), float(ys.max() + pad)))
+    legend = [f"{units} elbows v·max(0, wx + b)", "the fit: c + their sum", "its kinks", "data"]
+    layout = base_layout(look, height, dragmode=False, hovermode="closest", uirevision="elbows")
+    layout.update(map_layout(box, look, height, legend, width, axes=("x", "f(x)")))
+    for name in ("scaleanchor", "scaleratio"):  # a curve, not a map: as wide as its column
+        layout["yaxis"].pop(name, None)
+    layout["yaxis"]["zeroline"], layout["yaxis"]["zerolinecolor"] = True, GRID
+    layout["xaxis"]["title"]["text"], layout["height"] = "x", height
+    spec = _played(layout, data, box, steps, chunks, look, duration)
+    spec["frame_lines"] = frames
+    return spec
 
 
 def plane_figure(

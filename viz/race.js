@@ -339,6 +339,10 @@ function drawFrame(S, P, which) {
     const c = CACHE.get(d.frame_images[S.fi]);
     if (c) P.relayout(S.map, { "images[0].source": c.png }).catch(() => {});
   }
+  if (d.frame_lines) {  // lines per frame (a ReLU network's elbows): move those static traces
+    const c = CACHE.get(d.frame_lines[S.fi]);
+    if (c) P.restyle(S.map, { x: c.x, y: c.y }, c.idx.map((i) => S.staticBase + i)).catch(() => {});
+  }
   if (d.curves) {
     for (const kind of KINDS) {
       const gd = S.panels[kind];
@@ -610,10 +614,18 @@ function render(S, d, P) {
   const config = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false,
     modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   const layout = JSON.parse(JSON.stringify(d.map.layout));
-  const shown = d.frame_images ? d.frame_images[S.fi] : d.map.image.chunk;
-  layout.images = [{ ...d.map.image, source: CACHE.get(shown).png }];
-  delete layout.images[0].chunk;
-  const jobs = [P.react(S.map, mapTraces(S, k), layout, config)];
+  if (d.map.image) {  // the field's shading (or this frame's picture) under everything
+    const shown = d.frame_images ? d.frame_images[S.fi] : d.map.image.chunk;
+    layout.images = [{ ...d.map.image, source: CACHE.get(shown).png }];
+    delete layout.images[0].chunk;
+  }
+  const traces = mapTraces(S, k);
+  S.staticBase = traces.length - d.map.static.length - (d.map.extra || []).length;
+  const lines = d.frame_lines && CACHE.get(d.frame_lines[S.fi]);
+  if (lines) lines.idx.forEach((i, j) => {  // the static traces as they are at this frame
+    traces[S.staticBase + i] = { ...traces[S.staticBase + i], x: lines.x[j], y: lines.y[j] };
+  });
+  const jobs = [P.react(S.map, traces, layout, config)];
   if (d.curves) {
     S.curves.style.display = "";
     const small = { displaylogo: false, responsive: true, displayModeBar: d.map.clicks ? "hover" : false };

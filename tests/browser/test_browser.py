@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 
 from ui.frame import PAGES
@@ -170,7 +171,7 @@ CHARTS = {
     "pages/5_Adaptive.py": 7,
     "pages/6_SGD.py": 5,
     "pages/7_Gallery.py": 0,
-    "pages/8_Network.py": 5,
+    "pages/8_Network.py": 6,
 }
 
 
@@ -486,6 +487,43 @@ def test_the_player_works_from_the_keyboard(server, browser):
     state = _race_state(tab.page)
     assert state["step"] == state["last"]
     assert tab.real_errors("Playground") == []
+    tab.page.close()
+
+
+def test_the_elbows_view_plays_the_fit_apart_into_its_units(server, browser):
+    """#27: the 1-D ReLU network's fit drawn as its sum of elbows while it trains, in the one
+    player: at step 0 every kink sits at x = 0 (biases start at 0); at the end they have spread,
+    and the drawn fit is c plus the drawn elbows at every x the figure holds."""
+    tab = Page(browser, server).open("Network")
+    race = tab.page.locator(".race").nth(1)
+    race.scroll_into_view_if_needed()
+    tab.page.wait_for_function(
+        "() => document.querySelectorAll('.race[data-ready]').length >= 2", timeout=60_000
+    )
+    read = """el => { const gd = el.querySelector('.race-map'); const d = gd._fullData;
+        const fit = d.find(t => t.name === 'the fit: c + their sum');
+        const kinks = d.find(t => t.name === 'its kinks');
+        const units = d.filter(t => t.legendgroup === 'elbows');
+        return {kinks: Array.from(kinks.x), fx: Array.from(fit.x), fy: Array.from(fit.y),
+                ux: units.map(u => Array.from(u.x)), uy: units.map(u => Array.from(u.y)),
+                step: +el.querySelector('.race-bar input[type=range]').value}; }"""
+    race.focus()
+    tab.page.keyboard.press("Home")
+    tab.page.wait_for_timeout(300)
+    start = race.evaluate(read)
+    assert start["step"] == 0 and len(start["ux"]) == 8
+    assert start["kinks"] and max(abs(k) for k in start["kinks"]) < 1e-9
+    tab.page.keyboard.press("End")
+    tab.page.wait_for_timeout(300)
+    end = race.evaluate(read)
+    assert max(end["kinks"]) - min(end["kinks"]) > 1.0  # spread over the data
+    # the thick line is the sum of the thin ones plus c: check it at the fit's own corners
+    c = end["fy"][0] - sum(np.interp(end["fx"][0], x, y) for x, y in zip(end["ux"], end["uy"]))
+    for x, y in zip(end["fx"], end["fy"]):
+        total = c + sum(np.interp(x, ux, uy) for ux, uy in zip(end["ux"], end["uy"]))
+        assert abs(total - y) < 1e-3
+    tab.shot("network-elbows")
+    assert tab.real_errors("Network") == []
     tab.page.close()
 
 

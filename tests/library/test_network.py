@@ -263,3 +263,38 @@ def test_the_network_labs_batch_norm_switch_trains_the_normalized_network_and_me
     said = next(m.value for m in at.markdown if m.value.startswith("**Batch norm, measured"))
     assert f"**{sc.largest:.3g}** with it" in said
     assert table.loc["parameters"].tolist() == ["337", str(net.dim)]
+
+
+def test_the_elbows_sentence_is_the_networks_own_run():
+    """#27 (note 001): the 1-D ReLU network's fit is drawn as c + its units' elbows; every number of
+    its sentence is measured on the run drawn, and the frames are the network's own output."""
+    from surfaces.network import CURVES, elbows, regression
+    from tests.helpers import races
+    from ui.network import elbow_fit
+
+    at = _lab_page()
+    spec = next(r for r in races(at) if r.get("frame_lines"))
+    assert (
+        len(spec["frame_lines"]) == len(spec["frames"]["steps"]) and spec["frames"]["steps"][0] == 0
+    )
+    said = next(m.value for m in at.markdown if m.value.startswith("**A sum of elbows"))
+    fit = elbow_fit("sine", 8, 1000)
+    assert "8 of the 8 kinks start at x = 0" in said
+    inside = int(np.sum(np.abs(fit.pieces[-1].kinks) <= 1))
+    assert f"At step 1000, {inside} of 8 kinks lie inside" in said
+    assert f"from {fit.loss[0]:.3g} to {fit.loss[-1]:.3g}" in said and fit.loss[-1] < 1e-3
+    assert fit.gap < 1e-12
+    # the widgets drive it: another curve, fewer units
+    at.selectbox(key="nn_curve").set_value("zigzag").run()
+    at.select_slider(key="nn_units").set_value(2).run()
+    assert not at.exception
+    said = next(m.value for m in at.markdown if m.value.startswith("**A sum of elbows"))
+    assert "c plus 2 of them" in said and "at most 2 kinks" in said
+    # the drawn pieces are the network's output wherever one evaluates it
+    net = regression("zigzag", 2)
+    w = net.init("he_uniform", 0) + 0.3
+    e = elbows(net, w, -1.2, 1.2)
+    x = np.linspace(-1.2, 1.2, 97)
+    drawn = e.c + sum(np.interp(x, ux, uy) for ux, uy in zip(e.unit_x, e.unit_y))
+    np.testing.assert_allclose(drawn, net.predict(w[None], x[:, None])[0], atol=1e-12)
+    assert set(CURVES) == {"sine", "parabola", "step", "zigzag"}
