@@ -154,6 +154,7 @@ with question.placed():  # beside the question on its screen
             side=True,
             main=False,
             schedule=[np.ones(steps + 1), sched.factors(steps + 1)],
+            inset=steps // 4,  # the two last quarters, magnified: the map's blob on the star
         ),
         look,
         question,
@@ -165,7 +166,7 @@ st.caption(
 )
 for msg in viz.divergence_messages(views):
     st.warning(msg, icon="💥")
-lab.dance_numbers(views, sched, steps, look, surface)  # measured: distances, walk
+lab.dance_numbers(views, sched, steps, look)  # measured: distances, walk
 with st.expander("Erratum in EECS 182 Note 2: a step that is stable for GD may not be for SGD"):
     st.markdown(next(e for e in optim.ERRATA if "Note 2 (§1.2)" in e))
 

@@ -241,13 +241,11 @@ def dance_numbers(
     sched: Any,
     steps: int,
     look: Any = None,
-    surface: Any = None,
 ) -> None:
     """The SGD lab's numbers under the dance: each run's mean distance to w* over the last
     quarter (constant η, then decay), their ratio, and the sentence that says why
-    (``viz.claims.decay_sentence``, with the schedule's fate); then both runs' last quarter zoomed
-    on ``surface``'s minimum (the map shows them as one blob), and the constant-η run's dance against a
-    random walk of its own steps (``optim.experiments.dance_and_walk``)."""
+    (``viz.claims.decay_sentence``, with the schedule's fate); then the constant-η run's dance
+    against a random walk of its own steps (``optim.experiments.dance_and_walk``)."""
     import numpy as np
 
     from optim import schedules
@@ -262,23 +260,8 @@ def dance_numbers(
     m3.metric("distance ratio, constant / decay", f"{d_const / d_decay:.2f}×")
     st.caption(claims.decay_sentence(d_const, d_decay, budget, steps, schedules.fate(sched)))
     walk = experiments.dance_and_walk(views[0].xy)
-    if walk.tail < 30 or not np.isfinite(walk.step2) or walk.step2 == 0 or surface is None:
+    if walk.tail < 30 or not np.isfinite(walk.step2) or walk.step2 == 0:
         return  # a diverged or frozen run has no dance to measure
-    left, right = st.columns(2)
-    chart(  # the map draws both runs' ends as one blob on the star: here they are apart
-        viz.labs.late_cloud_figure(
-            [
-                (f"{v.label}: last quarter", v.color, s, v.xy[-tail:])
-                for v, s in zip(views[:2], ("circle", "square"))
-            ],
-            surface,
-            look=look or viz.Look(),
-        ),
-        "The two runs' last-quarter iterates around the minimum, zoomed: the constant-η run's "
-        "cloud against the decaying run's",
-        where=left,
-        key="sg_late",
-    )
     chart(
         viz.labs.lines_figure(
             [
@@ -293,7 +276,6 @@ def dance_numbers(
         ),
         "Mean squared displacement against the lag: the SGD dance levels off, a random walk of "
         "the same steps keeps growing",
-        where=right,
         key="sg_walk",
     )
     st.markdown(claims.dance_walk_sentence(walk))

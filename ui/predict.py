@@ -408,6 +408,7 @@ class View:
             axes=() if hidden else req.axes,
             curves=req.curves and not hidden,
             mesh=req.mesh and not hidden,
+            inset=0 if hidden else req.inset,  # the magnified late clouds are the outcome
             clicks=(self.clicking and not phone()) or (req.clicks and not self.active),
             on_start=self.on_start(req.on_start),
             click_label="click: your prediction" if self.clicking else "click: start here",

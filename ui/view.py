@@ -74,6 +74,7 @@ class Request:
     extra: Sequence[dict[str, Any]] = ()
     click_label: str = "click: start here"
     autoplay: str | None = None
+    inset: int = 0  # > 0: the runs' last ``inset`` iterates magnified about w* (viz.map.late_inset)
 
     def replace(self, **changes: Any) -> Request:
         return dataclasses.replace(self, **changes)
@@ -124,6 +125,7 @@ def spec(req: Request, look: Any) -> dict[str, Any]:
         schedule=req.schedule,
         schedule_title=req.schedule_title,
         lines=field_lines(req.field),
+        inset=req.inset,
         # banks go when the browser asks (ui.race.mount): only those are encoded
         bodies=st.session_state.get(race.WANTED, set()).__contains__,
     )

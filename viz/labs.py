@@ -6,7 +6,6 @@ Pure functions like :mod:`viz.map`: arrays in, Plotly dicts out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -14,7 +13,7 @@ from optim import theory
 
 from .curves import curve_layout
 from .encode import b64
-from .map import legend_rows, minimum_traces
+from .map import legend_rows
 from .style import GRID, Look, base_layout, color, symbol
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "gradient_cloud_figure",
     "impulse_figure",
     "iterates_figure",
-    "late_cloud_figure",
     "lines_figure",
     "rate_map_figure",
     "sweep_figure",
@@ -572,54 +570,6 @@ def lines_figure(
         for label, c, dash, y in series
     ]
     return {"data": data, "layout": curve_layout(look, height, ytitle, log, xtitle)}
-
-
-def late_cloud_figure(
-    clouds: Sequence[tuple[str, str, str, np.ndarray]],
-    surface: Any,
-    *,
-    look: Look = DEFAULT_LOOK,
-    height: int = 340,
-) -> dict:
-    """Runs' late iterates, zoomed on ``surface``'s global minimum (the race map draws them as
-    one blob on its star): ``clouds`` holds ``(label, colour, symbol, xy (n, 2))``. Equal scales;
-    the window holds every point; the star is the map's own (:func:`viz.map.minimum_traces`)."""
-    c = np.asarray(surface.minima[0], dtype=float)
-    finite = [p[np.isfinite(p).all(axis=1)] for p in (np.asarray(xy, float) for *_, xy in clouds)]
-    reach = max((float(np.max(np.abs(p - c))) for p in finite if len(p)), default=1.0)
-    half = 1.15 * reach if reach > 0 else 1.0
-    data = [
-        {
-            "type": "scatter",
-            "x": b64(p[:, 0], "f8"),
-            "y": b64(p[:, 1], "f8"),
-            "mode": "markers",
-            "name": label,
-            "marker": {
-                "color": colour,
-                "symbol": symbol,
-                "size": look.marker * 0.7,
-                "opacity": 0.7,
-            },
-            "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
-        }
-        for (label, colour, symbol, _), p in zip(clouds, finite)
-    ]
-    data += [t for t in minimum_traces(surface, look) if t["name"] == "global minimum"]
-    axes = surface.axes
-    layout = base_layout(
-        look,
-        height,
-        xaxis={"title": {"text": axes[0]}, "range": [c[0] - half, c[0] + half], "gridcolor": GRID},
-        yaxis={
-            "title": {"text": axes[1]},
-            "range": [c[1] - half, c[1] + half],
-            "gridcolor": GRID,
-            "scaleanchor": "x",
-        },
-        hovermode="closest",
-    )
-    return {"data": data, "layout": layout}
 
 
 def gradient_cloud_figure(

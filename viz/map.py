@@ -7,7 +7,7 @@ in ``layout.images`` (a contour trace vanishes while the paths move).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -15,7 +15,15 @@ from .encode import b64
 from .geometry import Box
 from .style import MINIMUM, Look
 
-__all__ = ["field_image", "legend_rows", "map_layout", "minimum_traces", "start_trace"]
+__all__ = [
+    "Inset",
+    "field_image",
+    "late_inset",
+    "legend_rows",
+    "map_layout",
+    "minimum_traces",
+    "start_trace",
+]
 
 
 def field_image(background: str, window: Box) -> dict[str, Any]:
@@ -154,3 +162,112 @@ def map_layout(
         "yaxis": yaxis,
     }
     return layout
+
+
+class Inset(NamedTuple):
+    """Runs' late iterates magnified ``zoom``× about the minimum, drawn in an empty corner of the
+    map itself (main-axis coordinates, so it stays in place at any screen size): ``traces`` (a
+    white card, each run's cloud, the star), ``shapes`` (the card's frame and the small square
+    it magnifies), ``annotations`` (its title)."""
+
+    traces: list[dict[str, Any]]
+    shapes: list[dict[str, Any]]
+    annotations: list[dict[str, Any]]
+    zoom: float
+    centre: tuple[float, float]  # where w* is drawn in the card
+    half: float  # the card's half side
+
+
+def late_inset(
+    clouds: Sequence[tuple[str, str, str, np.ndarray]],
+    surface: Any,
+    window: Box,
+    paths: Sequence[np.ndarray],
+    look: Look,
+    side: float = 0.36,
+) -> Inset | None:
+    """A magnifier for what the map draws as one blob on its star: ``clouds`` are ``(label,
+    colour, symbol, xy (n, 2))``, each run's late iterates. The card, ``side`` of the window's
+    shorter span, goes to the corner that the ``paths`` cross least (never over w*); each point
+    ``p`` is drawn at ``centre + zoom·(p − w*)`` and hovers with its true coordinates. None if
+    it would magnify less than 2× (no blob to undo)."""
+    if not surface.minima:
+        return None
+    c = np.asarray(surface.minima[0], dtype=float)
+    pts = [p[np.isfinite(p).all(axis=1)] for p in (np.asarray(xy, float) for *_, xy in clouds)]
+    reach = max((float(np.max(np.abs(p - c))) for p in pts if len(p)), default=0.0)
+    (x0, x1), (y0, y1) = window
+    half = side * min(x1 - x0, y1 - y0) / 2
+    zoom = 0.85 * half / reach if reach > 0 else 0.0
+    if zoom < 2:
+        return None
+    pad = 0.04 * min(x1 - x0, y1 - y0)
+    every = np.concatenate(
+        [np.asarray(p, float).reshape(-1, 2) for p in paths] or [np.zeros((0, 2))]
+    )
+    every = every[np.isfinite(every).all(axis=1)]
+    best = None
+    for cx, cy in (  # top right, bottom right, top left, bottom left
+        (x1 - pad - half, y1 - pad - half),
+        (x1 - pad - half, y0 + pad + half),
+        (x0 + pad + half, y1 - pad - half),
+        (x0 + pad + half, y0 + pad + half),
+    ):
+        inside = np.all(np.abs(every - (cx, cy)) <= half, axis=1).sum()
+        if np.all(np.abs(c - (cx, cy)) <= half + reach):
+            continue  # never over the star and the square it magnifies
+        if best is None or inside < best[0]:
+            best = (inside, cx, cy)
+    if best is None:
+        return None
+    _, cx, cy = best
+    card = {
+        "type": "scatter",
+        "x": [cx - half, cx + half, cx + half, cx - half, cx - half],
+        "y": [cy - half, cy - half, cy + half, cy + half, cy - half],
+        "mode": "lines",
+        "fill": "toself",
+        "fillcolor": "rgba(255, 255, 255, 0.93)",
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    traces = [card]
+    for (label, colour, symbol, _), p in zip(clouds, pts):
+        q = (cx, cy) + zoom * (p - c)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [round(float(v), 6) for v in q[:, 0]],
+                "y": [round(float(v), 6) for v in q[:, 1]],
+                "customdata": [[round(float(a), 6), round(float(b), 6)] for a, b in p],
+                "mode": "markers",
+                "name": f"{label} (zoomed)",
+                "showlegend": False,
+                "marker": {"color": colour, "symbol": symbol, "size": look.marker * 0.55},
+                "hovertemplate": f"{label}<br>(%{{customdata[0]:.4g}}, %{{customdata[1]:.4g}})"
+                "<extra></extra>",
+            }
+        )
+    star = next(t for t in minimum_traces(surface, look) if t["name"] == "global minimum")
+    small = {**star["marker"], "size": look.marker * 1.1}
+    star = {**star, "x": [cx], "y": [cy], "marker": small, "showlegend": False, "hoverinfo": "skip"}
+    traces.insert(1, star)  # under the clouds: the decaying run's sits on it
+    frame = {"type": "rect", "xref": "x", "yref": "y", "line": {"color": "#444", "width": 1}}
+    r = half / zoom
+    shapes = [
+        {**frame, "x0": cx - half, "x1": cx + half, "y0": cy - half, "y1": cy + half},
+        {**frame, "x0": c[0] - r, "x1": c[0] + r, "y0": c[1] - r, "y1": c[1] + r},
+    ]
+    title = {
+        "x": cx,
+        "y": cy + half,
+        "xref": "x",
+        "yref": "y",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "text": f"last {min(len(p) for p in pts)} steps, ×{zoom:.3g} around w*",
+        "font": {"size": max(11, int(look.font * 0.85)), "color": "#333"},
+        "bgcolor": "rgba(255, 255, 255, 0.93)",
+    }
+    return Inset(traces, shapes, [title], float(zoom), (float(cx), float(cy)), float(half))

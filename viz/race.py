@@ -27,7 +27,7 @@ import numpy as np
 
 from .encode import b64, q16
 from .geometry import divergence_points, series, short_label
-from .map import field_image, map_layout, minimum_traces, start_trace
+from .map import field_image, late_inset, map_layout, minimum_traces, start_trace
 from .style import GRID, Look, base_layout
 from .three import surface_base
 from .views import RunView, plan_frames
@@ -170,6 +170,7 @@ def race_spec(
     schedule_title: str = "η_k / η₀",
     lines: dict[str, Any] | None = None,
     bodies: Callable[[str], bool] | None = None,
+    inset: int = 0,
 ) -> dict[str, Any]:
     """The race view of ``views``: everything ``viz/race.js`` needs, as JSON.
 
@@ -185,7 +186,8 @@ def race_spec(
     field's iso-lines as vectors (``ui.cache.field_lines``), drawn under the runs. With
     ``bodies``, a bank that has an ``ident`` is named from it and encoded only if
     ``bodies(name)`` (the browser asked for it): a page's run sends no bank, and need not encode
-    one either.
+    one either. ``inset > 0`` magnifies every run's last ``inset`` iterates about w* in an empty
+    corner of the map (:func:`viz.map.late_inset`), where the map shows them as one blob.
     """
     banks = banks or [() for _ in views]
     window = surface.plot_window
@@ -215,6 +217,13 @@ def race_spec(
     static = minimum_traces(surface, look)
     if start is not None:
         static.append(start_trace(start, look))
+    if inset > 0:
+        clouds = [(v.label, v.color, v.symbol, v.xy[-inset:]) for v in views]
+        card = late_inset(clouds, surface, window, [v.xy for v in views], look)
+        if card is not None:
+            static += card.traces
+            layout["shapes"] = card.shapes
+            layout["annotations"] = card.annotations
     image = field_image("", window)
     image.pop("source")
 

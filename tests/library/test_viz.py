@@ -68,9 +68,6 @@ def _builders() -> dict:
             [("η = 0.3", 0.7**k, 0.7**k), ("η = 1.1", (-0.2) ** k, None)], 0.0, "w_k"
         ),
         "contraction_figure": lambda: labs.contraction_figure(0.3, 1.0),
-        "late_cloud_figure": lambda: labs.late_cloud_figure(
-            [("a", "#000000", "circle", rng.normal(size=(20, 2)))], s
-        ),
         "direction_errors_figure": lambda: labs.direction_errors_figure(
             np.stack([0.9**k, 0.99**k], -1), (1.0, 0.3), 0.2
         ),

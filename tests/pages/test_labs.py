@@ -653,21 +653,37 @@ def test_the_sgd_labs_dance_is_measured_against_a_random_walk_of_its_own_steps()
     assert dance[-1] < walk[-1] / 3
 
 
-def test_the_sgd_labs_last_quarter_is_drawn_zoomed_on_the_minimum():
-    """#27 item 2: the race map draws both runs' ends as one blob on the star. Beside the walk,
-    the last quarter of each run is drawn zoomed on w*: the constant-η run's cloud is wider than
-    the decaying run's by the ratio the metrics state (mean distance to w*)."""
+def test_the_sgd_labs_map_magnifies_both_last_quarters_about_the_minimum():
+    """#27 item 2: the race map drew both runs' ends as one blob on the star. The map itself now
+    holds a card in an empty corner with each run's last quarter magnified about w*: the
+    constant-η run's cloud is wider than the decaying run's by the ratio the metrics state, every
+    point hovers with its true coordinates, and no path crosses the card."""
+    from tests.helpers import paths
+
     at = open_page("pages/6_SGD.py")
-    fig = next(f for f in specs(at) if f["data"][-1].get("name") == "global minimum")
-    const, decay, star = (viz.decode(d["x"]) + 1j * viz.decode(d["y"]) for d in fig["data"])
-    star = complex(star[0])
-    d_const, d_decay = np.mean(np.abs(const - star)), np.mean(np.abs(decay - star))
+    spec = race(at)
+    static = spec["map"]["static"]
+    const, decay = (t for t in static if t.get("name", "").endswith("(zoomed)"))
+    true = [np.array(t["customdata"]) for t in (const, decay)]
+    star = np.asarray(get_surface("linear_regression").minima[0])
+    d_const, d_decay = (np.mean(np.linalg.norm(p - star, axis=1)) for p in true)
     assert d_const == pytest.approx(
         float(_metric(at, "mean distance to w*, last quarter")), rel=5e-3
     )
     assert d_decay == pytest.approx(float(_metric(at, "… with decay")), rel=5e-3)  # 3 digits
     assert d_const > 2 * d_decay
-    xr, yr = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
-    for pts in (const, decay):  # every point inside the zoomed window
-        assert xr[0] <= pts.real.min() and pts.real.max() <= xr[1]
-        assert yr[0] <= pts.imag.min() and pts.imag.max() <= yr[1]
+    card, square = spec["map"]["layout"]["shapes"]
+    title = spec["map"]["layout"]["annotations"][0]["text"]
+    zoom = float(title.split("×")[1].split()[0])
+    cx, cy = (card["x0"] + card["x1"]) / 2, (card["y0"] + card["y1"]) / 2
+    for t, p in zip((const, decay), true):  # drawn at centre + zoom·(p − w*), inside the card
+        drawn = np.stack([t["x"], t["y"]], axis=1)
+        np.testing.assert_allclose(drawn, (cx, cy) + zoom * (p - star), rtol=1e-3, atol=1e-4)
+        assert card["x0"] <= drawn[:, 0].min() and drawn[:, 0].max() <= card["x1"]
+        assert card["y0"] <= drawn[:, 1].min() and drawn[:, 1].max() <= card["y1"]
+    assert square["x0"] < star[0] < square["x1"] and square["y0"] < star[1] < square["y1"]
+    assert title.startswith("last 150 steps")
+    for xy in paths(at).values():
+        inside = (xy[:, 0] > card["x0"]) & (xy[:, 0] < card["x1"])
+        inside &= (xy[:, 1] > card["y0"]) & (xy[:, 1] < card["y1"])
+        assert not inside.any()
