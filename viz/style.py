@@ -72,7 +72,8 @@ class Look:
 
 
 def base_layout(look: Look, height: int, **extra: Any) -> dict[str, Any]:
-    """Layout shared by every figure: font, margins, white background, horizontal legend on top."""
+    """Layout shared by every figure: font, margins, white background, horizontal legend on top;
+    its axes (``xaxis=…``, ``yaxis=…``) make room for their titles (``automargin``)."""
     layout: dict[str, Any] = {
         "height": height,
         "font": {"size": look.font, "family": "Source Sans Pro, Arial, sans-serif"},
@@ -89,6 +90,9 @@ def base_layout(look: Look, height: int, **extra: Any) -> dict[str, Any]:
         "hoverlabel": {"font": {"size": look.font}},
     }
     layout.update(extra)
+    for name, axis in layout.items():  # a title never covers its tick labels: Plotly makes room
+        if name[:5] in ("xaxis", "yaxis") and isinstance(axis, dict):
+            axis.setdefault("automargin", True)
     return layout
 
 

@@ -175,16 +175,53 @@ CHARTS = {
 }
 
 
+_LAYOUT = """() => {
+  const box = e => { const r = e.getBoundingClientRect();
+                     return {x: r.x, y: r.y, w: r.width, h: r.height}; };
+  const cut = (a, b) => !(a.x + a.w <= b.x + 1 || b.x + b.w <= a.x + 1
+                          || a.y + a.h <= b.y + 1 || b.y + b.h <= a.y + 1);
+  const bad = [];
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    const r = box(gd);
+    if (r.w === 0) continue;  // not drawn (a closed expander)
+    if (r.x + r.w > innerWidth + 1) bad.push(`a figure runs past the screen: ${r.x + r.w}`);
+    for (const ax of ['x', 'y']) {
+      const title = gd.querySelector(`.g-${ax}title text`);
+      if (!title || !title.textContent) continue;
+      const t = box(title);
+      for (const tick of gd.querySelectorAll(`.${ax}tick text`)) {
+        if (tick.textContent && cut(t, box(tick)))
+          bad.push(`"${title.textContent}" covers its tick "${tick.textContent}"`);
+      }
+    }
+  }
+  const wide = document.documentElement.scrollWidth;
+  if (wide > innerWidth + 1) bad.push(`the page scrolls sideways: ${wide} px`);
+  return bad;
+}"""
+
+SIZES = {  # what a teacher looks at: a laptop, a projector in projector mode, a phone
+    "desktop-1440x900": ((1440, 900), "", False),
+    "projector-1280x720": ((1280, 720), "projector=1", False),
+    "phone-390x844": ((390, 844), "", True),
+}
+
+
 @pytest.mark.parametrize("path", [p[0] for p in PAGES])
 def test_each_page_loads_draws_its_charts_and_logs_no_error(server, browser, path):
-    tab = Page(browser, server).open(_url_name(path))
-    assert tab.page.locator("h1").first.inner_text().strip()
-    if CHARTS[path]:
-        tab.wait_charts(CHARTS[path])
-    assert tab.page.locator("[data-testid='stException']").count() == 0
-    tab.shot(Path(path).stem)
-    assert tab.real_errors(_url_name(path)) == []
-    tab.page.close()
+    """#27: every page at the three sizes a class sees it, with a screenshot of each: it loads,
+    draws its charts, logs no error, never scrolls sideways, and no axis title covers a tick."""
+    for size, ((w, h), query, phone) in SIZES.items():
+        name = _url_name(path) + (f"?{query}" if query else "")
+        tab = Page(browser, server, size=(w, h), phone=phone).open(name)
+        assert tab.page.locator("h1").first.inner_text().strip()
+        if CHARTS[path]:
+            tab.wait_charts(CHARTS[path])
+        assert tab.page.locator("[data-testid='stException']").count() == 0
+        tab.shot(f"{Path(path).stem}-{size}")
+        assert tab.page.evaluate(_LAYOUT) == [], (path, size)
+        assert tab.real_errors(_url_name(path)) == []
+        tab.page.close()
 
 
 def test_sidebar_links_navigate(server, browser):
