@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -535,12 +536,18 @@ def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, record
             if not constant_lr:
                 lr_groups = [lr0 * factors[k] for lr0 in lr_base]
             q = p
+            idx = None if batches is None else next(batches)
             if any_lookahead:
                 q = p.copy()
                 for look, g, st, lr_g in zip(looks, groups, states, lr_groups):
-                    if look is not None:
+                    if look is None:
+                        continue
+                    if g.opt.lookahead_grad:  # SAM: ∇L at w on the step's own examples
+                        at = grad_fn if idx is None else partial(surface.grad_batch, idx=idx)
+                        q[g.sl] = look(p[g.sl], st, lr_g, g.hp, gradient=at)
+                    else:
                         q[g.sl] = look(p[g.sl], st, lr_g, g.hp)
-            grad = grad_fn(q) if batches is None else surface.grad_batch(q, next(batches))
+            grad = grad_fn(q) if idx is None else surface.grad_batch(q, idx)
             if sigma is not None:
                 grad = grad + sigma * noise_rng.standard_normal((runs, dim))
             if clip is not None:

@@ -7,7 +7,8 @@ each switch to a Python value. The state is an immutable NamedTuple of ``(R, D)`
 names the fields the views show, and ``derive`` computes quantities that follow from them
 (bias-corrected moments, the effective per-coordinate step) for a whole trajectory at once, with the
 same helper functions the update uses. Optimizers that evaluate the gradient somewhere other than at
-``w_k`` (Nesterov in the EECS 182 and NPTEL forms) give a ``lookahead(params, state, lr, hp)``;
+``w_k`` (Nesterov in the EECS 182 and NPTEL forms, Schedule-Free's ``y``) give a
+``lookahead(params, state, lr, hp)`` (SAM's also takes ``gradient=``, the step's own ∇L);
 ``newton`` asks the engine for the Hessian.
 
 Each family lives in one module of :mod:`optim.rules` (state, update, derive, formula, parameters and
@@ -58,6 +59,7 @@ STATE_LABELS = {
     "v_hat": "bias-corrected second moment",
     "eff_lr": "effective per-coordinate step size",
     "lookahead": "point where the gradient was evaluated",
+    "z": "Schedule-Free's base sequence z (y interpolates it with the average x)",
     "s": "newest curvature pair: s = w_k − w_{k−1}",
     "y": "newest curvature pair: y = ∇L(w_k) − ∇L(w_{k−1})",
     "h0": "initial inverse-Hessian scale sᵀy / yᵀy (per run)",
@@ -81,6 +83,7 @@ class Optimizer:
     errata: tuple[str, ...] = ()
     lookahead: Callable[..., np.ndarray] | None = None
     lookahead_if: Callable[[Mapping[str, Any]], bool] = lambda hp: True
+    lookahead_grad: bool = False  # lookahead(..., gradient=∇L on the step's batch): SAM's ascent
     needs_hessian: bool = False
     needs_loss: bool = False  # update(..., loss=f, gradient=∇f): for a line search
     records: Mapping[str, str] = field(default_factory=dict)  # record name -> state field

@@ -32,6 +32,9 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
     def dot(a, b):
         return sum(a[i] * b[i] for i in range(d))
 
+    # Schedule-Free (Defazio et al. 2024; schedulefree's reference classes): w is x, sf_z is z
+    sf_z, sf_sum, sf_max = list(w), 0.0, -1.0
+
     xs, states = [list(w)], []
     conv = hp.get("convention")
     for k in range(steps):
@@ -42,6 +45,12 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
             point = [w[i] - lr * (1 - hp["beta"]) * buf[i] for i in range(d)]
         elif name == "nesterov" and conv == "heavy_ball":
             point = [w[i] - hp["beta"] * buf[i] for i in range(d)]
+        elif name in ("sf_sgd", "sf_adamw"):  # y = (1 − β)z + βx
+            point = [(1 - hp["beta"]) * sf_z[i] + hp["beta"] * w[i] for i in range(d)]
+        elif name == "sam":  # the ascent point w + ρ g/‖g‖ (Foret et al. 2021)
+            g0 = [float(c) for c in surface.grad(np.array(w))]
+            norm = math.sqrt(sum(c * c for c in g0))
+            point = [w[i] + (hp["rho"] * g0[i] / norm if norm > 0 else 0.0) for i in range(d)]
         g = [float(c) for c in surface.grad(np.array(point))]
         st: dict[str, list[float]] = {}
         new = list(w)
@@ -110,6 +119,25 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
                 new[i] = w[i] - lr * (_sign(c) + hp["weight_decay"] * w[i])
                 m[i] = hp["beta2"] * m[i] + (1 - hp["beta2"]) * g[i]
             st["m"] = list(m)
+        elif name in ("sf_sgd", "sf_adamw"):
+            sf_max = max(lr, sf_max)
+            weight = (k + 1) ** hp["r"] * sf_max ** hp["weight_lr_power"]
+            sf_sum += weight
+            c = weight / sf_sum if sf_sum > 0 else 0.0
+            for i in range(d):
+                if name == "sf_sgd":
+                    sf_z[i] -= lr * (g[i] + hp["weight_decay"] * point[i])
+                else:
+                    v[i] = hp["beta2"] * v[i] + (1 - hp["beta2"]) * g[i] * g[i]
+                    denom = math.sqrt(v[i] / (1 - hp["beta2"] ** t)) + hp["eps"]
+                    sf_z[i] -= lr * hp["weight_decay"] * point[i] + lr * g[i] / denom
+                new[i] = (1 - c) * w[i] + c * sf_z[i]
+            st.update(z=list(sf_z), lookahead=list(point))
+            if name == "sf_adamw":
+                st["v"] = list(v)
+        elif name == "sam":
+            new = [w[i] - lr * g[i] for i in range(d)]
+            st["lookahead"] = list(point)
         elif name == "newton":
             h = surface.hess(np.array(w))
             a, b_, c, dd = h[0, 0] + hp["damping"], h[0, 1], h[1, 0], h[1, 1] + hp["damping"]

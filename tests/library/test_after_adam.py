@@ -1,0 +1,91 @@
+"""#28, after Adam: Schedule-Free SGD and AdamW against the ``schedulefree`` package's reference
+classes (float64 data written offline by bench/schedulefree_reference.py), and SAM against its
+closed form on a quadratic and on minibatches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optim
+from surfaces import get_surface
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "schedulefree_reference.json"
+
+
+def test_schedule_free_matches_the_packages_reference_classes_step_by_step():
+    """All three sequences: the engine's iterate is x, its recorded gradient point y, and z."""
+    ref = json.loads(DATA.read_text())
+    assert {c["optimizer"] for c in ref["cases"]} == {"sf_sgd", "sf_adamw"}
+    for case in ref["cases"]:
+        s = get_surface(case["surface"], **case["params"])
+        t = optim.run(s, case["optimizer"], np.array([case["start"]]), case["steps"], **case["hp"])
+        where = f"{case['optimizer']} on {case['surface']} {case['hp']}"
+        np.testing.assert_allclose(t.xy[1:, 0], case["x"], rtol=1e-12, atol=1e-12, err_msg=where)
+        np.testing.assert_allclose(t.state["z"][:, 0], case["z"], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            t.state["lookahead"][1:, 0], case["y"][:-1], rtol=1e-12, atol=1e-12, err_msg=where
+        )
+        assert np.ptp(np.asarray(case["x"])[:, 0]) > 1e-3  # it moved
+
+
+def test_schedule_free_x_is_the_average_of_the_zs_and_y_interpolates():
+    """With r = 0 and a constant η, x_k is the plain mean of z_1 … z_k; y = (1 − β)z + βx."""
+    s = get_surface("quadratic", kappa=10.0)
+    beta = 0.7
+    t = optim.run(s, "sf_sgd", np.array([s.starts[0]]), 40, lr=0.3, beta=beta)
+    z = t.state["z"][:, 0]
+    means = np.cumsum(z, axis=0) / np.arange(1, 41)[:, None]
+    np.testing.assert_allclose(t.xy[1:, 0], means, rtol=1e-12, atol=1e-14)
+    y = (1 - beta) * z[:-1] + beta * t.xy[1:-1, 0]
+    np.testing.assert_allclose(t.state["lookahead"][1:, 0], y, rtol=1e-12, atol=1e-14)
+
+
+def test_sam_is_gd_on_the_gradient_of_the_ascent_point():
+    """On L = ½wᵀHw: w ← w − ηH(w + ρHw/‖Hw‖), the ascent point recorded; ρ = 0 is GD."""
+    s = get_surface("quadratic", kappa=10.0, angle_deg=20.0)
+    H = np.array(s.hess(np.zeros((1, 2))))[0]
+    eta, rho = 0.2, 0.3
+    t = optim.run(s, "sam", np.array([s.starts[0]]), 30, lr=eta, rho=rho)
+    w = np.array(s.starts[0], dtype=float)
+    for k in range(30):
+        g = H @ w
+        up = w + rho * g / np.linalg.norm(g)
+        np.testing.assert_allclose(t.state["lookahead"][k, 0], up, rtol=1e-12, atol=1e-14)
+        w = w - eta * H @ up
+        np.testing.assert_allclose(t.xy[k + 1, 0], w, rtol=1e-12, atol=1e-14)
+    gd = optim.run(s, "gd", np.array([s.starts[0]]), 30, lr=eta)
+    np.testing.assert_allclose(
+        optim.run(s, "sam", np.array([s.starts[0]]), 30, lr=eta, rho=0.0).xy, gd.xy, rtol=1e-15
+    )
+
+
+def test_sam_on_minibatches_takes_both_gradients_on_the_same_examples():
+    s = get_surface("linear_regression")
+    opts = optim.RunOptions(batch_size=4, seed=3)
+    (t,) = optim.run_many(
+        s, [optim.RunSpec("sam", [[0.0, 0.0]], {"lr": 0.05, "rho": 0.2})], 20, options=opts
+    )
+    (g,) = optim.run_many(s, [optim.RunSpec("gd", [[0.0, 0.0]], {"lr": 0.05})], 20, options=opts)
+    batches = optim.engine._batches(
+        s.n_data, 4, "shuffle", np.random.default_rng(np.random.SeedSequence(3).spawn(2)[0])
+    )
+    w = np.zeros((1, 2))
+    for k in range(20):
+        idx = next(batches)
+        gw = s.grad_batch(w, idx)
+        up = w + 0.2 * gw / np.linalg.norm(gw)
+        np.testing.assert_allclose(t.state["lookahead"][k], up, rtol=1e-12)
+        w = w - 0.05 * s.grad_batch(up, idx)
+    np.testing.assert_allclose(t.xy[-1], w, rtol=1e-12)
+    assert not np.allclose(t.xy[-1], g.xy[-1])
+
+
+@pytest.mark.parametrize("name", ["sf_sgd", "sf_adamw", "sam"])
+def test_the_new_optimizers_are_in_the_registry_with_their_sources(name):
+    opt = optim.OPTIMIZERS[name]
+    assert opt.lookahead is not None and "lookahead" in opt.records
+    assert ("Defazio" in opt.source) or ("Foret" in opt.source)
