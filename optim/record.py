@@ -84,6 +84,7 @@ class Optimizer:
     lookahead: Callable[..., np.ndarray] | None = None
     lookahead_if: Callable[[Mapping[str, Any]], bool] = lambda hp: True
     lookahead_grad: bool = False  # lookahead(..., gradient=∇L on the step's batch): SAM's ascent
+    lookahead_name: str = "look-ahead point"  # what a view calls the gradient's point
     needs_hessian: bool = False
     needs_loss: bool = False  # update(..., loss=f, gradient=∇f): for a line search
     records: Mapping[str, str] = field(default_factory=dict)  # record name -> state field

@@ -100,14 +100,15 @@ if not question.hidden:
 looking = [i for i, t in enumerate(trajs) if "lookahead" in t.state]
 trails = None
 if looking and link.toggle(
-    "Show Nesterov's look-ahead points",
+    "Show where each run takes its gradient",
     key=f"{P}_lookahead",
-    help="Where each Nesterov run (EECS 182 and NPTEL forms) took its gradient: w − η(1−β)a or "
-    "w − βv, one step ahead of the iterate (note 000 eq. 8, note 003).",
+    help="Nesterov (EECS 182 and NPTEL forms): the look-ahead point w − η(1−β)a or w − βv "
+    "(note 000 eq. 8, note 003). Schedule-Free: y = (1 − β)z + βx, and its SGD sequence z (the "
+    "path drawn is the average x). SAM: the ascent point w + ρ∇L/‖∇L‖.",
     where=runs_col,
 ):
-    cut = len(views[0].xy) - 1  # a question shows the look-ahead points up to its step only
-    trails = {i: trajs[i].state["lookahead"][: max(cut, 0), 0] for i in looking}
+    cut = max(len(views[0].xy) - 1, 0)  # a question shows them up to its step only
+    trails = {i: playground.trail_of(trajs[i], runs[i].optimizer, cut) for i in looking}
 show_3d = link.toggle(
     "🧊 Show the 3D view",
     key=f"{P}_3d_on",

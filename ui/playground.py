@@ -14,7 +14,7 @@ from . import link
 from .cache import SurfaceKey, field_background, field_lines, step_table, trajectory_table
 from .frame import chart
 
-__all__ = ["downloads", "inspector"]
+__all__ = ["downloads", "inspector", "trail_of"]
 
 
 def inspector(
@@ -86,6 +86,15 @@ def inspector(
                 "added to it. A Nesterov run (EECS 182 and NPTEL forms) shows its look-ahead point as a "
                 "hollow diamond, with its gradient step as a thin arrow."
             )
+
+
+def trail_of(traj: Any, optimizer: str, cut: int) -> tuple[Any, str, Any]:
+    """What the map draws of a run's other points, up to step ``cut`` (a question's): where it took
+    each gradient, that point's name, and Schedule-Free's base sequence z (None for others)."""
+    from optim import get_optimizer
+
+    base = traj.state["z"][:cut, 0] if "z" in traj.state else None
+    return traj.state["lookahead"][:cut, 0], get_optimizer(optimizer).lookahead_name, base
 
 
 def downloads(

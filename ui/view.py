@@ -63,7 +63,7 @@ class Request:
     side: bool = False
     main: bool = True
     size: tuple[int, int] | None = None  # (height, width) instead of the screen's map size
-    trails: dict[int, np.ndarray] | None = None
+    trails: dict[int, tuple[np.ndarray, str, np.ndarray | None]] | None = None  # (points, name, z)
     pick: int | None = None
     clicks: bool = False
     on_start: Callable[[float, float], None] | None = None

@@ -229,16 +229,28 @@ function mapTraces(S, k) {
       textfont: { color: run.color, size: d.font }, cliponaxis: false,
     });
   });
-  d.runs.forEach((run, r) => {
-    if (!run.trail) return;
-    const t = f32(run.trail);
-    const xs = [], ys = [];
+  const points = (b) => {
+    const t = f32(b), xs = [], ys = [];
     for (let i = 0; i < t.length; i += 2) { xs.push(t[i]); ys.push(t[i + 1]); }
+    return { x: xs, y: ys };
+  };
+  d.runs.forEach((run, r) => {
+    // where each step took its gradient (Nesterov's look-ahead, Schedule-Free's y, SAM's ascent
+    // point) and Schedule-Free's base sequence z: still points, hidden while a run is scrubbed
+    if (!run.trail) return;
+    const what = run.trail_name || "gradient point";
     traces.push({
-      type: "scatter", x: xs, y: ys, mode: "markers", name: `look-ahead points of run ${r + 1}`,
+      type: "scatter", ...points(run.trail), mode: "markers", name: `${what}s of run ${r + 1}`,
       legendgroup: `run${r}`, visible: source(S, r) === S.cur[r],
       marker: { symbol: "diamond-open", size: d.marker * 0.8, color: run.color, opacity: 0.55 },
-      hovertemplate: "look-ahead point (%{x:.4g}, %{y:.4g})<extra></extra>",
+      hovertemplate: `${what} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+    });
+    if (!run.base) return;
+    traces.push({
+      type: "scatter", ...points(run.base), mode: "markers", name: `z (the SGD sequence) of run ${r + 1}`,
+      legendgroup: `run${r}`, visible: source(S, r) === S.cur[r],
+      marker: { symbol: "circle-open", size: d.marker * 0.6, color: run.color, opacity: 0.5 },
+      hovertemplate: "z (%{x:.4g}, %{y:.4g})<extra></extra>",
     });
   });
   return traces.concat(d.map.static, d.map.extra || []);
@@ -547,7 +559,7 @@ function frameOf(d) {
   // everything but the runs' own paths, labels and banks: if it is unchanged, only runs moved
   return JSON.stringify({
     ...d, chunks: null, need: null, alt: null,
-    runs: d.runs.map((r) => [r.color, r.dash, r.symbol, !!r.trail, r.steps, r.axes.length]),
+    runs: d.runs.map((r) => [r.color, r.dash, r.symbol, !!r.trail, !!r.base, r.steps, r.axes.length]),
   });
 }
 
@@ -558,7 +570,8 @@ function update(S, d, P, t0) {
   const moved = d.runs.map((r, i) => i).filter((i) => {
     const a = old.runs[i], b = d.runs[i];
     return a.xy.bdata !== b.xy.bdata || a.label !== b.label || a.diverged_at !== b.diverged_at
-      || JSON.stringify(a.axes) !== JSON.stringify(b.axes) || (a.trail || {}).bdata !== (b.trail || {}).bdata;
+      || JSON.stringify(a.axes) !== JSON.stringify(b.axes) || (a.trail || {}).bdata !== (b.trail || {}).bdata
+      || (a.base || {}).bdata !== (b.base || {}).bdata;
   });
   const wasScrubbed = d.runs.map((_, r) => source(S, r) !== S.cur[r]);
   S.data = d;
@@ -593,7 +606,8 @@ function done(S, t0) {
 
 function render(S, d, P) {
   const t0 = performance.now();
-  const trails = (x) => x.runs.filter((r) => r.trail).map((r) => r.trail.bdata).join();
+  const trails = (x) => x.runs.filter((r) => r.trail)
+    .map((r) => r.trail.bdata + (r.base ? r.base.bdata : "")).join();
   if (S.data && S.map._fullLayout && !d.surface3d && frameOf(S.data) === frameOf(d)
       && trails(S.data) === trails(d)) {
     return update(S, d, P, t0);

@@ -156,7 +156,7 @@ def race_spec(
     height: int = 560,
     width: int = 640,
     duration: int = 60,
-    trails: dict[int, np.ndarray] | None = None,
+    trails: dict[int, tuple[np.ndarray, str, np.ndarray | None]] | None = None,
     mesh: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     curves: bool = True,
     clicks: bool = True,
@@ -281,8 +281,11 @@ def race_spec(
         series_loss.append(geo["loss"])
         if "dist" in geo:
             series_dist.append(geo["dist"])
-        if trails and i in trails:
-            run["trail"] = b64(trails[i])
+        if trails and i in trails:  # (gradient points, their name, z or None)
+            points, what, base = trails[i]
+            run["trail"], run["trail_name"] = b64(points), what
+            if base is not None:
+                run["base"] = b64(base)
         for b in banks[i]:
             g, f = b.loss.shape
             ok = b.diverged_at < 0

@@ -67,6 +67,7 @@ ENTRIES = (
         notes="Two gradients a step; the gradient's point drawn is the ascent point w + ε̂.",
         lookahead=sam_ascent,
         lookahead_grad=True,
+        lookahead_name="ascent point",
         records={"lookahead": ""},
     ),
 )

@@ -136,6 +136,7 @@ ENTRIES = (
         "Defazio et al. (2024); schedulefree.SGDScheduleFreeReference",
         notes="The path drawn is x (the average: what is evaluated); the gradient is taken at y.",
         lookahead=sf_lookahead,
+        lookahead_name="gradient point y",
         records={"lookahead": "", "z": "z"},
     ),
     Optimizer(
@@ -148,6 +149,7 @@ ENTRIES = (
         "Defazio et al. (2024); schedulefree.AdamWScheduleFreeReference",
         notes="The path drawn is x (the average: what is evaluated); the gradient is taken at y.",
         lookahead=sf_lookahead,
+        lookahead_name="gradient point y",
         records={"lookahead": "", "z": "z", "v": "v"},
         family="adaptive",
     ),

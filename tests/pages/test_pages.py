@@ -448,6 +448,32 @@ def test_nesterovs_look_ahead_points_on_the_map_on_request():
     assert not [t for t in plain.toggle if t.key == "pg_lookahead"]
 
 
+def test_schedule_free_and_sam_draw_their_other_points_on_request():
+    """#28: Schedule-Free's path is x; the toggle adds where it took each gradient (y) and its SGD
+    sequence z; SAM's adds its ascent points. Each is the engine's own record."""
+    at = open_link(PG, {"runs": "sf_sgd,sam"})
+    assert "trail" not in race(at)["runs"][0]
+    at.toggle(key="pg_lookahead").set_value(True).run()
+    assert not at.exception
+    sf, sam = race(at)["runs"][:2]
+    assert sf["trail_name"] == "gradient point y" and sam["trail_name"] == "ascent point"
+    assert "base" in sf and "base" not in sam
+    s = get_surface("quadratic", kappa=50.0, angle_deg=0.0, scale=1.0)
+    start = np.array([s.starts[0]])
+    lr = [
+        float(at.select_slider(key=f"pg_r{i}_{n}_lr").value) for i, n in ((0, "sf_sgd"), (1, "sam"))
+    ]
+    ref = optim.run(s, "sf_sgd", start, 150, lr=lr[0])
+    for key, want in (("trail", ref.state["lookahead"]), ("base", ref.state["z"])):
+        got = viz.decode(sf[key]).reshape(-1, 2)
+        np.testing.assert_allclose(got, want[:, 0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        viz.decode(sf["xy"]).reshape(-1, 2), ref.xy[:, 0], rtol=1e-5, atol=1e-6
+    )
+    up = optim.run(s, "sam", start, 150, lr=lr[1]).state["lookahead"][:, 0]
+    np.testing.assert_allclose(viz.decode(sam["trail"]).reshape(-1, 2), up, rtol=1e-5, atol=1e-6)
+
+
 def test_letting_go_of_a_scrubber_sets_that_widget_and_nothing_else(monkeypatch):
     """The browser sends the grid position it was let go at; only that axis's widget moves, to a
     value it offers; a hostile or stale message changes nothing."""
