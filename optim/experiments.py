@@ -27,6 +27,7 @@ __all__ = [
     "ExactQuadratic",
     "Race",
     "ScalarRace",
+    "ScheduleRace",
     "StableScan",
     "Walk",
     "conditioning",
@@ -37,6 +38,7 @@ __all__ = [
     "minibatch_gradients",
     "sampling_race",
     "scalar_race",
+    "schedule_race",
     "stable_scan",
     "tenfold",
     "tenfold_table",
@@ -433,3 +435,59 @@ def stable_scan(surface: Any, w0: Any, etas: Any, steps: int) -> StableScan:
             finite &= np.isfinite(w).all(axis=1)
         final = np.where(finite, surface.f(w), np.nan)
     return StableScan(etas, start, final, finite & (final < start), w, int(steps))
+
+
+class ScheduleRace(NamedTuple):
+    """Constant η, cosine and warm-up–stable–decay at one budget (the same η₀ and steps) with the
+    same gradient noise, over several noise draws (``draws`` runs each; run 0 is the one drawn)."""
+
+    names: tuple[str, ...]  # "constant", "cosine", "wsd"
+    schedules: tuple[Any, ...]
+    trajs: tuple[Any, ...]  # one engine trajectory per schedule, ``draws`` runs each
+    final: np.ndarray  # (3, draws) L − L* after the last step
+    at_decay: np.ndarray  # (3, draws) L − L* where WSD's decay starts
+    decay_start: int
+    travel: np.ndarray  # (3,) Σ_k η_k / η₀: how far each schedule's step budget reaches
+    along_at_decay: np.ndarray  # (3, draws) |x − x*| where WSD's decay starts: left to travel on
+    # the floor (the river valley's floor runs along x)
+
+    @property
+    def wsd_wins(self) -> int:
+        """In how many draws WSD ends lower than cosine."""
+        return int(np.sum(self.final[2] < self.final[1]))
+
+
+def schedule_race(
+    surface: Any,
+    eta: float,
+    noise: float,
+    steps: int,
+    decay: float = 0.2,
+    draws: int = 10,
+    seed: int = 0,
+) -> ScheduleRace:
+    """The river-valley race of Wen et al. (2024): SGD (GD with Gaussian gradient noise of std
+    ``noise`` per coordinate) from ``surface``'s first start, under a constant η, a cosine decay to
+    0 over ``steps`` and WSD decaying over the last ``decay`` share, ``draws`` noise draws each;
+    the same draws for every schedule (one seed).
+
+    >>> from surfaces import get_surface
+    >>> r = schedule_race(get_surface("river_valley"), 0.06, 4.0, 400, draws=4)
+    >>> r.final.shape, r.decay_start, [round(float(t), 1) for t in r.travel]
+    ((3, 4), 320, [400.0, 200.5, 360.5])
+    """
+    T = int(steps)
+    scheds = (None, schedules.cosine(T, 0.0), schedules.wsd(T, 0, decay, 0.0))
+    x0 = np.repeat(np.asarray([surface.starts[0]], dtype=float), draws, axis=0)
+    trajs = tuple(
+        run(surface, "gd", x0, T, lr=eta, schedule=s, noise=noise, seed=seed) for s in scheds
+    )
+    f_min = surface.f_min or 0.0
+    start = T - round(max(decay * T, 1.0))
+    final = np.array([t.loss[-1] - f_min for t in trajs])
+    at = np.array([t.loss[start] - f_min for t in trajs])
+    travel = np.array([float(np.sum((s or schedules.constant()).factors(T))) for s in scheds])
+    x_star = float(surface.minima[0][0])
+    along = np.array([np.abs(t.xy[start, :, 0] - x_star) for t in trajs])
+    names = ("constant", "cosine", "wsd")
+    return ScheduleRace(names, scheds, trajs, final, at, start, travel, along)

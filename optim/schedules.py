@@ -30,6 +30,7 @@ __all__ = [
     "make",
     "step",
     "warmup",
+    "wsd",
 ]
 
 
@@ -61,6 +62,11 @@ class Schedule:
         if self.name == "cosine":
             frac = np.minimum(k / p["total"], 1.0)
             return p["end_factor"] + (1.0 - p["end_factor"]) * 0.5 * (1.0 + np.cos(np.pi * frac))
+        if self.name == "wsd":
+            warm = np.minimum((k + 1.0) / p["warmup"], 1.0) if p["warmup"] >= 1 else 1.0
+            span = max(p["decay"] * p["total"], 1.0)
+            alpha = np.clip((k - (p["total"] - span)) / span, 0.0, 1.0)
+            return warm * (1.0 - alpha * (1.0 - p["end_factor"]))
         if self.name == "warmup":
             ramp = np.minimum((k + 1.0) / p["steps"], 1.0)
             return ramp * self.inner(np.maximum(k - p["steps"], 0.0))
@@ -83,6 +89,10 @@ class Schedule:
             "inverse_time": rf"\eta_k = \frac{{\eta_0}}{{1 + k/t_0}},\ t_0 = {p.get('t0', 0):g}",
             "cosine": r"\eta_k = \eta_T + \tfrac12(\eta_0-\eta_T)\big(1+\cos(\pi \min(k/T,1))\big),"
             rf"\ T = {p.get('total', 0):g}",
+            "wsd": r"\eta_k = \eta_0 \min\!\big(\tfrac{k+1}{W}, 1\big)\big(1 - (1 - f)\,"
+            r"\mathrm{clip}(\tfrac{k - (T - D)}{D}, 0, 1)\big),"
+            rf"\ W = {p.get('warmup', 0):g},\ D = {p.get('decay', 0) * p.get('total', 0):g},"
+            rf"\ T = {p.get('total', 0):g},\ f = {p.get('end_factor', 0):g}",
         }
         if self.name == "warmup":
             return (
@@ -130,6 +140,19 @@ def cosine(total: float = 200, end_factor: float = 0.0) -> Schedule:
     return Schedule("cosine", _check("cosine", total=total, end_factor=end_factor))
 
 
+def wsd(
+    total: float = 200, warmup: float = 0, decay: float = 0.2, end_factor: float = 0.0
+) -> Schedule:
+    r"""Warm-up–stable–decay (Zhai et al. 2022; Hägele et al. 2024): a linear warm-up over
+    ``warmup`` steps, then η₀ held for most of the run, then a linear decay to ``end_factor`` over
+    its last ``decay`` share of ``total`` steps. The river-valley picture (Wen et al. 2024): the
+    high stable η advances fast along the valley's floor while bouncing between its walls; the
+    short decay drops the bounce, and the loss with it."""
+    return Schedule(
+        "wsd", _check("wsd", total=total, warmup=warmup, decay=decay, end_factor=end_factor)
+    )
+
+
 def warmup(inner: Schedule, steps: float = 10) -> Schedule:
     """Linear warm-up ``(k+1)/steps`` for ``steps`` steps, then ``inner`` started afresh."""
     if not isinstance(inner, Schedule) or inner.name == "warmup":
@@ -156,7 +179,7 @@ def fate(schedule: Schedule | None) -> tuple[str, float]:
         return "robbins_monro", 0.0
     if schedule.name in ("step", "exponential"):
         return ("floor", 1.0) if p["gamma"] >= 1.0 else ("summable", 0.0)
-    if schedule.name in ("linear", "cosine"):
+    if schedule.name in ("linear", "cosine", "wsd"):
         end = float(p["end_factor"])
         return ("floor", end) if end > 0 else ("summable", 0.0)
     return "floor", 1.0
@@ -181,6 +204,12 @@ SCHEDULE_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("end_factor", "η_T / η₀", 0.0, low=0.0, high=1.0),
     ),
     "warmup": (Param("steps", "warm-up steps", 10, low=1, high=1e7, ui_low=1, ui_high=500),),
+    "wsd": (
+        Param("total", "T (steps)", 200, low=1, high=1e7, ui_low=1, ui_high=2000),
+        Param("warmup", "warm-up W (steps)", 0, low=0, high=1e7, ui_low=0, ui_high=500),
+        Param("decay", "decay share D/T", 0.2, low=0.0, high=1.0, low_open=True, ui_low=0.05),
+        Param("end_factor", "η_T / η₀", 0.0, low=0.0, high=1.0),
+    ),
 }
 
 SCHEDULES = {
@@ -190,6 +219,7 @@ SCHEDULES = {
     "exponential": exponential,
     "inverse_time": inverse_time,
     "cosine": cosine,
+    "wsd": wsd,
 }
 
 

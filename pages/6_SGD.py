@@ -1,4 +1,5 @@
-"""SGD lab: minibatch noise, "dancing around the optimum" and decay schedules, epochs vs replacement.
+"""SGD lab: minibatch noise, "dancing around the optimum" and decay schedules, epochs vs replacement,
+warm-up–stable–decay on a river valley.
 
 EECS 182 note 2 §1.1–1.2; COSI 165B Alg. 8.1 (linear decay); Deep Learning Refresher "Stochastic GD".
 """
@@ -197,5 +198,5 @@ def epochs(lr: float) -> None:
 
 
 epochs(lr)
-
+lab.schedule_race(P, look)  # 4. warm-up–stable–decay on the river valley
 link.finish()

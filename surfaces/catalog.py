@@ -501,6 +501,98 @@ def two_wells() -> Surface:
     return _with_polished(s, [(-1.04, 0.0)], local=[(0.96, 0.0)], saddles=[(0.075, 0.0)])
 
 
+def river_valley() -> Surface:
+    """Wen et al. (2024)'s river valley: steep walls (curvature ``a = 20`` across) around a
+    meandering river ``y = ½ sin(0.8x)`` whose floor slopes gently down to the sea at ``x = 4``
+    (a pseudo-Huber floor: slope ~1 far away, a bowl at the end)."""
+    a, m = 20.0, 4.0
+
+    def river(x):
+        return 0.5 * np.sin(0.8 * x)
+
+    def slope(x):
+        return 0.4 * np.cos(0.8 * x)
+
+    def f(x, y):
+        return np.sqrt(1 + (x - m) ** 2) - 1 + 0.5 * a * (y - river(x)) ** 2
+
+    def grad(x, y):
+        d = y - river(x)
+        return (x - m) / np.sqrt(1 + (x - m) ** 2) - a * d * slope(x), a * d
+
+    def hess(x, y):
+        d, r1, r2 = y - river(x), slope(x), -0.32 * np.sin(0.8 * x)
+        hxx = (1 + (x - m) ** 2) ** -1.5 + a * r1 * r1 - a * d * r2
+        return hxx, -a * r1, a + 0.0 * x
+
+    s = Surface(
+        "river_valley",
+        "River valley (steep walls, a gently sloping floor)",
+        f,
+        grad,
+        ((-6.0, 6.0), (-2.0, 2.0)),
+        r"L = \sqrt{1 + (x-4)^2} - 1 + 10\,\big(y - \tfrac12 \sin 0.8x\big)^2",
+        "Wen et al. (2024), the river-valley picture of warm-up–stable–decay",
+        hess_fn=hess,
+        notes="Across the valley the curvature is ~20 (GD is stable for η < ~0.09); along its "
+        "floor the slope is ~1 until the bowl at x = 4: a high η bounces between the walls "
+        "while it advances.",
+        starts=((-5.0, 1.5), (-5.5, -1.0)),
+        lr_gd=(1e-3, 0.06, 0.1),
+        lr_adaptive=(1e-3, 0.05, 0.5),
+    )
+    return _with_polished(s, [(m, float(river(m)))])
+
+
+def sharp_and_flat() -> Surface:
+    """Two Gaussian wells: a sharp deep one at (−1.5, 0) (width 0.5) and a wide shallower one at
+    (2, 0) (width 1.6): the picture of sharpness-aware minimization (Foret et al. 2021)."""
+    sharp, flat = (-1.5, 0.5, 1.0), (2.0, 1.6, 0.9)  # centre x, width, depth
+
+    def parts(x, y):
+        out = []
+        for cx, w, d in (sharp, flat):
+            e = d * np.exp(-((x - cx) ** 2 + y * y) / (2 * w * w))
+            out.append((e, cx, w))
+        return out
+
+    def f(x, y):
+        return 1.0 - sum(e for e, _, _ in parts(x, y))
+
+    def grad(x, y):
+        p = parts(x, y)
+        return (
+            sum(e * (x - cx) / w**2 for e, cx, w in p),
+            sum(e * y / w**2 for e, _, w in p),
+        )
+
+    def hess(x, y):
+        hxx = hxy = hyy = 0.0 * x
+        for e, cx, w in parts(x, y):
+            dx, dy, w2 = x - cx, y, w * w
+            hxx = hxx + e * (1 / w2 - dx * dx / w2**2)
+            hxy = hxy - e * dx * dy / w2**2
+            hyy = hyy + e * (1 / w2 - dy * dy / w2**2)
+        return hxx, hxy, hyy
+
+    s = Surface(
+        "sharp_flat",
+        "A sharp well and a flat one",
+        f,
+        grad,
+        ((-4.0, 5.0), (-3.0, 3.0)),
+        r"L = 1 - e^{-\lVert w - a\rVert^2/(2\cdot 0.5^2)} - 0.9\,e^{-\lVert w - b\rVert^2/(2\cdot 1.6^2)}",
+        "Foret et al. (2021): sharpness-aware minimization prefers flat minima",
+        hess_fn=hess,
+        notes="The sharp well (curvature ~4) is deeper; the flat one (curvature ~0.35) is wide. "
+        "SAM's ascent point looks ρ uphill: in the sharp well that point is high.",
+        starts=((-1.0, 1.5), (-0.6, 0.5)),
+        lr_gd=(1e-3, 0.05, 0.5),
+        lr_adaptive=(1e-3, 0.05, 0.5),
+    )
+    return _with_polished(s, [(-1.5, 0.0)], local=[(2.0, 0.0)], saddles=[(-0.4, 0.0)])
+
+
 ENTRIES = [
     SurfaceEntry(
         "sigma_w",
@@ -565,4 +657,6 @@ ENTRIES = [
     SurfaceEntry("plateau", "Plateau", "shapes", cache(plateau)),
     SurfaceEntry("cliff", "Cliff", "shapes", cache(cliff)),
     SurfaceEntry("two_wells", "Two wells", "shapes", cache(two_wells)),
+    SurfaceEntry("river_valley", "River valley", "shapes", cache(river_valley)),
+    SurfaceEntry("sharp_flat", "A sharp well and a flat one", "shapes", cache(sharp_and_flat)),
 ]

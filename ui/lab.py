@@ -3,6 +3,7 @@ slider on a lab's grid."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "sampling",
     "scalar",
     "scaled_eta_slider",
+    "schedule_race",
 ]
 
 
@@ -279,3 +281,73 @@ def dance_numbers(
         key="sg_walk",
     )
     st.markdown(claims.dance_walk_sentence(walk))
+
+
+RIVER_ETAS = (0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09)  # below the walls' limit ~0.09
+RIVER_NOISE = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+RIVER_STEPS = (200, 300, 400, 600)
+RIVER_DECAY = (0.1, 0.2, 0.3, 0.5)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _schedule_race(eta: float, noise: float, steps: int, decay: float) -> Any:
+    return experiments.schedule_race(get_surface("river_valley"), eta, noise, steps, decay)
+
+
+@link.fragment  # its four sliders rerun this section alone
+def schedule_race(prefix: str, look: Any) -> None:
+    """Warm-up–stable–decay against cosine and a constant η on the river valley, at one budget
+    (``optim.experiments.schedule_race``): the race view of one noise draw, and the sentence over
+    all draws."""
+    st.divider()
+    st.subheader("4 · Warm-up, stable, decay: the river valley (Wen et al. 2024)")
+    st.markdown(
+        "Large models are trained with a **warm-up–stable–decay** schedule: η held high for most "
+        "of the run, then decayed in a short last phase. Picture a river valley: steep walls, a "
+        "floor that slopes gently to the sea (w*). A high η bounces between the walls (gradient "
+        "noise keeps kicking it) while it advances along the floor; a smaller η bounces less but "
+        "advances less. Cosine shrinks η all along; WSD keeps it high, then decays it at the "
+        "end. All three runs below have the same η₀, the same steps and the same noise."
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    eta = link.select_slider("η₀", RIVER_ETAS, 0.08, key=f"{prefix}_r_eta", where=c1)
+    noise = link.select_slider(
+        "gradient noise σ", RIVER_NOISE, 2.0, key=f"{prefix}_r_noise", where=c2
+    )
+    steps = link.select_slider(
+        "steps (the budget)", RIVER_STEPS, 200, key=f"{prefix}_r_steps", where=c3
+    )
+    decay = link.select_slider(
+        "WSD's decay share",
+        RIVER_DECAY,
+        0.2,
+        key=f"{prefix}_r_decay",
+        where=c4,
+        format_func=lambda v: f"last {v:.0%}",
+    )
+    r = _schedule_race(float(eta), float(noise), int(steps), float(decay))
+    surface = get_surface("river_valley")
+    labels = ["constant η", "cosine to 0", f"WSD (decay over the last {decay:.0%})"]
+    views = viz.run_views([t for t in r.trajs], surface)[:: r.final.shape[1]]
+    views = [
+        dataclasses.replace(
+            v, label=lab_, color=viz.color(i), dash=viz.style.dash(i), symbol=viz.style.symbol(i)
+        )
+        for i, (v, lab_) in enumerate(zip(views, labels))
+    ]
+    factors = [(s or optim.schedules.constant()).factors(int(steps) + 1) for s in r.schedules]
+    view.show(
+        view.Request(
+            surface,
+            surface_key("river_valley"),
+            views,
+            f"{prefix}_river_race",
+            "Top view of the river valley with SGD under a constant η, a cosine decay and WSD, "
+            "their player, loss and distance curves and their three schedules",
+            side=True,
+            main=False,
+            schedule=factors,
+        ),
+        look,
+    )
+    st.markdown(claims.schedule_race_sentence(r, float(eta), float(noise)))

@@ -236,6 +236,44 @@ PRESETS: tuple[Preset, ...] = (
         start=(-2.0, 0.5),
         steps=300,
     ),
+    Preset(
+        "schedule_free",
+        "Schedule-Free SGD: no decay needed",
+        "Gradient noise σ = 0.33 and one constant η = 1 on a κ = 10 valley, 600 steps: plain SGD "
+        "keeps dancing around the minimum; Schedule-Free SGD reports the running average x of "
+        "its SGD sequence z, and over its last 50 steps its loss is more than 10× lower, with no "
+        "schedule. Turn on “Show where each run takes its gradient” to see z and y.",
+        "Defazio et al. (2024), The Road Less Scheduled",
+        _quadratic(10.0, 30.0),
+        (("gd", {"lr": 1.0}), ("sf_sgd", {"lr": 1.0})),
+        steps=600,
+        extra={"noise": 0.33},
+    ),
+    Preset(
+        "sam_flat",
+        "SAM prefers the flat well",
+        "Two wells: a deep sharp one and a wide flat one. From (−1, 1.5) GD rolls into the sharp "
+        "well; SAM (ρ = 0.3) descends with the gradient at the worst point within ρ, which in the "
+        "sharp well is high up its wall, so it is pushed out and settles in the flat well.",
+        "Foret et al. (2021), Sharpness-Aware Minimization",
+        surface_key("sharp_flat"),
+        (("gd", {"lr": 0.05}), ("sam", {"lr": 0.05, "rho": 0.3})),
+        steps=600,
+    ),
+    Preset(
+        "wsd_river",
+        "Warm-up–stable–decay in a river valley",
+        "Section 4 of the SGD lab: at one budget and the same noise, a constant η bounces between "
+        "the valley's walls, cosine decays too early to reach the sea, and WSD advances at full "
+        "η, then drops its loss in the last 20 % of the steps.",
+        "Wen et al. (2024); Hägele et al. (2024)",
+        surface_key("river_valley"),
+        (("gd", {"lr": 0.08}),),
+        steps=200,
+        page="pages/6_SGD.py",
+        lab_query={"r_eta": "0.08", "r_steps": "200"},
+        extra={"noise": 2.0},
+    ),
 )
 
 
@@ -298,9 +336,9 @@ def preset_thumbnail(slug: str, size: int = 220) -> bytes:
     surface = surface_of(p.surface)
     start = p.start or surface.starts[0]
     runs = tuple((name, tuple(sorted(hp.items()))) for name, hp in p.runs)
-    trajs = simulate(
-        p.surface, runs, tuple(map(float, start)), p.steps, optim.RunOptions(batch_size=p.batch)
-    )
+    noise = p.extra.get("noise")  # the card's gradient noise, as its link sets it
+    options = optim.RunOptions(batch_size=p.batch, noise=noise)
+    trajs = simulate(p.surface, runs, tuple(map(float, start)), p.steps, options)
     views = run_views(trajs, surface, [t.label() for t in trajs])
     return animated_gif(surface, views, size=size, max_frames=40, duration_ms=90)
 
@@ -311,8 +349,8 @@ _warmed = False
 
 def warm_thumbnails(pause: float = 0.05) -> bool:
     """Draw every preset's thumbnail into the cache, once per process, on a thread of its own
-    that ends when they are drawn (~3 s of CPU for the 13: the Gallery's first visit after a
-    start cost 3.5 s of CPU, caches cold, against a bound of about 2 s). It pauses between
+    that ends when they are drawn (~4.7 s of CPU for the 16 here: drawn on the Gallery's first
+    visit after a start, they cost that visit more than its bound of about 2 s). It pauses between
     pictures so the sessions of the moment keep the interpreter. True if it started now."""
     global _warmed
     with _WARMING:

@@ -457,3 +457,46 @@ def elbows_sentence(fit: Any) -> str:
         f"from {fit.loss[0]:.3g} to {fit.loss[-1]:.3g}. The drawing is the network itself: its "
         f"output and the drawn sum differ by at most {fit.gap:.1e} over every frame."
     )
+
+
+def _further(along: Any) -> str:
+    """Where WSD and cosine are along the valley's floor at the decay's start (medians)."""
+    wsd, cos = float(along[2]), float(along[1])
+    if abs(wsd - cos) <= 0.1 * max(wsd, cos, 1e-12):
+        return f"Along the floor they are about as far from the sea ({wsd:.3g} and {cos:.3g} in x)."
+    word = "further down" if wsd < cos else "further up"
+    return (
+        f"Along the floor WSD is {word} the valley: {wsd:.3g} from the sea in x, cosine {cos:.3g}."
+    )
+
+
+def schedule_race_sentence(r: Any, eta: float, noise: float) -> str:
+    """What ``optim.experiments.schedule_race`` measured, in the river-valley picture's words; the
+    WSD-against-cosine verdict is declined when the draws split."""
+    draws = r.final.shape[1]
+    med = np.median(r.final, axis=1)
+    at = np.median(r.at_decay, axis=1)
+    along = np.median(r.along_at_decay, axis=1)
+    T = r.trajs[0].steps
+    wins = r.wsd_wins
+    if wins >= 0.8 * draws:
+        verdict = f"WSD ended below cosine in **{wins} of {draws}** noise draws"
+    elif wins <= 0.2 * draws:
+        verdict = f"cosine ended below WSD in **{draws - wins} of {draws}** noise draws"
+    else:
+        verdict = (
+            f"WSD ended below cosine in {wins} of {draws} noise draws: **too close to call** "
+            "between those two here"
+        )
+    fall = at[2] / med[2] if med[2] > 0 else float("inf")
+    return (
+        f"**One budget** (η₀ = {eta:g}, {T} steps, gradient noise σ = {noise:g}, the same draws "
+        f"for all three): median L − L* after the last step over {draws} draws: constant "
+        f"**{med[0]:.3g}**, cosine **{med[1]:.3g}**, WSD **{med[2]:.3g}**; {verdict}. "
+        f"Until its decay starts at step {r.decay_start}, WSD runs at η₀ like the constant run: "
+        f"its loss there is {at[2]:.3g} (cosine's, at a smaller η by then, {at[1]:.3g}). "
+        f"{_further(along)} Its steps add up to "
+        f"{r.travel[2] / T:.2f}·η₀T, cosine's to {r.travel[1] / T:.2f}·η₀T. In its last "
+        f"{T - r.decay_start} steps its loss falls ×{fall:.3g}; over the same steps the constant "
+        f"run's goes from {at[0]:.3g} to {med[0]:.3g}."
+    )

@@ -123,7 +123,7 @@ FORMULA_ADAMW = (
     r"\frac{g_k}{\sqrt{v_{k+1}/(1-\beta_2^{k+1})} + \epsilon} \\ x_{k+1} &= (1 - c_{k+1})\, x_k + "
     r"c_{k+1} z_{k+1} \end{aligned}"
 )
-_NO_DECAY = dataclasses.replace(WEIGHT_DECAY, default=0.0)
+_NO_DECAY = dataclasses.replace(WEIGHT_DECAY, default=0.0, legend_if_default=False)
 
 ENTRIES = (
     Optimizer(

@@ -23,12 +23,14 @@ def engine(slug: str) -> list[optim.Trajectory]:
     s = surface_of(p.surface)
     start = p.start or s.starts[0]
     specs = [optim.RunSpec(name, [start], hp) for name, hp in p.runs]
-    return optim.run_many(s, specs, p.steps, batch_size=p.batch)
+    # a card's gradient noise, as the Playground draws it: every run in one call, seed 0
+    options = optim.RunOptions(batch_size=p.batch, noise=p.extra.get("noise"), seed=0)
+    return optim.run_many(s, specs, p.steps, options=options)
 
 
-def test_thirteen_presets_with_unique_names_and_rates_on_the_playground_grid():
-    assert len(PRESETS) == 13
-    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 13
+def test_sixteen_presets_with_unique_names_and_rates_on_the_playground_grid():
+    assert len(PRESETS) == 16
+    assert len({p.slug for p in PRESETS}) == len({p.title for p in PRESETS}) == 16
     for p in PRESETS:
         if p.page == PG:  # the link carries exactly the η the card (and the test) runs
             s = surface_of(p.surface)
@@ -58,7 +60,7 @@ def test_gallery_shows_every_preset_with_its_link_and_picture():
     at = open_page("pages/7_Gallery.py")
     links = [e.proto for e in at.get("page_link") if e.proto.label.startswith("Open")]
     assert sorted(urlencode(p.query) for p in PRESETS) == sorted(pl.query_string for pl in links)
-    assert len(at.get("image")) == len(PRESETS) == 13
+    assert len(at.get("image")) == len(PRESETS) == 16
 
 
 def test_zigzag_bounces_across_the_valley_only_near_the_limit():
@@ -175,3 +177,36 @@ def test_relu_gradient_is_the_pytorch_subgradient():
     np.testing.assert_allclose(s.grad(w), expect, rtol=1e-12)
     dead = np.array([0.5, -2.5])  # off for every example: flat, gradient exactly 0
     assert np.all(s.grad(dead) == 0) and s.f(dead) == pytest.approx(0.5 * np.mean(s.Y**2))
+
+
+def test_schedule_free_ends_ten_times_lower_than_sgd_at_the_same_constant_step():
+    p = BY_SLUG["schedule_free"]
+    at = open_link(p.page, p.query)
+    sgd, sf = engine("schedule_free")
+    for path, t in zip(paths(at).values(), (sgd, sf), strict=True):  # the page's own runs
+        np.testing.assert_allclose(path, t.xy[: len(path), 0], rtol=1e-5, atol=1e-5)
+    assert sgd.loss[-50:, 0].mean() > 10 * sf.loss[-50:, 0].mean()
+
+
+def test_sam_leaves_the_sharp_well_for_the_flat_one_and_gd_does_not():
+    gd, sam = engine("sam_flat")
+    s = get_surface("sharp_flat")
+    sharp, flat = np.array(s.minima[0]), np.array(s.local_minima[0])
+    assert np.linalg.norm(gd.xy[-1, 0] - sharp) < 0.01
+    assert np.linalg.norm(sam.xy[-1, 0] - flat) < 0.05
+    # the flat well's curvature is ~11× lower: the reason SAM stays there
+    h = np.array(s.hess(np.array([sharp, flat])))
+    assert np.linalg.eigvalsh(h[0])[-1] > 10 * np.linalg.eigvalsh(h[1])[-1]
+
+
+def test_the_wsd_card_opens_the_river_valley_race_at_its_settings():
+    from optim import experiments
+
+    p = BY_SLUG["wsd_river"]
+    at = open_link(p.page, p.query)
+    said = next(m.value for m in at.markdown if m.value.startswith("**One budget**"))
+    r = experiments.schedule_race(get_surface("river_valley"), 0.08, p.extra["noise"], p.steps)
+    med = np.median(r.final, axis=1)
+    assert med[2] < med[1] and med[2] < med[0]  # WSD lowest; the card's story
+    assert f"WSD **{med[2]:.3g}**" in said and f"cosine **{med[1]:.3g}**" in said
+    assert r.wsd_wins >= 8 and f"**{r.wsd_wins} of 10**" in said
