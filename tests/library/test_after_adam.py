@@ -9,8 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import optim
+from optim import experiments
 from surfaces import get_surface
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "schedulefree_reference.json"
@@ -89,3 +92,74 @@ def test_the_new_optimizers_are_in_the_registry_with_their_sources(name):
     opt = optim.OPTIMIZERS[name]
     assert opt.lookahead is not None and "lookahead" in opt.records
     assert ("Defazio" in opt.source) or ("Foret" in opt.source)
+
+
+def test_wsd_is_warm_up_then_flat_then_a_linear_decay():
+    s = optim.schedules.wsd(total=100, warmup=10, decay=0.3, end_factor=0.1)
+    k = np.arange(120)
+    f = s(k)
+    np.testing.assert_allclose(f[:10], (k[:10] + 1) / 10)
+    assert (f[10:70] == 1.0).all()
+    np.testing.assert_allclose(f[70:101], 1 - 0.9 * (k[70:101] - 70) / 30)
+    assert (f[100:] == pytest.approx(0.1)) and optim.schedules.fate(s) == ("floor", 0.1)
+    assert optim.schedules.make("wsd", **s.kwargs()) == s
+
+
+def test_the_river_valley_has_steep_walls_and_a_gentle_floor():
+    s = get_surface("river_valley")
+    w = np.array([[x, 0.5 * np.sin(0.8 * x)] for x in np.linspace(-5, 3, 9)])  # on the river
+    lam = np.linalg.eigvalsh(np.array(s.hess(w)))
+    assert (lam[:, -1] > 19).all() and (lam[:, 0] < 1.1).all()  # walls ~20, floor ≤ 1
+    g = s.grad(w)
+    assert (np.abs(g[:, 1]) < 1e-12).all() and (g[:, 0] < 0).all()  # downhill towards the sea
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    eta=st.sampled_from((0.02, 0.04, 0.06, 0.08, 0.09)),
+    noise=st.sampled_from((0.0, 1.0, 2.0, 4.0)),
+    steps=st.sampled_from((200, 300)),
+    decay=st.sampled_from((0.1, 0.2, 0.5)),
+)
+def test_the_schedule_race_sentence_says_what_its_draws_measured(eta, noise, steps, decay):
+    """Over the SGD lab's section-4 controls: every number of the sentence is the race's, the
+    verdict follows the draws (declined when they split), and the decay starts where WSD's does."""
+    from viz import claims
+
+    r = experiments.schedule_race(get_surface("river_valley"), eta, noise, steps, decay, draws=6)
+    said = claims.schedule_race_sentence(r, eta, noise)
+    med = np.median(r.final, axis=1)
+    for name, v in zip(("constant", "cosine", "WSD"), med):
+        assert f"{name} **{v:.3g}**" in said
+    wins = r.wsd_wins
+    if 0.2 * 6 < wins < 0.8 * 6:
+        assert "too close to call" in said
+    else:
+        assert "too close to call" not in said and f"{max(wins, 6 - wins)} of 6" in said
+    start = r.decay_start
+    f = r.schedules[2].factors(steps)
+    assert f[start - 1] == 1.0 and f[start + 1] < 1.0  # the decay starts at the step it says
+    assert f"at step {start}" in said
+    x_star = get_surface("river_valley").minima[0][0]
+    along = np.median(np.abs(r.trajs[2].xy[start, :, 0] - x_star))
+    assert f"{along:.3g}" in said
+
+
+def test_the_sgd_labs_river_section_is_the_race_at_its_controls():
+    from tests.helpers import open_page, races
+
+    at = open_page("pages/6_SGD.py")
+    said = next(m.value for m in at.markdown if m.value.startswith("**One budget**"))
+    r = experiments.schedule_race(get_surface("river_valley"), 0.08, 2.0, 200, 0.2)
+    assert f"WSD **{np.median(r.final[2]):.3g}**" in said
+    spec = next(v for v in races(at) if any(x["label"].startswith("WSD") for x in v["runs"]))
+    assert [x["label"] for x in spec["runs"]] == [
+        "constant η",
+        "cosine to 0",
+        "WSD (decay over the last 20%)",
+    ]
+    at.select_slider(key="sg_r_steps").set_value(300).run()
+    at.select_slider(key="sg_r_decay").set_value(0.5).run()
+    assert not at.exception
+    said = next(m.value for m in at.markdown if m.value.startswith("**One budget**"))
+    assert "300 steps" in said and "at step 150" in said
