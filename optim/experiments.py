@@ -439,7 +439,7 @@ def stable_scan(surface: Any, w0: Any, etas: Any, steps: int) -> StableScan:
 
 class ScheduleRace(NamedTuple):
     """Constant η, cosine and warm-up–stable–decay at one budget (the same η₀ and steps) with the
-    same gradient noise, over several noise draws (``draws`` runs each; run 0 is the one drawn)."""
+    same gradient noise, over several noise draws (``draws`` runs each)."""
 
     names: tuple[str, ...]  # "constant", "cosine", "wsd"
     schedules: tuple[Any, ...]
@@ -450,6 +450,14 @@ class ScheduleRace(NamedTuple):
     travel: np.ndarray  # (3,) Σ_k η_k / η₀: how far each schedule's step budget reaches
     along_at_decay: np.ndarray  # (3, draws) |x − x*| where WSD's decay starts: left to travel on
     # the floor (the river valley's floor runs along x)
+
+    @property
+    def typical(self) -> int:
+        """The draw whose three final losses lie nearest their medians (in log): the one a figure
+        shows, so that one draw tells the medians' story."""
+        logs = np.log(np.maximum(self.final, 1e-300))
+        med = np.median(logs, axis=1, keepdims=True)
+        return int(np.argmin(np.sum(np.abs(logs - med), axis=0)))
 
     @property
     def wsd_wins(self) -> int:

@@ -328,7 +328,8 @@ def schedule_race(prefix: str, look: Any) -> None:
     r = _schedule_race(float(eta), float(noise), int(steps), float(decay))
     surface = get_surface("river_valley")
     labels = ["constant η", "cosine to 0", f"WSD (decay over the last {decay:.0%})"]
-    views = viz.run_views([t for t in r.trajs], surface)[:: r.final.shape[1]]
+    draws = r.final.shape[1]
+    views = viz.run_views(list(r.trajs), surface)[r.typical :: draws]  # the typical draw
     views = [
         dataclasses.replace(
             v, label=lab_, color=viz.color(i), dash=viz.style.dash(i), symbol=viz.style.symbol(i)
@@ -349,5 +350,9 @@ def schedule_race(prefix: str, look: Any) -> None:
             schedule=factors,
         ),
         look,
+    )
+    st.caption(
+        f"The map and curves show noise draw {r.typical + 1} of {draws}: the one whose three final "
+        "losses lie nearest the medians below (one draw alone can tell another story)."
     )
     st.markdown(claims.schedule_race_sentence(r, float(eta), float(noise)))

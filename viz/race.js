@@ -240,14 +240,14 @@ function mapTraces(S, k) {
     if (!run.trail) return;
     const what = run.trail_name || "gradient point";
     traces.push({
-      type: "scatter", ...points(run.trail), mode: "markers", name: `${what}s of run ${r + 1}`,
+      type: "scatter", ...points(run.trail), mode: "markers", name: `${what} (run ${r + 1})`,
       legendgroup: `run${r}`, visible: source(S, r) === S.cur[r],
       marker: { symbol: "diamond-open", size: d.marker * 0.8, color: run.color, opacity: 0.55 },
       hovertemplate: `${what} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     });
     if (!run.base) return;
     traces.push({
-      type: "scatter", ...points(run.base), mode: "markers", name: `z (the SGD sequence) of run ${r + 1}`,
+      type: "scatter", ...points(run.base), mode: "markers", name: `z, the SGD sequence (run ${r + 1})`,
       legendgroup: `run${r}`, visible: source(S, r) === S.cur[r],
       marker: { symbol: "circle-open", size: d.marker * 0.6, color: run.color, opacity: 0.5 },
       hovertemplate: "z (%{x:.4g}, %{y:.4g})<extra></extra>",

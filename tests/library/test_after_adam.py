@@ -158,6 +158,17 @@ def test_the_sgd_labs_river_section_is_the_race_at_its_controls():
         "cosine to 0",
         "WSD (decay over the last 20%)",
     ]
+    import viz
+
+    typical = r.typical  # the draw shown: each final loss nearest its median (in log)
+    logs = np.log(r.final)
+    spread = np.abs(logs - np.median(logs, axis=1, keepdims=True)).sum(axis=0)
+    assert spread[typical] == spread.min()
+    for run, t in zip(spec["runs"], r.trajs):
+        np.testing.assert_allclose(
+            viz.decode(run["xy"]).reshape(-1, 2), t.xy[:, typical], rtol=1e-5, atol=1e-5
+        )
+    assert any(f"noise draw {typical + 1} of 10" in c.value for c in at.caption)
     at.select_slider(key="sg_r_steps").set_value(300).run()
     at.select_slider(key="sg_r_decay").set_value(0.5).run()
     assert not at.exception
