@@ -144,7 +144,7 @@ if series:
         "Sharpness (top Hessian eigenvalue) along each run, with its stability threshold dotted",
         key=f"{P}_sharp",
     )
-    lines = claims.sharpness_lines(res.labels, res.sharp, res.checks)
+    lines = claims.sharpness_lines(res.labels, res.sharp, res.checks, names)
     st.markdown(
         "On a quadratic, GD is stable only while the curvature λ < 2/η (the lecture's η < 1/σ², "
         "with λ = 2σ²). A network's curvature changes as it trains: with full-batch GD it rises "

@@ -40,6 +40,7 @@ BUDGET = 1800  # runs × steps one rerun may train (the default 3 × 600: ~2 s o
 # each optimizer's default step here (its slider offers optim.grids.nice_grid around it)
 DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsprop": 0.01}
 DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "lion": 0.001}
+DEFAULT_LR |= {"sam": 0.5}  # SGD's η, with ρ = 0.05 (Foret et al.'s): the sharpness it avoids
 CHOICES = list(DEFAULT_LR)
 MAX_RUNS = 6
 DEFAULT_RUNS = ["gd", "momentum", "adam"]
@@ -55,7 +56,8 @@ class Lab:
     loss: np.ndarray  # (S+1, R)
     checks: np.ndarray  # checkpoint steps for sharpness and accuracy
     accuracy: np.ndarray  # (C, R)
-    sharp: dict[int, tuple[np.ndarray, float, str, bool]]  # run -> (values (C,), threshold, …)
+    sharp: dict[int, tuple[np.ndarray, float | None, str | None, bool]]  # run -> (values (C,),
+    # threshold or None (SAM), its formula, preconditioned?)
     diverged_at: np.ndarray
     box: tuple[tuple[float, float], tuple[float, float]]
     frames: list[int]
@@ -96,9 +98,10 @@ def lab(
     for i, ((name, hp), t) in enumerate(zip(runs, trajs)):
         hp = dict(hp)
         limit = theory.stability_threshold(name, hp)
-        if limit is None:
+        if limit is None and name != "sam":
             continue
-        value, formula, pre = limit
+        # SAM has no linear threshold (its step is normalized); its sharpness is what it changes
+        value, formula, pre = limit if limit is not None else (None, None, False)
         w = paths[i][checks]
         ok = np.isfinite(w).all(axis=1)
         s = np.full(len(checks), np.nan)

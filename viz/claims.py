@@ -180,12 +180,16 @@ def optimum_share(kappa: float) -> tuple[float, str]:
     return share, f"only {share:.2%} of the step inside the stability limit (1/(κ + 1))"
 
 
-def sharpness_lines(labels: Any, sharp: dict, checks: Any) -> list[str]:
+def sharpness_lines(labels: Any, sharp: dict, checks: Any, names: Any = ()) -> list[str]:
     """The Network lab's sentence per run: where its sharpness starts against its threshold, when
-    it first reaches 0.9×, its peak, and from when it stays within ±5 % (all measured)."""
+    it first reaches 0.9×, its peak, and from when it stays within ±5 % (all measured); with the
+    runs' optimizer ``names``, SAM against GD (:func:`sam_sharpness_line`)."""
     checks = np.asarray(checks)
     lines = []
     for i, (s, limit, formula, _) in sharp.items():
+        if limit is None:  # SAM: no threshold of its own; where its sharpness goes
+            lines.append(_unbounded_line(labels[i], np.asarray(s, dtype=float), checks))
+            continue
         r = np.asarray(s, dtype=float) / limit
         ok = np.isfinite(r)
         if not ok.any():
@@ -222,7 +226,40 @@ def sharpness_lines(labels: Any, sharp: dict, checks: Any) -> list[str]:
                 f"**{labels[i]}** stays below its threshold {formula} = {limit:.3g} "
                 f"(at most {np.nanmax(r):.2f}× of it){end}."
             )
-    return lines
+    sam = sam_sharpness_line(labels, names, sharp)
+    return [*lines, sam] if sam else lines
+
+
+def _unbounded_line(label: str, s: np.ndarray, checks: np.ndarray) -> str:
+    ok = np.flatnonzero(np.isfinite(s))
+    if not ok.size:
+        return f"**{label}** has no finite sharpness to show (it diverged at once)."
+    peak = int(ok[np.argmax(s[ok])])
+    return (
+        f"**{label}** has no stability threshold of its own (its step is normalized): its "
+        f"sharpness goes from {s[ok[0]]:.3g} to {s[ok[-1]]:.3g} at step {int(checks[ok[-1]])} "
+        f"(peak {s[peak]:.3g} at step {int(checks[peak])})."
+    )
+
+
+def sam_sharpness_line(labels: Any, names: Any, sharp: dict) -> str | None:
+    """SAM against GD at the same η, when the lab runs both: their final sharpness, measured."""
+    names = list(names)
+    if "sam" not in names or "gd" not in names:
+        return None
+    i, j = names.index("gd"), names.index("sam")
+    if i not in sharp or j not in sharp:
+        return None
+    gd, sam = (np.asarray(sharp[k][0], dtype=float) for k in (i, j))
+    if not (np.isfinite(gd[-1]) and np.isfinite(sam[-1])):
+        return None
+    ratio = sam[-1] / gd[-1]
+    word = "flatter" if ratio < 0.95 else ("sharper" if ratio > 1.05 else "about as sharp")
+    return (
+        f"**SAM against GD:** SAM ends {word} than GD: λ_max {sam[-1]:.3g} against {gd[-1]:.3g} "
+        f"(×{ratio:.2f}) at the last measurement. SAM descends with the gradient of the worst "
+        "point within ρ of its iterate (Foret et al. 2021)."
+    )
 
 
 def decay_sentence(

@@ -323,14 +323,15 @@ def plane_figure(
 
 def sharpness_figure(
     steps: np.ndarray,
-    series: Sequence[tuple[str, np.ndarray, float, str]],
+    series: Sequence[tuple[str, np.ndarray, float | None, str | None]],
     *,
     look: Look = DEFAULT_LOOK,
     height: int = 380,
 ) -> dict[str, Any]:
     """Sharpness against the step, each with its threshold as a dotted line of its colour.
 
-    ``series``: (label, sharpness at ``steps``, threshold, what the threshold is).
+    ``series``: (label, sharpness at ``steps``, threshold, what the threshold is); a threshold of
+    None draws none.
     """
     data = []
     for i, (label, s, limit, what) in enumerate(series):
@@ -346,6 +347,8 @@ def sharpness_figure(
                 "hovertemplate": f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
             }
         )
+        if limit is None:  # no threshold of its own (SAM)
+            continue
         data.append(
             {
                 "type": "scatter",

@@ -174,3 +174,22 @@ def test_the_sgd_labs_river_section_is_the_race_at_its_controls():
     assert not at.exception
     said = next(m.value for m in at.markdown if m.value.startswith("**One budget**"))
     assert "300 steps" in said and "at step 150" in said
+
+
+def test_the_network_labs_sam_ends_flatter_than_gd_as_measured():
+    """#28 item 4: SAM in the network lab, its sharpness measured against GD's at the same η."""
+    from surfaces.network import network, sharpness
+    from tests.helpers import open_link
+    from ui.network import LANCZOS
+
+    at = open_link("pages/8_Network.py", {"opts": "gd,sam"})
+    assert not at.exception
+    said = next(m.value for m in at.markdown if "**SAM against GD:**" in m.value)
+    net = network("circles", 16, 2, "tanh")
+    w0 = net.init("xavier_uniform", 0)
+    gd, sam = optim.run_many(
+        net, [optim.RunSpec("gd", [w0], {"lr": 0.5}), optim.RunSpec("sam", [w0], {"lr": 0.5})], 600
+    )
+    s_gd, s_sam = (float(sharpness(net, t.xy[-1], k=LANCZOS)[0]) for t in (gd, sam))
+    assert s_sam < 0.8 * s_gd  # flatter, as the lab says
+    assert f"λ_max {s_sam:.3g} against {s_gd:.3g}" in said and "ends flatter" in said
