@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .record import OTHER_ERRATA, STATE_LABELS, Optimizer
-from .rules import adam, adaptive, lion, momentum, plain, sam, schedule_free, second_order
+from .rules import adam, adaptive, lion, momentum, muon, plain, sam, schedule_free, second_order
 from .rules.momentum import CONVENTIONS, Convention
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 
 # The order the pickers list them in: as the notes introduce them, then what courses teach after
 # Adam, the second-order reference last.
-_FAMILIES = (plain, momentum, adaptive, adam, lion, schedule_free, sam, second_order)
+_FAMILIES = (plain, momentum, adaptive, adam, lion, muon, schedule_free, sam, second_order)
 OPTIMIZERS: dict[str, Optimizer] = {o.name: o for family in _FAMILIES for o in family.ENTRIES}
 
 

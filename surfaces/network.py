@@ -163,6 +163,16 @@ class Network:
     def n_data(self) -> int:
         return len(self.y)
 
+    def matrix_blocks(self, output: bool = False) -> tuple[tuple[int, int, int], ...]:
+        """Each weight matrix's place in the flat vector, ``(offset, n_in, n_out)``: the hidden
+        layers' (Muon's), and the output layer's too with ``output``."""
+        out, at, last = [], 0, len(self.layers) - 1
+        for li, (i, o) in enumerate(self.layers):
+            if li < last or output:
+                out.append((at, i, o))
+            at += i * o + o + (o if self.batchnorm and li < last else 0)
+        return tuple(out)
+
     def unpack(self, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """``w (R, P)`` → per layer ``(W (R, n_in, n_out), b (R, n_out), γ)`` (views, no copies).
 

@@ -135,6 +135,19 @@ def reference_run(surface, name: str, x0, steps: int, hp: dict, lr_at=None, hess
             st.update(z=list(sf_z), lookahead=list(point))
             if name == "sf_adamw":
                 st["v"] = list(v)
+        elif name == "muon":  # torch.optim.Muon on one 1 × d matrix: NS₅ scales g/‖g‖ by p₅(1)
+            mu = hp["beta"]
+            for i in range(d):
+                buf[i] = mu * buf[i] + (1 - mu) * g[i]
+            look = [(1 - mu) * g[i] + mu * buf[i] if hp["nesterov"] else buf[i] for i in range(d)]
+            norm = math.sqrt(sum(c * c for c in look))
+            x = norm / max(norm, 1e-7)  # the one singular value after NS's normalization
+            for _ in range(5):
+                x = 3.4445 * x - 4.7750 * x**3 + 2.0315 * x**5
+            for i in range(d):
+                step = x * look[i] / norm if norm > 0 else 0.0
+                new[i] = (1 - lr * hp["weight_decay"]) * w[i] - lr * step
+            st["m"] = list(buf)
         elif name == "sam":
             new = [w[i] - lr * g[i] for i in range(d)]
             st["lookahead"] = list(point)

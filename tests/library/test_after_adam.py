@@ -193,3 +193,72 @@ def test_the_network_labs_sam_ends_flatter_than_gd_as_measured():
     s_gd, s_sam = (float(sharpness(net, t.xy[-1], k=LANCZOS)[0]) for t in (gd, sam))
     assert s_sam < 0.8 * s_gd  # flatter, as the lab says
     assert f"λ_max {s_sam:.3g} against {s_gd:.3g}" in said and "ends flatter" in said
+
+
+MUON = Path(__file__).resolve().parents[1] / "data" / "muon_reference.json"
+
+
+def test_newton_schulz_is_the_svd_with_its_singular_values_mapped_by_the_quintic():
+    """NS₅(G) = U p₅(Σ/‖G‖_F) Vᵀ exactly (the polar factor's singular vectors; values in the band
+    the coefficients are chosen for), for tall, wide and square stacks, in float64."""
+    from optim.rules.muon import NS_COEFFICIENTS, newton_schulz
+
+    a, b, c = NS_COEFFICIENTS
+    rng = np.random.default_rng(4)
+    for shape in ((3, 7, 4), (2, 4, 9), (2, 6, 6)):
+        G = rng.standard_normal(shape)
+        O = newton_schulz(G)
+        for g, o in zip(G, O):
+            U, s, Vt = np.linalg.svd(g, full_matrices=False)
+            x = s / np.linalg.norm(g)
+            for _ in range(5):
+                x = a * x + b * x**3 + c * x**5
+            np.testing.assert_allclose(o, U @ np.diag(x) @ Vt, rtol=0, atol=1e-12)
+            polar = U @ Vt  # the exact orthogonalization: the same vectors, values near 1
+            assert np.linalg.norm(o - polar, 2) < 0.35
+            assert ((x > 0.6) & (x < 1.2)).all()
+
+
+def test_muon_matches_torch_optim_muon_step_by_step():
+    """torch.optim.Muon (torch 2.14, bench/muon_reference.py) on the associative memory: to
+    1e-12 with its Newton–Schulz run in float64 (Tensor.bfloat16 made the identity), and as
+    torch runs it, in bfloat16, within 0.06·η per step taken: bfloat16 keeps 8 bits of mantissa
+    (unit roundoff 2⁻⁸ ≈ 0.4 %) and five Newton–Schulz steps of three matrix products each grow
+    that to a few % of a step (measured: at most 0.045·η·k over the three cases, worst at the
+    first steps)."""
+    from optim.rules.muon import hybrid
+    from surfaces.matrix import associative_memory
+
+    ref = json.loads(MUON.read_text())
+    for case in ref["cases"]:
+        m = associative_memory(case["keys"], case["width"])
+        hp = {
+            "lr": case["lr"],
+            "beta": case["momentum"],
+            "weight_decay": case["weight_decay"],
+            "nesterov": case["nesterov"],
+        }
+        w0 = np.array(case["float64"][0])
+        (t,) = optim.run_many(
+            m, [optim.RunSpec(hybrid(((0, m.keys, m.width),)), [w0], hp)], ref["steps"]
+        )
+        np.testing.assert_allclose(t.xy[:, 0], case["float64"], rtol=0, atol=1e-12)
+        drift = np.abs(t.xy[:, 0] - np.array(case["bfloat16"])).max(axis=1)
+        k = np.arange(len(drift))
+        assert (drift <= 0.06 * case["lr"] * k + 1e-12).all(), (
+            case,
+            drift / (case["lr"] * k + 1e-9),
+        )
+        assert drift[-1] > 1e-6  # bfloat16 really did round: the two runs are not the same
+
+
+def test_muon_on_a_vector_is_normalized_nesterov_momentum():
+    """On the 2-D surfaces every Muon step has length p₅(1)·η = 0.70η, in the direction of the
+    Nesterov buffer (the plain reference loop is tests/reference.py)."""
+    from optim.rules.muon import vector_factor
+
+    s = get_surface("quadratic", kappa=10.0, angle_deg=20.0)
+    t = optim.run(s, "muon", np.array([s.starts[0]]), 40, lr=0.05, beta=0.9)
+    steps = np.linalg.norm(np.diff(t.xy[:, 0], axis=0), axis=1)
+    np.testing.assert_allclose(steps, 0.05 * vector_factor(), rtol=1e-12)
+    assert vector_factor() == pytest.approx(0.6964, abs=1e-4)
