@@ -25,6 +25,7 @@ __all__ = [
     "Conditioning",
     "DeadUnits",
     "ExactQuadratic",
+    "MatrixRace",
     "Race",
     "ScalarRace",
     "ScheduleRace",
@@ -34,6 +35,7 @@ __all__ = [
     "dance_and_walk",
     "dead_at_init",
     "decay_over",
+    "matrix_race",
     "measured_rate",
     "minibatch_gradients",
     "sampling_race",
@@ -499,3 +501,56 @@ def schedule_race(
     along = np.array([np.abs(t.xy[start, :, 0] - x_star) for t in trajs])
     names = ("constant", "cosine", "wsd")
     return ScheduleRace(names, scheds, trajs, final, at, start, travel, along)
+
+
+class MatrixRace(NamedTuple):
+    """GD, Adam and Muon on a matrix problem, each at its best η of a grid (cosine to 0)."""
+
+    names: tuple[str, ...]
+    etas: tuple[float, ...]  # each one's best η
+    grids: tuple[tuple[float, ...], ...]
+    trajs: tuple[Any, ...]  # each one's run at its best η (R = 1)
+    key_errors: np.ndarray  # (3, keys) ‖q_i W − v_i‖ after the last step
+    losses: np.ndarray  # (3, len(grid)) final loss at every η of the grid
+
+
+MATRIX_GRIDS = {
+    "gd": (0.25, 0.5, 1.0, 2.0, 4.0, 8.0),  # × 1/λ_max (2: the stability limit)
+    "adam": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+    "muon": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+}
+
+
+def matrix_race(memory: Any, steps: int) -> MatrixRace:
+    """GD (η as multiples of 1/λ_max), Adam and Muon (``optim.rules.muon.hybrid`` on the whole
+    matrix) from ``W = 0`` on ``memory`` (``surfaces.matrix.AssociativeMemory``), every η of their
+    grids in one engine call each (one run per η), a cosine decay to 0 over ``steps``; each keeps
+    its η with the lowest final loss.
+
+    >>> from surfaces.matrix import associative_memory
+    >>> r = matrix_race(associative_memory(8, 4, 1.0), 50)
+    >>> r.names, r.key_errors.shape
+    (('gd', 'adam', 'muon'), (3, 8))
+    """
+    from .rules.muon import hybrid
+
+    sched = schedules.cosine(steps, 0.0)
+    w0 = np.zeros((1, memory.dim))
+    opts = {"gd": "gd", "adam": "adam", "muon": hybrid(((0, memory.keys, memory.width),))}
+    lam = float(np.max(memory.curvature))
+    etas, grids, trajs, errs, losses = [], [], [], [], []
+    for name, opt in opts.items():
+        grid = MATRIX_GRIDS[name]
+        lrs = np.array(grid) / lam if name == "gd" else np.array(grid)
+        x0 = np.repeat(w0, len(lrs), axis=0)
+        t = run(memory, opt, x0, steps, lr=lrs, schedule=sched)
+        final = np.where(np.isfinite(t.loss[-1]), t.loss[-1], np.inf)
+        best = int(np.argmin(final))
+        etas.append(float(lrs[best]))
+        grids.append(tuple(float(v) for v in lrs))
+        trajs.append(run(memory, opt, w0, steps, lr=float(lrs[best]), schedule=sched))
+        errs.append(memory.key_errors(t.xy[-1, best])[0])
+        losses.append(final)
+    return MatrixRace(
+        tuple(opts), tuple(etas), tuple(grids), tuple(trajs), np.array(errs), np.array(losses)
+    )

@@ -9,10 +9,18 @@ from __future__ import annotations
 import streamlit as st
 
 from optim import grids
-from surfaces.network import ACTIVATIONS, CURVES, DATASETS, EOS_PRESET, INITS
+from surfaces.network import ACTIVATIONS, DATASETS, EOS_PRESET, INITS
 from ui import link, race
 from ui.frame import chart, page
-from ui.network import BUDGET, DEFAULT_LR, batchnorm_effect, elbow_fit, lab, optimizers
+from ui.network import (
+    BUDGET,
+    DEFAULT_LR,
+    batchnorm_section,
+    elbows_section,
+    lab,
+    muon_section,
+    optimizers,
+)
 from viz import claims
 from viz import network as figs
 
@@ -165,12 +173,7 @@ else:
     )
 
 if bn:  # the same network without and with batch norm, GD from the same start
-    st.subheader("What batch norm changes: the largest stable step and the sharpness")
-    gd_eta = dict(dict(runs).get("gd", (("lr", DEFAULT_LR["gd"]),)))["lr"]
-    with st.spinner("Scanning GD's step size with and without batch norm…"):
-        effect = batchnorm_effect(key, init, 0, float(gd_eta))
-    st.table(claims.batchnorm_table(effect))
-    st.markdown(claims.batchnorm_sentence(effect))
+    batchnorm_section(key, init, dict(dict(runs).get("gd", ())).get("lr", DEFAULT_LR["gd"]))
 
 # -- (b) decision boundary, (c) the shared plane ------------------------------------------------
 st.subheader("The decision boundary, and every path on one plane")
@@ -200,19 +203,6 @@ with right:
         "The shading is the loss *on the plane*: a path off the plane can be lower than the "
         "shading under it; the loss curves above are the truth."
     )
-# -- (e) one input: a ReLU network as its sum of elbows --------------------------------------------
-st.subheader("One input, one hidden layer: a ReLU network is a sum of elbows")
-c1, c2, c3 = st.columns(3)
-curve = link.selectbox(
-    "curve", list(CURVES), format_func=lambda c: CURVES[c][0], key=f"{P}_curve", where=c1
-)
-units = link.select_slider("ReLU units", grids.ELBOW_UNITS, 8, key=f"{P}_units", where=c2)
-e_steps = link.select_slider("Adam steps", grids.ELBOW_STEPS, 1000, key=f"{P}_esteps", where=c3)
-fit = elbow_fit(curve, int(units), int(e_steps))
-race.mount(
-    figs.elbows_spec(fit.net.X, fit.net.y, fit.pieces, fit.frames, fit.window, look=look),
-    key=f"{P}_elbows",
-    alt="The network's fit of the curve as the sum of its units' elbows while it trains; ▶ Play",
-)
-st.markdown(claims.elbows_sentence(fit))
+elbows_section(P, look)  # (e) one input: a ReLU network as its sum of elbows
+muon_section(P, look)  # (f) Muon on a weight matrix
 link.finish()

@@ -15,6 +15,7 @@ import streamlit as st
 
 import optim
 from optim import experiments, theory
+from optim.rules.muon import hybrid
 from surfaces.network import Elbows, Network, elbows, network, regression, shared_plane, sharpness
 
 from . import link
@@ -30,6 +31,7 @@ __all__ = [
     "batchnorm_effect",
     "elbow_fit",
     "lab",
+    "muon_section",
     "optimizers",
 ]
 
@@ -41,6 +43,7 @@ BUDGET = 1800  # runs × steps one rerun may train (the default 3 × 600: ~2 s o
 DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsprop": 0.01}
 DEFAULT_LR |= {"adagrad": 0.1, "adamw": 0.01, "nadam": 0.01, "amsgrad": 0.01, "lion": 0.001}
 DEFAULT_LR |= {"sam": 0.5}  # SGD's η, with ρ = 0.05 (Foret et al.'s): the sharpness it avoids
+DEFAULT_LR |= {"muon": 0.02}  # Jordan et al.'s; AdamW (η 0.01) on the biases and output layer
 CHOICES = list(DEFAULT_LR)
 MAX_RUNS = 6
 DEFAULT_RUNS = ["gd", "momentum", "adam"]
@@ -88,7 +91,8 @@ def lab(
     """Train ``runs`` (``(optimizer, ((hp, value), …))``) and measure them (see the module)."""
     net = network(**dict(net_key))
     w0 = net.init(init, seed)
-    specs = [optim.RunSpec(name, [w0], dict(hp)) for name, hp in runs]
+    muon = hybrid(net.matrix_blocks())  # Muon's network form: the hidden layers' matrices
+    specs = [optim.RunSpec(muon if name == "muon" else name, [w0], dict(hp)) for name, hp in runs]
     trajs = optim.run_many(net, specs, steps, options=optim.RunOptions(batch_size=batch, seed=seed))
     loss = np.concatenate([t.loss for t in trajs], axis=1)
     checks = np.arange(0, steps + 1, every)
@@ -98,9 +102,10 @@ def lab(
     for i, ((name, hp), t) in enumerate(zip(runs, trajs)):
         hp = dict(hp)
         limit = theory.stability_threshold(name, hp)
-        if limit is None and name != "sam":
+        if limit is None and name not in ("sam", "muon"):
             continue
-        # SAM has no linear threshold (its step is normalized); its sharpness is what it changes
+        # SAM and Muon have no linear threshold (their steps are normalized): their sharpness is
+        # drawn and said without one
         value, formula, pre = limit if limit is not None else (None, None, False)
         w = paths[i][checks]
         ok = np.isfinite(w).all(axis=1)
@@ -254,3 +259,96 @@ def optimizers(prefix: str, where: Any) -> list[str]:
     )
     link.custom("opts", "Optimizers", ",".join(names), ",".join(DEFAULT_RUNS))
     return names
+
+
+def batchnorm_section(net_key: tuple, init: str, eta: float) -> None:
+    """The same network without and with batch norm from the lab's start: the table and the
+    sentence of :func:`batchnorm_effect` at the lab's GD step ``eta``."""
+    from viz import claims
+
+    st.subheader("What batch norm changes: the largest stable step and the sharpness")
+    with st.spinner("Scanning GD's step size with and without batch norm…"):
+        effect = batchnorm_effect(net_key, init, 0, float(eta))
+    st.table(claims.batchnorm_table(effect))
+    st.markdown(claims.batchnorm_sentence(effect))
+
+
+@link.fragment  # its three controls rerun this section alone
+def elbows_section(prefix: str, look: Any) -> None:
+    """One input, one hidden layer: a ReLU network's fit drawn as its sum of elbows while it
+    trains (:func:`elbow_fit`, ``viz.network.elbows_spec``), and the measured sentence."""
+    from optim import grids
+    from surfaces.network import CURVES
+    from viz import claims
+    from viz import network as figs
+
+    from . import race
+
+    st.subheader("One input, one hidden layer: a ReLU network is a sum of elbows")
+    c1, c2, c3 = st.columns(3)
+    curve = link.selectbox(
+        "curve", list(CURVES), format_func=lambda c: CURVES[c][0], key=f"{prefix}_curve", where=c1
+    )
+    units = link.select_slider("ReLU units", grids.ELBOW_UNITS, 8, key=f"{prefix}_units", where=c2)
+    steps = link.select_slider(
+        "Adam steps", grids.ELBOW_STEPS, 1000, key=f"{prefix}_esteps", where=c3
+    )
+    fit = elbow_fit(curve, int(units), int(steps))
+    race.mount(
+        figs.elbows_spec(fit.net.X, fit.net.y, fit.pieces, fit.frames, fit.window, look=look),
+        key=f"{prefix}_elbows",
+        alt="The network's fit of the curve as the sum of its units' elbows while it trains; "
+        "▶ Play",
+    )
+    st.markdown(claims.elbows_sentence(fit))
+
+
+MUON_SKEW = (1.0, 1.5, 2.0)  # Zipf exponents: the rarest key is 32, 181 or 1024 times rarer
+MUON_STEPS = (100, 200, 400)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _matrix_race(exponent: float, steps: int) -> Any:
+    from surfaces.matrix import associative_memory
+
+    memory = associative_memory(exponent=exponent)
+    return memory, experiments.matrix_race(memory, steps)
+
+
+@link.fragment  # its two sliders rerun this section alone
+def muon_section(prefix: str, look: Any) -> None:
+    """Muon where it means something: a weight matrix whose gradient's directions are skewed
+    (``surfaces.matrix.associative_memory``), GD, Adam and Muon at their best η each
+    (``optim.experiments.matrix_race``); the per-key error figure and the measured sentence."""
+    from viz import claims
+    from viz import network as figs
+
+    from .frame import chart
+
+    st.subheader("Muon on a weight matrix: the rare keys of an associative memory")
+    st.markdown(
+        "Muon (Jordan et al. 2024, `torch.optim.Muon`) keeps a momentum of the gradient *matrix* "
+        "and steps along its orthogonalization (Newton–Schulz: the singular vectors kept, every "
+        "singular value brought near 1). Here one matrix W maps 32 keys (rotated embeddings, Zipf "
+        "frequencies) to their values: the loss's curvature along key i is its frequency, so "
+        "the rare keys are the flat directions. In the lab above, “Muon” is its network form: "
+        "Muon on the hidden layers' weight matrices, AdamW on biases and the output layer."
+    )
+    c1, c2 = st.columns(2)
+    skew = link.select_slider(
+        "key frequencies ∝ 1/i^s",
+        MUON_SKEW,
+        2.0,
+        key=f"{prefix}_mskew",
+        where=c1,
+        format_func=lambda v: f"s = {v:g}",
+    )
+    steps = link.select_slider("steps", MUON_STEPS, 200, key=f"{prefix}_msteps", where=c2)
+    memory, r = _matrix_race(float(skew), int(steps))
+    labels = [f"{n} (η = {e:.3g})" for n, e in zip(("GD", "Adam", "Muon"), r.etas)]
+    chart(
+        figs.key_errors_figure(memory.curvature, list(zip(labels, r.key_errors)), look=look),
+        "Each key's error after the last step against its frequency, for GD, Adam and Muon",
+        key=f"{prefix}_keys",
+    )
+    st.markdown(claims.matrix_race_sentence(r, memory.curvature))

@@ -187,7 +187,7 @@ def sharpness_lines(labels: Any, sharp: dict, checks: Any, names: Any = ()) -> l
     checks = np.asarray(checks)
     lines = []
     for i, (s, limit, formula, _) in sharp.items():
-        if limit is None:  # SAM: no threshold of its own; where its sharpness goes
+        if limit is None:  # SAM, Muon: no threshold of their own; where their sharpness goes
             lines.append(_unbounded_line(labels[i], np.asarray(s, dtype=float), checks))
             continue
         r = np.asarray(s, dtype=float) / limit
@@ -536,4 +536,36 @@ def schedule_race_sentence(r: Any, eta: float, noise: float) -> str:
         f"{r.travel[2] / T:.2f}·η₀T, cosine's to {r.travel[1] / T:.2f}·η₀T. In its last "
         f"{T - r.decay_start} steps its loss falls ×{fall:.3g}; over the same steps the constant "
         f"run's goes from {at[0]:.3g} to {med[0]:.3g}."
+    )
+
+
+def matrix_race_sentence(r: Any, freq: Any) -> str:
+    """What ``optim.experiments.matrix_race`` measured: the rare keys' error of each optimizer at
+    its best η of its grid (and whether that η is the grid's edge)."""
+    keys = r.key_errors.shape[1]
+    rare = np.argsort(freq)[: keys // 2]
+    err = r.key_errors[:, rare].mean(axis=1)
+    names = {"gd": "GD", "adam": "Adam", "muon": "Muon"}
+
+    def eta(i: int) -> str:
+        name, v, grid = r.names[i], r.etas[i], r.grids[i]
+        edge = (
+            " (its grid's largest: more might do better)"
+            if v == max(grid)
+            else (" (its grid's smallest)" if v == min(grid) else "")
+        )
+        return f"{names[name]} η = {v:.3g}{edge}"
+
+    best = int(np.argmin(err))
+    ratio = sorted(err)[1] / err[best] if err[best] > 0 else float("inf")
+    steps = r.trajs[0].steps
+    return (
+        f"**Measured** (from W = 0, {steps} steps, cosine to 0, each optimizer at the η of its "
+        f"grid with the lowest final loss: {', '.join(eta(i) for i in range(len(r.names)))}): "
+        f"the rarer half of the {keys} keys ends off by **{err[0]:.3g}** (GD), **{err[1]:.3g}** "
+        f"(Adam) and **{err[2]:.3g}** (Muon) on average; {names[r.names[best]]} is "
+        f"{ratio:.3g}× closer than the next. GD moves key i's error by η·c_i a step, and its η "
+        "is capped by the most frequent key (η < 2/c_max). Adam rescales coordinates, but the "
+        "keys' directions are rotated away from the coordinates. Muon orthogonalizes the "
+        "gradient matrix: every singular direction, rare or common, moves alike."
     )

@@ -17,7 +17,14 @@ from .race import chunk
 from .raster import field_png, png_data_uri
 from .style import GRID, Look, base_layout, color, dash
 
-__all__ = ["boundary_spec", "curves_figure", "elbows_spec", "plane_figure", "sharpness_figure"]
+__all__ = [
+    "boundary_spec",
+    "curves_figure",
+    "elbows_spec",
+    "key_errors_figure",
+    "plane_figure",
+    "sharpness_figure",
+]
 
 DEFAULT_LOOK = Look()
 
@@ -372,6 +379,50 @@ def sharpness_figure(
             "type": "log",
             "gridcolor": GRID,
             "dtick": 1,
+            "exponentformat": "power",
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def key_errors_figure(
+    freq: np.ndarray,
+    errors: Sequence[tuple[str, np.ndarray]],
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 360,
+) -> dict[str, Any]:
+    """Each key's final error against its frequency (log–log), one line per optimizer: the rare
+    keys on the left."""
+    data = []
+    for i, (label, err) in enumerate(errors):
+        y = np.where(np.asarray(err) > 0, err, np.nan)
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(np.asarray(freq, dtype=float)),
+                "y": b64(np.asarray(y, dtype=float)),
+                "mode": "lines+markers",
+                "name": label,
+                "line": {"color": color(i), "width": look.line, "dash": dash(i)},
+                "marker": {"size": look.marker * 0.6, "color": color(i)},
+                "hovertemplate": f"{label}<br>frequency %{{x:.3g}}: error %{{y:.3g}}<extra></extra>",
+            }
+        )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={
+            "title": {"text": "key frequency (its share of the examples)"},
+            "type": "log",
+            "gridcolor": GRID,
+            "exponentformat": "power",
+        },
+        yaxis={
+            "title": {"text": "‖q_i W − v_i‖ after the last step"},
+            "type": "log",
+            "gridcolor": GRID,
             "exponentformat": "power",
         },
         hovermode="closest",

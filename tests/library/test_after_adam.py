@@ -262,3 +262,49 @@ def test_muon_on_a_vector_is_normalized_nesterov_momentum():
     steps = np.linalg.norm(np.diff(t.xy[:, 0], axis=0), axis=1)
     np.testing.assert_allclose(steps, 0.05 * vector_factor(), rtol=1e-12)
     assert vector_factor() == pytest.approx(0.6964, abs=1e-4)
+
+
+def test_the_network_labs_muon_section_is_the_race_it_says():
+    """#28 item 1: Muon against GD and Adam on the associative memory, each at its best η of its
+    grid; the figure's errors and the sentence's numbers are the race's, and the rarer half of
+    the keys is where Muon is ahead at the defaults."""
+    from surfaces.matrix import associative_memory
+    from tests.helpers import open_page, specs
+
+    at = open_page("pages/8_Network.py")
+    assert not at.exception
+    memory = associative_memory(exponent=2.0)
+    r = experiments.matrix_race(memory, 200)
+    for i in range(len(r.names)):  # each η is its grid's best final loss
+        assert r.etas[i] == r.grids[i][int(np.argmin(r.losses[i]))]
+    said = next(m.value for m in at.markdown if m.value.startswith("**Measured**"))
+    rare = np.argsort(memory.curvature)[:16]
+    err = r.key_errors[:, rare].mean(axis=1)
+    for v, who in zip(err, ("GD", "Adam", "Muon")):
+        assert f"**{v:.3g}** ({who})" in said
+    assert err[2] < 0.1 * min(err[0], err[1]) and "Muon is" in said
+    fig = next(s for s in specs(at) if s["data"] and s["data"][0]["name"].startswith("GD (η"))
+    import viz
+
+    np.testing.assert_allclose(viz.decode(fig["data"][2]["y"]), r.key_errors[2], rtol=1e-6)
+
+
+def test_the_network_labs_muon_runs_on_the_hidden_matrices_and_adamw_on_the_rest():
+    from optim.rules.muon import hybrid, newton_schulz
+    from surfaces.network import network
+
+    net = network("circles", 8, 2, "tanh", n=60)
+    blocks = net.matrix_blocks()
+    assert [b[1:] for b in blocks] == [(2, 8), (8, 8)]  # not the output layer's 8 × 1
+    w0 = net.init("xavier_uniform", 0)
+    (t,) = optim.run_many(net, [optim.RunSpec(hybrid(blocks), [w0], {"lr": 0.02})], 1)
+    g = net.grad(w0[None])
+    step = t.xy[1, 0] - w0
+    for at, r, c in blocks:  # first step: buffer (1 − μ)g, Nesterov (1 − μ²)g: NS of g's block
+        O = newton_schulz(g[:, at : at + r * c].reshape(1, r, c))[0].ravel()
+        np.testing.assert_allclose(step[at : at + r * c], -0.02 * np.sqrt(max(1, c / r)) * O)
+    rest = np.ones(net.dim, bool)
+    for at, r, c in blocks:
+        rest[at : at + r * c] = False
+    adam = optim.run(net, "adamw", w0[None], 1, lr=0.01, weight_decay=0.0)
+    np.testing.assert_allclose(t.xy[1, 0][rest], adam.xy[1, 0][rest], rtol=1e-12)
