@@ -24,6 +24,7 @@ __all__ = [
     "Cloud",
     "Conditioning",
     "DeadUnits",
+    "EdgeRun",
     "ExactQuadratic",
     "MatrixRace",
     "Race",
@@ -35,6 +36,8 @@ __all__ = [
     "dance_and_walk",
     "dead_at_init",
     "decay_over",
+    "edge_runs",
+    "eos_regime",
     "matrix_race",
     "measured_rate",
     "minibatch_gradients",
@@ -44,6 +47,7 @@ __all__ = [
     "stable_scan",
     "tenfold",
     "tenfold_table",
+    "time_agreement",
 ]
 
 
@@ -554,3 +558,99 @@ def matrix_race(memory: Any, steps: int) -> MatrixRace:
     return MatrixRace(
         tuple(opts), tuple(etas), tuple(grids), tuple(trajs), np.array(errs), np.array(losses)
     )
+
+
+class EdgeRun(NamedTuple):
+    """One full-batch GD run of the edge-of-stability section, measured, with its regime."""
+
+    eta: float
+    loss: np.ndarray  # (S+1,)
+    checks: np.ndarray  # steps where the sharpness was measured
+    sharp: np.ndarray  # (C,) λ_max there (nan once diverged)
+    diverged_at: int
+    regime: str  # "stable", "edge of stability", "catapult", "divergent" or "too close to call"
+    why: str  # the measured reason, in words
+
+
+EOS_ETAS = (0.05, 0.25, 0.5, 0.8, 1.0)  # GD's steps in the section: from stable to divergent
+
+
+def eos_regime(eta: float, loss: Any, checks: Any, sharp: Any, diverged_at: int) -> tuple[str, str]:
+    """Name a GD run's regime from its measured dynamics (Cohen et al. 2021; Lewkowycz et al. 2020
+    for the catapult), with the reason:
+
+    * ``divergent``: the loss left every bound (``diverged_at ≥ 0``);
+    * ``catapult``: it started above its threshold (λ₀ > 2/η), its loss spiked above 1.5× its
+      start, and its sharpness then fell to 2/η or below (within 10 %);
+    * ``edge of stability``: it started below, and its sharpness reached 0.95 × 2/η;
+    * ``stable``: its sharpness stayed under 0.85 × 2/η;
+    * ``too close to call``: it peaked between 0.85× and 0.95× of 2/η (more steps would tell).
+
+    >>> eos_regime(0.5, [1.0, 0.5], [0, 10], [3.0, 4.1], -1)[0]
+    'edge of stability'
+    >>> eos_regime(0.1, [1.0, 0.5], [0, 10], [3.0, 9.0], -1)[0]
+    'stable'
+    """
+    limit = 2.0 / eta
+    loss, sharp = np.asarray(loss, dtype=float), np.asarray(sharp, dtype=float)
+    if diverged_at >= 0:
+        return "divergent", f"its loss blew up at step {diverged_at}"
+    r = sharp / limit
+    if r[0] > 1.0:
+        spike = float(np.nanmax(loss) / loss[0])
+        after = int(np.nanargmax(loss))
+        later = r[np.asarray(checks) >= after]
+        if spike > 1.5 and later.size and np.nanmin(later) <= 1.1:
+            return "catapult", (
+                f"it started at {r[0]:.2f}× 2/η, its loss spiked ×{spike:.3g} (step {after}), and "
+                f"its sharpness then fell to {np.nanmin(later):.2f}× 2/η"
+            )
+        return "too close to call", f"it started at {r[0]:.2f}× 2/η and neither spiked nor diverged"
+    peak = float(np.nanmax(r))
+    if peak >= 0.95:
+        first = int(np.asarray(checks)[np.argmax(r >= 0.95)])
+        return "edge of stability", (
+            f"its sharpness rose from {r[0]:.2f}× to 2/η by step {first} and ended at {r[-1]:.2f}×"
+        )
+    if peak < 0.85:
+        return "stable", f"its sharpness stayed under 2/η (at most {peak:.2f}× of it)"
+    return "too close to call", (
+        f"its sharpness peaked at {peak:.2f}× 2/η: between stable and the edge (more steps would "
+        "tell)"
+    )
+
+
+def edge_runs(net: Any, w0: Any, etas: Any, steps: int, every: int, sharp: Any) -> list[EdgeRun]:
+    """Full-batch GD from ``w0`` at every η of ``etas`` (one engine call), the sharpness
+    ``sharp(W (R, P)) → (R,)`` every ``every`` steps, each run's regime (:func:`eos_regime`)."""
+    etas = [float(e) for e in etas]
+    x0 = np.repeat(np.asarray(w0, dtype=float)[None], len(etas), axis=0)
+    t = run(net, "gd", x0, steps, lr=np.array(etas))
+    checks = np.arange(0, steps + 1, every)
+    s = np.full((len(checks), len(etas)), np.nan)
+    for j, k in enumerate(checks):
+        ok = np.isfinite(t.xy[k]).all(axis=1)
+        if ok.any():
+            s[j, ok] = sharp(t.xy[k][ok])
+    out = []
+    for i, eta in enumerate(etas):
+        d = int(t.diverged_at[i])
+        regime, why = eos_regime(eta, t.loss[:, i], checks, s[:, i], d)
+        out.append(EdgeRun(eta, t.loss[:, i], checks, s[:, i], d, regime, why))
+    return out
+
+
+def time_agreement(a: EdgeRun, b: EdgeRun) -> tuple[float, float]:
+    """How closely two GD runs (``a`` at the smaller η) follow one sharpness curve on the time
+    axis ``t = η·k`` before the larger-η run first reaches 0.9 × its threshold: ``(t*, the largest
+    relative difference before t*)``; t* is the end of ``b``'s run if it never does."""
+    ta, tb = a.eta * np.asarray(a.checks, float), b.eta * np.asarray(b.checks, float)
+    ok = np.isfinite(b.sharp)
+    hit = np.flatnonzero(ok & (b.sharp >= 0.9 * 2.0 / b.eta))
+    t_star = float(tb[hit[0]]) if hit.size else float(tb[ok][-1])
+    grid = ta[(ta <= min(t_star, tb[ok][-1])) & np.isfinite(a.sharp)]
+    if grid.size < 2:
+        return t_star, float("nan")
+    sa = np.interp(grid, ta, a.sharp)
+    sb = np.interp(grid, tb[ok], b.sharp[ok])
+    return t_star, float(np.max(np.abs(sb / sa - 1.0)))

@@ -16,6 +16,7 @@ from ui.network import (
     BUDGET,
     DEFAULT_LR,
     batchnorm_section,
+    edge_section,
     elbows_section,
     lab,
     muon_section,
@@ -174,6 +175,8 @@ else:
 
 if bn:  # the same network without and with batch norm, GD from the same start
     batchnorm_section(key, init, dict(dict(runs).get("gd", ())).get("lr", DEFAULT_LR["gd"]))
+
+edge_section(P, look, bn_key, init)  # GD at five step sizes: regimes and the time axis η·k
 
 # -- (b) decision boundary, (c) the shared plane ------------------------------------------------
 st.subheader("The decision boundary, and every path on one plane")

@@ -407,9 +407,12 @@ class Network:
         return -2.0 * a * (1.0 - a * a) if self.activation == "tanh" else np.zeros_like(z)
 
 
-def lanczos_top(matvec, dim: int, runs: int, k: int = 30, seed: int = 0) -> np.ndarray:
+def lanczos_top(
+    matvec, dim: int, runs: int, k: int = 30, seed: int = 0, top: int = 1
+) -> np.ndarray:
     """The largest eigenvalue of a symmetric operator per run, by ``k`` Lanczos steps with full
-    reorthogonalization; ``matvec(V (R, P)) → (R, P)``. Returns ``(R,)``."""
+    reorthogonalization; ``matvec(V (R, P)) → (R, P)``. Returns ``(R,)``, or ``(R, top)`` (the
+    ``top`` largest, largest first) when ``top > 1``."""
     rng = np.random.default_rng(seed)
     k = min(k, dim)
     Q = np.zeros((runs, k + 1, dim))
@@ -428,24 +431,27 @@ def lanczos_top(matvec, dim: int, runs: int, k: int = 30, seed: int = 0) -> np.n
             m = j + 1
             break
         Q[:, j + 1] = v / np.where(beta[:, j : j + 1] > 0, beta[:, j : j + 1], 1.0)
-    out = np.full(runs, np.nan)  # a run at a non-finite point has no sharpness
+    out = np.full((runs, top), np.nan)  # a run at a non-finite point has no sharpness
     for r in range(runs):
         T = np.diag(alpha[r, :m]) + np.diag(beta[r, : m - 1], 1) + np.diag(beta[r, : m - 1], -1)
         if np.isfinite(T).all():
-            out[r] = np.linalg.eigvalsh(T)[-1]
-    return out
+            ev = np.linalg.eigvalsh(T)[::-1][:top]
+            out[r, : len(ev)] = ev
+    return out[:, 0] if top == 1 else out
 
 
-def sharpness(net: Network, w: Any, precondition: Any = None, k: int = 30) -> np.ndarray:
+def sharpness(
+    net: Network, w: Any, precondition: Any = None, k: int = 30, top: int = 1
+) -> np.ndarray:
     """Top Hessian eigenvalue ``λ_max(∇²L(w_r))`` per run (``w (R, P)``), by Lanczos on
     :meth:`Network.hvp`. With ``precondition`` ``(R, P)`` (Adam's ``(1 − β₁ᵗ)(√v̂ + ε)``), the
     preconditioned sharpness ``λ_max(P⁻¹∇²L)`` of Cohen et al. (2022), computed on the symmetric
-    ``P^{−1/2} H P^{−1/2}``."""
+    ``P^{−1/2} H P^{−1/2}``. With ``top > 1``, the ``top`` largest eigenvalues ``(R, top)``."""
     w = np.atleast_2d(np.asarray(w, dtype=float))
     if precondition is None:
-        return lanczos_top(lambda V: net.hvp(w, V), net.dim, len(w), k)
+        return lanczos_top(lambda V: net.hvp(w, V), net.dim, len(w), k, top=top)
     s = 1.0 / np.sqrt(np.atleast_2d(np.asarray(precondition, dtype=float)))
-    return lanczos_top(lambda V: s * net.hvp(w, s * V), net.dim, len(w), k)
+    return lanczos_top(lambda V: s * net.hvp(w, s * V), net.dim, len(w), k, top=top)
 
 
 def shared_plane(paths: list[np.ndarray]) -> dict[str, Any]:

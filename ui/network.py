@@ -7,6 +7,7 @@ preconditioned), the decision boundary at checkpoints, and one shared plane for 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -352,3 +353,93 @@ def muon_section(prefix: str, look: Any) -> None:
         key=f"{prefix}_keys",
     )
     st.markdown(claims.matrix_race_sentence(r, memory.curvature))
+
+
+EDGE_STEPS, EDGE_EVERY = 400, 20  # five runs: ~1.5 s of CPU the first time, then cached
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def edge(net_key: tuple, init: str) -> tuple[list, list]:
+    """GD at every η of ``optim.experiments.EOS_ETAS`` on the lab's network from its start, each
+    run's regime, and how neighbouring step sizes agree on the time axis (~2 s cold, cached)."""
+    net = network(**dict(net_key))
+    runs = experiments.edge_runs(
+        net,
+        net.init(init, 0),
+        experiments.EOS_ETAS,
+        EDGE_STEPS,
+        EDGE_EVERY,
+        lambda W: sharpness(net, W, k=LANCZOS),
+    )
+    pairs = [(a, b) for a, b in itertools.pairwise(runs) if a.diverged_at < 0 and b.diverged_at < 0]
+    return runs, [((a, b), experiments.time_agreement(a, b)) for a, b in pairs]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def top_three(net_key: tuple, init: str, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """The top three Hessian eigenvalues along GD's run at ``eta`` (20 Lanczos steps each)."""
+    net = network(**dict(net_key))
+    (t,) = optim.run_many(net, [optim.RunSpec("gd", [net.init(init, 0)], {"lr": eta})], EDGE_STEPS)
+    checks = np.arange(0, EDGE_STEPS + 1, EDGE_EVERY)
+    eigs = np.full((len(checks), 3), np.nan)
+    for j, k in enumerate(checks):
+        if np.isfinite(t.xy[k, 0]).all():
+            eigs[j] = sharpness(net, t.xy[k], k=20, top=3)[0]
+    return checks, eigs
+
+
+@link.fragment  # its two controls rerun this section alone
+def edge_section(prefix: str, look: Any, net_key: tuple, init: str) -> None:
+    """The edge of stability in full (Cohen et al. 2021): full-batch GD at five step sizes on the
+    lab's network, each run's regime named from its measured dynamics, the time axis η·k on
+    which they share one curve, and one run's top three Hessian eigenvalues."""
+    from viz import claims
+    from viz import network as figs
+
+    from .frame import chart
+
+    st.subheader("The edge of stability in full: five step sizes, one time axis")
+    st.markdown(
+        "Full-batch GD on this network at five step sizes, from the same start. Plotted against "
+        "the time t = η·k, small steps trace one curve (gradient flow's): the sharpness grows "
+        "until each run meets its own 2/η. There it stops rising (*edge of stability*); a run "
+        "that starts above it is thrown out and comes back flatter (*catapult*); far above it "
+        "the loss blows up. Each regime below is named from the run's own measurements."
+    )
+    if not link.toggle(
+        "Run GD at five step sizes",
+        False,
+        key=f"{prefix}_edge_on",
+        help="Five full-batch runs and their sharpness: about a second and a half of the shared "
+        "server's time the first time for this network, then cached for everyone.",
+    ):
+        return
+    with st.spinner("Training five GD runs and measuring their sharpness…"):
+        runs, agree = edge(net_key, init)
+    on_time = link.toggle("time axis η·k", True, key=f"{prefix}_etime")
+    chart(
+        figs.edge_figure(runs, time=on_time, look=look),
+        "Sharpness of GD at five step sizes against time η·k or step, each with its 2/η dotted",
+        key=f"{prefix}_edge",
+    )
+    st.markdown("\n".join(f"- {x}" for x in claims.edge_lines(runs, agree)))
+    alive = [r for r in runs if r.diverged_at < 0]
+    pick = link.selectbox(
+        "top three eigenvalues of",
+        [r.eta for r in alive],
+        format_func=lambda e: f"η = {e:g} ({next(r.regime for r in alive if r.eta == e)})",
+        key=f"{prefix}_etop",
+        index=min(2, len(alive) - 1),
+    )
+    checks, eigs = top_three(net_key, init, float(pick))
+    chart(
+        figs.top_eigen_figure(checks, eigs, float(pick), look=look),
+        "The Hessian's three largest eigenvalues along the chosen run, with its 2/η dotted",
+        key=f"{prefix}_etop_fig",
+    )
+    end = eigs[np.isfinite(eigs).all(axis=1)][-1]
+    st.caption(
+        f"At step {int(checks[np.isfinite(eigs).all(axis=1)][-1])}: λ₁ = {end[0]:.3g}, "
+        f"λ₂ = {end[1]:.3g}, λ₃ = {end[2]:.3g}; 2/η = {2 / float(pick):.3g}. "
+        "Lanczos, 20 steps, on exact Hessian-vector products."
+    )

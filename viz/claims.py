@@ -569,3 +569,17 @@ def matrix_race_sentence(r: Any, freq: Any) -> str:
         "keys' directions are rotated away from the coordinates. Muon orthogonalizes the "
         "gradient matrix: every singular direction, rare or common, moves alike."
     )
+
+
+def edge_lines(runs: Any, agreements: Any) -> list[str]:
+    """The edge-of-stability section's bullets: each run's regime with its measured reason, then
+    how closely neighbouring step sizes follow one curve on the time axis."""
+    lines = [f"**η = {r.eta:g}: {r.regime}.** {r.why[0].upper()}{r.why[1:]}." for r in runs]
+    for (a, b), (t_star, diff) in agreements:
+        if np.isfinite(diff) and t_star > 0:
+            lines.append(
+                f"On the time axis, η = {a.eta:g} and η = {b.eta:g} follow one sharpness curve "
+                f"(within {diff:.0%}) until t = η·k = {t_star:.3g}, where η = {b.eta:g} meets "
+                f"its threshold 2/η = {2 / b.eta:.3g}."
+            )
+    return lines

@@ -20,10 +20,12 @@ from .style import GRID, Look, base_layout, color, dash
 __all__ = [
     "boundary_spec",
     "curves_figure",
+    "edge_figure",
     "elbows_spec",
     "key_errors_figure",
     "plane_figure",
     "sharpness_figure",
+    "top_eigen_figure",
 ]
 
 DEFAULT_LOOK = Look()
@@ -425,6 +427,107 @@ def key_errors_figure(
             "gridcolor": GRID,
             "exponentformat": "power",
         },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def edge_figure(
+    runs: Sequence[Any],
+    *,
+    time: bool = True,
+    look: Look = DEFAULT_LOOK,
+    height: int = 380,
+) -> dict[str, Any]:
+    """Each GD run's sharpness (``optim.experiments.EdgeRun``) with its threshold 2/η dotted, on
+    the time axis η·k (or the step k): on it the runs follow one curve until each meets its
+    own threshold."""
+    data = []
+    for i, r in enumerate(runs):
+        x = np.asarray(r.checks, dtype=float) * (r.eta if time else 1.0)
+        label = f"η = {r.eta:g}: {r.regime}"
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(x),
+                "y": b64(np.asarray(r.sharp, dtype=float)),
+                "mode": "lines+markers",
+                "name": label,
+                "line": {"color": color(i), "width": look.line, "dash": dash(i)},
+                "marker": {"size": look.marker * 0.4, "color": color(i)},
+                "hovertemplate": f"{label}<br>%{{x:.4g}}: λ_max %{{y:.4g}}<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [float(x[0]), float(x[-1])],
+                "y": [2.0 / r.eta, 2.0 / r.eta],
+                "mode": "lines",
+                "name": f"2/η = {2.0 / r.eta:.3g}",
+                "showlegend": False,
+                "line": {"color": color(i), "width": 1.5, "dash": "dot"},
+                "hoverinfo": "skip",
+            }
+        )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={
+            "title": {"text": "time η·k" if time else "step k"},
+            "gridcolor": GRID,
+            "zeroline": False,
+        },
+        yaxis={
+            "title": {"text": "sharpness λ_max"},
+            "type": "log",
+            "gridcolor": GRID,
+            "exponentformat": "power",
+        },
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def top_eigen_figure(
+    checks: np.ndarray,
+    eigs: np.ndarray,
+    eta: float,
+    *,
+    look: Look = DEFAULT_LOOK,
+    height: int = 320,
+) -> dict[str, Any]:
+    """The top three Hessian eigenvalues of one run against the step, with 2/η dotted."""
+    data = []
+    for j in range(eigs.shape[1]):
+        data.append(
+            {
+                "type": "scatter",
+                "x": b64(np.asarray(checks, dtype=float)),
+                "y": b64(eigs[:, j]),
+                "mode": "lines+markers",
+                "name": f"λ{'₁₂₃'[j]}",
+                "line": {"color": color(j), "width": look.line, "dash": dash(j)},
+                "marker": {"size": look.marker * 0.4, "color": color(j)},
+                "hovertemplate": f"λ{'₁₂₃'[j]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": [float(checks[0]), float(checks[-1])],
+            "y": [2.0 / eta, 2.0 / eta],
+            "mode": "lines",
+            "name": f"2/η = {2.0 / eta:.3g}",
+            "line": {"color": "#444444", "width": 1.5, "dash": "dot"},
+            "hoverinfo": "skip",
+        }
+    )
+    layout = base_layout(
+        look,
+        height,
+        xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
+        yaxis={"title": {"text": "Hessian eigenvalue"}, "type": "log", "gridcolor": GRID},
         hovermode="closest",
     )
     return {"data": data, "layout": layout}

@@ -308,3 +308,77 @@ def test_the_network_labs_muon_runs_on_the_hidden_matrices_and_adamw_on_the_rest
         rest[at : at + r * c] = False
     adam = optim.run(net, "adamw", w0[None], 1, lr=0.01, weight_decay=0.0)
     np.testing.assert_allclose(t.xy[1, 0][rest], adam.xy[1, 0][rest], rtol=1e-12)
+
+
+def test_lanczos_gives_the_top_three_eigenvalues_of_the_dense_hessian():
+    from surfaces.network import network, sharpness
+
+    net = network("spiral", 5, 2, "tanh", n=60)
+    w = np.stack([net.init("xavier_normal", s) for s in (3, 4)])
+    cols = [(net.grad(w + 1e-5 * e) - net.grad(w - 1e-5 * e)) / 2e-5 for e in np.eye(net.dim)]
+    H = np.stack(cols, axis=-1)
+    top = np.linalg.eigvalsh(H)[:, ::-1][:, :3]
+    np.testing.assert_allclose(sharpness(net, w, k=30, top=3), top, rtol=1e-6)
+
+
+def test_each_regime_word_is_what_its_run_measured():
+    """#28 item 5: the five step sizes on the preset network: stable, the edge (its sharpness
+    at 2/η within 15 % at the end), catapult (a loss spike, then sharpness down to 2/η), divergent;
+    and on the time axis η·k the slower runs follow one curve until the faster meets 2/η."""
+    from surfaces.network import network, sharpness
+    from ui.network import EDGE_EVERY, EDGE_STEPS, LANCZOS
+
+    net = network("circles", 16, 2, "tanh")
+    runs = experiments.edge_runs(
+        net,
+        net.init("xavier_uniform", 0),
+        experiments.EOS_ETAS,
+        EDGE_STEPS,
+        EDGE_EVERY,
+        lambda W: sharpness(net, W, k=LANCZOS),
+    )
+    assert [r.regime for r in runs] == [
+        "stable",
+        "edge of stability",
+        "edge of stability",
+        "catapult",
+        "divergent",
+    ]
+    for r in runs:
+        limit = 2 / r.eta
+        if r.regime == "stable":
+            assert np.nanmax(r.sharp) < 0.85 * limit
+        if r.regime == "edge of stability":
+            assert r.sharp[0] < limit and abs(r.sharp[-1] / limit - 1) < 0.15
+        if r.regime == "catapult":
+            assert r.sharp[0] > limit and np.nanmax(r.loss) > 1.5 * r.loss[0]
+            assert abs(r.sharp[-1] / limit - 1) < 0.15
+        if r.regime == "divergent":
+            assert r.diverged_at >= 0 and not np.isfinite(r.loss[-1])
+    t_star, diff = experiments.time_agreement(runs[0], runs[1])
+    assert t_star == pytest.approx(0.25 * 80) and diff < 0.1
+
+
+def test_the_network_labs_edge_section_says_what_the_runs_measured():
+    from tests.helpers import open_page, specs
+    from ui.network import edge, top_three
+
+    at = open_page("pages/8_Network.py")
+    assert not any("edge of stability.**" in m.value for m in at.markdown)  # off until asked
+    at.toggle(key="nn_edge_on").set_value(True).run()
+    assert not at.exception
+    key = (("dataset", "circles"), ("width", 16), ("depth", 2), ("activation", "tanh"))
+    runs, agree = edge(key, "xavier_uniform")
+    said = next(m.value for m in at.markdown if "**η = 0.25: edge of stability.**" in m.value)
+    for r in runs:
+        assert f"**η = {r.eta:g}: {r.regime}.**" in said
+    t_star, diff = agree[0][1]
+    assert f"(within {diff:.0%}) until t = η·k = {t_star:.3g}" in said
+    fig = next(s for s in specs(at) if s["layout"]["xaxis"]["title"]["text"] == "time η·k")
+    import viz
+
+    np.testing.assert_allclose(viz.decode(fig["data"][2]["x"]), runs[1].checks * runs[1].eta)
+    _, eigs = top_three(key, "xavier_uniform", 0.5)
+    end = eigs[-1]
+    assert any(f"λ₁ = {end[0]:.3g}, λ₂ = {end[1]:.3g}" in c.value for c in at.caption)
+    assert end[0] >= end[1] >= end[2]
