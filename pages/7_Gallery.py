@@ -1,4 +1,4 @@
-"""Presets gallery: three ready questions for the class (predict, then reveal), then sixteen
+"""Presets gallery: three ready questions for the class (predict, then reveal), then seventeen
 scenarios, each a lecture figure or a classic picture, each a link; in a class, each joins the
 teacher's lesson in one click."""
 

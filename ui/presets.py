@@ -138,16 +138,17 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "edge_of_stability",
         "A network at the edge of stability",
-        "Full-batch GD on a small tanh network: its sharpness climbs to 2/η = 4 and stays there "
-        "while the loss keeps falling, up and down — the lecture's step limit, found by the "
-        "network itself. The picture: the quadratic's version, GD bouncing at 0.99/σ².",
-        "Cohen et al., ICLR 2021; EECS 182, eq. (3)",
+        "Full-batch GD on a small tanh network at five step sizes, each regime named from its "
+        "own run: at η = 0.05 stable; at 0.25 and 0.5 the sharpness climbs to 2/η and stays "
+        "there while the loss keeps falling (the edge of stability); at 0.8 a catapult; at 1 the "
+        "loss blows up. The picture: the quadratic's version, GD bouncing at 0.99/σ².",
+        "Cohen et al., ICLR 2021; Lewkowycz et al. (2020); EECS 182, eq. (3)",
         surface_key("sigma_w", sigma1=1.0, sigma2=0.5),
         (("gd", {"lr": 0.99}),),
         start=(0.0, 0.0),
         steps=60,
         page="pages/8_Network.py",
-        lab_query={"opts": "gd"},
+        lab_query={"opts": "gd", "edge_on": "1"},
     ),
     Preset(
         "sgd_dance",
@@ -261,6 +262,20 @@ PRESETS: tuple[Preset, ...] = (
         steps=600,
     ),
     Preset(
+        "muon_memory",
+        "Muon on a weight matrix",
+        "The Network lab's Muon section: one matrix maps 32 keys with Zipf-skewed frequencies "
+        "to their values. At each one's best η, GD and Adam leave the rare keys far off; Muon, "
+        "which orthogonalizes the gradient matrix, brings them ~80× closer. The picture: Muon "
+        "on a vector (normalized momentum, every step 0.70η) beside Adam on a κ = 50 valley.",
+        "Jordan et al. (2024); torch.optim.Muon",
+        _quadratic(50.0, 30.0),
+        (("adam", {"lr": 0.1}), ("muon", {"lr": 0.1})),
+        steps=150,
+        page="pages/8_Network.py",
+        lab_query={"opts": "gd,adam,muon"},
+    ),
+    Preset(
         "wsd_river",
         "Warm-up–stable–decay in a river valley",
         "Section 4 of the SGD lab: at one budget and the same noise, a constant η bounces between "
@@ -349,7 +364,7 @@ _warmed = False
 
 def warm_thumbnails(pause: float = 0.05) -> bool:
     """Draw every preset's thumbnail into the cache, once per process, on a thread of its own
-    that ends when they are drawn (~4.7 s of CPU for the 16 here: drawn on the Gallery's first
+    that ends when they are drawn (~4.9 s of CPU for the 17 here: drawn on the Gallery's first
     visit after a start, they cost that visit more than its bound of about 2 s). It pauses between
     pictures so the sessions of the moment keep the interpreter. True if it started now."""
     global _warmed
