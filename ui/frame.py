@@ -57,22 +57,24 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
         "SGD lab",
         "🎲",
         "Minibatch noise around the full gradient, dancing around the optimum and the decay "
-        "schedules that stop it, epochs against sampling with replacement.",
+        "schedules that stop it, epochs against sampling with replacement, and "
+        "warm-up–stable–decay in a river valley.",
     ),
     (
         "pages/8_Network.py",
         "Network lab",
         "🧠",
         "A small neural network (two moons, circles, a spiral): the same optimizers in a few "
-        "hundred dimensions, the decision boundary, one plane for every path, and GD's sharpness "
-        "at the edge of stability 2/η.",
+        "hundred dimensions, the decision boundary, one plane for every path, GD's sharpness "
+        "at the edge of stability 2/η, batch norm, SAM and Muon.",
     ),
     (
         "pages/7_Gallery.py",
         "Presets gallery",
         "🎬",
-        "Thirteen one-click scenarios from the lectures and the classics: zig-zag in a ravine, momentum "
-        "overshoot, Nesterov, AdaGrad stalling, Adam at a saddle, the edge of divergence and more.",
+        "Seventeen one-click scenarios from the lectures, the classics and after Adam: zig-zag in a "
+        "ravine, momentum overshoot, Nesterov, AdaGrad stalling, Adam at a saddle, Schedule-Free, "
+        "SAM, Muon, warm-up–stable–decay and more.",
     ),
 )
 
