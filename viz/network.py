@@ -482,7 +482,7 @@ def edge_figure(
             "title": {"text": "sharpness λ_max"},
             "type": "log",
             "gridcolor": GRID,
-            "exponentformat": "power",
+            "dtick": "D2",  # 1, 2, 5 a decade: no unlabelled 3s and 4s to misread
         },
         hovermode="closest",
     )
@@ -527,7 +527,12 @@ def top_eigen_figure(
         look,
         height,
         xaxis={"title": {"text": "step k"}, "gridcolor": GRID, "zeroline": False},
-        yaxis={"title": {"text": "Hessian eigenvalue"}, "type": "log", "gridcolor": GRID},
+        yaxis={
+            "title": {"text": "Hessian eigenvalue"},
+            "type": "log",
+            "gridcolor": GRID,
+            "dtick": "D2",
+        },
         hovermode="closest",
     )
     return {"data": data, "layout": layout}
