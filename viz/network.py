@@ -330,6 +330,34 @@ def plane_figure(
     return {"data": data, "layout": layout}
 
 
+def _level(
+    x: tuple[float, float],
+    y: float,
+    name: str,
+    col: str,
+    look: Look,
+    *,
+    text: bool = False,
+    legend: bool = True,
+) -> dict[str, Any]:
+    """A threshold as a dotted level line across ``x`` (``text``: its name written at its end)."""
+    trace: dict[str, Any] = {
+        "type": "scatter",
+        "x": [float(x[0]), float(x[1])],
+        "y": [y, y],
+        "mode": "lines",
+        "name": name,
+        "line": {"color": col, "width": 1.5, "dash": "dot"},
+        "hoverinfo": "skip",
+    }
+    if text:
+        trace.update(mode="lines+text", text=["", name], textposition="top left")
+        trace["textfont"] = {"color": col, "size": look.font - 2}
+    if not legend:
+        trace["showlegend"] = False
+    return trace
+
+
 def sharpness_figure(
     steps: np.ndarray,
     series: Sequence[tuple[str, np.ndarray, float | None, str | None]],
@@ -359,18 +387,7 @@ def sharpness_figure(
         if limit is None:  # no threshold of its own (SAM)
             continue
         data.append(
-            {
-                "type": "scatter",
-                "x": [float(steps[0]), float(steps[-1])],
-                "y": [limit, limit],
-                "mode": "lines+text",
-                "name": f"{what} = {limit:.3g}",
-                "text": ["", f"{what} = {limit:.3g}"],
-                "textposition": "top left",
-                "textfont": {"color": color(i), "size": look.font - 2},
-                "line": {"color": color(i), "width": 1.5, "dash": "dot"},
-                "hoverinfo": "skip",
-            }
+            _level((steps[0], steps[-1]), limit, f"{what} = {limit:.3g}", color(i), look, text=True)
         )
     layout = base_layout(
         look,
@@ -459,16 +476,7 @@ def edge_figure(
             }
         )
         data.append(
-            {
-                "type": "scatter",
-                "x": [float(x[0]), float(x[-1])],
-                "y": [2.0 / r.eta, 2.0 / r.eta],
-                "mode": "lines",
-                "name": f"2/η = {2.0 / r.eta:.3g}",
-                "showlegend": False,
-                "line": {"color": color(i), "width": 1.5, "dash": "dot"},
-                "hoverinfo": "skip",
-            }
+            _level((x[0], x[-1]), 2 / r.eta, f"2/η = {2 / r.eta:.3g}", color(i), look, legend=False)
         )
     layout = base_layout(
         look,
@@ -512,17 +520,7 @@ def top_eigen_figure(
                 "hovertemplate": f"λ{'₁₂₃'[j]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
             }
         )
-    data.append(
-        {
-            "type": "scatter",
-            "x": [float(checks[0]), float(checks[-1])],
-            "y": [2.0 / eta, 2.0 / eta],
-            "mode": "lines",
-            "name": f"2/η = {2.0 / eta:.3g}",
-            "line": {"color": "#444444", "width": 1.5, "dash": "dot"},
-            "hoverinfo": "skip",
-        }
-    )
+    data.append(_level((checks[0], checks[-1]), 2 / eta, f"2/η = {2 / eta:.3g}", "#444444", look))
     layout = base_layout(
         look,
         height,
