@@ -354,6 +354,8 @@ def runs_editor(
             with c3:
                 st.latex(opt.formula(**{s.name: hp[s.name] for s in opt.switches}))
                 st.caption(f"Source: {opt.source}")
+                if opt.notes:  # what the rule amounts to here (Muon on a vector, SF's path…)
+                    st.caption(opt.notes)
                 if len(slots) > 1 and not fixed_runs:
                     st.button(
                         "✖ Remove this run",

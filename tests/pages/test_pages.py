@@ -611,3 +611,15 @@ def test_the_inspectors_taylor_view_predicts_the_steps_change_in_loss(name):
         )
         if name == "quadratic":
             np.testing.assert_allclose(second, measured, rtol=1e-9, atol=1e-14)
+
+
+def test_the_playground_says_what_muon_is_on_a_vector():
+    """#28: on the 2-D surfaces Muon orthogonalizes a one-row matrix: normalized Nesterov
+    momentum, steps of 0.70η; the run's card says so, and the run's steps are that long."""
+    at = open_link(PG, {"runs": "muon"})
+    assert not at.exception
+    assert any("every step is 0.70η long" in c.value for c in at.caption)
+    xy = viz.decode(race(at)["runs"][0]["xy"]).reshape(-1, 2)
+    lr = float(at.select_slider(key="pg_r0_muon_lr").value)
+    steps = np.linalg.norm(np.diff(xy, axis=0), axis=1)
+    np.testing.assert_allclose(steps[:20], 0.6964364 * lr, rtol=1e-4)
