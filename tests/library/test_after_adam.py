@@ -382,3 +382,19 @@ def test_the_network_labs_edge_section_says_what_the_runs_measured():
     end = eigs[-1]
     assert any(f"λ₁ = {end[0]:.3g}, λ₂ = {end[1]:.3g}" in c.value for c in at.caption)
     assert end[0] >= end[1] >= end[2]
+
+
+def test_sam_matches_the_sam_pytorch_package_step_by_step():
+    """sam-pytorch 0.0.1's SAM around torch.optim.SGD, float64 (bench/sam_reference.py)."""
+    ref = json.loads(
+        (Path(__file__).resolve().parents[1] / "data" / "sam_reference.json").read_text()
+    )
+    for case in ref["cases"]:
+        s = get_surface(case["surface"], **case["params"])
+        t = optim.run(
+            s, "sam", np.array([case["start"]]), case["steps"], lr=case["lr"], rho=case["rho"]
+        )
+        np.testing.assert_allclose(
+            t.xy[:, 0], case["xy"], rtol=1e-12, atol=1e-12, err_msg=str(case)
+        )
+        assert np.ptp(np.asarray(case["xy"])[:, 0]) > 1e-2  # it moved
