@@ -398,3 +398,20 @@ def test_sam_matches_the_sam_pytorch_package_step_by_step():
             t.xy[:, 0], case["xy"], rtol=1e-12, atol=1e-12, err_msg=str(case)
         )
         assert np.ptp(np.asarray(case["xy"])[:, 0]) > 1e-2  # it moved
+
+
+def test_adams_preconditioned_sharpness_reaches_its_threshold_within_15_percent():
+    """#28 item 5: at the lab's defaults Adam's preconditioned sharpness λ_max(P⁻¹H) rises to
+    within 15 % of (2 + 2β₁)/((1 − β₁)η) = 38/η (Cohen et al. 2022), and the lab says so."""
+    from ui.network import lab
+
+    key = (("dataset", "circles"), ("width", 16), ("depth", 2), ("activation", "tanh"))
+    runs = (
+        ("gd", (("lr", 0.5),)),
+        ("momentum", (("beta", 0.9), ("convention", "pytorch"), ("lr", 0.25))),
+        ("adam", (("lr", 0.01),)),
+    )
+    res = lab(key, "xavier_uniform", 0, runs, 600, None)
+    s, limit, _, pre = res.sharp[2]
+    assert pre and limit == pytest.approx(38 / 0.01)
+    assert 0.85 <= np.nanmax(s) / limit <= 1.15
