@@ -344,7 +344,7 @@ QUESTIONS: tuple[ReadyQuestion, ...] = (
 )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=len(PRESETS) + 8, show_spinner=False)  # every card's, never evicted
 def preset_thumbnail(slug: str, size: int = 220) -> bytes:
     """A preset's picture as a small looping GIF (Pillow, on the server), cached per preset."""
     p = next(p for p in PRESETS if p.slug == slug)
