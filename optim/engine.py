@@ -329,6 +329,12 @@ class _FullRecorder:
         self._states: list[list[tuple]] = []
         self._q: list[np.ndarray] = []
         self.keep_q = any("lookahead" in g.opt.records for g in groups)
+        self._loss_q: list[np.ndarray] = []  # L at each step's gradient point, when the surface
+        # gives it with the gradient (``value_and_grad``, full batch): then finish() need not
+        # evaluate the loss again along the runs whose gradient point is their iterate
+
+    def note_loss(self, loss_q: np.ndarray) -> None:
+        self._loss_q.append(loss_q)
 
     def start(self, p, loss):
         self._xy.append(p)
@@ -341,6 +347,19 @@ class _FullRecorder:
         if self.keep_q:
             self._q.append(q)
 
+    def _losses(self, surface, steps: int) -> np.ndarray:
+        """L along every path: from the gradient calls where they were taken at the iterate (the
+        runs without a look-ahead), else evaluated here, all at once."""
+        if not steps or len(self._loss_q) != steps:
+            return np.asarray(surface.f(self.xy), dtype=float)
+        loss = np.empty(self.xy.shape[:2])
+        loss[:steps] = np.stack(self._loss_q)
+        loss[steps] = surface.f(self.xy[steps])
+        for g in self.groups:
+            if g.opt.lookahead_fn(g.hp) is not None:  # its gradients were taken elsewhere
+                loss[:steps, g.sl] = surface.f(self.xy[:steps, g.sl])
+        return loss
+
     def finish(self, surface, bound: float) -> np.ndarray:
         """Stack the steps, evaluate the loss along every path at once, and mark divergence.
 
@@ -352,7 +371,7 @@ class _FullRecorder:
         steps = len(self._grad)
         self.xy = np.stack(self._xy)
         with np.errstate(all="ignore"):
-            self.loss = np.asarray(surface.f(self.xy), dtype=float)
+            self.loss = self._losses(surface, steps)
             bad = _bad_rows(self.xy, self.loss, bound)  # (steps+1, R)
         self.grad = np.stack(self._grad) if steps else np.empty((0, runs, self.dim))
         self.lr = np.empty((steps, runs))
@@ -380,7 +399,7 @@ class _FullRecorder:
                         g.opt.derive(rec, self.grad[:, g.sl], self.lr[:, g.sl, None], t, g.hp)
                     )
             self.states.append(rec)
-        self._xy = self._grad = self._lr = self._states = self._q = []
+        self._xy = self._grad = self._lr = self._states = self._q = self._loss_q = []
         hit = bad.any(axis=0)
         diverged_at = np.where(hit, np.argmax(bad, axis=0), -1)
         if hit.any():
@@ -523,6 +542,10 @@ def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, record
 
     grad_fn = getattr(surface, "grad_quiet", surface.grad)  # we are inside errstate already
     online = recorder.online  # summaries need the loss every step; full records check afterwards
+    # a network gives its loss with its gradient (one forward): the record keeps it, full batch
+    value_and_grad = getattr(surface, "value_and_grad", None)
+    if online or batches is not None or not hasattr(recorder, "note_loss"):
+        value_and_grad = None
     with np.errstate(all="ignore"):
         p = x0.copy()
         recorder.start(p, np.asarray(surface.f(p), dtype=float) if online else None)
@@ -547,7 +570,11 @@ def _simulate(surface, groups, x0, steps, opts: RunOptions, bound: float, record
                         q[g.sl] = look(p[g.sl], st, lr_g, g.hp, gradient=at)
                     else:
                         q[g.sl] = look(p[g.sl], st, lr_g, g.hp)
-            grad = grad_fn(q) if idx is None else surface.grad_batch(q, idx)
+            if value_and_grad is not None:
+                loss_q, grad = value_and_grad(q)
+                recorder.note_loss(loss_q)
+            else:
+                grad = grad_fn(q) if idx is None else surface.grad_batch(q, idx)
             if sigma is not None:
                 grad = grad + sigma * noise_rng.standard_normal((runs, dim))
             if clip is not None:

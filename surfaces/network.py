@@ -327,6 +327,13 @@ class Network:
         w = np.asarray(w, dtype=float)
         return self._loss_grad(w.reshape(-1, self.dim))[1].reshape(w.shape)
 
+    def value_and_grad(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Full-batch loss ``(R,)`` and gradient ``(R, P)`` from one forward and backward pass
+        (the engine records the loss along a run from its gradient calls: no second forward)."""
+        w = np.asarray(w, dtype=float)
+        with np.errstate(all="ignore"):
+            return self._loss_grad(w.reshape(-1, self.dim))
+
     def f_batch(self, w: Any, idx: Any) -> np.ndarray:
         with np.errstate(all="ignore"):
             return self._loss_grad(np.atleast_2d(w), np.asarray(idx), grad=False)[0]
