@@ -266,10 +266,12 @@ class Network:
         """A forward pass at ``X``; with batch norm, normalized by the training data's statistics
         (what full-batch training used: the evaluation mode of a trained batch-norm network)."""
         w = np.atleast_2d(np.asarray(w, dtype=float))
-        _, cache = self._forward(w, self.X)
-        if X is None:
-            return cache
-        stats = [(mu, s) for *_, s, mu in cache[1:]] if self.batchnorm else None
+        stats = None
+        if X is None or self.batchnorm:  # the training data's pass (and its statistics)
+            _, cache = self._forward(w, self.X)
+            if X is None:
+                return cache
+            stats = [(mu, s) for *_, s, mu in cache[1:]]
         _, cache = self._forward(w, np.asarray(X, dtype=float), stats)
         return cache
 
