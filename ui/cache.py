@@ -150,7 +150,7 @@ def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str],
             "η_k": float(t.lr[kk, 0]),
             "g_k (gradient used)": vec(used),
             "∇L(w_k)": vec(exact),
-            "look-ahead point": vec(t.state["lookahead"][kk, 0]) if "lookahead" in t.state else "—",
+            GRADIENT_POINT: vec(t.state["lookahead"][kk, 0]) if "lookahead" in t.state else "—",
             "step w_{k+1} − w_k": vec(t.xy[kk + 1, 0] - w),
         }
         # the Taylor view of the step: what the gradient predicts the loss does, against what it
@@ -169,13 +169,15 @@ def step_table(surface, trajectories: list[optim.Trajectory], labels: list[str],
     table = pd.DataFrame(rows)
     if not differs:  # every run used ∇L(w_k) itself: one gradient column
         table = table.drop(columns=["∇L(w_k)"]).rename(columns={"g_k (gradient used)": "∇L(w_k)"})
-    if (table["look-ahead point"] == "—").all():
-        table = table.drop(columns=["look-ahead point"])
+    if (table[GRADIENT_POINT] == "—").all():
+        table = table.drop(columns=[GRADIENT_POINT])
     # pandas 3 stores text as "str", not object: every non-numeric column's gaps become "—"
     state = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     table[state] = table[state].fillna("—")
     return table
 
+
+GRADIENT_POINT = "point where ∇L was taken"  # Nesterov's look-ahead, Schedule-Free's y, SAM's
 
 TAYLOR = (
     "ΔL = L(w_{k+1}) − L(w_k), measured",

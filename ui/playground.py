@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+import optim
 import viz
 from viz.encode import dequantize
 
@@ -69,6 +70,7 @@ def inspector(
                             v,
                             t.lr[:, 0],
                             t.state["lookahead"][:, 0] if "lookahead" in t.state else None,
+                            optim.get_optimizer(t.optimizer).lookahead_name,
                         )
                         for v, t in zip(views, trajs)
                     ],
@@ -83,8 +85,9 @@ def inspector(
             st.caption(
                 "Arrows from w_k: solid, the step taken; dashed, the plain gradient step −η_k∇L(w_k) with "
                 "the exact gradient at w_k; dotted, what momentum, adaptive scaling, noise or a look-ahead "
-                "added to it. A Nesterov run (EECS 182 and NPTEL forms) shows its look-ahead point as a "
-                "hollow diamond, with its gradient step as a thin arrow."
+                "added to it. A run that takes its gradient elsewhere (Nesterov's look-ahead, Schedule-Free's "
+                "y, SAM's ascent point) shows that point as a hollow diamond, with its gradient step "
+                "as a thin arrow."
             )
 
 

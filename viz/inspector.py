@@ -18,12 +18,14 @@ DEFAULT_LOOK = Look()
 
 
 class Inspected(NamedTuple):
-    """One run for the step inspector: its view, η per step and, for Nesterov in the EECS 182 and
-    NPTEL forms, the look-ahead points where its gradients were taken."""
+    """One run for the step inspector: its view, η per step and, for a run whose gradients were
+    taken elsewhere than at ``w_k`` (Nesterov in the EECS 182 and NPTEL forms, Schedule-Free's
+    ``y``, SAM's ascent point), those points and what its optimizer calls them."""
 
     view: RunView
     lr: np.ndarray  # (S,)
     lookahead: np.ndarray | None = None  # (S, 2)
+    point_name: str = "look-ahead point"
 
 
 # The inspector's three arrows: what each is, its dash and width (× the look's line width).
@@ -149,10 +151,10 @@ def inspector_figure(
                             "color": v.color,
                             "line": {"width": 2},
                         },
-                        "name": f"look-ahead point of {v.label}",
+                        "name": f"{run.point_name} of {v.label}",
                         "legendgroup": group,
                         "showlegend": False,
-                        "hovertemplate": "look-ahead point (%{x:.4g}, %{y:.4g})<extra></extra>",
+                        "hovertemplate": f"{run.point_name} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
                     }
                 )
                 with np.errstate(all="ignore"):
@@ -165,7 +167,9 @@ def inspector_figure(
                             v.color,
                             "solid",
                             0.5 * look.line,
-                            "−η_k∇L(look-ahead)",
+                            "−η_k∇L(look-ahead)"
+                            if run.point_name == "look-ahead point"
+                            else f"−η_k∇L({run.point_name})",
                             group,
                             look,
                         )

@@ -369,16 +369,18 @@ def test_inspector_separates_nesterovs_look_ahead_gradient():
     at = open_link(
         PG, {"runs": "gd,nesterov", "r2_convention": "ema", "r2_beta": "0.5", "inspect": "5"}
     )  # a link to a step opens the inspector there
+    from ui.cache import GRADIENT_POINT
+
     table = at.dataframe[0].value.T
-    assert {"g_k (gradient used)", "∇L(w_k)", "look-ahead point"} <= set(table.columns)
+    assert {"g_k (gradient used)", "∇L(w_k)", GRADIENT_POINT} <= set(table.columns)
     gd, nag = table.iloc[0], table.iloc[1]
-    assert gd["g_k (gradient used)"] == gd["∇L(w_k)"] and gd["look-ahead point"] == "—"
-    assert nag["g_k (gradient used)"] != nag["∇L(w_k)"] and nag["look-ahead point"] != "—"
+    assert gd["g_k (gradient used)"] == gd["∇L(w_k)"] and gd[GRADIENT_POINT] == "—"
+    assert nag["g_k (gradient used)"] != nag["∇L(w_k)"] and nag[GRADIENT_POINT] != "—"
     insp = next(
         f for f in specs(at) if any("look-ahead" in (d.get("name") or "") for d in f["data"])
     )
     point = next(d for d in insp["data"] if (d.get("name") or "").startswith("look-ahead point"))
-    assert f"({point['x'][1]:.4g}, {point['y'][1]:.4g})" == nag["look-ahead point"]
+    assert f"({point['x'][1]:.4g}, {point['y'][1]:.4g})" == nag[GRADIENT_POINT]
 
 
 def test_every_chart_has_an_accessible_name_saying_what_it_shows():
@@ -623,3 +625,12 @@ def test_the_playground_says_what_muon_is_on_a_vector():
     lr = float(at.select_slider(key="pg_r0_muon_lr").value)
     steps = np.linalg.norm(np.diff(xy, axis=0), axis=1)
     np.testing.assert_allclose(steps[:20], 0.6964364 * lr, rtol=1e-4)
+
+
+def test_the_inspector_names_sams_and_schedule_frees_gradient_points_as_they_do():
+    """The step inspector draws each run's gradient point under its optimizer's own name."""
+    at = open_link(PG, {"runs": "sf_sgd,sam", "inspect": "3"})
+    assert not at.exception
+    names = {d.get("name") or "" for f in specs(at) for d in f["data"]}
+    assert any(n.startswith("gradient point y of 1.") for n in names)
+    assert any(n.startswith("ascent point of 2.") for n in names)
