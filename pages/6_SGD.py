@@ -1,5 +1,4 @@
-"""SGD lab: minibatch noise, "dancing around the optimum" and decay schedules, epochs vs replacement,
-warm-up–stable–decay on a river valley.
+"""SGD lab: minibatch noise, the dance around the optimum, decay, epochs, warm-up–stable–decay.
 
 EECS 182 note 2 §1.1–1.2; COSI 165B Alg. 8.1 (linear decay); Deep Learning Refresher "Stochastic GD".
 """
@@ -188,8 +187,7 @@ def epochs(lr: float) -> None:
     finals, curves = lab.sampling(name, tuple(map(float, start)), lr, 4, steps3)
     chart(
         labs.sampling_figure(curves, look=look),
-        "Distance to the optimum against epoch: reshuffled epochs against sampling with "
-        "replacement",
+        "Distance to the optimum against epoch: reshuffled epochs against sampling with replacement",
         key=f"{P}_epochs_fig",
     )
     m1, m2 = st.columns(2)

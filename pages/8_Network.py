@@ -19,6 +19,7 @@ from ui.network import (
     edge_section,
     elbows_section,
     lab,
+    learning_rates,
     muon_section,
     optimizers,
 )
@@ -84,26 +85,7 @@ if not names:
     st.info("Choose at least one optimizer.")
     link.stop()
 
-runs = []
-with st.expander("Learning rates and β", expanded=False):
-    cols = st.columns(min(len(names), 3))
-    for i, name in enumerate(names):
-        col = cols[i % len(cols)]
-        default = DEFAULT_LR[name]
-        lr = link.select_slider(
-            f"{i + 1}. {name}: η",
-            grids.around(default),
-            default,
-            key=f"{P}_{name}_lr",
-            where=col,
-            format_func=lambda v: f"{v:.3g}",
-        )
-        hp: dict = {"lr": float(lr)}
-        if name in ("momentum", "nesterov"):
-            hp["beta"] = 0.9
-            hp["convention"] = "pytorch"
-        runs.append((name, tuple(sorted(hp.items()))))
-    st.caption("Momentum runs in PyTorch's notation (v ← μv + g, w ← w − αv) with μ = 0.9.")
+runs = learning_rates(P, names)  # η of each optimizer (and momentum's β = 0.9)
 
 if len(runs) * int(steps) > BUDGET:  # bounded work: a class shares one small server
     fit = max(s for s in STEPS if len(runs) * s <= BUDGET)

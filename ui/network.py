@@ -32,6 +32,7 @@ __all__ = [
     "batchnorm_effect",
     "elbow_fit",
     "lab",
+    "learning_rates",
     "muon_section",
     "optimizers",
 ]
@@ -231,6 +232,34 @@ def elbow_fit(curve: str, units: int, steps: int) -> ElbowFit:
     pre = net.pre_activations(path[[0, -1]])[0]  # (2, N, K)
     dead = tuple(int(n) for n in np.sum(np.all(pre <= 0, axis=1), axis=1))
     return ElbowFit(net, frames, pieces, t.loss[:, 0], (lo, hi), gap, dead)
+
+
+def learning_rates(prefix: str, names: list[str]) -> list[tuple[str, tuple]]:
+    """Each chosen optimizer's η (a slider on the grid around its default, in an expander), as
+    the lab's runs ``(name, ((hp, value), …))``; momentum and Nesterov in PyTorch's notation with
+    μ = 0.9."""
+    from optim import grids
+
+    runs = []
+    with st.expander("Learning rates and β", expanded=False):
+        cols = st.columns(min(len(names), 3))
+        for i, name in enumerate(names):
+            default = DEFAULT_LR[name]
+            lr = link.select_slider(
+                f"{i + 1}. {name}: η",
+                grids.around(default),
+                default,
+                key=f"{prefix}_{name}_lr",
+                where=cols[i % len(cols)],
+                format_func=lambda v: f"{v:.3g}",
+            )
+            hp: dict = {"lr": float(lr)}
+            if name in ("momentum", "nesterov"):
+                hp["beta"] = 0.9
+                hp["convention"] = "pytorch"
+            runs.append((name, tuple(sorted(hp.items()))))
+        st.caption("Momentum runs in PyTorch's notation (v ← μv + g, w ← w − αv) with μ = 0.9.")
+    return runs
 
 
 def optimizers(prefix: str, where: Any) -> list[str]:
