@@ -570,6 +570,7 @@ class EdgeRun(NamedTuple):
     diverged_at: int
     regime: str  # "stable", "edge of stability", "catapult", "divergent" or "too close to call"
     why: str  # the measured reason, in words
+    points: np.ndarray  # (C, P) the iterates at ``checks`` (nan once diverged)
 
 
 EOS_ETAS = (0.05, 0.25, 0.5, 0.8, 1.0)  # GD's steps in the section: from stable to divergent
@@ -636,7 +637,7 @@ def edge_runs(net: Any, w0: Any, etas: Any, steps: int, every: int, sharp: Any) 
     for i, eta in enumerate(etas):
         d = int(t.diverged_at[i])
         regime, why = eos_regime(eta, t.loss[:, i], checks, s[:, i], d)
-        out.append(EdgeRun(eta, t.loss[:, i], checks, s[:, i], d, regime, why))
+        out.append(EdgeRun(eta, t.loss[:, i], checks, s[:, i], d, regime, why, t.xy[checks, i]))
     return out
 
 

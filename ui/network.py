@@ -406,15 +406,15 @@ def edge(net_key: tuple, init: str) -> tuple[list, list]:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def top_three(net_key: tuple, init: str, eta: float) -> tuple[np.ndarray, np.ndarray]:
-    """The top three Hessian eigenvalues along GD's run at ``eta`` (20 Lanczos steps each)."""
+    """The top three Hessian eigenvalues along :func:`edge`'s GD run at ``eta`` (its recorded
+    iterates; 20 Lanczos steps each)."""
     net = network(**dict(net_key))
-    (t,) = optim.run_many(net, [optim.RunSpec("gd", [net.init(init, 0)], {"lr": eta})], EDGE_STEPS)
-    checks = np.arange(0, EDGE_STEPS + 1, EDGE_EVERY)
-    eigs = np.full((len(checks), 3), np.nan)
-    for j, k in enumerate(checks):
-        if np.isfinite(t.xy[k, 0]).all():
-            eigs[j] = sharpness(net, t.xy[k], k=20, top=3)[0]
-    return checks, eigs
+    run = next(r for r in edge(net_key, init)[0] if r.eta == eta)
+    eigs = np.full((len(run.checks), 3), np.nan)
+    for j, w in enumerate(run.points):
+        if np.isfinite(w).all():
+            eigs[j] = sharpness(net, w[None], k=20, top=3)[0]
+    return run.checks, eigs
 
 
 @link.fragment  # its two controls rerun this section alone
