@@ -197,10 +197,12 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
 
 
 def _warm() -> None:
-    """Start the server's one-off warm-up (a real server only: not under AppTest)."""
-    from streamlit import runtime
+    """Start the server's one-off warm-up (a real server only: AppTest sets a runtime too, and
+    its ``global.appTest`` option tells it apart)."""
+    from streamlit import config, runtime
 
-    if runtime.exists():
+    # AppTest patches config.get_option itself (st.get_option keeps the unpatched function)
+    if runtime.exists() and not config.get_option("global.appTest"):
         from .presets import warm_thumbnails
 
         warm_thumbnails()

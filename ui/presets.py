@@ -360,13 +360,22 @@ def preset_thumbnail(slug: str, size: int = 220) -> bytes:
 
 _WARMING = threading.Lock()
 _warmed = False
+SCRIPT_THREAD = "ScriptRunner.scriptThread"  # the name Streamlit gives each page run's thread
 
 
-def warm_thumbnails(pause: float = 0.05) -> bool:
+def pages_running() -> bool:
+    """Whether a page script is running in this process (any session's run or fragment)."""
+    return any(t.name == SCRIPT_THREAD for t in threading.enumerate())
+
+
+def warm_thumbnails(pause: float = 0.05, poll: float = 0.1) -> bool:
     """Draw every preset's thumbnail into the cache, once per process, on a thread of its own
     that ends when they are drawn (~4.9 s of CPU for the 17 here: drawn on the Gallery's first
-    visit after a start, they cost that visit more than its bound of about 2 s). It pauses between
-    pictures so the sessions of the moment keep the interpreter. True if it started now."""
+    visit after a start, they cost that visit more than its bound of about 2 s). It gives way to
+    the pages: it starts a picture only while no page script runs (it polls every ``poll``
+    seconds), so the first visitor's page, which starts it, is not slowed by it (measured in
+    ``bench.network``: a fresh server's first page paid ~2 s of CPU for the pictures drawn beside
+    it), and pauses ``pause`` between pictures. True if it started now."""
     global _warmed
     with _WARMING:
         if _warmed:
@@ -375,6 +384,8 @@ def warm_thumbnails(pause: float = 0.05) -> bool:
 
     def work() -> None:
         for p in PRESETS:
+            while pages_running():
+                time.sleep(poll)
             try:
                 preset_thumbnail(p.slug)
             except Exception:  # a picture that cannot be drawn is drawn (or says why) on visit

@@ -6,6 +6,7 @@ Pages run from ``app.py`` with ``switch_page`` (automatic page discovery, as in 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -588,6 +589,41 @@ def test_the_gallerys_pictures_are_drawn_before_its_first_visit(monkeypatch):
     at = open_page("pages/7_Gallery.py")
     assert len(at.get("image")) == len(presets.PRESETS)  # every card has its picture
     assert len(drawn) == len(presets.PRESETS), "the visit drew a picture again"
+
+
+def test_the_gallerys_warm_up_gives_way_to_the_pages_and_stays_out_of_apptest(monkeypatch):
+    """The warm-up thread starts a picture only while no page script runs: the first visitor's
+    page, which starts it, was paying ~2 s of CPU for pictures drawn beside it (``bench.network``:
+    a fresh server's first Network page 3.66 → 2.36 s). A page's thread is named as Streamlit
+    names it (checked on a real run), and AppTest (a runtime of its own) starts no warm-up."""
+    import threading
+
+    from ui import presets
+
+    at = AppTest.from_string(
+        "import threading, streamlit as st\nst.write(threading.current_thread().name)"
+    )
+    assert at.run().markdown[0].value.strip("`") == presets.SCRIPT_THREAD
+    monkeypatch.setattr(presets, "_warmed", False)
+    open_page("pages/7_Gallery.py")
+    assert presets._warmed is False, "AppTest started the server's warm-up"
+
+    drawn: list[str] = []
+    monkeypatch.setattr(presets, "preset_thumbnail", drawn.append)
+    release = threading.Event()
+    page = threading.Thread(target=release.wait, name=presets.SCRIPT_THREAD, daemon=True)
+    page.start()
+    assert presets.pages_running()
+    assert presets.warm_thumbnails(pause=0, poll=0.01)
+    for _ in range(20):  # the warm-up polls all this while and draws nothing
+        time.sleep(0.01)
+        assert drawn == []
+    release.set()
+    page.join()
+    for t in threading.enumerate():
+        if t.name == "descent-lab-warm-thumbnails":
+            t.join(60)
+    assert drawn == [p.slug for p in presets.PRESETS]
 
 
 @pytest.mark.parametrize("name", ["quadratic", "rosenbrock", "booth"])
