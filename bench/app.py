@@ -29,6 +29,7 @@ def _payload(at) -> list[tuple[str, int]]:
     out = []
     for e in at.get("bidi_component"):
         view = json.loads(e.proto.json or "{}")
+        view = view[0] if isinstance(view, list) else view  # ui.race.wire
         if view.get("preload"):
             continue
         kind = "figure" if "spec" in view else "race" + (" + 3d" if view.get("surface3d") else "")

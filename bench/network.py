@@ -41,19 +41,67 @@ def main() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    def first():
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.switch_page("pages/8_Network.py")
-        at.run()
-        return at
+    from ui import presets
 
-    cpu, at = _cpu(first)
-    print("The lab's page (AppTest: script, training, sharpness, figures)")
-    print(f"  first paint at the defaults, caches cold: {cpu:.2f} s CPU (target ≤ 2 s)")
+    presets.preset_thumbnail.clear()  # the served section below starts from an empty picture cache
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    cpu, _ = _cpu(at.run)  # AppTest's component scan and the app's imports: a server's start
+    print("The lab's page under AppTest (script, training, sharpness, figures)")
+    print(f"  the home page first (AppTest's component scan, the app's imports): {cpu:.2f} s CPU")
+    at.switch_page("pages/8_Network.py")
+    cpu, _ = _cpu(at.run)
+    print(f"  the lab's first paint at the defaults, caches cold: {cpu:.2f} s CPU (target ≤ 2 s)")
     cpu, _ = _cpu(lambda: at.selectbox(key="nn_init").set_value("he_normal").run())
-    print(f"  a slider rerun that retrains (initialization → He normal): {cpu:.2f} s CPU")
+    print(f"  a rerun that retrains (initialization → He normal): {cpu:.2f} s CPU (target ≤ 2 s)")
     cpu, _ = _cpu(lambda: at.selectbox(key="nn_init").set_value("xavier_uniform").run())
     print(f"  back to a setting seen before (cached across sessions): {cpu:.2f} s CPU")
+    served()
+
+
+def served() -> None:
+    """The same page on a real server (``streamlit run``), as visitors meet it: the server's CPU
+    (all its threads) from a page request to its last message."""
+    from tests.wsclient import Server, Session, proc_cpu_seconds
+
+    def settle(pid: int) -> None:  # until the server has been idle for a second
+        while True:
+            c = proc_cpu_seconds(pid)
+            time.sleep(1.0)
+            if proc_cpu_seconds(pid) - c < 0.02:
+                return
+
+    def visit(query: str = "") -> tuple[float, float]:
+        s = Session(server.port)
+        c = proc_cpu_seconds(server.pid)
+        run = s.open("Network", query)
+        cpu = proc_cpu_seconds(server.pid) - c
+        s.close()
+        assert run.finished and not run.exceptions, run.exceptions
+        return cpu, run.seconds
+
+    server = Server()
+    try:
+        settle(server.pid)
+        print("The lab's page on a real server (its process's CPU, all threads)")
+        print(
+            f"  server start (Streamlit's imports, component scan): {proc_cpu_seconds(server.pid):.2f} s CPU"
+        )
+        c0 = proc_cpu_seconds(server.pid)
+        cpu, wall = visit()
+        print(
+            f"  the lab as a fresh server's first page (the app's imports too): {cpu:.2f} s CPU, {wall:.2f} s wall"
+        )
+        settle(server.pid)
+        rest = proc_cpu_seconds(server.pid) - c0 - cpu
+        print(f"  then, the page done, the Gallery's pictures drawn: {rest:.2f} s CPU")
+        cpu, wall = visit("init=he_normal")
+        print(
+            f"  a visitor who retrains (?init=he_normal): {cpu:.2f} s CPU, {wall:.2f} s wall (target ≤ 2 s)"
+        )
+        cpu, wall = visit()
+        print(f"  a visitor at the defaults (cached): {cpu:.2f} s CPU, {wall:.2f} s wall")
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ class Figure:
     def __init__(self, element):
         self.key = element.proto.id.split("-", 2)[-1]
         self.json = element.proto.json
-        self.spec = json.loads(self.json)["spec"]
+        (self.view,) = json.loads(self.json)  # ui.race.wire: the view inside a list
+        self.spec = self.view["spec"]
 
 
 def specs(at: AppTest) -> list[dict]:
@@ -81,7 +82,7 @@ def click(at: AppTest, key: str, x: float, y: float) -> None:
 
 def races(at: AppTest) -> list[dict]:
     """The data of every race view (``ui.race``) on the page, as the browser receives it."""
-    views = [json.loads(e.proto.json) for e in at.get("bidi_component") if _is_race(e)]
+    views = [json.loads(e.proto.json)[0] for e in at.get("bidi_component") if _is_race(e)]
     return [v for v in views if not v.get("preload")]  # not the plotly.js preloader
 
 

@@ -236,6 +236,7 @@ class Session:
                     run.charts += 1
                 elif what == "bidi_component":  # a figure, or the race view (map, curves, 3D)
                     view = json.loads(el.bidi_component.json or "{}")
+                    view = view[0] if isinstance(view, list) else view  # ui.race.wire
                     if view.get("preload"):  # plotly.js fetched early: not a chart
                         continue
                     if "spec" in view:  # ui.figure

@@ -27,7 +27,7 @@ from typing import Any
 
 import streamlit as st
 
-from . import link, tally
+from . import link, race, tally
 
 __all__ = ["REFRESH", "Seat", "add_view", "bar", "copy_button", "join_url", "poll", "seat", "store"]
 
@@ -504,7 +504,7 @@ def _poll() -> None:
             store().ensure_live(name, rev)
         every = 1500 if any(n.startswith("q-") for n in files) else 2500
         _live()(
-            data={"files": files, "every": every},
+            data=race.wire({"files": files, "every": every}),
             key="class_live",
             height=0,
             on_changed_change=lambda: None,
@@ -536,7 +536,7 @@ def _live():
 
 
 _LIVE_JS = """
-export default function ({ data, setTriggerValue }) {
+export default function ({ data: [data], setTriggerValue }) {  // ui.race.wire
   // fired: the page was asked to rerun. The rerun hands this element new revisions (a new call);
   // if none comes (the rerun was lost, or it read the class before the change was visible), ask
   // again after a few ticks instead of waiting for ever (a student's screen stayed behind)

@@ -76,7 +76,7 @@ def show(
     alt = f"{alt}. {viz.describe(spec)}".rstrip(". ")
     if touch:
         spec = {**spec, "layout": {**spec.get("layout", {}), "dragmode": False}}
-    data = {"spec": spec, "alt": alt, "clicks": clicks}
+    data = race.wire({"spec": spec, "alt": alt, "clicks": clicks})
     mount = functools.partial(_component(), data=data, key=key, on_click_change=lambda: None)
     if where is None:
         result = mount()

@@ -288,10 +288,18 @@ def clicked(state_key: str, on_start: Callable[[float, float], None] | None) -> 
         on_start(round(x, 4), round(y, 4))
 
 
+def wire(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """A view as a component's ``data``: inside a one-element list (the JS unpacks it,
+    ``{ data: [data] }``). Streamlit scans a dict's values for dataframes, and its first scan
+    imports pandas and pyarrow (~0.4 s of CPU, on a server's first page with a view, even one
+    that shows no table); a list goes to JSON as it is."""
+    return [view]
+
+
 def preload() -> None:
     """Start fetching plotly.js now (call it first on a page with a race view): the browser
     loads and compiles it while the server still runs the page's script."""
-    _component()(data={"preload": True}, key="race_preload", height=0)
+    _component()(data=wire({"preload": True}), key="race_preload", height=0)
 
 
 def mount(
@@ -333,7 +341,7 @@ def mount(
     }
     state_key = f"{key}_race"
     _component()(
-        data=data,
+        data=wire(data),
         key=state_key,
         on_missing_change=lambda: missing(state_key),
         on_scrub_change=lambda: scrubbed(state_key, targets),

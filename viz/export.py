@@ -59,6 +59,6 @@ def standalone_html(spec: dict[str, Any], title: str = "Descent Lab") -> str:
         f"{CSS}</style>\n<script>{_plotly_js()}</script></head>\n<body>"
         f"<h3>{html.escape(title)}</h3><div id='race'></div>\n"
         f"<script type='module'>\n{script}\nconst data = {payload};\n"
-        "window.__raceMount({ data, parentElement: document.getElementById('race'), "
+        "window.__raceMount({ data: [data], parentElement: document.getElementById('race'), "
         "setTriggerValue: () => {} });\n</script></body></html>\n"
     )

@@ -704,7 +704,7 @@ function wire(S, P) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data: [data], parentElement, setTriggerValue } = component;  // ui.race.wire
   if (data && data.preload) {  // mounted at the top of a page: fetch plotly.js while it runs
     loadPlotly().catch(() => {});
     return;
@@ -785,7 +785,7 @@ function pointsOnly(before, after) {
 // (a full redraw on every slider step, streamlit #8882); this element keeps its plot and hands
 // the new spec to Plotly.react. A click on a point is sent back once, with a serial number.
 export function figure(component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data: [data], parentElement, setTriggerValue } = component;  // ui.race.wire
   let F = parentElement.__figure;
   if (!F) {
     const gd = el("div", "figure");

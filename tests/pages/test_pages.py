@@ -5,7 +5,6 @@ Pages run from ``app.py`` with ``switch_page`` (automatic page discovery, as in 
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -388,7 +387,7 @@ def test_every_chart_has_an_accessible_name_saying_what_it_shows():
     for path, *_ in PAGES:
         at = open_page(path)
         for f in figures(at):
-            alt = json.loads(f.json)["alt"]
+            alt = f.view["alt"]
             assert len(alt) > 30, (path, f.key, alt)
             names = [d.get("name") for d in f.spec["data"] if d.get("name")]
             assert all(n in alt for n in names[:3]), (path, f.key, alt, names)
@@ -589,6 +588,29 @@ def test_the_gallerys_pictures_are_drawn_before_its_first_visit(monkeypatch):
     at = open_page("pages/7_Gallery.py")
     assert len(at.get("image")) == len(presets.PRESETS)  # every card has its picture
     assert len(drawn) == len(presets.PRESETS), "the visit drew a picture again"
+
+
+def test_views_travel_as_lists_so_a_page_without_a_table_never_imports_pandas():
+    """Streamlit scans a component's dict ``data`` for dataframes, and its first scan imports
+    pandas and pyarrow (~0.4 s of CPU on a server's first page); ``ui.race.wire`` sends each view
+    inside a list. In a fresh process the home page and the Network lab (views, no table) import
+    neither (the Playground's tables do, and need them)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=120)\nat.run()\n"
+        "at.switch_page('pages/8_Network.py')\nat.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(len(at.get('bidi_component')), sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    views, imported = out.stdout.split(" ", 1)
+    assert int(views) >= 5 and imported.strip() == "[]", out.stdout
 
 
 def test_the_gallerys_warm_up_gives_way_to_the_pages_and_stays_out_of_apptest(monkeypatch):
