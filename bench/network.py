@@ -1,11 +1,13 @@
 """Network lab benchmark (#16): training, sharpness and the page's reruns, in CPU seconds.
 
-Run with ``python -m bench.network``. CPU time (``time.process_time``, all threads) on a shared
+Run with ``python -m bench.network`` (``--against DIR``: serve another checkout beside this one,
+e.g. ``git worktree add /tmp/old REV``). CPU time (``time.process_time``, all threads) on a shared
 machine: compare the lines of one run, not runs of different days.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
@@ -23,6 +25,15 @@ def _cpu(fn):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout (a worktree of an older commit) served beside this one",
+    )
+    args = parser.parse_args()
     import optim
     from surfaces.network import EOS_PRESET, network, sharpness
 
@@ -55,12 +66,22 @@ def main() -> None:
     print(f"  a rerun that retrains (initialization → He normal): {cpu:.2f} s CPU (target ≤ 2 s)")
     cpu, _ = _cpu(lambda: at.selectbox(key="nn_init").set_value("xavier_uniform").run())
     print(f"  back to a setting seen before (cached across sessions): {cpu:.2f} s CPU")
-    served()
+    served([ROOT, *args.against])
 
 
-def served() -> None:
+SERVED = (
+    ("server start (Streamlit's imports, component scan)", None),
+    ("the lab as a fresh server's first page (the app's imports too)", "≤ 2 s"),
+    ("then, the page done: the Gallery's pictures, in the background", None),
+    ("a visitor who retrains (?init=he_normal)", "≤ 2 s"),
+    ("a visitor at the defaults (cached)", None),
+)
+
+
+def served(roots: list[Path]) -> None:
     """The same page on a real server (``streamlit run``), as visitors meet it: the server's CPU
-    (all its threads) from a page request to its last message."""
+    (all its threads) from a page request to its last message; one column per checkout served
+    (this one, and ``--against`` another commit's worktree), in one run."""
     from tests.wsclient import Server, Session, proc_cpu_seconds
 
     def settle(pid: int) -> None:  # until the server has been idle for a second
@@ -70,38 +91,35 @@ def served() -> None:
             if proc_cpu_seconds(pid) - c < 0.02:
                 return
 
-    def visit(query: str = "") -> tuple[float, float]:
-        s = Session(server.port)
-        c = proc_cpu_seconds(server.pid)
-        run = s.open("Network", query)
-        cpu = proc_cpu_seconds(server.pid) - c
-        s.close()
-        assert run.finished and not run.exceptions, run.exceptions
-        return cpu, run.seconds
+    def one(root: Path) -> list[float]:
+        server = Server(root=root)
 
-    server = Server()
-    try:
-        settle(server.pid)
-        print("The lab's page on a real server (its process's CPU, all threads)")
-        print(
-            f"  server start (Streamlit's imports, component scan): {proc_cpu_seconds(server.pid):.2f} s CPU"
-        )
-        c0 = proc_cpu_seconds(server.pid)
-        cpu, wall = visit()
-        print(
-            f"  the lab as a fresh server's first page (the app's imports too): {cpu:.2f} s CPU, {wall:.2f} s wall"
-        )
-        settle(server.pid)
-        rest = proc_cpu_seconds(server.pid) - c0 - cpu
-        print(f"  then, the page done, the Gallery's pictures drawn: {rest:.2f} s CPU")
-        cpu, wall = visit("init=he_normal")
-        print(
-            f"  a visitor who retrains (?init=he_normal): {cpu:.2f} s CPU, {wall:.2f} s wall (target ≤ 2 s)"
-        )
-        cpu, wall = visit()
-        print(f"  a visitor at the defaults (cached): {cpu:.2f} s CPU, {wall:.2f} s wall")
-    finally:
-        server.stop()
+        def visit(query: str = "") -> float:
+            s = Session(server.port)
+            c = proc_cpu_seconds(server.pid)
+            run = s.open("Network", query)
+            cpu = proc_cpu_seconds(server.pid) - c
+            s.close()
+            assert run.finished and not run.exceptions, run.exceptions
+            return cpu
+
+        try:
+            settle(server.pid)
+            start = proc_cpu_seconds(server.pid)
+            first = visit()
+            settle(server.pid)
+            rest = proc_cpu_seconds(server.pid) - start - first
+            return [start, first, rest, visit("init=he_normal"), visit()]
+        finally:
+            server.stop()
+
+    cols = [one(root) for root in roots]
+    names = ["this checkout"] + [root.name for root in roots[1:]]
+    print("The lab's page on a real server (s of its process's CPU, all threads)")
+    print(f"  {'':66s}" + "".join(f"{n[:16]:>17s}" for n in names))
+    for i, (what, target) in enumerate(SERVED):
+        row = "".join(f"{c[i]:17.2f}" for c in cols)
+        print(f"  {what:66s}{row}" + (f"   target {target}" if target else ""))
 
 
 if __name__ == "__main__":
