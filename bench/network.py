@@ -75,6 +75,9 @@ SERVED = (
     ("then, the page done: the Gallery's pictures, in the background", None),
     ("a visitor who retrains (?init=he_normal)", "≤ 2 s"),
     ("a visitor at the defaults (cached)", None),
+    ("a visitor with batch norm on (?bn=1)", "≤ 2 s"),
+    ("then its comparison too (?bn=1&bn_scan=1: GD at 14 step sizes)", "≤ 2 s"),
+    ("a visitor with the edge section on (?edge_on=1: five GD runs)", "≤ 2 s"),
 )
 
 
@@ -109,7 +112,9 @@ def served(roots: list[Path]) -> None:
             first = visit()
             settle(server.pid)
             rest = proc_cpu_seconds(server.pid) - start - first
-            return [start, first, rest, visit("init=he_normal"), visit()]
+            return [start, first, rest, visit("init=he_normal"), visit()] + [
+                visit(q) for q in ("bn=1", "bn=1&bn_scan=1", "edge_on=1")
+            ]
         finally:
             server.stop()
 

@@ -156,7 +156,7 @@ else:
     )
 
 if bn:  # the same network without and with batch norm, GD from the same start
-    batchnorm_section(key, init, dict(dict(runs).get("gd", ())).get("lr", DEFAULT_LR["gd"]))
+    batchnorm_section(P, key, init, dict(dict(runs).get("gd", ())).get("lr", DEFAULT_LR["gd"]))
 
 edge_section(P, look, bn_key, init)  # GD at five step sizes: regimes and the time axis η·k
 

@@ -40,6 +40,7 @@ __all__ = [
 GRID = 60  # the decision boundary's raster, per side
 PLANE = 36  # the shared plane's loss grid, per side
 LANCZOS = 12  # Lanczos steps per sharpness: the top eigenvalue to < 1 % on the preset
+LANCZOS_TOL = 1e-3  # or fewer: stop once an eigenvalue lies within 0.1 % of each run's estimate
 BUDGET = 1800  # runs × steps one rerun may train (the default 3 × 600: ~2 s of CPU, cold)
 # each optimizer's default step here (its slider offers optim.grids.nice_grid around it)
 DEFAULT_LR = {"gd": 0.5, "momentum": 0.25, "nesterov": 0.25, "adam": 0.01, "rmsprop": 0.01}
@@ -114,7 +115,7 @@ def lab(
         s = np.full(len(checks), np.nan)
         if ok.any():
             p = _preconditioner(t, hp, checks[ok]) if pre else None
-            s[ok] = sharpness(net, w[ok], precondition=p, k=LANCZOS)
+            s[ok] = sharpness(net, w[ok], precondition=p, k=LANCZOS, tol=LANCZOS_TOL)
         sharp[i] = (s, value, formula, pre)
     # decision boundary: the network's output on a grid at ~20 checkpoints, per run
     lo, hi = net.X.min(axis=0) - 0.3, net.X.max(axis=0) + 0.3
@@ -184,10 +185,14 @@ def batchnorm_effect(net_key: tuple, init: str, seed: int, eta: float) -> dict[b
         sc = experiments.stable_scan(net, w0, sorted({*SCAN, float(eta)}), SCAN_STEPS)
         at = int(np.flatnonzero(sc.etas == float(eta))[0])
         w = sc.weights[at]
-        end = float(sharpness(net, w, k=LANCZOS)[0]) if np.isfinite(w).all() else float("nan")
+        end = (
+            float(sharpness(net, w, k=LANCZOS, tol=LANCZOS_TOL)[0])
+            if np.isfinite(w).all()
+            else float("nan")
+        )
         out[bn] = BatchNormSide(
             net.dim,
-            float(sharpness(net, w0, k=LANCZOS)[0]),
+            float(sharpness(net, w0, k=LANCZOS, tol=LANCZOS_TOL)[0]),
             sc,
             float(eta),
             float(sc.final[at]),
@@ -291,12 +296,23 @@ def optimizers(prefix: str, where: Any) -> list[str]:
     return names
 
 
-def batchnorm_section(net_key: tuple, init: str, eta: float) -> None:
+@link.fragment  # its switch reruns this section alone
+def batchnorm_section(prefix: str, net_key: tuple, init: str, eta: float) -> None:
     """The same network without and with batch norm from the lab's start: the table and the
-    sentence of :func:`batchnorm_effect` at the lab's GD step ``eta``."""
+    sentence of :func:`batchnorm_effect` at the lab's GD step ``eta``, on request (the scan is
+    ~0.6 s of CPU: with the batch-norm lab it would take the switch's rerun past its 2 s)."""
     from viz import claims
 
     st.subheader("What batch norm changes: the largest stable step and the sharpness")
+    if not link.toggle(
+        "Measure it: GD at 14 step sizes, with and without batch norm",
+        False,
+        key=f"{prefix}_bn_scan",
+        help="The same network and start, with and without batch norm: GD's largest stable step "
+        "and the sharpness. About half a second of the shared server's time the first time for "
+        "this network, then cached for everyone.",
+    ):
+        return
     with st.spinner("Scanning GD's step size with and without batch norm…"):
         effect = batchnorm_effect(net_key, init, 0, float(eta))
     st.table(claims.batchnorm_table(effect))
@@ -398,7 +414,7 @@ def edge(net_key: tuple, init: str) -> tuple[list, list]:
         experiments.EOS_ETAS,
         EDGE_STEPS,
         EDGE_EVERY,
-        lambda W: sharpness(net, W, k=LANCZOS),
+        lambda W: sharpness(net, W, k=LANCZOS, tol=LANCZOS_TOL),
     )
     pairs = [(a, b) for a, b in itertools.pairwise(runs) if a.diverged_at < 0 and b.diverged_at < 0]
     return runs, [((a, b), experiments.time_agreement(a, b)) for a, b in pairs]

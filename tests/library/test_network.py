@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import optim
 from surfaces.network import ACTIVATIONS, EOS_PRESET, INITS, make_data, network, sharpness
@@ -254,6 +256,9 @@ def test_the_network_labs_batch_norm_switch_trains_the_normalized_network_and_me
     at.toggle(key="nn_bn").set_value(True).run()
     assert not at.exception
     assert any("batch norm) on circles" in c.value for c in at.caption)
+    assert not at.table, "the scan runs on request (the switch's rerun stays within its budget)"
+    at.toggle(key="nn_bn_scan").set_value(True).run()
+    assert not at.exception
     table = at.table[-1].value
     assert list(table.columns) == ["without batch norm", "with batch norm"]
     net = network("circles", 16, 2, "tanh", batchnorm=True)
@@ -298,3 +303,44 @@ def test_the_elbows_sentence_is_the_networks_own_run():
     drawn = e.c + sum(np.interp(x, ux, uy) for ux, uy in zip(e.unit_x, e.unit_y))
     np.testing.assert_allclose(drawn, net.predict(w[None], x[:, None])[0], atol=1e-12)
     assert set(CURVES) == {"sine", "parabola", "step", "zigzag"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    gap=st.floats(0.02, 0.5),
+    tol=st.sampled_from([1e-2, 1e-3, 1e-4]),
+    top=st.sampled_from([1, 3]),
+)
+def test_lanczos_stops_early_only_with_an_eigenvalue_within_tol_of_each_estimate(
+    seed, gap, tol, top
+):
+    """The early stop's promise (Kahan's bound): when it stops early, each returned Ritz value θ
+    lies within ``tol·max|θ|`` of an eigenvalue of the operator; none is ever above the largest;
+    on spectra with a clear top (a gap of 2–50 %) the top one stops before the step limit."""
+    from surfaces.network import lanczos_top
+
+    rng = np.random.default_rng(seed)
+    dim, runs = 60, 3
+    eig = rng.uniform(-1.0, 1.0 - gap, size=(runs, dim))
+    eig[:, 0] = 1.0 + rng.uniform(0, 2, runs)  # the top, gap·scale above the rest
+    eig[:, 0] = np.maximum(eig[:, 0], eig[:, 1:].max(axis=1) * (1 + gap) + gap)
+    Qs = [np.linalg.qr(rng.standard_normal((dim, dim)))[0] for _ in range(runs)]
+    A = np.stack([q @ np.diag(e) @ q.T for q, e in zip(Qs, eig)])
+    calls = [0]
+
+    def matvec(V):
+        calls[0] += 1
+        return np.einsum("rij,rj->ri", A, V)
+
+    got = np.atleast_2d(lanczos_top(matvec, dim, runs, k=40, top=top, tol=tol).T).T
+    got = got.reshape(runs, top)
+    stopped = calls[0] < 40  # else the step limit ended it: no promise beyond Lanczos's own
+    for r in range(runs):
+        scale = np.abs(got[r]).max()
+        for theta in got[r]:
+            assert theta <= eig[r].max() * (1 + 1e-12)
+            if stopped:
+                assert np.min(np.abs(eig[r] - theta)) <= tol * scale * (1 + 1e-9)
+    if top == 1:
+        assert stopped, "no early stop on a spectrum with a clear top"
