@@ -273,9 +273,9 @@ class Network:
         (what full-batch training used: the evaluation mode of a trained batch-norm network)."""
         w = np.atleast_2d(np.asarray(w, dtype=float))
         stats = None
-        if X is None or self.batchnorm:  # the training data's pass (and its statistics)
+        if X is None or X is self.X or self.batchnorm:  # the training data's pass (its statistics)
             _, cache = self._forward(w, self.X)
-            if X is None:
+            if X is None or X is self.X:  # the data itself (accuracy): that pass is the answer
                 return cache
             stats = [(mu, s) for *_, s, mu in cache[1:]]
         _, cache = self._forward(w, np.asarray(X, dtype=float), stats)
