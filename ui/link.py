@@ -65,6 +65,7 @@ __all__ = [
     "settings",
     "share_extra",
     "share_here",
+    "share_open",
     "slider",
     "snapshot",
     "stop",
@@ -785,6 +786,11 @@ def _finish_fragment() -> None:
         st.query_params.from_dict(query)
     if ss.get(_SHARE_OPEN):
         st.rerun(scope="app")
+
+
+def share_open() -> bool:
+    """Whether this session's share panel is open (a keyed expander: its state persists)."""
+    return bool(st.session_state.get(_SHARE_OPEN))
 
 
 def stop() -> None:

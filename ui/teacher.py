@@ -259,6 +259,8 @@ def offer_panel(view: predict.View, query: dict[str, str], names: list[str]) -> 
         at = st.number_input(
             "The class sees steps 0 to k; k =", 0, max(steps - 1, 0), 0, key=f"_ask_at_{p}"
         )
+    if not link.share_open():  # a closed panel draws nothing: no truth to measure (up to ~1 s
+        return  # of nudged and longer reruns on the SGD lab, on every run of the page)
     try:
         view._truth(kind, int(run), int(at))
     except pq.Unaskable as err:

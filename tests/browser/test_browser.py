@@ -851,6 +851,20 @@ def test_reset_resets_every_control_and_the_share_panel_stays_open(server, brows
     tab.page.close()
 
 
+def test_the_share_panel_offers_a_question_once_opened(server, browser):
+    """The question offer measures its truth only while the share panel is open (closed, it cost
+    the SGD lab ~1 s of CPU on every run): opening the panel draws the offer."""
+    tab = Page(browser, server).open("SGD")
+    tab.wait_charts(1)
+    make = tab.page.get_by_role("button", name="Make a self-paced link (homework)")
+    assert make.count() == 0
+    tab.page.get_by_text("🔗 Share this view").click()
+    make.wait_for(timeout=30_000)
+    assert make.is_visible()
+    assert tab.real_errors("SGD") == []
+    tab.page.close()
+
+
 def test_the_momentum_labs_scrubber_moves_its_three_runs_together(server, browser):
     """η is one slider for GD, heavy ball and Nesterov: scrubbing it redraws all three paths."""
     tab = Page(browser, server).open("Momentum")

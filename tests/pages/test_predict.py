@@ -19,6 +19,7 @@ from surfaces import get_surface
 from tests.helpers import PG, ROOT, ask_question, link_notes, open_link, race, specs
 from tests.reference import reference_run
 from ui import predict, tally
+from ui.link import _SHARE_OPEN as link_open
 from ui.presets import QUESTIONS
 from viz import predict as pq
 
@@ -435,6 +436,8 @@ def test_a_bad_question_link_is_a_note_and_a_plain_view():
 
 def test_the_share_panel_opens_a_question_and_never_draws_the_teacher_key(store):
     at = open_link(PG, {"runs": "gd,momentum", "projector": "1"})
+    assert not [b for b in at.button if b.key == "_ask_make_pg"], "a closed panel offers none"
+    at.session_state[link_open] = True  # the teacher opens the share panel
     at.selectbox(key="_ask_kind_pg").set_value("regime").run()
     next(b for b in at.button if b.key == "_ask_make_pg").click().run()
     codes = [c.value for c in at.code if "ask=regime" in c.value]
@@ -491,6 +494,8 @@ def test_without_a_writable_store_questions_are_refused_with_a_message(tmp_path,
     at = open_link(PG, {"runs": "gd,momentum", "ask": "first", "q": "0" * 16})
     assert not at.exception and any("cannot be read" in n for n in link_notes(at))
     assert _steps(at) == [150, 150]
+    assert not [b for b in at.button if b.key == "_ask_make_pg"], "a closed panel offers none"
+    at.session_state[link_open] = True  # the teacher opens the share panel
     at.selectbox(key="_ask_kind_pg").set_value("first").run()
     next(b for b in at.button if b.key == "_ask_make_pg").click().run()
     assert not at.exception and "cannot be opened now" in texts(at)
