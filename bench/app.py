@@ -221,6 +221,12 @@ def bounded_work() -> None:
         ),
         ("pages/8_Network.py", {"opts": "nesterov", "steps": "1800", "data": "circles"}),
     ]
+    # what a server pays once, before any of these: its first page, and pandas and pyarrow (the
+    # first st.dataframe imports them); the first row would otherwise carry them (~0.7 s)
+    AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
     print("Each page's costliest link: server CPU of a fresh session, caches cold | warm")
     for path, query in worst:
         cpu = []
