@@ -294,6 +294,12 @@ def test_animated_gif_is_drawn_without_a_browser():
     r, g, b = map_[..., 0], map_[..., 1], map_[..., 2]
     gold = (r > 200) & (g > 150) & (g < 235) & (b < 90)  # gold after the 64-colour palette
     assert gold.sum() > 10  # the minimum's star
+    # the frames share the last one's palette: an early frame's paths keep their colours
+    img.seek(10)
+    early = np.asarray(img.convert("RGB"))[top : top + 240, left : left + 240].astype(int)
+    for v in views:
+        rgb = np.array([int(v.color[i : i + 2], 16) for i in (1, 3, 5)])
+        assert np.any(np.all(np.abs(early - rgb) <= 8, axis=-1)), v.label
 
 
 def _arrows(spec, name):
