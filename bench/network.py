@@ -47,14 +47,14 @@ def main() -> None:
     gd = trajs[0].xy[::10, 0]
     for k in (12, 30):
         cpu, s = _cpu(lambda k=k: sharpness(net, gd, k=k))
-        print(f"  GD's sharpness every 10 steps ({len(gd)} points, Lanczos {k}): {cpu:.2f} s CPU")
+        print(
+            f"  GD's sharpness every 10 steps ({len(gd)} points, Lanczos ≤ {k} steps, stopping"
+            f" once converged to 1e-6): {cpu:.2f} s CPU"
+        )
     print(f"    at step 500: λ_max = {s[-1]:.3f}, 2/η = {2 / LR['gd']:.3f}")
 
     from streamlit.testing.v1 import AppTest
 
-    from ui import presets
-
-    presets.preset_thumbnail.clear()  # the served section below starts from an empty picture cache
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     cpu, _ = _cpu(at.run)  # AppTest's component scan and the app's imports: a server's start
     print("The lab's page under AppTest (script, training, sharpness, figures)")
@@ -87,8 +87,9 @@ def served(roots: list[Path]) -> None:
     (this one, and ``--against`` another commit's worktree), in one run."""
     from tests.wsclient import Server, Session, proc_cpu_seconds
 
-    def settle(pid: int) -> None:  # until the server has been idle for a second
-        while True:
+    def settle(pid: int) -> None:  # until the server has been idle for a second (a minute at most)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             c = proc_cpu_seconds(pid)
             time.sleep(1.0)
             if proc_cpu_seconds(pid) - c < 0.02:

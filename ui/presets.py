@@ -372,11 +372,11 @@ def warm_thumbnails(pause: float = 0.05, poll: float = 0.1) -> bool:
     """Draw every preset's thumbnail into the cache, once per process, on a thread of its own
     that ends when they are drawn (~1.8 s of CPU for the 17 here, 4.9 s before the frames shared
     one palette: drawn on the Gallery's first visit after a start, they would cost that visit
-    about its whole bound of 2 s). It gives way to
-    the pages: it starts a picture only while no page script runs (it polls every ``poll``
-    seconds), so the first visitor's page, which starts it, is not slowed by it (measured in
-    ``bench.network``: a fresh server's first page paid ~2 s of CPU for the pictures drawn beside
-    it), and pauses ``pause`` between pictures. True if it started now."""
+    about its whole bound of 2 s). It gives way to the pages: it starts a picture only while no
+    page script runs (it polls every ``poll`` seconds), so the first visitor's page, which starts
+    it, is not slowed by it (``bench.network``: a fresh server's first page paid ~2 s of CPU for
+    the pictures drawn beside it), and pauses ``pause`` between pictures. True if it started
+    now."""
     global _warmed
     with _WARMING:
         if _warmed:
