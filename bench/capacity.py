@@ -30,7 +30,15 @@ import time
 from pathlib import Path
 
 from bench.interaction import FLOOR
-from tests.wsclient import ROOT, Server, Session, proc_cpu_seconds, proc_rss_mb, proc_threads
+from tests.wsclient import (
+    ROOT,
+    Server,
+    Session,
+    proc_cpu_seconds,
+    proc_rss_mb,
+    proc_threads,
+    settle,
+)
 from ui import tally
 
 # page URL name -> the key (suffix) of the slider a student moves first on it
@@ -91,16 +99,6 @@ def slider_steps(port: int, page: str, key: str, rounds: int) -> tuple[list[floa
         return times, sizes
     finally:
         s.close()
-
-
-def _settle(pid: int, limit: float = 30.0) -> None:
-    """Wait until the server is idle: under 2 % of a core over half a second (its warm-up done)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        c0 = proc_cpu_seconds(pid)
-        time.sleep(0.5)
-        if proc_cpu_seconds(pid) - c0 < 0.01:
-            return
 
 
 def arrival(port: int, pid: int, page: str, query: str, students: int) -> dict[str, float]:
@@ -271,7 +269,7 @@ def main() -> None:
                         warm = Session(server.port)  # the server's own first run (imports) aside
                         warm.open(page, query)
                         warm.close()
-                        _settle(server.pid)  # and its one-off warm-up (the gallery's pictures)
+                        settle(server.pid)  # and its one-off warm-up (the gallery's pictures)
                         rounds_of[name].append(
                             arrival(server.port, server.pid, page, query, students)
                         )
@@ -319,7 +317,7 @@ def main() -> None:
                 warm = Session(server.port)
                 warm.open("Playground")
                 warm.close()
-                _settle(server.pid)
+                settle(server.pid)
                 rss0, rss1 = held(server.port, server.pid, args.hold)
             finally:
                 server.stop()
@@ -339,7 +337,7 @@ def main() -> None:
             first = Session(app.port)  # the server's first run starts its one-off warm-up
             first.open("")
             first.close()
-            _settle(app.pid)
+            settle(app.pid)
             for page, key in ((p, PAGES[p]) for p in pages):
                 slider_steps(app.port, page, key, 1)  # warm this page's caches
                 ts, bs, fts = [], [], []

@@ -85,15 +85,7 @@ def served(roots: list[Path]) -> None:
     """The same page on a real server (``streamlit run``), as visitors meet it: the server's CPU
     (all its threads) from a page request to its last message; one column per checkout served
     (this one, and ``--against`` another commit's worktree), in one run."""
-    from tests.wsclient import Server, Session, proc_cpu_seconds
-
-    def settle(pid: int) -> None:  # until the server has been idle for a second (a minute at most)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            c = proc_cpu_seconds(pid)
-            time.sleep(1.0)
-            if proc_cpu_seconds(pid) - c < 0.02:
-                return
+    from tests.wsclient import Server, Session, proc_cpu_seconds, settle
 
     def one(root: Path) -> list[float]:
         server = Server(root=root)

@@ -281,6 +281,17 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def settle(pid: int, limit: float = 60.0) -> None:
+    """Wait until the server is idle: under 2 % of a core over half a second (its warm-up done),
+    for at most ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        c0 = proc_cpu_seconds(pid)
+        time.sleep(0.5)
+        if proc_cpu_seconds(pid) - c0 < 0.01:
+            return
+
+
 def proc_threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
