@@ -118,6 +118,8 @@ function build(parent) {
   S.fi = null;
   S.playing = null;
   S.busy3d = false;
+  S.want = new Set();  // the chunks asked of the server and not here yet (ask)
+  S.askTimer = null;
   return S;
 }
 
@@ -505,17 +507,55 @@ function buildScrub(S, P) {
 
 function fetchBanks(S) {
   // true when every bank of the view is in the cache; else ask the server for the missing ones
-  // (once per set of names) and return false
+  // and return false
   const names = S.data.runs.flatMap((run) => run.axes.map((a) => a.chunk));
   const lacking = [...new Set(names)].filter((n) => !CACHE.has(n));
   if (!lacking.length) return true;
-  const ask = lacking.join(",");
-  if (S.asked !== ask) {
-    S.asked = ask;
-    S.sync.textContent = "Loading the scrubbers' runs…";
-    S.setTrigger("missing", lacking);
-  }
+  S.asked = lacking.join(",");
+  S.sync.textContent = "Loading the scrubbers' runs…";
+  ask(S, lacking);
   return false;
+}
+
+// Chunks are asked of the server until they arrive. An answer can be lost: a rerun that
+// interrupts the run carrying them drops that run's queued messages (Streamlit clears its
+// queue), and the next run's view, the same as the one here, does not call this module again.
+// So an ask not answered is repeated, 2, 4, 8, 16 and 32 s later (a slow run is not cut short
+// at once), and then the note says so.
+const ASK_WAIT = 2000;
+const ASKS = 6;
+
+function ask(S, names) {
+  const fresh = names.some((n) => !S.want.has(n));
+  for (const n of names) S.want.add(n);
+  if (fresh || !S.askTimer) {
+    S.asks = 0;
+    askAgain(S);
+  }
+}
+
+function askAgain(S) {
+  clearTimeout(S.askTimer);
+  S.askTimer = null;
+  if (!arrived(S)) return;
+  if (S.asks >= ASKS) {
+    S.note.className = "race-note race-error";
+    S.note.textContent = "The view's data did not arrive from the server: reload the page.";
+    return;
+  }
+  S.setTrigger("missing", [...S.want]);
+  S.askTimer = setTimeout(() => askAgain(S), ASK_WAIT * 2 ** S.asks);
+  S.asks += 1;
+}
+
+function arrived(S) {
+  // forget the asked chunks that came; true while some are still awaited
+  S.want = new Set([...S.want].filter((n) => !CACHE.has(n)));
+  if (!S.want.size) {
+    clearTimeout(S.askTimer);
+    S.askTimer = null;
+  }
+  return S.want.size > 0;
 }
 
 function applyPending(S, P) {
@@ -622,6 +662,7 @@ function render(S, d, P) {
   S.fi = Math.min(S.fi, d.frames.steps.length - 1);
   S.root.style.setProperty("--race-font", `${Math.max(13, d.font)}px`);
   S.root.setAttribute("aria-label", d.alt || "race view");
+  S.note.className = "race-note";
   S.note.textContent = d.note || "";
   S.root.classList.toggle("race-side", !!d.side);
   const k = stepOf(S);
@@ -713,11 +754,13 @@ export default function (component) {
   if (!S) S = parentElement.__race = build(parentElement);
   S.setTrigger = setTriggerValue;
   for (const [name, raw] of Object.entries(data.chunks || {})) keep(name, raw);
+  arrived(S);
   const missing = (data.need || []).filter((n) => !CACHE.has(n));
   if (missing.length) {
     S.note.textContent = "Loading…";
-    setTriggerValue("missing", missing);
-    return;
+    stopAsking(S);  // new data still without them: ask at once
+    ask(S, missing);
+    return () => stopAsking(S);
   }
   // the same view again, with only chunks added (the banks a scrubber asked for): nothing to
   // redraw, and the scrubbers stay under the hand that holds them
@@ -744,7 +787,16 @@ export default function (component) {
       S.note.className = "race-note race-error";
       S.note.textContent = `The animated view could not be drawn: ${err.message || err}`;
     });
-  return () => pause(S);
+  return () => {
+    pause(S);
+    stopAsking(S);
+  };
+}
+
+function stopAsking(S) {
+  // this module is called again (new data) or the view is gone: no timer outlives it
+  clearTimeout(S.askTimer);
+  S.askTimer = null;
 }
 
 const QUIET = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
