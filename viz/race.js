@@ -758,6 +758,7 @@ export default function (component) {
   const missing = (data.need || []).filter((n) => !CACHE.has(n));
   if (missing.length) {
     S.note.textContent = "Loading…";
+    S.view = null;  // the view that comes complete is drawn, even one drawn before this
     stopAsking(S);  // new data still without them: ask at once
     ask(S, missing);
     return () => stopAsking(S);

@@ -560,6 +560,7 @@ def test_a_view_whose_chunks_were_lost_asks_again_until_it_is_drawn(server, brow
     )
     assert len(lost) == 2, lost  # both answers were stripped, and the third ask was answered
     assert tab.page.locator(".race-error").count() == 0
+    assert "Loading" not in tab.page.locator(".race-note").first.inner_text()
     assert tab.page.evaluate("() => window.__raceChunks.size") > 0
     assert tab.real_errors("Playground") == []
     tab.page.close()
