@@ -1,7 +1,8 @@
 """App benchmark: payload, rerun time, figure-building cost and cold start, printed, never asserted.
 
 Run with ``python -m bench.app`` (``--quick`` for fewer repeats, ``--no-browser`` to skip the cold
-start measured in Chromium). Times are wall-clock on a shared machine: compare the ratios printed
+start measured in Chromium, ``--against DIR`` to visit the costliest links on another checkout's
+server too). Times are wall-clock on a shared machine: compare the ratios printed
 side by side in one run, not the absolute values across runs.
 """
 
@@ -178,9 +179,8 @@ def sweep_costs() -> None:
         )
 
 
-def bounded_work() -> None:
+def bounded_work(roots: list[Path]) -> None:
     """CPU per hostile formula (server and sandbox child) and each page's costliest link."""
-    from streamlit.testing.v1 import AppTest
 
     from surfaces import from_formula, sandbox
     from surfaces.formula import ATTACKS, clear_caches
@@ -213,7 +213,7 @@ def bounded_work() -> None:
         ("pages/4_Sweep.py", {"surface": "logistic_sparse", "n": "100", "steps": "1000"}),
         ("pages/5_Adaptive.py", {"steps1": "1000", "steps4": "300"}),
         ("pages/6_SGD.py", {"steps": "1000", "epochs": "20", "surface": "sigmoid_neuron"}),
-        ("pages/7_Gallery.py", {}),  # its pictures: warmed by the server's first run (not here)
+        ("pages/7_Gallery.py", {}),  # its pictures: drawn by the warm-up, before these rows
         ("pages/8_Network.py", {}),
         (
             "pages/8_Network.py",
@@ -221,23 +221,75 @@ def bounded_work() -> None:
         ),
         ("pages/8_Network.py", {"opts": "nesterov", "steps": "1800", "data": "circles"}),
     ]
-    # what a server pays once, before any of these: its first page, and pandas and pyarrow (the
-    # first st.dataframe imports them); the first row would otherwise carry them (~0.7 s)
-    AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    import pandas  # noqa: F401
-    import pyarrow  # noqa: F401
+    served_links(worst, roots)
 
-    print("Each page's costliest link: server CPU of a fresh session, caches cold | warm")
-    for path, query in worst:
-        cpu = []
-        for _ in range(2):
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-            at.query_params.update(query)
-            at.switch_page(path)
-            t = time.process_time()
-            at.run()
-            cpu.append(time.process_time() - t)
-        print(f"  {Path(path).stem:16s} {cpu[0]:5.2f} | {cpu[1]:5.2f} s  {str(query)[:60]}")
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live children (the formula sandbox's helper)."""
+    from tests.wsclient import proc_children, proc_cpu_seconds
+
+    total = proc_cpu_seconds(pid)
+    for child in proc_children(pid):
+        try:
+            total += _tree_cpu(child)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def served_links(links: list[tuple[str, dict[str, str]]], roots: list[Path]) -> None:
+    """Each link on a real server (``streamlit run``), as a visitor meets it: the CPU of the
+    server and its helper from the request to the run's last message, in a fresh session,
+    first with the server's caches cold for that link, then warm; one server per checkout in
+    ``roots`` (this one, and ``--against`` another commit's worktree), visited in turn, and the
+    floor page (``bench.interaction.FLOOR``: a slider and a chart) on its own server. Before the
+    links each app server has served its first page and the Playground's default view with its
+    table (pandas and pyarrow imported; no link below shows that surface), and its warm-up (the
+    Gallery's pictures) is done: one-offs a server pays once."""
+    import tempfile
+    from urllib.parse import urlencode
+
+    from bench.interaction import FLOOR
+    from tests.wsclient import Server, Session, settle
+
+    def visit(server, page: str, query: str) -> float:
+        settle(server.pid)
+        s = Session(server.port)
+        c = _tree_cpu(server.pid)
+        run = s.open(page, query)
+        cpu = _tree_cpu(server.pid) - c
+        s.close()
+        if not run.finished or run.exceptions:
+            raise RuntimeError(f"{page} {query}: {run.exceptions or 'did not finish'}")
+        return cpu
+
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_script = Path(tmp) / "floor.py"
+        floor_script.write_text(FLOOR)
+        floor, servers = Server(script=str(floor_script)), []
+        try:
+            servers += [Server(root=root) for root in roots]
+            floor_cpu = [visit(floor, "", "") for _ in range(2)]
+            for server in servers:
+                for page, query in (("", ""), ("Playground", "table=1")):  # its default surface
+                    visit(server, page, query)
+            print(
+                "Each page's costliest link: server CPU of a fresh session, caches cold | warm, "
+                f"and cold as a ratio to the floor page's first visit ({floor_cpu[0]:.2f} | "
+                f"{floor_cpu[1]:.2f} s)"
+            )
+            names = ["this checkout"] + [root.name for root in roots[1:]]
+            print(f"  {'':14s}" + "".join(f"{n[:22]:>24s}" for n in names))
+            for path, query in links:
+                page = "" if path == "app.py" else Path(path).stem.split("_", 1)[1]
+                row = ""
+                for server in servers:
+                    cpu = [visit(server, page, urlencode(query)) for _ in range(2)]
+                    row += f"{cpu[0]:7.2f} |{cpu[1]:5.2f} s {cpu[0] / floor_cpu[0]:4.0f}×"
+                print(f"  {page:14s}{row}  {str(query)[:50]}")
+        finally:
+            for server in (*servers, floor):
+                server.stop()
 
 
 def _naive_contour_bytes(s, views) -> int:
@@ -370,11 +422,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout (a git worktree) whose server the costliest links also visit",
+    )
     args = ap.parse_args()
     repeat = 6 if args.quick else 12
     np.seterr(all="ignore")
     figure_costs(repeat)
-    bounded_work()
+    bounded_work([ROOT, *args.against])
     sweep_costs()
     payload_and_reruns(repeat)
     links_and_gallery(repeat)

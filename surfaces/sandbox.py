@@ -177,6 +177,7 @@ class _Helper:
     def __init__(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"  # as the server (ui.memory)
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from surfaces.sandbox import _serve; _serve()"],
             stdin=subprocess.PIPE,

@@ -9,7 +9,7 @@ import streamlit as st
 from viz import Look
 
 from . import classroom, figure, guard, link
-from .memory import freeze_imports, tune_malloc
+from .memory import freeze_imports, one_blas_thread, tune_malloc
 
 __all__ = ["PAGES", "PROJECTOR", "chart", "current_path", "map_size", "page", "phone"]
 
@@ -154,6 +154,7 @@ def page(title: str, icon: str, intro: str | None = None, prefix: str | None = N
     The page must call ``ui.link.finish()`` last.
     """
     tune_malloc()  # once per server process: see ui.memory
+    one_blas_thread()  # NumPy's BLAS on the script's own thread (ui.memory)
     freeze_imports()  # once: the imported modules out of the collector's walk (ui.memory)
     guard.install()  # once per process: an unreadable widget value resets that widget
     guard.own_sandbox_jobs()  # formulas this run analyses share the sandbox as this session's

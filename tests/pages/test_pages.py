@@ -5,6 +5,7 @@ Pages run from ``app.py`` with ``switch_page`` (automatic page discovery, as in 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -611,6 +612,30 @@ def test_views_travel_as_lists_so_a_page_without_a_table_never_imports_pandas():
     assert out.returncode == 0, out.stderr[-2000:]
     views, imported = out.stdout.split(" ", 1)
     assert int(views) >= 5 and imported.strip() == "[]", out.stdout
+
+
+def test_a_page_runs_numpys_blas_on_one_thread():
+    """OpenBLAS starts a thread per core whose spinning is billed to the server (the Playground's
+    costliest link: 2.25 s of CPU for 1.25 s of wall clock, 1.50 s with one thread): the first
+    page run limits it to one, for the whole process (a fresh one here: the limit stays)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy\nfrom threadpoolctl import threadpool_info\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "before = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "at = AppTest.from_file('app.py', default_timeout=120)\nat.run()\n"
+        "assert not at.exception, at.exception\n"
+        "after = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "print(before, after)"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}  # as on a 2-core machine, whatever this is
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["[2]", "[1]"], out.stdout
 
 
 def test_the_gallerys_warm_up_gives_way_to_the_pages_and_stays_out_of_apptest(monkeypatch):
