@@ -795,7 +795,8 @@ export default function (component) {
 }
 
 function stopAsking(S) {
-  // this module is called again (new data) or the view is gone: no timer outlives it
+  // new data came, or the view is gone (Streamlit calls the function the last call returned
+  // when it unmounts the element): no timer outlives it
   clearTimeout(S.askTimer);
   S.askTimer = null;
 }
