@@ -224,19 +224,6 @@ def bounded_work(roots: list[Path]) -> None:
     served_links(worst, roots)
 
 
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its live children (the formula sandbox's helper)."""
-    from tests.wsclient import proc_children, proc_cpu_seconds
-
-    total = proc_cpu_seconds(pid)
-    for child in proc_children(pid):
-        try:
-            total += _tree_cpu(child)
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total
-
-
 def served_links(links: list[tuple[str, dict[str, str]]], roots: list[Path]) -> None:
     """Each link on a real server (``streamlit run``), as a visitor meets it: the CPU of the
     server and its helper from the request to the run's last message, in a fresh session,
@@ -250,18 +237,11 @@ def served_links(links: list[tuple[str, dict[str, str]]], roots: list[Path]) -> 
     from urllib.parse import urlencode
 
     from bench.interaction import FLOOR
-    from tests.wsclient import Server, Session, settle
+    from tests.wsclient import Server, settle, visit_cpu
 
     def visit(server, page: str, query: str) -> float:
         settle(server.pid)
-        s = Session(server.port)
-        c = _tree_cpu(server.pid)
-        run = s.open(page, query)
-        cpu = _tree_cpu(server.pid) - c
-        s.close()
-        if not run.finished or run.exceptions:
-            raise RuntimeError(f"{page} {query}: {run.exceptions or 'did not finish'}")
-        return cpu
+        return visit_cpu(server, page, query)
 
     with tempfile.TemporaryDirectory() as tmp:
         floor_script = Path(tmp) / "floor.py"

@@ -85,19 +85,13 @@ def served(roots: list[Path]) -> None:
     """The same page on a real server (``streamlit run``), as visitors meet it: the server's CPU
     (all its threads) from a page request to its last message; one column per checkout served
     (this one, and ``--against`` another commit's worktree), in one run."""
-    from tests.wsclient import Server, Session, proc_cpu_seconds, settle
+    from tests.wsclient import Server, proc_cpu_seconds, settle, visit_cpu
 
     def one(root: Path) -> list[float]:
         server = Server(root=root)
 
         def visit(query: str = "") -> float:
-            s = Session(server.port)
-            c = proc_cpu_seconds(server.pid)
-            run = s.open("Network", query)
-            cpu = proc_cpu_seconds(server.pid) - c
-            s.close()
-            assert run.finished and not run.exceptions, run.exceptions
-            return cpu
+            return visit_cpu(server, "Network", query)
 
         try:
             settle(server.pid)

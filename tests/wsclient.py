@@ -305,3 +305,28 @@ def proc_children(pid: int) -> list[int]:
         except FileNotFoundError:
             pass
     return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live children (the formula sandbox's helper)."""
+    total = proc_cpu_seconds(pid)
+    for child in proc_children(pid):
+        try:
+            total += tree_cpu_seconds(child)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def visit_cpu(server: Server, page: str, query: str = "") -> float:
+    """A new visitor opens ``page?query``: the CPU of the server and its children from the
+    request to the run's last message (a benchmark's unit); raises if the run did not finish
+    or raised."""
+    s = Session(server.port)
+    c = tree_cpu_seconds(server.pid)
+    run = s.open(page, query)
+    cpu = tree_cpu_seconds(server.pid) - c
+    s.close()
+    if not run.finished or run.exceptions:
+        raise RuntimeError(f"{page}?{query}: {run.exceptions or 'did not finish'}")
+    return cpu
