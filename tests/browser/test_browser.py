@@ -897,6 +897,8 @@ def test_reset_resets_every_control_and_the_share_panel_stays_open(server, brows
     tab.page.get_by_role("option").first.click()
     tab.page.keyboard.press("Escape")
     tab.page.wait_for_timeout(2500)
+    # the pick's rerun may still run on a busy machine: wait for its end, not a fixed time
+    tab.page.wait_for_selector("[data-test-script-state='notRunning']", timeout=30_000)
     reset = tab.page.get_by_role("button", name="↺ Reset this page to its defaults")
     assert reset.is_visible()  # the panel is still open after the pick
     reset.click()
@@ -907,6 +909,7 @@ def test_reset_resets_every_control_and_the_share_panel_stays_open(server, brows
         timeout=30_000,
     )
     tab.page.wait_for_timeout(2000)
+    tab.page.wait_for_function("() => location.search === ''", timeout=30_000)  # the run's end
     table = tab.page.locator("label", has_text="Show the table").locator("input")
     assert not table.is_checked()
     assert tab.page.evaluate("location.search") == ""
